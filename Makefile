@@ -1,0 +1,25 @@
+# Tianshui CIM platform: the two commands of the quick start are `make demo` and `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+
+.PHONY: demo test setup setup-test serve bench lint clean-demo
+
+demo: ## install what is missing, build and load the demo city, serve on http://127.0.0.1:8000
+	scripts/setup.sh demo
+	scripts/demo.sh
+
+test: ## install what is missing and run the whole test suite
+	scripts/setup.sh test
+	scripts/test.sh
+
+setup:
+	scripts/setup.sh demo
+
+serve: ## serve without rebuilding anything
+	scripts/serve.sh
+
+bench: ## run every benchmark and print the figures for docs/benchmarks.md
+	scripts/bench_all.sh
+
+lint:
+	.venv/bin/ruff check . || true

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CimConfig(AppConfig):
+    name = "cim"
+    verbose_name = _("城市信息模型")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,80 @@
+"""Enumerations of the city model."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AdminLevel(models.TextChoices):
+    PROVINCE = "province", _("省")
+    CITY = "city", _("市")
+    DISTRICT = "district", _("区/县")
+    STREET = "street", _("街道/乡镇")
+    COMMUNITY = "community", _("社区/村")
+
+
+class BuildingUse(models.TextChoices):
+    RESIDENTIAL = "residential", _("住宅")
+    COMMERCIAL = "commercial", _("商业")
+    OFFICE = "office", _("办公")
+    PUBLIC = "public", _("公共服务")
+    EDUCATION = "education", _("教育")
+    HEALTHCARE = "healthcare", _("医疗")
+    INDUSTRIAL = "industrial", _("工业")
+    RELIGIOUS = "religious", _("宗教")
+    TRANSPORT = "transport", _("交通")
+    AGRICULTURAL = "agricultural", _("农业")
+    OTHER = "other", _("其他")
+
+
+class HeightSource(models.TextChoices):
+    MEASURED = "measured", _("实测/数据给定")
+    LEVELS = "levels", _("按层数推算")
+    MODEL = "model", _("三维模型")
+    ESTIMATED = "estimated", _("估算")
+
+
+class RoadClass(models.TextChoices):
+    MOTORWAY = "motorway", _("高速公路")
+    TRUNK = "trunk", _("快速路")
+    PRIMARY = "primary", _("主干路")
+    SECONDARY = "secondary", _("次干路")
+    TERTIARY = "tertiary", _("支路")
+    RESIDENTIAL = "residential", _("居住区道路")
+    SERVICE = "service", _("服务道路")
+    UNCLASSIFIED = "unclassified", _("其他道路")
+    LINK = "link", _("匝道")
+    PEDESTRIAN = "pedestrian", _("步行道")
+    TRACK = "track", _("机耕路")
+
+
+class ServiceCategory(models.TextChoices):
+    GOV_SERVICE_HALL = "gov_service_hall", _("政务服务大厅")
+    COMMUNITY_CENTRE = "community_centre", _("社区服务中心")
+    HOSPITAL = "hospital", _("医院")
+    CLINIC = "clinic", _("诊所/卫生服务站")
+    FIRE_STATION = "fire_station", _("消防站")
+    POLICE_STATION = "police_station", _("派出所/警务站")
+    SCHOOL = "school", _("学校")
+    KINDERGARTEN = "kindergarten", _("幼儿园")
+    SHELTER = "shelter", _("应急避难场所")
+    PHARMACY = "pharmacy", _("药店")
+    OTHER = "other", _("其他")
+
+
+class ImportKind(models.TextChoices):
+    OSM = "osm", _("OpenStreetMap PBF")
+    VECTOR = "vector", _("矢量数据 (GDAL)")
+    CITYJSON = "cityjson", _("CityJSON")
+    DEM = "dem", _("数字高程模型")
+    DEMO = "demo", _("天水演示城市")
+
+
+class ImportStatus(models.TextChoices):
+    RUNNING = "running", _("进行中")
+    SUCCEEDED = "succeeded", _("成功")
+    FAILED = "failed", _("失败")
+
+
+class VerticalDatum(models.TextChoices):
+    EGM96 = "egm96", _("EGM96 正高")
+    ELLIPSOID = "ellipsoid", _("椭球高")

@@ -1,0 +1,24 @@
+"""Fields shared by every record that came from a data source."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SourcedModel(models.Model):
+    """A record that knows where it came from.
+
+    ``(source, source_id)`` is the key a re-import updates in place;
+    ``synthetic`` marks generated demo data so that the UI can say so.
+    """
+
+    source = models.CharField(_("来源"), max_length=64, db_index=True)
+    source_id = models.CharField(_("来源编号"), max_length=128)
+    synthetic = models.BooleanField(_("合成数据"), default=False)
+    import_run = models.ForeignKey(
+        "cim.ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,46 @@
+"""DRF permission classes by role.  Every API view names one of these."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from cim import roles
+
+
+class _RolePermission(BasePermission):
+    read_roles: tuple[str, ...] = ()
+    write_roles: tuple[str, ...] = ()
+    public_read = False
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return self.public_read or roles.has_role(request.user, *self.read_roles)
+        return roles.has_role(request.user, *self.write_roles)
+
+
+class PublicRead(_RolePermission):
+    """Anyone may read (public information); admins write."""
+
+    public_read = True
+    write_roles = (roles.ADMIN,)
+
+
+class StaffRead(_RolePermission):
+    """Any platform role may read; admins write."""
+
+    read_roles = roles.STAFF_ROLES
+    write_roles = (roles.ADMIN,)
+
+
+class PlannerWrite(_RolePermission):
+    """Any platform role may read; planners and admins write."""
+
+    read_roles = roles.STAFF_ROLES
+    write_roles = (roles.ADMIN, roles.PLANNER)
+
+
+class AdminOnly(_RolePermission):
+    """Admins only, for reading and writing."""
+
+    read_roles = (roles.ADMIN,)
+    write_roles = (roles.ADMIN,)

@@ -1,0 +1,1 @@
+"""Write services of the city model (one module per subdomain)."""

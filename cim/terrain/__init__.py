@@ -1,0 +1,1 @@
+"""Terrain: pure raster sampling and geoid handling (no Django)."""

@@ -1,0 +1,64 @@
+"""Every environment variable the platform reads, in one place.
+
+Settings modules import from here; nothing else calls ``os.environ`` for
+configuration.  Defaults are for a developer machine; production sets them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _load_runtime_env() -> None:
+    """Values the set-up script chose for this checkout (e.g. the URL of a
+    project-local PostgreSQL cluster); real environment variables win."""
+    path = BASE_DIR / "var" / "runtime.env"
+    if not path.exists():
+        return
+    for line in path.read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() and not key.startswith("#"):
+            os.environ.setdefault(key.strip(), value.strip())
+
+
+_load_runtime_env()
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+DEBUG = _bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = _list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = _list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+
+DATABASE_URL = os.environ.get(
+    "DATABASE_URL", "postgis://postgres@127.0.0.1:5432/tianshui_cim"
+)
+TEST_DATABASE_NAME = os.environ.get("TEST_DATABASE_NAME", "test_tianshui_cim")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "tianshui")
+
+MEDIA_ROOT = Path(os.environ.get("CIM_MEDIA_ROOT", BASE_DIR / "media"))
+STATIC_ROOT = Path(os.environ.get("CIM_STATIC_ROOT", BASE_DIR / "staticfiles"))
+SHARED_DATA_DIR = Path(
+    os.environ.get("CIM_SHARED_DATA", BASE_DIR.parent / "shared" / "data")
+)
+# Host printed in plate QR codes (https://<host>/P/<CODE>).
+PLATE_HOST = os.environ.get("CIM_PLATE_HOST", "TS.GOV.CN")
+# Salt for hashing client addresses in scan statistics (never store raw IPs).
+CLIENT_HASH_SALT = os.environ.get("CIM_CLIENT_HASH_SALT", "")
+
+GDAL_LIBRARY_PATH = os.environ.get("GDAL_LIBRARY_PATH")
+GEOS_LIBRARY_PATH = os.environ.get("GEOS_LIBRARY_PATH")

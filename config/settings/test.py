@@ -1,0 +1,17 @@
+"""Test settings: real PostGIS and Redis, fast password hashing."""
+
+from .base import *  # noqa: F401,F403
+from .base import env
+
+DEBUG = False
+WHITENOISE_AUTOREFRESH = True
+SECRET_KEY = "test-only-key-not-secret-0123456789abcdef0123456789abcdef"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CIM["CLIENT_HASH_SALT"] = "test-salt"  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = f"{env.REDIS_PREFIX}:test:{env.TEST_DATABASE_NAME}"  # noqa: F405
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = (  # noqa: F405
+    f"{env.REDIS_PREFIX}:test:{env.TEST_DATABASE_NAME}:asgi"
+)
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}

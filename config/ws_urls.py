@@ -1,0 +1,3 @@
+"""WebSocket routes (served by the ASGI process)."""
+
+websocket_urlpatterns: list = []

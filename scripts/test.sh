@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Run the whole suite: unit, database and API tests first, then the browser tests
+# (one Playwright per process, after everything else; see RECIPES.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DJANGO_SETTINGS_MODULE=config.settings.test
+.venv/bin/python -m pytest -m "not browser" "$@"
+if [ -z "${SKIP_BROWSER_TESTS:-}" ]; then
+  rc=0
+  .venv/bin/python -m pytest -m browser "$@" || rc=$?
+  # 5 = no browser test selected (e.g. a -k filter that matched none)
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 5 ]; then exit "$rc"; fi
+fi
