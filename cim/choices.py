@@ -78,3 +78,26 @@ class ImportStatus(models.TextChoices):
 class VerticalDatum(models.TextChoices):
     EGM96 = "egm96", _("EGM96 正高")
     ELLIPSOID = "ellipsoid", _("椭球高")
+
+
+class AddressKind(models.TextChoices):
+    """Levels of the standard address chain (INSPIRE-style sub-addresses)."""
+
+    THOROUGHFARE = "thoroughfare", _("道路/街巷")
+    DOOR = "door", _("门牌")
+    BUILDING = "building", _("楼栋")
+    UNIT = "unit", _("单元")
+    ROOM = "room", _("户室")
+
+
+class AddressStatus(models.TextChoices):
+    PLANNED = "planned", _("规划")
+    CURRENT = "current", _("现行")
+    RETIRED = "retired", _("废止")
+
+
+class PositionKind(models.TextChoices):
+    ENTRANCE = "entrance", _("出入口")
+    BUILDING = "building", _("建筑中心")
+    SEGMENT = "segment", _("道路中线")
+    ASSIGNED = "assigned", _("人工指定")
