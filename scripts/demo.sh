@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Build (once) and serve the Tianshui demo city.  Every step is idempotent: a second
+# run finds everything in place and goes straight to serving.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DJANGO_SETTINGS_MODULE=config.settings.dev
+M=".venv/bin/python manage.py"
+step() { printf '\033[1;32m[demo]\033[0m %s\n' "$*"; }
+
+step "Tianshui demo city (real boundaries and codes, synthetic buildings/roads/terrain)"
+$M build_demo_city
+step "standard addresses and door plates"
+$M generate_addresses
+$M seed_service_items
+$M issue_plates
+step "terrain and 3D Tiles"
+$M build_terrain
+$M build_tiles
+step "emergency demo: agencies, units, depots, plans, cameras"
+$M seed_emergency_demo
+step "demo logins (role  username  password)"
+$M create_demo_users
+scripts/serve.sh

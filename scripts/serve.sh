@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Serve the platform: gunicorn (WSGI) for HTTP on :8000, an ASGI server (daphne) for
+# WebSockets on :8001 (a reverse proxy routes /ws/ to it in production).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HOST="${CIM_HOST:-127.0.0.1}"
+PORT="${CIM_PORT:-8000}"
+WS_PORT="${CIM_WS_PORT:-8001}"
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.dev}"
+mkdir -p var/log
+.venv/bin/daphne -b "$HOST" -p "$WS_PORT" config.asgi:application >var/log/asgi.log 2>&1 &
+ASGI_PID=$!
+trap 'kill $ASGI_PID 2>/dev/null || true' EXIT INT TERM
+echo
+echo "  天水 CIM platform: http://$HOST:$PORT/   (WebSockets on ws://$HOST:$WS_PORT/ws/)"
+echo
+exec_gunicorn() {
+  .venv/bin/gunicorn config.wsgi:application --bind "$HOST:$PORT" --workers "${CIM_WORKERS:-3}" \
+    --threads 2 --timeout 120 --access-logfile var/log/access.log --error-logfile var/log/gunicorn.log
+}
+exec_gunicorn
