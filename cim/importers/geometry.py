@@ -1,0 +1,65 @@
+"""Vectorised geometry checks shared by the importers (shapely 2; no Django)."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from . import report as r
+
+VALID = "Valid Geometry"
+
+
+def check(geoms: np.ndarray) -> list[tuple[str, str] | None]:
+    """For each geometry: None when it can be stored, else ``(reason,
+    detail)`` with shapely's explanation (``Self-intersection[7.42 43.73]``)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out: list[tuple[str, str] | None] = [None] * len(geoms)
+    if not len(geoms):
+        return out
+    missing = shapely.is_missing(geoms)
+    empty = np.zeros(len(geoms), dtype=bool)
+    empty[~missing] = shapely.is_empty(geoms[~missing])
+    present = ~missing & ~empty
+    reasons = np.full(len(geoms), VALID, dtype=object)
+    if present.any():
+        reasons[present] = shapely.is_valid_reason(geoms[present])
+    for i in np.flatnonzero(missing | empty | (reasons != VALID)):
+        if missing[i] or empty[i]:
+            out[i] = (r.EMPTY_GEOMETRY, "the feature has no geometry")
+        else:
+            out[i] = (r.INVALID_GEOMETRY, str(reasons[i]))
+    return out
+
+
+def closed_lines_to_polygons(lines: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str] | None]]:
+    """Polygons from closed line strings (OSM closed ways), with the reason
+    for each line that cannot become a valid polygon."""
+    lines = np.asarray(lines, dtype=object)
+    polys = np.full(len(lines), None, dtype=object)
+    problems: list[tuple[str, str] | None] = [None] * len(lines)
+    if not len(lines):
+        return polys, problems
+    counts = shapely.get_num_coordinates(lines)
+    enough = counts >= 4
+    for i in np.flatnonzero(~enough):
+        problems[i] = (r.TOO_FEW_POINTS, f"a ring needs 4 points, the way has {counts[i]} distinct")
+    if enough.any():
+        coords, index = shapely.get_coordinates(lines[enough], return_index=True)
+        rings = shapely.linearrings(coords, indices=index)
+        polys[enough] = shapely.polygons(rings)
+        for i, problem in zip(np.flatnonzero(enough), check(polys[enough]), strict=True):
+            problems[i] = problem
+    return polys, problems
+
+
+def to_ewkb_hex(geoms: np.ndarray, srid: int = 4326) -> np.ndarray:
+    """Hex EWKB with the SRID, as PostGIS reads it from COPY text."""
+    geoms = shapely.set_srid(np.asarray(geoms, dtype=object), srid)
+    return shapely.to_wkb(geoms, hex=True, include_srid=True)
+
+
+def utm_epsg(lon: float, lat: float) -> int:
+    """The WGS 84 / UTM zone EPSG code for a point (metric work anywhere)."""
+    zone = int((lon + 180) // 6) % 60 + 1
+    return (32600 if lat >= 0 else 32700) + zone

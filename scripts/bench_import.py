@@ -1,0 +1,255 @@
+#!/usr/bin/env python
+"""Benchmark: the Monaco OSM import against ogr2ogr, in the same run.
+
+    .venv/bin/python scripts/bench_import.py [--pbf FILE] [--rounds 3] [--no-write]
+
+Creates two scratch databases on the server of DATABASE_URL (dropped at the
+end): one with only PostGIS, loaded by ``ogr2ogr -f PostgreSQL`` (GDAL's OSM
+driver, COPY mode, its default spatial index), and one migrated for the
+platform, loaded by our ``import_osm`` (validation, heights, uses, road graph
+with junction splitting and geodesic lengths, service points, admin areas,
+the import record and audit).  Each side runs ``--rounds`` times into empty
+tables, alternating, and the best time counts.  Our importer is timed
+in-process (``call_command``, without the ~1 s of Python/Django start-up;
+the full command-line time is printed too).  The figures and the exact
+command go into docs/benchmarks.md, section "Import (Monaco)".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTION = "## Import (Monaco)"
+
+
+def psql(url: str, sql: str) -> str:
+    out = subprocess.run(["psql", "-XqAt", url, "-c", sql], check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--pbf", type=Path, default=Path(os.environ.get("CIM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+                        / "osm" / "monaco_osrm_2016.osm.pbf")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    args = parser.parse_args()
+    if not args.pbf.is_file():
+        print(f"missing {args.pbf}", file=sys.stderr)
+        return 2
+
+    base = urlparse(os.environ.get("DATABASE_URL") or _runtime_database_url())
+    host, port, user = base.hostname or "127.0.0.1", base.port or 5432, base.username or "postgres"
+    server = f"postgresql://{user}@{host}:{port}"
+    tag = os.getpid()
+    ogr_db, our_db = f"cim_bench_ogr_{tag}", f"cim_bench_import_{tag}"
+    for name in (ogr_db, our_db):
+        psql(f"{server}/postgres", f"CREATE DATABASE {name}")
+    try:
+        psql(f"{server}/{ogr_db}", "CREATE EXTENSION postgis")
+        for ext in ("postgis", "pg_trgm", "pgrouting"):
+            psql(f"{server}/{our_db}", f"CREATE EXTENSION IF NOT EXISTS {ext}")
+        os.environ["DATABASE_URL"] = f"postgis://{user}@{host}:{port}/{our_db}"
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+        os.environ.setdefault("CIM_MEDIA_ROOT", str(ROOT / "var" / "bench" / "media"))
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connection
+
+        from cim.models import Building, ImportRun
+
+        call_command("migrate", verbosity=0)
+        ogr_cmd = ["ogr2ogr", "-f", "PostgreSQL", f"PG:host={host} port={port} user={user} dbname={ogr_db}",
+                   str(args.pbf), "-overwrite"]
+        ours, theirs, cli = [], [], []
+        our_cpu, their_cpu = [], []
+        loads = [os.getloadavg()[0]]
+        for round_no in range(1, args.rounds + 1):
+            started = time.perf_counter()
+            subprocess.run(ogr_cmd, check=True, capture_output=True)
+            theirs.append(time.perf_counter() - started)
+
+            with connection.cursor() as cur:
+                cur.execute("TRUNCATE cim_building, cim_roadsegment, cim_roadnode, cim_servicepoint CASCADE")
+                cur.execute("SELECT pg_backend_pid()")
+                backend_pid = cur.fetchone()[0]
+            backend_before, client_before = _cpu_seconds(backend_pid), time.process_time()
+            started = time.perf_counter()
+            call_command("import_osm", str(args.pbf), "--no-progress", verbosity=0)
+            ours.append(time.perf_counter() - started)
+            our_cpu.append((time.process_time() - client_before, _cpu_seconds(backend_pid) - backend_before))
+            print(f"round {round_no}: ogr2ogr {theirs[-1]:.2f} s, import_osm {ours[-1]:.2f} s", flush=True)
+        loads.append(os.getloadavg()[0])
+        # CPU split in rounds of their own: watching ogr2ogr's backend costs CPU too.
+        for _ in range(args.rounds):
+            their_cpu.append(_run_ogr2ogr(ogr_cmd, f"{server}/postgres")[1:])
+
+        with connection.cursor() as cur:
+            cur.execute("TRUNCATE cim_building, cim_roadsegment, cim_roadnode, cim_servicepoint CASCADE")
+        connection.close()
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "manage.py", "import_osm", str(args.pbf), "--no-progress",
+                               "--verbosity", "0", "--skip-checks"], cwd=ROOT, env=os.environ.copy(),
+                              capture_output=True, text=True)
+        cli.append(time.perf_counter() - started)
+        if done.returncode:
+            print(f"the command-line run failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+            return 1
+
+        run = ImportRun.objects.filter(kind="osm", status="succeeded").order_by("-id").first()
+        counts = run.counts
+        our_buildings = counts["buildings"]["imported"] + counts["building_relations"]["imported"]
+        assert Building.objects.count() == our_buildings
+        ogr_url = f"{server}/{ogr_db}"
+        ogr_buildings = int(psql(ogr_url, "SELECT count(*) FROM multipolygons WHERE building IS NOT NULL"))
+        ogr_lines = int(psql(ogr_url, "SELECT count(*) FROM lines WHERE highway IS NOT NULL"))
+        best_ours, best_theirs = min(ours), min(theirs)
+        ratio = best_ours / best_theirs
+        lines = [
+            f"file: {args.pbf.name} ({args.pbf.stat().st_size / 1e6:.1f} MB); best of {args.rounds}",
+            f"ogr2ogr   : {best_theirs:.2f} s  ({ogr_buildings / best_theirs:,.0f} buildings/s; "
+            f"{ogr_buildings:,} building polygons, {ogr_lines:,} highway lines)",
+            f"import_osm: {best_ours:.2f} s  ({our_buildings / best_ours:,.0f} buildings/s; "
+            f"{our_buildings:,} buildings, {counts['road_segments']['imported']:,} road segments, "
+            f"{counts['road_nodes']['imported']:,} nodes, {counts['service_points']['imported']:,} "
+            f"service points)",
+            f"ratio import_osm / ogr2ogr: {ratio:.2f}× (target ≤ 1.5×)",
+            f"import_osm as a command line (manage.py … --skip-checks), Python and Django start-up "
+            f"included: {cli[0]:.2f} s",
+            "CPU seconds, median of rounds (client process + its PostgreSQL backend; less "
+            "sensitive to the machine's load than wall time): "
+            f"ogr2ogr {_median(c for c, _ in their_cpu):.2f} + {_median(b for _, b in their_cpu):.2f}, "
+            f"import_osm {_median(c for c, _ in our_cpu):.2f} + {_median(b for _, b in our_cpu):.2f}",
+            f"machine load average (1 min) before/after: {loads[0]:.1f} / {loads[1]:.1f}",
+        ]
+        print("\n".join(lines))
+        if not args.no_write:
+            _write_doc(lines, ours, theirs)
+        return 0
+    finally:
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: BLE001 (Django may not be set up yet)
+            pass
+        for name in (ogr_db, our_db):
+            psql(f"{server}/postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _median(values) -> float:
+    values = sorted(values)
+    return values[len(values) // 2] if values else float("nan")
+
+
+def _run_ogr2ogr(cmd: list[str], watch_url: str) -> tuple[float, float, float]:
+    """Wall time, client CPU and backend CPU of one ogr2ogr run (its backend
+    is found by application name and sampled until it ends)."""
+    import resource
+
+    import psycopg
+
+    env = {**os.environ, "PGAPPNAME": f"cim_bench_ogr2ogr_{os.getpid()}"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    backend: dict[int, float] = {}
+    with psycopg.connect(watch_url, autocommit=True) as watcher:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while proc.poll() is None:
+            for (pid,) in watcher.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+                                          [env["PGAPPNAME"]]).fetchall():
+                seconds = _cpu_seconds(pid)
+                if seconds:
+                    backend[pid] = seconds
+            time.sleep(0.02)
+        wall = time.perf_counter() - started
+    if proc.returncode:
+        raise RuntimeError(f"ogr2ogr failed ({proc.returncode}): {' '.join(cmd)}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, client, sum(backend.values())
+
+
+def _runtime_database_url() -> str:
+    env = ROOT / "var" / "runtime.env"
+    if env.exists():
+        for line in env.read_text().splitlines():
+            if line.startswith("DATABASE_URL="):
+                return line.split("=", 1)[1].strip()
+    return "postgis://postgres@127.0.0.1:5432/tianshui_cim"
+
+
+def _write_doc(lines: list[str], ours: list[float], theirs: list[float]) -> None:
+    doc = ROOT / "docs" / "benchmarks.md"
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
+    cpu = platform.processor() or platform.machine()
+    body = "\n".join([
+        SECTION,
+        "",
+        "Command: `.venv/bin/python scripts/bench_import.py` (DATABASE_URL picks the server; two "
+        "scratch databases are created and dropped).",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d')} on this machine ({os.cpu_count()} cores, {cpu}), "
+        "shared with other work, so absolute times vary by ±30 %; the ratio is taken from the same run.",
+        "",
+        "```",
+        *lines,
+        "all rounds (s): ogr2ogr " + ", ".join(f"{t:.2f}" for t in theirs)
+        + "; import_osm " + ", ".join(f"{t:.2f}" for t in ours),
+        "```",
+        "",
+        "ogr2ogr loads raw OSM features (points, lines, multipolygons, other relations) with their "
+        "tags into fresh tables with one spatial index each; import_osm in addition checks every "
+        "footprint (ST_IsValidReason), derives height, floors and use, cuts highways at junctions "
+        "into a routing graph with geodesic lengths, speeds and one-way rules, loads service points, "
+        "sets admin areas and base elevations when there are any, upserts by (source, source_id) "
+        "into the platform's tables (ten indexes on buildings, foreign keys checked per row) and "
+        "records the import run, rejections and audit row. Reading runs in this process while a "
+        "loader thread has PostgreSQL copy, check and upsert each batch, so the two cores overlap.",
+        "",
+        "Where the time goes (one-off analysis on 2026-11-27, backend CPU of inserting the 23k "
+        "Monaco buildings from a staging table, measured from /proc): about 0.25 s for the rows, "
+        "primary and unique keys and WAL; 0.2 s for the six further b-tree indexes of "
+        "`cim_building` (two of them on `source` alone, redundant beside the (source, source_id) "
+        "key, and one on `updated_at`); 0.2 s for its two GiST indexes, maintained row by row "
+        "where ogr2ogr builds one index once after loading; 0.06 s for ST_IsValidReason; 0.05 s "
+        "for the per-row foreign-key check of `import_run`. On the client side, pyosmium hands "
+        "every tag to Python as an object (about 0.25 s for the 89k tags of Monaco's buildings and roads). The "
+        "target of 1.5× is not met; the CPU figures above show the gap independently of the "
+        "machine's load.",
+        "",
+        "",
+    ])
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |^<!-- |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: body, text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + body
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text)
+    print(f"written to {doc.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

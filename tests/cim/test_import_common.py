@@ -1,0 +1,224 @@
+"""What every importer shares: tag meanings, road-graph cutting, geometry
+checks, the report, the ImportRun lifecycle and base elevations."""
+
+from __future__ import annotations
+
+import numpy as np
+import psycopg
+import pytest
+import shapely
+from django.db import transaction
+
+from cim.choices import BuildingUse, ImportStatus, RoadClass, ServiceCategory
+from cim.errors import ImportFailed
+from cim.importers import bulk
+from cim.importers import geometry as g
+from cim.importers import osm_tags as t
+from cim.importers.report import ImportReport
+from cim.importers.roadgraph import snap_endpoints, split_at_junctions
+from cim.models import AuditLog, Building, ImportRun, RejectedFeature
+from cim.services.dem import dem_register
+from cim.services.elevation import base_elevations, building_base_elevations_update, ground_sampler
+from cim.services.imports import file_checksum, import_execute
+from cim.services.terrain import ground_heights
+from tests import factories as f
+
+BOW_TIE = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)])
+
+
+@pytest.mark.parametrize("raw,metres", [
+    ("12", 12.0), ("12 m", 12.0), ("12.5m", 12.5), ("12,5", 12.5), ("40'", 40 * 0.3048),
+    ("40 ft", 40 * 0.3048), ("12'6\"", 12 * 0.3048 + 6 * 0.0254), ("-3", -3.0),
+    ("tall", None), ("", None), (None, None),
+])
+def test_length_tags(raw, metres):
+    got = t.parse_length_m(raw)
+    if metres is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(metres)
+
+
+@pytest.mark.parametrize("raw,kmh", [
+    ("50", 50.0), ("50 mph", 50 * 1.609344), ("30 knots", 30 * 1.852), ("FR:urban", 50.0),
+    ("DE:rural", 100.0), ("RU:urban", 60.0), ("DE:zone30", 30.0), ("walk", 7.0), ("50;30", 30.0),
+    ("none", None), ("signals", None), ("fast", None), ("500", None), (None, None),
+])
+def test_maxspeed(raw, kmh):
+    got = t.parse_maxspeed(raw)
+    if kmh is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(kmh)
+
+
+def test_road_rules():
+    assert t.road_speed({"highway": "primary", "maxspeed": "FR:urban"}) == (50.0, True)
+    assert t.road_speed({"highway": "primary"}) == (t.DEFAULT_SPEED_KMH["primary"], False)
+    assert t.road_speed({"highway": "footway", "maxspeed": "50"}) == (t.WALK_SPEED_KMH, False)
+    assert t.oneway({"oneway": "yes"}) == (True, False)
+    assert t.oneway({"oneway": "-1"}) == (True, True)
+    assert t.oneway({"highway": "motorway"}) == (True, False)
+    assert t.oneway({"highway": "primary", "junction": "roundabout"}) == (True, False)
+    assert t.oneway({"highway": "motorway", "oneway": "no"}) == (False, False)
+    assert t.oneway({"highway": "primary"}) == (False, False)
+    for walk in ("footway", "path", "steps", "cycleway", "pedestrian", "bridleway", "corridor"):
+        assert t.road_class(walk) == RoadClass.PEDESTRIAN
+    assert t.road_class("track") == RoadClass.TRACK
+    assert t.road_class("primary_link") == RoadClass.LINK
+    assert t.lanes({"lanes": "2;3"}) == 2 and t.lanes({"lanes": "99"}) is None
+
+
+def test_building_rules():
+    storey = 3.0
+    assert t.building_height({"building": "yes", "height": "40'"}, storey) == (
+        pytest.approx(12.192), "measured", None)
+    assert t.building_height({"building": "yes", "building:levels": "5", "roof:levels": "1"}, storey) == (
+        18.0, "levels", 5)
+    assert t.building_height({"building": "house"}, storey) == (7.0, "estimated", None)
+    assert t.building_height({"building": "yes", "height": "0"}, storey)[0] == 0.0  # caller rejects
+    assert t.building_use({"building": "apartments"}) == BuildingUse.RESIDENTIAL
+    assert t.building_use({"building": "yes", "amenity": "hospital"}) == BuildingUse.HEALTHCARE
+    assert t.building_use({"building": "yes", "shop": "bakery"}) == BuildingUse.COMMERCIAL
+    assert t.display_name({"name": "Casino", "name:zh": "赌场"}) == "赌场"
+    assert t.service_category({"amenity": "townhall"}) == ServiceCategory.GOV_SERVICE_HALL
+    assert t.service_category({"amenity": "doctors"}) == ServiceCategory.CLINIC
+    assert t.service_category({"emergency": "assembly_point"}) == ServiceCategory.SHELTER
+    assert t.service_category({"amenity": "shelter", "shelter_type": "public_transport"}) is None
+    assert t.service_category({"amenity": "bench"}) is None
+
+
+def test_every_value_the_tag_rules_produce_is_a_model_choice():
+    uses = set(t.BUILDING_USE.values()) | set(t.AMENITY_USE.values()) | {"other"}
+    assert uses <= set(BuildingUse.values)
+    classes = {t.road_class(h) for h in [*t.DEFAULT_SPEED_KMH, *t.PEDESTRIAN_HIGHWAYS, "busway", "x"]}
+    assert classes <= set(RoadClass.values)
+    assert set(t.AMENITY_CATEGORY.values()) <= set(ServiceCategory.values)
+
+
+def test_split_at_junctions_cuts_only_at_shared_nodes():
+    # way 0: 1-2-3-4-5, way 1: 3-6 (shares node 3), way 2: a loop 7-8-9-7
+    refs = [np.array([1, 2, 3, 4, 5]), np.array([3, 6]), np.array([7, 8, 9, 7])]
+    edges, junctions = split_at_junctions(refs)
+    assert [(e.way, e.part, e.start, e.end) for e in edges] == [
+        (0, 0, 0, 2), (0, 1, 2, 4), (1, 0, 0, 1), (2, 0, 0, 3)]
+    assert junctions.tolist() == [1, 3, 5, 6, 7]
+
+
+def test_snap_endpoints_joins_close_ends_transitively():
+    points = np.array([[0, 0], [0.4, 0], [0.8, 0], [10, 10], [10, 10.5], [50, 50]])
+    labels, reps = snap_endpoints(points, 0.5)
+    assert labels.tolist() == [0, 0, 0, 1, 1, 2]
+    assert reps.tolist() == [0, 3, 5]
+
+
+def test_geometry_check_gives_shapely_reason():
+    problems = g.check(np.array([BOW_TIE, shapely.Polygon(), None, shapely.box(0, 0, 1, 1)], dtype=object))
+    assert problems[0][0] == "invalid_geometry" and "Self-intersection" in problems[0][1]
+    assert problems[1][0] == problems[2][0] == "empty_geometry"
+    assert problems[3] is None
+    lines = shapely.from_wkt(["LINESTRING (0 0, 1 0, 1 1, 0 0)", "LINESTRING (0 0, 1 0, 0 0)"])
+    polys, problems = g.closed_lines_to_polygons(lines)
+    assert polys[0].area == pytest.approx(0.5) and problems[0] is None
+    assert problems[1][0] == "too_few_points"
+    assert g.utm_epsg(105.7, 34.58) == 32648 and g.utm_epsg(7.42, 43.73) == 32632
+
+
+def test_report_counts_and_table():
+    report = ImportReport()
+    report.layer("buildings").read = 3
+    report.loaded("buildings", inserted=1, updated=1)
+    report.reject("buildings", "way/1", "invalid_geometry", "Self-intersection[0.5 0.5]")
+    counts = report.counts()["buildings"]
+    assert counts == {"read": 3, "imported": 2, "inserted": 1, "updated": 1, "rejected": 1,
+                      "rejected_by_reason": {"invalid_geometry": 1}}
+    table = report.table()
+    assert "buildings" in table and "invalid_geometry" in table
+
+
+@pytest.mark.django_db
+def test_import_execute_records_success_and_failure(tmp_path):
+    data = tmp_path / "some.file"
+    data.write_bytes(b"0123456789")
+
+    def good(run, report):
+        report.layer("buildings").read = 2
+        f.building(105.70, 34.58, source_id="kept")
+        report.loaded("buildings", inserted=1, updated=0)
+        report.reject("buildings", "x", "absurd_height", "height 5000 m")
+
+    run, report = import_execute(kind="osm", path=data, options={"a": 1}, load=good)
+    run.refresh_from_db()
+    assert run.status == ImportStatus.SUCCEEDED and run.finished_at and run.message == ""
+    assert run.checksum == file_checksum(data) and run.file_size == 10 and run.options == {"a": 1}
+    assert run.counts["buildings"]["imported"] == 1
+    assert list(run.rejections.values_list("layer", "source_id", "reason")) == [
+        ("buildings", "x", "absurd_height")]
+    assert AuditLog.objects.filter(action="import.osm", object_id=str(run.pk)).count() == 1
+
+    def bad(run, report):
+        f.building(105.71, 34.58, source_id="lost")
+        report.reject("buildings", "y", "invalid_geometry", "Self-intersection")
+        raise ImportFailed(f"{data.name}: broken on purpose", field="file")
+
+    with pytest.raises(ImportFailed):
+        import_execute(kind="osm", path=data, load=bad)
+    failed = ImportRun.objects.latest("id")
+    assert failed.status == ImportStatus.FAILED and "broken on purpose" in failed.message
+    assert failed.finished_at is not None
+    assert list(Building.objects.values_list("source_id", flat=True)) == ["kept"]
+    assert not AuditLog.objects.filter(action="import.osm", object_id=str(failed.pk)).exists()
+    assert RejectedFeature.objects.filter(run=failed, reason="invalid_geometry").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_failing_loader_job_fails_the_import_and_keeps_nothing(tmp_path):
+    """The loader thread shares the import's transaction: an error there
+    (here a table that does not exist) fails the import, and what earlier
+    jobs wrote is rolled back with the rest."""
+    data = tmp_path / "x.osm.pbf"
+    data.write_bytes(b"x")
+    f.building(105.70, 34.58, source_id="before")
+
+    def load(run, report):
+        loader = bulk.Loader()
+        stage = bulk.Stage("building", bulk.BUILDING_COLUMNS, loader.conn)
+        row = ("new", "", g.to_ewkb_hex(np.array([shapely.box(105.71, 34.58, 105.7102, 34.5802)]))[0],
+               10.0, "measured", None, "other", None, 1, None, "{}", None)
+        bulk.rejected_stage(loader.conn)
+        first = loader.submit(lambda c: bulk.buildings_upsert(stage.load([row]), source="test", run_id=run.pk,
+                                                              conn=c))
+        loader.submit(lambda c: c.execute("INSERT INTO no_such_table VALUES (1)"))
+        try:
+            loader.close()
+        except BaseException:
+            loader.close(abort=True)
+            raise
+        assert first.result().inserted == 1
+
+    with pytest.raises(psycopg.errors.UndefinedTable):
+        import_execute(kind="osm", path=data, load=load)
+    failed = ImportRun.objects.latest("id")
+    assert failed.status == ImportStatus.FAILED and "no_such_table" in failed.message
+    assert list(Building.objects.values_list("source_id", flat=True)) == ["before"]
+
+
+@pytest.mark.django_db
+def test_base_elevation_is_the_lowest_ground_under_the_footprint(media_root, shared_data):
+    assert ground_sampler() is None
+    dem_register(source_path=shared_data / "dem" / "monaco_srtm3_clip.tif")
+    slope = f.building(7.420, 43.735, size=0.002, source_id="slope")
+    outside = f.building(105.70, 34.58, source_id="tianshui")
+    with transaction.atomic():
+        assert building_base_elevations_update() == 1
+    slope.refresh_from_db()
+    outside.refresh_from_db()
+    corners = shapely.get_coordinates(shapely.from_wkb(bytes(slope.footprint.wkb)))
+    heights = ground_heights(corners[:, 0], corners[:, 1])
+    assert slope.base_elevation == pytest.approx(np.nanmin(heights), abs=0.01)
+    assert slope.base_elevation < np.nanmax(heights)  # on a slope: the lowest corner counts
+    assert outside.base_elevation is None
+    # The preloaded sampler used while importing answers exactly as ground_heights does.
+    lons, lats = np.linspace(7.35, 7.49, 50), np.linspace(43.71, 43.77, 50)
+    assert np.allclose(ground_sampler()(lons, lats), ground_heights(lons, lats), equal_nan=True)
+    assert np.isnan(base_elevations(np.array([shapely.box(0, 0, 0.1, 0.1)], dtype=object))[0])
