@@ -60,5 +60,9 @@ PLATE_HOST = os.environ.get("CIM_PLATE_HOST", "TS.GOV.CN")
 # Salt for hashing client addresses in scan statistics (never store raw IPs).
 CLIENT_HASH_SALT = os.environ.get("CIM_CLIENT_HASH_SALT", "")
 
+# Where browsers open WebSockets (the ASGI process).  Empty: same origin as the
+# page, i.e. behind a reverse proxy that routes /ws/ to the ASGI server.
+WS_URL = os.environ.get("CIM_WS_URL", "")
+
 GDAL_LIBRARY_PATH = os.environ.get("GDAL_LIBRARY_PATH")
 GEOS_LIBRARY_PATH = os.environ.get("GEOS_LIBRARY_PATH")

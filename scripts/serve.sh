@@ -8,6 +8,7 @@ PORT="${CIM_PORT:-8000}"
 WS_PORT="${CIM_WS_PORT:-8001}"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.dev}"
 mkdir -p var/log
+export CIM_WS_URL="${CIM_WS_URL:-ws://$HOST:$WS_PORT}"
 .venv/bin/daphne -b "$HOST" -p "$WS_PORT" config.asgi:application >var/log/asgi.log 2>&1 &
 ASGI_PID=$!
 trap 'kill $ASGI_PID 2>/dev/null || true' EXIT INT TERM

@@ -145,6 +145,20 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": False,
+    "ENUM_NAME_OVERRIDES": {  # emergency enums sharing field names with others
+        "IncidentStatusEnum": "emergency.choices.IncidentStatus",
+        "IncidentLevelEnum": "emergency.choices.IncidentLevel",
+        "IncidentCategoryEnum": "emergency.choices.IncidentCategory",
+        "UnitStatusEnum": "emergency.choices.UnitStatus",
+        "ReportableUnitStatusEnum": "emergency.choices.ReportableUnitStatus",
+        "SupplyRequestStatusEnum": "emergency.choices.SupplyRequestStatus",
+        "ZoneStatusEnum": "emergency.choices.ZoneStatus",
+        "CapStatusEnum": "emergency.choices.CapStatus",
+        "CapCategoryEnum": "emergency.choices.CapCategory",
+        "ClosureReasonEnum": "emergency.choices.ClosureReason",
+        "StockSetReasonEnum": "emergency.choices.StockSetReason",
+        "ReportCategoryEnum": "cim.choices.ReportCategory",  # residents' reports (plates)
+    },
 }
 
 # Platform settings (see docs in README).
@@ -156,6 +170,7 @@ CIM = {
     "STOREY_HEIGHT_M": 3.0,
     "MAX_BUILDING_HEIGHT_M": 900.0,
     "PLATE_HOST": env.PLATE_HOST,
+    "WS_URL": env.WS_URL,
     "CLIENT_HASH_SALT": env.CLIENT_HASH_SALT or SECRET_KEY,
 }
 
