@@ -15,3 +15,4 @@ CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = (  # noqa: F405
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+ROUTING = {"CHECK_INTERVAL_S": 0}  # tests change roads between queries: check every time

@@ -1,0 +1,68 @@
+"""Helpers shared by the emergency API views."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from emergency.errors import DomainError
+
+__all__ = ["ERRORS", "get_or_400", "query_bool", "query_choice", "query_int"]
+
+_ERROR = inline_serializer("EmergencyError", {
+    "error": serializers.CharField(help_text="machine-readable code, e.g. invalid_transition"),
+    "detail": serializers.JSONField(help_text="what went wrong"),
+    "field": serializers.CharField(required=False, help_text="the field at fault"),
+})
+ERRORS = {
+    400: OpenApiResponse(_ERROR, description="bad input: the field and the reason"),
+    403: OpenApiResponse(description="your role may not do this"),
+    404: OpenApiResponse(_ERROR, description="not found"),
+    409: OpenApiResponse(_ERROR, description="conflicts with the current state (e.g. unit taken)"),
+}
+
+
+def get_or_400(model, pk, field: str):
+    """A referenced record by id, or a 400 naming the field."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise DomainError(f"{field} must be an id", field=field) from None
+    obj = model.objects.filter(pk=pk).first()
+    if obj is None:
+        raise DomainError(f"{model._meta.model_name} {pk} does not exist", field=field, code="not_found")
+    return obj
+
+
+def query_choice(params, name: str, choices) -> str | None:
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    if value not in choices.values:
+        raise ValidationError({name: f"unknown value {value!r}; one of {', '.join(choices.values)}"})
+    return value
+
+
+def query_bool(params, name: str) -> bool | None:
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    if value.lower() in ("1", "true", "yes"):
+        return True
+    if value.lower() in ("0", "false", "no"):
+        return False
+    raise ValidationError({name: "must be true or false"})
+
+
+def query_int(params, name: str, *, lo: int, hi: int, default: int | None = None) -> int | None:
+    value = params.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValidationError({name: "must be an integer"}) from None
+    if not lo <= number <= hi:
+        raise ValidationError({name: f"must lie between {lo} and {hi}"})
+    return number

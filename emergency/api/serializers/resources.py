@@ -1,0 +1,169 @@
+"""Serializers of agencies, units, cameras and assignments."""
+
+from __future__ import annotations
+
+import re
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from cim.models import ServicePoint
+from emergency.api.fields import FiniteFloatField, geojson_of
+from emergency.choices import CameraProtocol, ReportableUnitStatus
+from emergency.constants import conf
+from emergency.models import Agency, Assignment, Camera, Unit
+
+__all__ = [
+    "AgencySerializer",
+    "AssignmentSerializer",
+    "AssignUnitsSerializer",
+    "CameraGeoSerializer",
+    "CameraSerializer",
+    "PositionSerializer",
+    "UnitGeoSerializer",
+    "UnitSerializer",
+    "UnitStatusSerializer",
+]
+
+
+def _point(p):
+    return None if p is None else {"lon": p.x, "lat": p.y}
+
+
+class _PointInput(serializers.Serializer):
+    lon = FiniteFloatField(min_value=-180, max_value=180)
+    lat = FiniteFloatField(min_value=-90, max_value=90)
+
+
+class AgencySerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = Agency
+        fields = ["id", "code", "name", "kind", "kind_label", "phone", "admin_area", "synthetic"]
+        read_only_fields = ["id", "kind_label", "synthetic"]
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    """A unit's registry data and live state (status, position, freshness)."""
+
+    unit_type_label = serializers.CharField(source="get_unit_type_display", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    agency_name = serializers.CharField(source="agency.name", read_only=True)
+    home_station = serializers.PrimaryKeyRelatedField(queryset=ServicePoint.objects.all(),
+                                                      allow_null=True, required=False)
+    home_station_name = serializers.CharField(source="home_station.name", default=None, read_only=True)
+    position = serializers.SerializerMethodField()
+    position_stale = serializers.SerializerMethodField()
+    crew_size = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    crew = serializers.ListField(child=serializers.CharField(max_length=100), max_length=100,
+                                 required=False)
+
+    class Meta:
+        model = Unit
+        fields = ["id", "code", "name", "agency", "agency_name", "unit_type", "unit_type_label",
+                  "home_station", "home_station_name", "crew_size", "crew", "status", "status_label",
+                  "status_changed_at", "position", "last_position_at", "position_stale", "synthetic"]
+        read_only_fields = ["id", "agency_name", "unit_type_label", "home_station_name", "status",
+                            "status_label", "status_changed_at", "position", "last_position_at",
+                            "position_stale", "synthetic"]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_position(self, obj):
+        return _point(obj.last_position)
+
+    def get_position_stale(self, obj) -> bool:
+        from django.utils import timezone
+
+        if obj.last_position_at is None:
+            return True
+        return (timezone.now() - obj.last_position_at).total_seconds() > float(conf("UNIT_POSITION_STALE_S"))
+
+
+class UnitGeoSerializer(serializers.BaseSerializer):
+    """A unit as a GeoJSON Feature at its last position (or its station)."""
+
+    def to_representation(self, obj):
+        point = obj.last_position or (obj.home_station.geom if obj.home_station_id else None)
+        fix_at = obj.last_position_at.isoformat() if obj.last_position_at else None
+        return {
+            "type": "Feature", "id": obj.pk, "geometry": geojson_of(point),
+            "properties": {"code": obj.code, "name": obj.name, "unit_type": obj.unit_type,
+                           "status": obj.status, "status_label": obj.get_status_display(),
+                           "last_position_at": fix_at,
+                           "at_station": obj.last_position is None},
+        }
+
+
+class UnitStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ReportableUnitStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class PositionSerializer(_PointInput):
+    at = serializers.DateTimeField(required=False, help_text="time of the fix (default: now)")
+
+
+class CameraSerializer(serializers.ModelSerializer):
+    lon = FiniteFloatField(min_value=-180, max_value=180, write_only=True)
+    lat = FiniteFloatField(min_value=-90, max_value=90, write_only=True)
+    position = serializers.SerializerMethodField()
+    heading = FiniteFloatField(min_value=0, max_value=359.999, allow_null=True, required=False)
+    protocol = serializers.ChoiceField(choices=CameraProtocol.choices, required=False)
+
+    class Meta:
+        model = Camera
+        fields = ["id", "code", "name", "lon", "lat", "position", "stream_url", "protocol", "heading",
+                  "active", "admin_area", "synthetic"]
+        read_only_fields = ["id", "position", "synthetic"]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_position(self, obj):
+        return _point(obj.geom)
+
+    def validate_stream_url(self, value: str) -> str:
+        if not re.match(r"^(rtsps?|https?|wss?|webrtc)://[^\s]+$", value):
+            raise serializers.ValidationError("a stream URL starts with rtsp://, http(s)://, ws(s):// "
+                                              "or webrtc:// and has no spaces")
+        return value
+
+
+class CameraGeoSerializer(GeoFeatureModelSerializer):
+    class Meta:
+        model = Camera
+        geo_field = "geom"
+        fields = ["id", "code", "name", "stream_url", "protocol", "heading", "active"]
+        read_only_fields = fields
+
+
+class AssignUnitsSerializer(serializers.Serializer):
+    units = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1,
+                                  max_length=50)
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    """An assignment with the unit, ETA, distance and the route (GeoJSON)."""
+
+    unit_code = serializers.CharField(source="unit.code", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    unit_type = serializers.CharField(source="unit.unit_type", read_only=True)
+    unit_status = serializers.CharField(source="unit.status", read_only=True)
+    incident_number = serializers.CharField(source="incident.number", read_only=True)
+    route = serializers.SerializerMethodField()
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assignment
+        fields = ["id", "incident", "incident_number", "unit", "unit_code", "unit_name", "unit_type",
+                  "unit_status", "assigned_at", "position_source", "eta_s", "distance_m", "route",
+                  "route_edge_ids", "active", "released_at", "release_reason"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_route(self, obj):
+        return geojson_of(obj.route)
+
+    def get_active(self, obj) -> bool:
+        return obj.released_at is None

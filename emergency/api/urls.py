@@ -1,0 +1,34 @@
+"""URLs of the emergency API (mounted at ``/api/emergency/``)."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from emergency.api import live, views
+
+router = SimpleRouter()
+router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register("agencies", views.AgencyViewSet, basename="agency")
+router.register("units", views.UnitViewSet, basename="unit")
+router.register("cameras", views.CameraViewSet, basename="camera")
+router.register("assignments", views.AssignmentViewSet, basename="assignment")
+router.register("plans", views.PlanViewSet, basename="plan")
+router.register("tasks", views.TaskViewSet, basename="task")
+router.register("closures", views.ClosureViewSet, basename="closure")
+router.register("zones", views.ZoneViewSet, basename="zone")
+router.register("alerts", views.AlertViewSet, basename="alert")
+router.register("events", views.EventViewSet, basename="event")
+router.register("items", views.ItemViewSet, basename="item")
+router.register("depots", views.DepotViewSet, basename="depot")
+router.register("supply-requests", views.SupplyRequestViewSet, basename="supply-request")
+router.register("replenishment-alerts", views.ReplenishmentAlertViewSet, basename="replenishment-alert")
+
+app_name = "emergency"
+urlpatterns = router.urls + [
+    # live operations (issue 6): AVL batches and the dashboard's figures
+    path("positions/", live.PositionBatchView.as_view(), name="positions"),
+    path("stats/incidents/", live.StatsIncidentsView.as_view(), name="stats-incidents"),
+    path("stats/response-times/", live.StatsResponseTimesView.as_view(), name="stats-response-times"),
+    path("stats/units/", live.StatsUnitsView.as_view(), name="stats-units"),
+    path("stats/supplies/", live.StatsSuppliesView.as_view(), name="stats-supplies"),
+    path("stats/plates/", live.StatsPlatesView.as_view(), name="stats-plates"),
+]

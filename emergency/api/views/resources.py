@@ -1,0 +1,161 @@
+"""Agencies, units (registry, status, position, map), cameras and the list
+of assignments."""
+
+from __future__ import annotations
+
+from django.contrib.gis.geos import Point
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from cim.api.filters import parse_bbox
+from cim.api.pagination import GeoPagination
+from emergency import selectors, services
+from emergency.api.common import ERRORS, query_bool, query_choice, query_int
+from emergency.api.serializers import (
+    AgencySerializer,
+    AssignmentSerializer,
+    CameraGeoSerializer,
+    CameraSerializer,
+    PositionSerializer,
+    UnitGeoSerializer,
+    UnitSerializer,
+    UnitStatusSerializer,
+)
+from emergency.choices import UnitStatus, UnitType
+from emergency.models import Agency, Camera
+from emergency.permissions import IncidentAccess, RegistryWrite, UnitRegistry, UnitReport
+
+__all__ = ["AgencyViewSet", "AssignmentViewSet", "CameraViewSet", "UnitViewSet"]
+
+
+class _RegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                       mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Create/edit through the registry service (audited); no deletes (records
+    are referenced by history)."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    save_service = None
+
+    def _data(self, serializer) -> dict:
+        return dict(serializer.validated_data)
+
+    def perform_create(self, serializer):
+        serializer.instance = type(self).save_service(by=self.request.user, **self._data(serializer))
+
+    def perform_update(self, serializer):
+        serializer.instance = type(self).save_service(by=self.request.user, instance=serializer.instance,
+                                                      **self._data(serializer))
+
+
+@extend_schema(tags=["emergency"])
+class AgencyViewSet(_RegistryViewSet):
+    """Response agencies.  Read: admin, commander, dispatcher; write: admin."""
+
+    permission_classes = [RegistryWrite]
+    serializer_class = AgencySerializer
+    queryset = Agency.objects.select_related("admin_area").order_by("code")
+    save_service = staticmethod(services.agency_save)
+
+
+@extend_schema(tags=["emergency"])
+class UnitViewSet(_RegistryViewSet):
+    """Units.  Read: admin, commander, dispatcher, responder (own units only);
+    registry edits: admin.  ``/status/`` and ``/position/``: the control
+    room for any unit, a responder for their own unit."""
+
+    permission_classes = [UnitRegistry]
+    serializer_class = UnitSerializer
+    save_service = staticmethod(services.unit_save)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        if self.action not in ("list", "geojson"):
+            return selectors.units_visible_to(self.request.user)
+        return selectors.units_visible_to(
+            self.request.user, status=query_choice(params, "status", UnitStatus),
+            unit_type=query_choice(params, "unit_type", UnitType),
+            agency=query_int(params, "agency", lo=1, hi=2**62), bbox=parse_bbox(params.get("bbox")))
+
+    @extend_schema(parameters=[
+        OpenApiParameter("status", OpenApiTypes.STR, enum=UnitStatus.values),
+        OpenApiParameter("unit_type", OpenApiTypes.STR, enum=UnitType.values),
+        OpenApiParameter("agency", OpenApiTypes.INT), OpenApiParameter("bbox", OpenApiTypes.STR)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(parameters=[
+        OpenApiParameter("status", OpenApiTypes.STR, enum=UnitStatus.values),
+        OpenApiParameter("unit_type", OpenApiTypes.STR, enum=UnitType.values),
+        OpenApiParameter("agency", OpenApiTypes.INT), OpenApiParameter("bbox", OpenApiTypes.STR)],
+        responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, pagination_class=GeoPagination)
+    def geojson(self, request):
+        """Units at their last position (or station) as a GeoJSON
+        FeatureCollection (paginated like the other map layers)."""
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response({"features": [UnitGeoSerializer(u).data for u in page]})
+
+    @extend_schema(request=UnitStatusSerializer, responses={200: UnitSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], permission_classes=[UnitReport])
+    def status(self, request, pk=None):
+        """Report a new status (en_route, on_scene, returning, available, out_of_service)."""
+        unit = self.get_object()
+        s = UnitStatusSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        unit = services.unit_set_status(unit=unit, by=request.user, **s.validated_data)
+        return Response(UnitSerializer(unit).data)
+
+    @extend_schema(request=PositionSerializer, responses={200: UnitSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], permission_classes=[UnitReport])
+    def position(self, request, pk=None):
+        """Report a position fix (AVL)."""
+        unit = self.get_object()
+        s = PositionSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        unit = services.unit_report_position(unit=unit, by=request.user, lon=s.validated_data["lon"],
+                                             lat=s.validated_data["lat"], at=s.validated_data.get("at"))
+        return Response(UnitSerializer(unit).data)
+
+
+@extend_schema(tags=["emergency"])
+class CameraViewSet(_RegistryViewSet):
+    """Cameras with positions and stream URLs.  Read: admin, commander,
+    dispatcher; write: admin."""
+
+    permission_classes = [RegistryWrite]
+    serializer_class = CameraSerializer
+    queryset = Camera.objects.order_by("code")
+    save_service = staticmethod(services.camera_save)
+
+    def _data(self, serializer) -> dict:
+        data = dict(serializer.validated_data)
+        if "lon" in data:
+            data["geom"] = Point(data.pop("lon"), data.pop("lat"), srid=4326)
+        return data
+
+    @extend_schema(responses={200: CameraGeoSerializer(many=True)})
+    @action(detail=False, pagination_class=GeoPagination, serializer_class=CameraGeoSerializer)
+    def geojson(self, request):
+        """Cameras as GeoJSON."""
+        page = self.paginate_queryset(Camera.objects.order_by("code"))
+        return self.get_paginated_response(CameraGeoSerializer(page, many=True).data)
+
+
+@extend_schema(tags=["emergency"])
+class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Assignments with routes.  Read: admin, commander, dispatcher; a
+    responder sees the assignments of their own units."""
+
+    permission_classes = [IncidentAccess]
+    serializer_class = AssignmentSerializer
+
+    def get_queryset(self):
+        active = query_bool(self.request.query_params, "active") if self.action == "list" else None
+        return selectors.assignments_visible_to(self.request.user, active=active)
+
+    @extend_schema(parameters=[OpenApiParameter("active", OpenApiTypes.BOOL)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)

@@ -1,0 +1,47 @@
+"""Errors of the emergency app (mapped to HTTP 400/404/409 by cim.api.errors)."""
+
+from __future__ import annotations
+
+from cim.errors import Conflict, DomainError, NotFound
+
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "InsufficientStock",
+    "InvalidTransition",
+    "NotFound",
+    "UnitUnavailable",
+    "Unroutable",
+]
+
+
+class InvalidTransition(Conflict):
+    """A state change the state machine does not allow from the current state."""
+
+    code = "invalid_transition"
+
+    def __init__(self, what: str, current: str, target: str, allowed: frozenset[str] | set[str],
+                 *, field: str = "status"):
+        options = ", ".join(sorted(allowed)) or "none (final state)"
+        super().__init__(f"{what} cannot go from {current!r} to {target!r}; allowed: {options}",
+                         field=field)
+        self.current = current
+        self.target = target
+
+
+class UnitUnavailable(Conflict):
+    """The unit is already serving an incident (or out of service)."""
+
+    code = "unit_unavailable"
+
+
+class InsufficientStock(Conflict):
+    """The depots cannot supply what a request asks for."""
+
+    code = "insufficient_stock"
+
+
+class Unroutable(DomainError):
+    """No road route: no road network loaded, or the point is too far from it."""
+
+    code = "unroutable"

@@ -1,0 +1,50 @@
+"""Models of the emergency command app."""
+
+from .dispatch import Assignment, RoadClosure
+from .events import Event
+from .incidents import Attachment, Incident, IncidentLevelChange, TimelineEntry
+from .positions import PositionReport
+from .plans import DispatchRequest, Plan, PlanActivation, PlanSupplyRequirement, PlanUnitRequirement, Task
+from .resources import Agency, Camera, Unit, UnitStatusChange
+from .supplies import (
+    Depot,
+    Item,
+    ReplenishmentAlert,
+    Stock,
+    StockMovement,
+    SupplyAllocation,
+    SupplyRequest,
+    SupplyRequestLine,
+)
+from .zones import Alert, ControlZone
+
+__all__ = [
+    "Agency",
+    "Alert",
+    "Assignment",
+    "Attachment",
+    "Camera",
+    "ControlZone",
+    "Depot",
+    "DispatchRequest",
+    "Event",
+    "Incident",
+    "IncidentLevelChange",
+    "Item",
+    "Plan",
+    "PlanActivation",
+    "PlanSupplyRequirement",
+    "PlanUnitRequirement",
+    "PositionReport",
+    "ReplenishmentAlert",
+    "RoadClosure",
+    "Stock",
+    "StockMovement",
+    "SupplyAllocation",
+    "SupplyRequest",
+    "SupplyRequestLine",
+    "Task",
+    "TimelineEntry",
+    "Unit",
+    "UnitStatusChange",
+]

@@ -1,0 +1,65 @@
+"""Write services of the emergency app (keyword-only, atomic, audited, and
+announcing their changes as events after commit)."""
+
+from .alerts import alert_cancel, alert_issue
+from .dispatch import assignment_create, closure_create, closure_lift, dispatch_request_create
+from .incidents import (
+    incident_add_note,
+    incident_caller_reveal,
+    incident_create,
+    incident_link_camera,
+    incident_merge,
+    incident_set_level,
+    incident_transition,
+    incident_update,
+)
+from .media import attachment_add, attachment_read
+from .plans import plan_activate, plan_save, task_set_done
+from .registry import agency_save, camera_save, depot_save, item_save, unit_save
+from .supplies import (
+    stock_set,
+    supply_request_cancel,
+    supply_request_commit,
+    supply_request_create,
+    supply_request_receive,
+    supply_request_ship,
+)
+from .units import unit_report_position, unit_set_status
+from .zones import zone_create, zone_lift
+
+__all__ = [
+    "agency_save",
+    "alert_cancel",
+    "alert_issue",
+    "assignment_create",
+    "attachment_add",
+    "attachment_read",
+    "camera_save",
+    "closure_create",
+    "closure_lift",
+    "depot_save",
+    "dispatch_request_create",
+    "incident_add_note",
+    "incident_caller_reveal",
+    "incident_create",
+    "incident_link_camera",
+    "incident_merge",
+    "incident_set_level",
+    "incident_transition",
+    "incident_update",
+    "item_save",
+    "plan_activate",
+    "plan_save",
+    "stock_set",
+    "supply_request_cancel",
+    "supply_request_commit",
+    "supply_request_create",
+    "supply_request_receive",
+    "supply_request_ship",
+    "task_set_done",
+    "unit_report_position",
+    "unit_save",
+    "unit_set_status",
+    "zone_create",
+    "zone_lift",
+]

@@ -1,0 +1,31 @@
+"""Helpers shared by the emergency services (timeline lines, actor labels)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emergency.models import Incident, TimelineEntry
+
+
+def actor_label(by) -> str:
+    if by is not None and getattr(by, "is_authenticated", False):
+        return by.get_username()
+    return by if isinstance(by, str) else "system"
+
+
+def timeline_add(*, incident: Incident, kind: str, text: str, by=None,
+                 data: dict[str, Any] | None = None) -> TimelineEntry:
+    """Append a line to an incident's timeline (inside the caller's transaction)."""
+    user = by if getattr(by, "is_authenticated", False) else None
+    return TimelineEntry.objects.create(incident=incident, actor=user, actor_label=actor_label(by)[:150],
+                                        kind=kind, text=text[:1000], data=data or {})
+
+
+def incident_brief(incident: Incident) -> dict[str, Any]:
+    """The fields of an incident every event carries (no personal data)."""
+    return {
+        "id": incident.pk, "number": incident.number, "title": incident.title,
+        "status": incident.status, "level": incident.level, "type": incident.incident_type,
+        "category": incident.category,
+        "lon": incident.location.x, "lat": incident.location.y,
+    }

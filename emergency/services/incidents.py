@@ -1,0 +1,371 @@
+"""Writes to incidents: take a call or report, edit, move through the life
+cycle, change the level, merge duplicates, notes and cameras."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.gis.geos import MultiPolygon, Point
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Length
+from django.utils import timezone
+
+from cim.models import Address, AdminArea
+from cim.services.audit import audit_record, snapshot
+from emergency import locks
+from emergency.choices import (
+    Disposition,
+    IncidentLevel,
+    IncidentSource,
+    IncidentStatus,
+    IncidentType,
+    TimelineKind,
+)
+from emergency.constants import TYPE_CATEGORY
+from emergency.errors import Conflict, DomainError, InvalidTransition, Unroutable
+from emergency.events import emit
+from emergency.masking import mask_name, mask_phone
+from emergency.models import Camera, Incident, IncidentLevelChange
+from emergency.routing import drive_graph, snap_point
+from emergency.services._common import incident_brief, timeline_add
+from emergency.states import INCIDENT_TERMINAL, INCIDENT_TRANSITIONS, allowed
+
+__all__ = [
+    "incident_add_note",
+    "incident_caller_reveal",
+    "incident_create",
+    "incident_link_camera",
+    "incident_merge",
+    "incident_set_level",
+    "incident_transition",
+    "incident_update",
+]
+
+_AUDIT_EXCLUDE = ("location", "snapped_location", "area", "cameras")
+_STATUS_TIME = {
+    IncidentStatus.VERIFIED: "verified_at", IncidentStatus.DISPATCHED: "dispatched_at",
+    IncidentStatus.ON_SCENE: "on_scene_at", IncidentStatus.CONTAINED: "contained_at",
+    IncidentStatus.CLOSED: "closed_at", IncidentStatus.CANCELLED: "cancelled_at",
+}
+
+
+def _audit_view(incident: Incident) -> dict:
+    data = snapshot(incident, exclude=_AUDIT_EXCLUDE)
+    data["caller_name"] = mask_name(incident.caller_name)
+    data["caller_phone"] = mask_phone(incident.caller_phone)
+    data["location"] = [incident.location.x, incident.location.y] if incident.location else None
+    return data
+
+
+def _check_point(point: Point, field: str = "location") -> None:
+    x, y = point.x, point.y
+    if not (-180 <= x <= 180 and -90 <= y <= 90):
+        raise DomainError("longitude must lie in [-180, 180] and latitude in [-90, 90]", field=field)
+
+
+def _category_for(incident_type: str, category: str | None) -> str:
+    if incident_type not in IncidentType.values:
+        raise DomainError(f"unknown incident type {incident_type!r}", field="incident_type")
+    implied = TYPE_CATEGORY.get(incident_type)
+    if category and implied and category != implied:
+        raise DomainError(f"type {incident_type!r} belongs to category {implied!r}, not {category!r}",
+                          field="category")
+    chosen = category or implied
+    if not chosen:
+        raise DomainError("a category is required for type 'other'", field="category")
+    return chosen
+
+
+def _place(incident: Incident) -> None:
+    """Snap the incident to the drive network (best effort: an incident is
+    taken even where no road is loaded) and find its division."""
+    try:
+        graph, _ = drive_graph()
+        snap = snap_point(graph, incident.location)
+    except Unroutable:
+        incident.snapped_location = None
+        incident.snap_distance_m = None
+        incident.road_segment_id = None
+    else:
+        incident.snapped_location = Point(snap.lon, snap.lat, srid=4326)
+        incident.snap_distance_m = round(snap.distance_m, 2)
+        incident.road_segment_id = snap.edge_id
+    if incident.admin_area_id is None:
+        incident.admin_area = (
+            AdminArea.objects.filter(boundary__contains=incident.location)
+            .order_by(Length("code").desc()).first()
+        )
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    title: str,
+    incident_type: str,
+    source: str,
+    by,
+    category: str | None = None,
+    level: str = IncidentLevel.IV,
+    location: Point | None = None,
+    address: Address | None = None,
+    area: MultiPolygon | None = None,
+    description: str = "",
+    caller_name: str = "",
+    caller_phone: str = "",
+    external_ref: str = "",
+    reported_at: dt.datetime | None = None,
+) -> Incident:
+    """Take an incident (from a hotline, a plate report, a sensor or by
+    hand): placed at ``location`` or at the address's position, snapped to
+    the road network.  ``(source, external_ref)`` makes a second call with
+    the same ticket a 409, not a second incident."""
+    if source not in IncidentSource.values:
+        raise DomainError(f"unknown source {source!r}", field="source")
+    if level not in IncidentLevel.values:
+        raise DomainError(f"unknown level {level!r}; one of I, II, III, IV", field="level")
+    category = _category_for(incident_type, category)
+    if location is None and address is not None:
+        location = address.position
+    if location is None:
+        raise DomainError("a location (lon/lat) or an address with a position is required",
+                          field="location")
+    _check_point(location)
+    if external_ref:
+        existing = Incident.objects.filter(source=source, external_ref=external_ref).first()
+        if existing is not None:
+            raise Conflict(f"{source} {external_ref} is already incident {existing.number}",
+                           field="external_ref")
+    now = timezone.now()
+    if reported_at is not None and reported_at > now + dt.timedelta(minutes=5):
+        raise DomainError("reported_at lies in the future", field="reported_at")
+    incident = Incident(
+        title=title.strip(), incident_type=incident_type, category=category, level=level,
+        source=source, location=Point(location.x, location.y, srid=4326), address=address,
+        area=area, description=description, caller_name=caller_name, caller_phone=caller_phone,
+        external_ref=external_ref, reported_at=reported_at or now,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+        admin_area=address.admin_area if address is not None else None,
+    )
+    _place(incident)
+    incident.full_clean(exclude=["number", "created_by"])
+    try:
+        with transaction.atomic():
+            incident.save()
+    except IntegrityError:  # a concurrent call with the same ticket won the race
+        raise Conflict(f"{source} {external_ref} is already an incident", field="external_ref") from None
+    incident.number = f"{timezone.localtime(incident.reported_at):%Y%m%d}-{incident.pk:06d}"
+    incident.save(update_fields=["number"])
+    timeline_add(incident=incident, kind=TimelineKind.CREATED, by=by,
+                 text=f"接报({incident.get_source_display()}): {incident.title}",
+                 data={"source": source, "external_ref": external_ref})
+    audit_record(actor=by, action="incident.create", obj=incident, after=_audit_view(incident))
+    emit("incident.created", incident_brief(incident))
+    return incident
+
+
+EDITABLE = ("title", "description", "incident_type", "category", "location", "area", "address",
+            "caller_name", "caller_phone")
+
+
+@transaction.atomic
+def incident_update(*, incident: Incident, data: dict, by) -> Incident:
+    """Edit what is known about an incident (not its status or level); a new
+    location is snapped again."""
+    locked = locks.lock_incident(incident.pk)
+    if locked.status in INCIDENT_TERMINAL:
+        raise Conflict(f"incident {locked.number} is {locked.status}; it can no longer be edited",
+                       field="status")
+    before = _audit_view(locked)
+    changed = [f for f in EDITABLE if f in data and getattr(locked, f) != data[f]]
+    for field in changed:
+        setattr(locked, field, data[field])
+    if "incident_type" in changed or "category" in changed:
+        explicit = data.get("category") if "category" in changed else None
+        if explicit is None and locked.incident_type == IncidentType.OTHER:
+            explicit = before["category"]  # "other" keeps the category it had
+        locked.category = _category_for(locked.incident_type, explicit)
+        changed = sorted({*changed, "category"})
+    if "address" in changed and "location" not in changed and locked.address and locked.address.position:
+        locked.location = locked.address.position
+        changed.append("location")
+    if not changed:
+        return locked
+    if "location" in changed:
+        _check_point(locked.location)
+        locked.admin_area = None
+        _place(locked)
+    locked.full_clean(exclude=["created_by"])
+    locked.save()
+    timeline_add(incident=locked, kind=TimelineKind.EDIT, by=by, text="修改: " + ", ".join(changed),
+                 data={"fields": changed})
+    audit_record(actor=by, action="incident.update", obj=locked, before=before, after=_audit_view(locked))
+    emit("incident.updated", {**incident_brief(locked), "fields": changed})
+    return locked
+
+
+def _release_all(incident: Incident, *, by, reason: str) -> list[int]:
+    """Release the incident's active assignments (units return)."""
+    from emergency.services.units import release_assignment
+
+    released = []
+    for assignment in incident.assignments.filter(released_at__isnull=True).order_by("unit_id"):
+        release_assignment(assignment=assignment, by=by, reason=reason)
+        released.append(assignment.unit_id)
+    return released
+
+
+@transaction.atomic
+def incident_transition(*, incident: Incident, to: str, by, disposition: str = "",
+                        reason: str = "") -> Incident:
+    """Move an incident along its life cycle.  Closing needs a disposition,
+    cancelling a reason; both release the units still assigned.  Merging
+    goes through :func:`incident_merge`, dispatching through an assignment."""
+    locked = locks.lock_incident(incident.pk)
+    current = locked.status
+    if to not in IncidentStatus.values:
+        raise DomainError(f"unknown status {to!r}", field="to")
+    if to == IncidentStatus.MERGED:
+        raise DomainError("use merge to mark a duplicate", field="to")
+    if not allowed(INCIDENT_TRANSITIONS, current, to):
+        raise InvalidTransition("incident", current, to, INCIDENT_TRANSITIONS.get(current, frozenset()),
+                                field="to")
+    if to == IncidentStatus.DISPATCHED and not locked.assignments.filter(released_at__isnull=True).exists():
+        raise Conflict("no unit is assigned; assign units to dispatch", field="to")
+    if to == IncidentStatus.CLOSED:
+        if disposition not in Disposition.values:
+            raise DomainError(f"closing needs a disposition: one of {', '.join(Disposition.values)}",
+                              field="disposition")
+        locked.disposition = disposition
+    if to == IncidentStatus.CANCELLED and not reason.strip():
+        raise DomainError("cancelling needs a reason", field="reason")
+    before = _audit_view(locked)
+    locked.status = to
+    locked.status_reason = reason.strip()[:500]
+    setattr(locked, _STATUS_TIME[to], timezone.now())
+    locked.save()
+    released = []
+    if to in (IncidentStatus.CLOSED, IncidentStatus.CANCELLED):
+        released = _release_all(locked, by=by, reason="incident_" + to)
+    text = f"状态: {IncidentStatus(current).label} → {IncidentStatus(to).label}"
+    if disposition:
+        text += f"({Disposition(disposition).label})"
+    if reason:
+        text += f": {reason}"
+    timeline_add(incident=locked, kind=TimelineKind.STATUS, by=by, text=text,
+                 data={"from": current, "to": to, "disposition": disposition, "released_units": released})
+    audit_record(actor=by, action="incident.transition", obj=locked, before=before,
+                 after=_audit_view(locked), note=reason[:500])
+    emit("incident.status", {**incident_brief(locked), "from": current, "disposition": disposition})
+    return locked
+
+
+def incident_auto_advance(*, incident: Incident, to: str, by) -> bool:
+    """Advance a locked incident as a side effect of dispatch (first unit
+    assigned → dispatched, first unit on scene → on_scene) when the state
+    machine allows it; otherwise leave it.  Caller holds the incident lock."""
+    if not allowed(INCIDENT_TRANSITIONS, incident.status, to):
+        return False
+    current = incident.status
+    incident.status = to
+    setattr(incident, _STATUS_TIME[to], timezone.now())
+    incident.save(update_fields=["status", _STATUS_TIME[to], "updated_at"])
+    timeline_add(incident=incident, kind=TimelineKind.STATUS, by=by,
+                 text=f"状态: {IncidentStatus(current).label} → {IncidentStatus(to).label}",
+                 data={"from": current, "to": to, "automatic": True})
+    audit_record(actor=by, action="incident.transition", obj=incident, before={"status": current},
+                 after={"status": to}, note="automatic")
+    emit("incident.status", {**incident_brief(incident), "from": current, "disposition": ""})
+    return True
+
+
+@transaction.atomic
+def incident_set_level(*, incident: Incident, level: str, reason: str, by) -> Incident:
+    """Raise or lower the response level (logged with its reason)."""
+    if level not in IncidentLevel.values:
+        raise DomainError(f"unknown level {level!r}; one of I, II, III, IV", field="level")
+    if not reason.strip():
+        raise DomainError("a reason is required to change the level", field="reason")
+    locked = locks.lock_incident(incident.pk)
+    if locked.status in INCIDENT_TERMINAL:
+        raise Conflict(f"incident {locked.number} is {locked.status}; its level is final", field="level")
+    if locked.level == level:
+        raise DomainError(f"the incident is already level {level}", field="level")
+    previous = locked.level
+    IncidentLevelChange.objects.create(incident=locked, from_level=previous, to_level=level,
+                                       reason=reason.strip()[:500],
+                                       changed_by=by if getattr(by, "is_authenticated", False) else None)
+    locked.level = level
+    locked.save(update_fields=["level", "updated_at"])
+    timeline_add(incident=locked, kind=TimelineKind.LEVEL, by=by,
+                 text=f"响应级别: {previous} → {level}: {reason.strip()}",
+                 data={"from": previous, "to": level})
+    audit_record(actor=by, action="incident.level", obj=locked, before={"level": previous},
+                 after={"level": level}, note=reason[:500])
+    emit("incident.level", {**incident_brief(locked), "from": previous})
+    return locked
+
+
+@transaction.atomic
+def incident_merge(*, duplicate: Incident, into: Incident, by, reason: str = "") -> Incident:
+    """Mark ``duplicate`` (still being triaged) as merged into ``into``."""
+    if duplicate.pk == into.pk:
+        raise DomainError("an incident cannot be merged into itself", field="into")
+    locked = {i.pk: i for i in locks.lock_incidents([duplicate.pk, into.pk])}
+    dup, target = locked.get(duplicate.pk), locked.get(into.pk)
+    if dup is None or target is None:
+        raise DomainError("both incidents must exist", field="into")
+    if not allowed(INCIDENT_TRANSITIONS, dup.status, IncidentStatus.MERGED):
+        raise InvalidTransition("incident", dup.status, IncidentStatus.MERGED,
+                                INCIDENT_TRANSITIONS[dup.status], field="status")
+    if target.status in INCIDENT_TERMINAL:
+        raise Conflict(f"incident {target.number} is {target.status}; merge into an open incident",
+                       field="into")
+    before = _audit_view(dup)
+    dup.status = IncidentStatus.MERGED
+    dup.merged_into = target
+    dup.status_reason = reason.strip()[:500]
+    dup.save()
+    timeline_add(incident=dup, kind=TimelineKind.MERGE, by=by, text=f"合并至事件 {target.number}",
+                 data={"into": target.pk})
+    timeline_add(incident=target, kind=TimelineKind.MERGE, by=by, text=f"并入重复事件 {dup.number}",
+                 data={"duplicate": dup.pk})
+    audit_record(actor=by, action="incident.merge", obj=dup, before=before, after=_audit_view(dup),
+                 note=reason[:500])
+    emit("incident.merged", {**incident_brief(dup), "into": target.pk})
+    return dup
+
+
+@transaction.atomic
+def incident_add_note(*, incident: Incident, text: str, by) -> Incident:
+    """A free-text line in the timeline."""
+    text = text.strip()
+    if not text:
+        raise DomainError("the note is empty", field="text")
+    locked = locks.lock_incident(incident.pk)
+    entry = timeline_add(incident=locked, kind=TimelineKind.NOTE, by=by, text=text)
+    audit_record(actor=by, action="incident.note", obj=locked, after={"timeline_entry": entry.pk})
+    emit("incident.timeline", {"incident": locked.pk, "entry": entry.pk, "kind": entry.kind})
+    return locked
+
+
+@transaction.atomic
+def incident_link_camera(*, incident: Incident, camera: Camera, by) -> Incident:
+    """Link a camera to an incident (its stream shows in the console)."""
+    locked = locks.lock_incident(incident.pk)
+    if locked.cameras.filter(pk=camera.pk).exists():
+        raise Conflict(f"camera {camera.code} is already linked", field="camera")
+    locked.cameras.add(camera)
+    timeline_add(incident=locked, kind=TimelineKind.CAMERA, by=by, text=f"关联视频: {camera.name}",
+                 data={"camera": camera.pk})
+    audit_record(actor=by, action="incident.camera", obj=locked, after={"camera": camera.pk})
+    emit("incident.camera", {"incident": locked.pk, "camera": camera.pk})
+    return locked
+
+
+@transaction.atomic
+def incident_caller_reveal(*, incident: Incident, by) -> Incident:
+    """Record that ``by`` read the caller's name and phone unmasked (a
+    sensitive read: the audit row is the point)."""
+    audit_record(actor=by, action="incident.caller.read", obj=incident,
+                 note="caller name/phone read unmasked")
+    return incident

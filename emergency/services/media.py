@@ -1,0 +1,78 @@
+"""Attachments of incidents: photos, video and voice, checked by content."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from cim.services.audit import audit_record
+from emergency import locks
+from emergency.choices import TimelineKind
+from emergency.constants import conf
+from emergency.errors import Conflict, DomainError
+from emergency.events import emit
+from emergency.media import sniff
+from emergency.models import Attachment, Incident
+from emergency.services._common import timeline_add
+
+__all__ = ["attachment_add", "attachment_read"]
+
+ACCEPTED = "JPEG/PNG/WebP/HEIC photos, MP4/MOV/WebM/AVI video, MP3/WAV/OGG/AMR/M4A voice"
+
+
+@transaction.atomic
+def attachment_add(*, incident: Incident, upload: UploadedFile, by, note: str = "") -> Attachment:
+    """Store a media file for an incident.  Its type comes from its magic
+    bytes; the size limit is per kind (``ATTACHMENT_MAX_BYTES``).  A refused
+    file leaves nothing on disk or in the database."""
+    size = upload.size or 0
+    if size <= 0:
+        raise DomainError("the file is empty", field="file")
+    upload.seek(0)
+    media = sniff(upload.read(32))
+    if media is None:
+        raise DomainError(f"unsupported file type; accepted: {ACCEPTED}", field="file",
+                          code="unsupported_media_type")
+    limit = int(conf("ATTACHMENT_MAX_BYTES")[media.kind])
+    if size > limit:
+        raise DomainError(f"a {media.kind} may be at most {limit // 2**20} MB; this file is "
+                          f"{size / 2**20:.1f} MB", field="file", code="file_too_large")
+    locked = locks.lock_incident(incident.pk)
+    if locked.status == "merged":
+        raise Conflict(f"incident {locked.number} was merged; attach to {locked.merged_into_id}",
+                       field="incident")
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    attachment = Attachment(
+        incident=locked, kind=media.kind, content_type=media.content_type, size_bytes=size,
+        sha256=digest.hexdigest(), original_name=(upload.name or "")[:255], note=note[:500],
+        uploaded_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    attachment.file.save(f"upload{media.extension}", upload, save=False)
+    stored = attachment.file.name
+    try:  # a failure below must not leave the file written above behind
+        attachment.save()
+        timeline_add(incident=locked, kind=TimelineKind.ATTACHMENT, by=by,
+                     text=f"上传{attachment.get_kind_display()}: {attachment.original_name}",
+                     data={"attachment": attachment.pk})
+        audit_record(actor=by, action="attachment.add", obj=attachment,
+                     after={"incident": locked.pk, "kind": media.kind, "size": size,
+                            "sha256": attachment.sha256})
+        emit("incident.attachment", {"incident": locked.pk, "attachment": attachment.pk, "kind": media.kind})
+    except Exception:
+        attachment.file.storage.delete(stored)
+        raise
+    return attachment
+
+
+@transaction.atomic
+def attachment_read(*, attachment: Attachment, by) -> Attachment:
+    """Record a download of an attachment (media may show people: audited)."""
+    audit_record(actor=by, action="attachment.read", obj=attachment,
+                 note=f"incident {attachment.incident_id}")
+    return attachment
