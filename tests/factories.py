@@ -32,7 +32,7 @@ def road(a: tuple[float, float], b: tuple[float, float], *, speed: float = 40.0,
     nb, _ = RoadNode.objects.get_or_create(source="test", source_id=f"{b[0]:.6f},{b[1]:.6f}",
                                            defaults={"geom": Point(*b, srid=4326)})
     line = LineString([a, b], srid=4326)
-    length = line.transform(4547, clone=True).length
+    length = line.transform(4544, clone=True).length  # CGCS2000 GK CM 105E (Tianshui)
     return RoadSegment.objects.create(
         geom=line, from_node=na, to_node=nb, speed_kmh=speed, oneway=oneway, length_m=length,
         source="test", source_id=source_id or f"{na.pk}-{nb.pk}", **fields,

@@ -179,7 +179,7 @@ def _read(src_layer, *, path: Path, kind: str, mapping: dict, id_field: str | No
                                field="source_crs") from None
     if srs is None:
         raise ImportFailed(f"{path.name}: the layer has no coordinate reference system (no .prj?); give "
-                           "one with --source-crs, e.g. --source-crs EPSG:4547", field="crs")
+                           "one with --source-crs, e.g. --source-crs EPSG:4544", field="crs")
     wgs84 = SpatialReference(4326)
     transform = None if _same_crs(srs, wgs84) else CoordTransform(srs, wgs84)
     layer_count = report.layer(kind)

@@ -24,7 +24,7 @@ class Command(ImportCommand):
         parser.add_argument("--id-field", help="field with stable feature ids (default: the feature id; "
                                                "code for admin areas)")
         parser.add_argument("--source", help="source name of the records (default: the file stem)")
-        parser.add_argument("--source-crs", help="CRS of a file that declares none, e.g. EPSG:4547")
+        parser.add_argument("--source-crs", help="CRS of a file that declares none, e.g. EPSG:4544")
         parser.add_argument("--snap", type=float, default=DEFAULT_SNAP_M,
                             help=f"roads: join line ends closer than this, in metres (default {DEFAULT_SNAP_M})")
 
