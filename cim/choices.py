@@ -101,3 +101,54 @@ class PositionKind(models.TextChoices):
     BUILDING = "building", _("建筑中心")
     SEGMENT = "segment", _("道路中线")
     ASSIGNED = "assigned", _("人工指定")
+
+
+class PlateStatus(models.TextChoices):
+    """Lifecycle of a physical door plate (the address outlives its plates)."""
+
+    ISSUED = "issued", _("已制发")
+    INSTALLED = "installed", _("已安装")
+    DAMAGED = "damaged", _("损坏")
+    REPLACED = "replaced", _("已更换")
+    RETIRED = "retired", _("已注销")
+
+
+class PlateSize(models.TextChoices):
+    LARGE = "large", _("大号 (二维码120毫米)")
+    MEDIUM = "medium", _("中号 (二维码75毫米)")
+    SMALL = "small", _("小号 (二维码40毫米)")
+
+
+class PlateAlertKind(models.TextChoices):
+    SCAN_SPIKE = "scan_spike", _("扫码量突增")
+    RESIDENT_FLAG = "resident_flag", _("群众反映门牌可疑")
+
+
+class PlateAlertStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    CLOSED = "closed", _("已处理")
+
+
+class ReportCategory(models.TextChoices):
+    ROAD = "road", _("道路与井盖")
+    LIGHTING = "lighting", _("路灯照明")
+    SANITATION = "sanitation", _("环境卫生")
+    WATER = "water", _("供水排水")
+    SAFETY = "safety", _("安全隐患")
+    NOISE = "noise", _("噪声扰民")
+    PLATE = "plate", _("门牌问题")
+    OTHER = "other", _("其他")
+
+
+class ReportStatus(models.TextChoices):
+    NEW = "new", _("已受理")
+    CLAIMED = "claimed", _("处理人已认领")
+    IN_PROGRESS = "in_progress", _("处理中")
+    RESOLVED = "resolved", _("已办结")
+    REJECTED = "rejected", _("不予受理")
+
+
+class WaterwayKind(models.TextChoices):
+    RIVER = "river", _("河流")
+    STREAM = "stream", _("溪流/沟道")
+    LAKE = "lake", _("湖泊")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,64 @@ def media_root(tmp_path, settings):
 
 
 ROLES = [roles.ADMIN, roles.PLANNER, roles.COMMANDER, roles.DISPATCHER, roles.RESPONDER, None]
+
+
+@pytest.fixture
+def plates_redis_clean():
+    """Forget the plate pages, scan counters and rate limits of this test
+    database's Redis prefix (never FLUSHDB: other processes share Redis)."""
+    from cim.services.plates import _redis
+
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    r = _redis()
+
+    def clean():
+        for key in r.scan_iter(match=f"{prefix}:*", count=1000):
+            r.delete(key)
+
+    clean()
+    yield
+    clean()
+
+
+@pytest.fixture
+def plate_city(db, plates_redis_clean):
+    """A small street block of 秦州区 with two named roads, service points,
+    generated addresses, the service catalogue and one issued plate."""
+    from django.core.management import call_command
+
+    from cim.models import Address
+    from cim.services.addresses import addresses_generate
+    from cim.services.plates import plate_issue
+    from tests import factories as f
+
+    city = f.admin_area("620500", "天水市", "city")
+    district = f.admin_area("620502", "秦州区", "district", city, (105.60, 34.50, 105.80, 34.70))
+    street = f.admin_area("620502001", "大城街道", "street", district, (105.70, 34.57, 105.73, 34.59))
+    community = f.admin_area("620502001001", "进步巷社区", "community", street,
+                             (105.70, 34.57, 105.73, 34.59))
+    community.contact_phone = "0938-8212345"
+    community.office_address = "进步巷社区服务中心"
+    community.save()
+    f.road((105.700, 34.580), (105.705, 34.580), name="民主路", road_class="secondary", source_id="m1")
+    f.road((105.705, 34.580), (105.710, 34.580), name="民主路", road_class="secondary", source_id="m2")
+    f.road((105.705, 34.576), (105.705, 34.580), name="建设路", road_class="tertiary", source_id="j1")
+    f.road((105.705, 34.580), (105.705, 34.584), name="建设路", road_class="tertiary", source_id="j2")
+    f.building(105.7012, 34.5803, size=0.0002, height=18, floors=6, use="residential",
+               source_id="p1")
+    f.building(105.7030, 34.5803, size=0.0002, height=18, floors=6, use="residential",
+               source_id="p2")
+    f.building(105.7030, 34.5794, size=0.0002, height=9, use="commercial", source_id="p3")
+    hall = f.service_point(105.7052, 34.5790, "gov_service_hall", "秦州区政务服务中心",
+                           name_en="Qinzhou Government Service Centre", phone="0938-12345",
+                           opening_hours="周一至周五 9:00-17:00")
+    police = f.service_point(105.7048, 34.5830, "police_station", "大城派出所",
+                             name_en="Dacheng Police Station")
+    centre = f.service_point(105.7080, 34.5805, "community_centre", "进步巷社区服务中心",
+                             name_en="Jinbuxiang Community Centre")
+    addresses_generate(by="test", progress=False)
+    call_command("seed_service_items", stdout=io.StringIO())
+    door = Address.objects.get(kind="door", full_name__endswith="民主路1号")
+    plate = plate_issue(address=door, by="test")
+    return {"district": district, "street": street, "community": community, "door": door,
+            "plate": plate, "hall": hall, "police": police, "centre": centre}

@@ -1,9 +1,19 @@
 from django.urls import path
 
-from viewer import views
+from viewer import ops_views, plate_views, views
 
 app_name = "viewer"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("viewer/", views.planner, name="planner"),
+    path("console/", ops_views.console, name="console"),
+    path("dashboard/", ops_views.dashboard, name="dashboard"),
+    path("P/", plate_views.plate_lookup, name="plate-lookup"),
+    path("P/<str:code>", plate_views.plate_scan, name="plate-scan"),
+    path("p/<str:code>", plate_views.plate_scan, name="plate-scan-lower"),
+    path("P/<str:code>/report/", plate_views.plate_report, name="plate-report"),
+    path("P/<str:code>/flag/", plate_views.plate_flag_view, name="plate-flag"),
+    path("track/", plate_views.report_track, name="report-track-form"),
+    path("track/<str:tracking>/", plate_views.report_track, name="report-track"),
 ]

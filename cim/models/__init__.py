@@ -6,9 +6,13 @@ from .admin_areas import AdminArea
 from .audit import AuditLog
 from .buildings import Building
 from .imports import ImportRun, RejectedFeature
+from .plates import Plate, PlateAlert, PlateEvent, PlateScanDay
+from .reports import PublicReport, PublicReportEvent
 from .roads import RoadNode, RoadSegment
 from .service_points import ServicePoint
+from .service_items import GuideOption, GuideQuestion, ServiceItem
 from .terrain import DemRaster
+from .water import Waterway
 
 __all__ = [
     "Address",
@@ -16,9 +20,19 @@ __all__ = [
     "AuditLog",
     "Building",
     "DemRaster",
+    "GuideOption",
+    "GuideQuestion",
     "ImportRun",
+    "Plate",
+    "PlateAlert",
+    "PlateEvent",
+    "PlateScanDay",
+    "PublicReport",
+    "PublicReportEvent",
     "RejectedFeature",
     "RoadNode",
     "RoadSegment",
+    "ServiceItem",
     "ServicePoint",
+    "Waterway",
 ]

@@ -1,0 +1,59 @@
+"""Write the print sheet (PDF) of a community's plates, or one plate's artwork."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from cim.api.plates import community_plates, plate_text
+from cim.choices import PlateSize
+from cim.models import Plate
+from cim.plates import artwork, qr, sheets
+
+
+class Command(BaseCommand):
+    help = "PDF print sheet of every plate in service in a community (or SVG/PNG of one plate)."
+
+    def add_arguments(self, parser):
+        group = parser.add_mutually_exclusive_group(required=True)
+        group.add_argument("--community", help="division code of the community (6–12 digits)")
+        group.add_argument("--plate", help="one plate code: write its artwork")
+        parser.add_argument("--size", choices=PlateSize.values, default=PlateSize.MEDIUM)
+        parser.add_argument("--paper", choices=list(sheets.PAPERS), default="A3")
+        parser.add_argument("--format", choices=["pdf", "svg", "png"], default=None)
+        parser.add_argument("--out", help="output file (default: plates-<code>-<size>.<ext>)")
+
+    def handle(self, *args, **opts):
+        host = settings.CIM["PLATE_HOST"]
+        if opts["plate"]:
+            plate = Plate.objects.select_related("address").filter(code=opts["plate"].upper()).first()
+            if plate is None:
+                raise CommandError(f"no plate with code {opts['plate']}")
+            fmt = opts["format"] or "svg"
+            out = Path(opts["out"] or f"plate-{plate.code}-{opts['size']}.{fmt}")
+            text, url = plate_text(plate), qr.plate_url(plate.code, host)
+            if fmt == "svg":
+                out.write_text(artwork.plate_svg(text=text, url=url, size=opts["size"]))
+            elif fmt == "png":
+                out.write_bytes(artwork.plate_png(text=text, url=url, size=opts["size"]))
+            else:
+                out.write_bytes(sheets.print_sheet([(text, url)], size=opts["size"],
+                                                   paper=opts["paper"]))
+            self.stdout.write(self.style.SUCCESS(f"wrote {out}"))
+            return
+        code = opts["community"]
+        if not code.isdigit() or not 6 <= len(code) <= 12:
+            raise CommandError("--community must be a 6–12 digit division code")
+        plates = community_plates(code)
+        if not plates:
+            raise CommandError(f"no plates in service in {code}")
+        out = Path(opts["out"] or f"plates-{code}-{opts['size']}.pdf")
+        items = ((plate_text(p), qr.plate_url(p.code, host))
+                 for p in tqdm(plates, desc="plates", unit="plate"))
+        pdf = sheets.print_sheet(items, size=opts["size"], paper=opts["paper"], title=code)
+        out.write_bytes(pdf)
+        self.stdout.write(self.style.SUCCESS(
+            f"wrote {out}: {len(plates)} plates, {len(pdf) / 1e6:.1f} MB"))

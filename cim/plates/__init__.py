@@ -1,0 +1,1 @@
+"""Door plates without Django: plate codes, QR payloads, artwork and print sheets."""

@@ -1,0 +1,241 @@
+#!/usr/bin/env python
+"""Benchmark of the resident's scan page ``/P/<CODE>``.
+
+Starts gunicorn (2 sync workers) on loopback with the database named by
+DATABASE_URL, then runs wrk (50 connections) twice in the same run:
+
+1. the baseline: a static file served by the same server (WhiteNoise),
+2. the scan page, spread over up to 200 plates (a wrk Lua script picks a plate
+   and a client address per request; the loopback proxy's X-Forwarded-For is
+   trusted, so each request counts as a different resident and the per-client
+   rate limit does not kick in).
+
+Prints requests/s and p95 latency of both and the ratio.  Targets: scan page
+≥ 0.5 × the static throughput, p95 < 30 ms.
+
+    .venv/bin/python scripts/bench_scan.py [--duration 15] [--populate-grid 55]
+
+``--populate-grid R`` first builds a synthetic R × R street grid (≈ 20·R²
+buildings; 55 gives ≈ 60k) in an EMPTY database and times generate_addresses
+and issue_plates on it (the demo city replaces this once it exists).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+
+def _django():
+    import django
+
+    django.setup()
+
+
+def populate_grid(r: int) -> None:
+    """A synthetic grid city: R × R named streets 150 m apart, five buildings
+    on each side of every block edge, 100 communities, a few service points."""
+    from django.contrib.gis.geos import LineString, MultiPolygon, Point, Polygon
+    from django.core.management import call_command
+
+    from cim.models import AdminArea, Building, RoadNode, RoadSegment, ServicePoint
+    from cim.services.addresses import addresses_generate
+    from cim.services.plates import plates_issue_bulk
+
+    if Building.objects.exists():
+        sys.exit("--populate-grid wants an empty database (buildings found)")
+    lon0, lat0 = 105.70, 34.56
+    dlon, dlat = 150 / (111320 * 0.8241), 150 / 110574
+    t0 = time.perf_counter()
+    city, _ = AdminArea.objects.get_or_create(code="620500", defaults={"name": "天水市", "level": "city"})
+    span = (lon0 - dlon, lat0 - dlat, lon0 + r * dlon, lat0 + r * dlat)
+    district = AdminArea.objects.create(code="620502", name="秦州区", level="district", parent=city,
+                                        boundary=MultiPolygon(Polygon.from_bbox(span), srid=4326))
+    n_side = 10
+    sx, sy = (span[2] - span[0]) / n_side, (span[3] - span[1]) / n_side
+    for i in range(n_side):
+        street = AdminArea.objects.create(
+            code=f"620502{i + 1:03d}", name=f"第{i + 1}街道", level="street", parent=district,
+            boundary=MultiPolygon(Polygon.from_bbox((span[0] + i * sx, span[1], span[0] + (i + 1) * sx,
+                                                     span[3])), srid=4326))
+        for j in range(n_side):
+            AdminArea.objects.create(
+                code=f"620502{i + 1:03d}{j + 1:03d}", name=f"第{i + 1}-{j + 1}社区", level="community",
+                parent=street, contact_phone=f"0938-82{i:02d}{j:02d}",
+                boundary=MultiPolygon(Polygon.from_bbox((span[0] + i * sx, span[1] + j * sy,
+                                                         span[0] + (i + 1) * sx,
+                                                         span[1] + (j + 1) * sy)), srid=4326))
+    nodes = {}
+    for i in range(r):
+        for j in range(r):
+            nodes[i, j] = RoadNode(source="grid", source_id=f"{i},{j}",
+                                   geom=Point(lon0 + i * dlon, lat0 + j * dlat, srid=4326))
+    RoadNode.objects.bulk_create(nodes.values(), batch_size=5000)
+    segs = []
+    for i in range(r):
+        for j in range(r):
+            for di, dj, name in ((1, 0, f"东西{j + 1}路"), (0, 1, f"南北{i + 1}街")):
+                if (i + di, j + dj) not in nodes:
+                    continue
+                a, b = nodes[i, j], nodes[i + di, j + dj]
+                segs.append(RoadSegment(source="grid", source_id=f"{i},{j}-{di}{dj}", name=name,
+                                        geom=LineString([a.geom.coords, b.geom.coords], srid=4326),
+                                        from_node=a, to_node=b, speed_kmh=30, length_m=150,
+                                        road_class="residential"))
+    RoadSegment.objects.bulk_create(segs, batch_size=5000)
+    rng = random.Random(1)
+    buildings = []
+    w, d = 22 / (111320 * 0.8241), 12 / 110574
+    for i in range(r - 1):
+        for j in range(r):
+            for k in range(5):  # along the east-west street j, both sides
+                x = lon0 + i * dlon + (k + 0.5) * dlon / 5.2
+                for side in (1, -1):
+                    y = lat0 + j * dlat + side * (14 / 110574) + (0 if side > 0 else -d)
+                    poly = Polygon.from_bbox((x, y, x + w, y + d))
+                    poly.srid = 4326
+                    use = "residential" if rng.random() < 0.7 else "commercial"
+                    buildings.append(Building(
+                        source="grid", source_id=f"{i},{j},{k},{side}", footprint=MultiPolygon(poly, srid=4326),
+                        centroid=poly.centroid, height=3.0 * (f := rng.choice([3, 6, 6, 11, 18])), floors=f,
+                        use=use, synthetic=True))
+    for i in range(r):
+        for j in range(r - 1):
+            for k in range(5):  # along the north-south street i, both sides
+                y = lat0 + j * dlat + (k + 0.5) * dlat / 5.2
+                for side in (1, -1):
+                    x = lon0 + i * dlon + side * (14 / (111320 * 0.8241)) + (0 if side > 0 else -d * 1.2)
+                    poly = Polygon.from_bbox((x, y, x + d * 1.2, y + w / 1.2))
+                    poly.srid = 4326
+                    buildings.append(Building(
+                        source="grid", source_id=f"v{i},{j},{k},{side}",
+                        footprint=MultiPolygon(poly, srid=4326), centroid=poly.centroid,
+                        height=9.0, floors=3, use="commercial", synthetic=True))
+    Building.objects.bulk_create(buildings, batch_size=5000)
+    for n, (i, j) in enumerate([(r // 4, r // 4), (r // 2, r // 2), (3 * r // 4, r // 4),
+                                (r // 4, 3 * r // 4), (3 * r // 4, 3 * r // 4)]):
+        for cat, name in (("gov_service_hall", "政务服务中心"), ("police_station", "派出所"),
+                          ("community_centre", "社区服务中心")):
+            ServicePoint.objects.create(source="grid", source_id=f"{cat}{n}", category=cat,
+                                        name=f"第{n + 1}{name}",
+                                        geom=Point(lon0 + (i + 0.3) * dlon, lat0 + (j + 0.4) * dlat,
+                                                   srid=4326))
+    print(f"grid city: {len(buildings)} buildings, {len(segs)} road segments "
+          f"in {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    s = addresses_generate(by="bench", progress=True)
+    print(f"generate_addresses: {time.perf_counter() - t0:.1f} s — {s.doors_generated} doors, "
+          f"{s.units} units, {s.rooms} rooms")
+    t0 = time.perf_counter()
+    n = plates_issue_bulk(by="bench", progress=True)
+    print(f"issue_plates: {n} plates in {time.perf_counter() - t0:.1f} s")
+    call_command("seed_service_items")
+
+
+LUA = """
+local codes = {%s}
+request = function()
+  local c = codes[math.random(#codes)]
+  local ip = "10." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." .. math.random(1, 254)
+  return wrk.format("GET", "/P/" .. c, {["X-Forwarded-For"] = ip})
+end
+"""
+
+
+DONE = """
+done = function(summary, latency, requests)
+  for _, p in ipairs({50, 90, 95, 99}) do
+    io.write(string.format("P%d %d\\n", p, latency:percentile(p)))
+  end
+end
+"""
+
+
+def _wrk(url: str, duration: int, script_body: str = "") -> dict:
+    """One wrk run (2 threads, 50 connections); latency percentiles in ms
+    from wrk's own histogram through a Lua ``done`` hook."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(script_body + DONE)
+    out = subprocess.run(["wrk", "-t2", "-c50", f"-d{duration}s", "-s", fh.name, url],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+    pct = {int(p): int(us) / 1000.0 for p, us in re.findall(r"P(\d+) (\d+)", out)}
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {"rps": rps, "p50": pct[50], "p95": pct[95], "p99": pct[99],
+            "non2xx": int(non2xx.group(1)) if non2xx else 0, "raw": out}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=int, default=15)
+    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--populate-grid", type=int, metavar="R")
+    args = ap.parse_args()
+    _django()
+    if args.populate_grid:
+        populate_grid(args.populate_grid)
+    from cim.models import Plate
+
+    plates = list(Plate.objects.filter(status__in=["issued", "installed"])
+                  .order_by("?").values_list("code", flat=True)[:200])
+    if not plates:
+        sys.exit("no plates: build the demo city, run generate_addresses and issue_plates "
+                 "(or pass --populate-grid 55 on an empty database)")
+    # Serve as in production: DEBUG off and WhiteNoise's file index built once
+    # (the dev settings re-scan the static folders on every request).
+    settings_dir = tempfile.mkdtemp(prefix="bench_scan_")
+    Path(settings_dir, "bench_scan_settings.py").write_text(
+        f"from {os.environ['DJANGO_SETTINGS_MODULE']} import *  # noqa\n"
+        "DEBUG = False\nWHITENOISE_AUTOREFRESH = False\nWHITENOISE_USE_FINDERS = True\n")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench_scan_settings",
+           "PYTHONPATH": os.pathsep.join([settings_dir, str(ROOT)])}
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "-w", "2", "-b",
+         f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env,
+        start_new_session=True)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/static/plates/scan.css", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        # warm every plate's page in both workers' Redis cache and the road graphs
+        for code in plates:
+            urllib.request.urlopen(urllib.request.Request(
+                f"{base}/P/{code}", headers={"X-Forwarded-For": f"10.255.{random.randint(0, 255)}.1"}))
+        script = LUA % ", ".join(f'"{c}"' for c in plates)
+        static = _wrk(f"{base}/static/plates/scan.css", args.duration)
+        scan = _wrk(base, args.duration, script)
+        load = os.getloadavg()[0]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+    print(f"plates sampled: {len(plates)}; wrk -t2 -c50 -d{args.duration}s; gunicorn -w 2; "
+          f"load average during the run: {load:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'':14}{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
+    for name, r in (("static file", static), ("scan page", scan)):
+        print(f"{name:14}{r['rps']:>10.0f}{r['p50']:>9.2f}{r['p95']:>9.2f}{r['p99']:>9.2f}"
+              f"{r['non2xx']:>9}")
+    ratio = scan["rps"] / static["rps"]
+    ok = ratio >= 0.5 and scan["p95"] < 30
+    print(f"scan/static throughput: {ratio:.2f} (target ≥ 0.50); scan p95 {scan['p95']:.1f} ms "
+          f"(target < 30) → {'MET' if ok else 'NOT MET'}")
+
+
+if __name__ == "__main__":
+    main()
