@@ -13,3 +13,10 @@ class EmergencyConfig(AppConfig):
 
         # Road closures take effect on the next routing query, wherever it is made.
         register_closure_provider(active_closed_segment_ids)
+
+        # Residents' reports (filed in cim) appear on the operations feed.
+        from cim import hooks
+        from emergency.services.reports import announce_report
+
+        hooks.subscribe(hooks.REPORT_CREATED, announce_report("report.created"))
+        hooks.subscribe(hooks.REPORT_UPDATED, announce_report("report.updated"))

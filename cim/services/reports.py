@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from cim import roles
+from cim import hooks, roles
 from cim.choices import ReportCategory, ReportStatus
 from cim.errors import Conflict, DomainError
 from cim.models import Address, Plate, PublicReport, PublicReportEvent
@@ -113,6 +113,7 @@ def report_create(*, address: Address, category: str, description: str, client: 
     PublicReportEvent.objects.create(report=report, status=ReportStatus.NEW)
     audit_record(actor="anonymous", action="report.create", obj=report,
                  after=_snap(report))
+    hooks.notify(hooks.REPORT_CREATED, report=report)
     return report
 
 
@@ -144,6 +145,7 @@ def report_claim(*, report: PublicReport, by) -> PublicReport:
     report.save()
     audit_record(actor=by, action="report.claim", obj=report, before=before,
                  after=_snap(report))
+    hooks.notify(hooks.REPORT_UPDATED, report=report)
     return report
 
 
@@ -165,6 +167,7 @@ def report_release(*, report: PublicReport, by) -> PublicReport:
     PublicReportEvent.objects.create(report=report, status=ReportStatus.NEW)
     audit_record(actor=by, action="report.release", obj=report, before=before,
                  after=_snap(report))
+    hooks.notify(hooks.REPORT_UPDATED, report=report)
     return report
 
 
@@ -193,6 +196,7 @@ def report_set_status(*, report: PublicReport, by, status: str, public_reply: st
     PublicReportEvent.objects.create(report=report, status=status, public_note=public_reply)
     audit_record(actor=by, action=f"report.{status}", obj=report, before=before,
                  after=_snap(report))
+    hooks.notify(hooks.REPORT_UPDATED, report=report)
     return report
 
 
