@@ -1,0 +1,121 @@
+"""Serving the built 3D Tiles (``/tiles/…``) and terrain (``/terrain/…``).
+
+Who may read:
+* ``/tiles/`` carries every building's name, use, height and admin area, the
+  same data as ``/api/cim/buildings/`` (any platform role), so it needs a
+  signed-in user with a platform role; anyone else gets 403 (401 when not
+  signed in).  Cesium sends the session cookie with these same-origin requests.
+* ``/terrain/`` is public: heights from public DEMs, nothing about people or
+  buildings (the resident pages may show it too).
+
+Only the published files are served: ``tileset.json`` and ``t/*.glb`` (not the
+build manifest), ``layer.json`` and ``*.terrain``; no path can leave the
+folder.  Terrain tiles are stored gzipped and sent with ``Content-Encoding:
+gzip`` (Cesium fails on them otherwise); glb tiles are sent from their ``.gz``
+sibling when the client accepts gzip.  ``ETag`` from size and mtime (an
+unchanged tile is hard-linked from build to build, so its ETag survives
+rebuilds); content URLs carry ``?v=<digest>`` so they may be cached for a
+year, while the ``tileset.json`` / ``layer.json`` entry points are revalidated
+on every load.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from cim import roles
+
+TILE_FILE = re.compile(r"^(tileset\.json|t/[A-Za-z0-9_]+\.glb)$")
+TERRAIN_FILE = re.compile(r"^(layer\.json|[0-9]{1,2}/[0-9]{1,7}/[0-9]{1,7}\.terrain)$")
+CONTENT_TYPES = {".json": "application/json", ".glb": "model/gltf-binary",
+                 ".terrain": "application/vnd.quantized-mesh;extensions=octvertexnormals"}
+IMMUTABLE = "max-age=31536000, immutable"
+
+
+def _resolve(root: Path, relative: str, pattern: re.Pattern) -> Path:
+    if not pattern.match(relative):
+        raise Http404("no such file")
+    base = root.resolve()
+    path = (base / relative).resolve()
+    if not path.is_relative_to(base) or not path.is_file():
+        raise Http404("no such file")
+    return path
+
+
+def _etag(path: Path, *, gzipped: bool) -> str:
+    st = path.stat()
+    # One tag per representation: the gzip and the identity bytes differ.
+    return f'"{st.st_size:x}-{st.st_mtime_ns:x}{"-gz" if gzipped else ""}"'
+
+
+def _accepts_gzip(request) -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "").lower()
+
+
+def _respond(request, path: Path, *, cache: str, gzipped_path: Path | None = None,
+             stored_gzipped: bool = False):
+    """``path`` as is, or its gzip form (``gzipped_path``, or ``path`` itself
+    when ``stored_gzipped``) for clients that accept gzip."""
+    gzip_ok = _accepts_gzip(request)
+    send_gzip = gzip_ok and (stored_gzipped or gzipped_path is not None)
+    etag = _etag(path, gzipped=send_gzip)
+    headers = {"ETag": etag, "Cache-Control": cache, "Vary": "Accept-Encoding"}
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        content_type = CONTENT_TYPES[path.suffix]
+        if stored_gzipped and not gzip_ok:
+            response = HttpResponse(gzip.decompress(path.read_bytes()), content_type=content_type)
+        elif send_gzip:
+            response = FileResponse(open(path if stored_gzipped else gzipped_path, "rb"),
+                                    content_type=content_type)
+            response["Content-Encoding"] = "gzip"
+        else:
+            response = FileResponse(open(path, "rb"), content_type=content_type)
+        # FileResponse guesses a type from the file name; ours is the real one.
+        response["Content-Type"] = content_type
+    for k, v in headers.items():
+        response[k] = v
+    return response
+
+
+@require_safe
+def tiles(request, path: str):
+    """A file of the published 3D Tiles (signed-in platform roles only)."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "not_authenticated", "detail": "sign in to load the 3D city"},
+                            status=401)
+    if not roles.roles_of(request.user):
+        return JsonResponse({"error": "permission_denied",
+                             "detail": "the 3D city is for platform staff"}, status=403)
+    file = _resolve(Path(settings.CIM["TILES_DIR"]), path, TILE_FILE)
+    sidecar = file.with_name(file.name + ".gz")
+    versioned = "v" in request.GET and file.suffix == ".glb"
+    cache = "private, " + (IMMUTABLE if versioned else "no-cache")
+    return _respond(request, file, cache=cache, gzipped_path=sidecar if sidecar.is_file() else None)
+
+
+@require_safe
+def terrain(request, path: str):
+    """A file of the published terrain (public)."""
+    file = _resolve(Path(settings.CIM["TERRAIN_DIR"]), path, TERRAIN_FILE)
+    if file.suffix == ".terrain":
+        cache = "public, " + (IMMUTABLE if "v" in request.GET else "no-cache")
+        return _respond(request, file, cache=cache, stored_gzipped=True)
+    return _respond(request, file, cache="public, no-cache")
+
+
+def tiles_check(request):
+    """A bare CesiumJS page loading the tileset and the terrain (DEBUG and
+    browser tests only; the planner viewer is the real page)."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "not_authenticated", "detail": "sign in first"}, status=401)
+    return render(request, "cim/tiles_check.html",
+                  {"tileset_url": "/tiles/tileset.json", "terrain_url": "/terrain/"})
