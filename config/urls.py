@@ -4,12 +4,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from cim import tiles_views
+
 urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/cim/", include("cim.api.urls")),
+    path("api/emergency/", include("emergency.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("tiles/<path:path>", tiles_views.tiles, name="tiles"),
+    path("terrain/<path:path>", tiles_views.terrain, name="terrain"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -17,6 +22,4 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    from django.views.static import serve
-
-    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+    urlpatterns.append(path("tiles-check/", tiles_views.tiles_check, name="tiles-check"))

@@ -13,7 +13,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -164,7 +165,8 @@ class ReportSerializer(serializers.ModelSerializer):
         return report_services.mask_phone(obj.reporter_phone) if obj.reporter_phone else ""
 
     def get_photo(self, obj) -> str | None:
-        return obj.photo.url if obj.photo else None
+        # Served through the queue's permission check, never as a public media URL.
+        return reverse("report-photo", kwargs={"pk": obj.pk}) if obj.photo else None
 
 
 class ReportStatusSerializer(serializers.Serializer):
@@ -460,6 +462,20 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     def release(self, request, pk=None):
         report = report_services.report_release(report=self.get_object(), by=request.user)
         return Response(self.get_serializer(report).data)
+
+    @extend_schema(responses={(200, "image/*"): OpenApiTypes.BINARY, 404: None})
+    @action(detail=True, url_path="photo", url_name="photo")
+    def photo(self, request, pk=None):
+        """The resident's photo, for staff of the queue only."""
+        report = self.get_object()
+        if not report.photo:
+            raise Http404("this report has no photo")
+        ext = report.photo.name.rsplit(".", 1)[-1].lower()
+        content_type = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}.get(
+            ext, "application/octet-stream")
+        response = FileResponse(report.photo.open("rb"), content_type=content_type)
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     @extend_schema(request=ReportStatusSerializer, responses={200: ReportSerializer})
     @action(detail=True, methods=["post"], url_path="status")

@@ -163,3 +163,20 @@ def test_tracking_unknown_code(plate_city):
 def test_public_plate_api_is_open(plate_city, client_for, role):
     resp = client_for(role).get(f"/api/cim/public/plates/{plate_city['plate'].code.lower()}/")
     assert resp.status_code == 200 and resp.json()["address"].endswith("民主路1号")
+
+
+@pytest.mark.parametrize("role,expected", [("dispatcher", 200), ("commander", 200), ("admin", 200),
+                                           ("planner", 403), ("responder", 403), (None, 403)])
+def test_report_photo_only_through_the_queue(plate_city, client_for, media, role, expected):
+    _file(Client(REMOTE_ADDR="10.3.0.9"), plate_city["plate"], photo=_jpeg())
+    report = PublicReport.objects.get()
+    url = f"/api/cim/reports/{report.pk}/photo/"
+    assert client_for("dispatcher").get(f"/api/cim/reports/{report.pk}/").json()["photo"] == url
+    resp = client_for(role).get(url)
+    assert resp.status_code == expected
+    if expected == 200:
+        body = b"".join(resp.streaming_content)
+        assert resp["Content-Type"] == "image/jpeg" and body[:2] == b"\xff\xd8"
+        assert "no-store" in resp["Cache-Control"]
+    # the file is never reachable as a plain media URL
+    assert Client().get(f"/media/{report.photo.name}").status_code == 404
