@@ -25,9 +25,10 @@ from django.db import connection
 from django.db.models import ProtectedError, RestrictedError
 
 from cim.errors import ImportFailed
-from cim.models import AdminArea, Building, RoadNode, RoadSegment, ServicePoint
+from cim.models import AdminArea, Building, ImportRun, RoadNode, RoadSegment, ServicePoint
 from cim.services.elevation import Sampler, base_elevations
 
+from . import geometry as g
 from .report import EMPTY_GEOMETRY, INVALID_GEOMETRY
 
 BUILDING_COLUMNS = [
@@ -78,6 +79,7 @@ def any_admin_boundaries(conn=None) -> bool:
 class Upserted:
     inserted: int
     updated: int
+    rejected: tuple[tuple[str, str, str], ...] = ()  # (source_id, reason, detail) refused while loading
 
 
 def _cursor(conn=None):
@@ -269,20 +271,279 @@ _SEGMENT_COLS = ["name", "geom", "from_node_id", "to_node_id", "road_class", "sp
 
 def road_segments_upsert(stage: Stage, *, source: str, run_id: int, conn=None) -> Upserted:
     """Staged segments → ``RoadSegment``; ``from_ref``/``to_ref`` name nodes
-    of the same source (upsert the nodes first).  Length is geodesic."""
+    of the same source (upsert the nodes first).  Length is geodesic: the
+    stage's ``length_m`` column when it has one, else computed here."""
     nodes = RoadNode._meta.db_table
+    length = ("s.length_m" if any(name == "length_m" for name, _ in stage.columns)
+              else "ST_Length(s.geom::geography)")
     return _upsert(
         f"""INSERT INTO {RoadSegment._meta.db_table} AS r
               (source, source_id, synthetic, import_run_id, created_at, updated_at,
                {", ".join(_SEGMENT_COLS)})
             SELECT %(source)s, s.source_id, false, %(run)s, now(), now(), s.name, s.geom, fn.id, tn.id,
                    s.road_class, s.speed_kmh, s.speed_from_tag, s.oneway, s.lanes, s.closed, s.bridge,
-                   s.tunnel, ST_Length(s.geom::geography), s.tags
+                   s.tunnel, {length}, s.tags
               FROM {stage.name} s
               JOIN {nodes} fn ON fn.source = %(source)s AND fn.source_id = s.from_ref
               JOIN {nodes} tn ON tn.source = %(source)s AND tn.source_id = s.to_ref
             ON CONFLICT (source, source_id) DO UPDATE SET {_updates([*_SOURCED, *_SEGMENT_COLS])}""",
         {"source": source, "run": run_id}, conn)
+
+
+def fresh_for(models, *, source: str, conn=None) -> bool:
+    """True when none of the models' tables holds a row of ``source``, and
+    none can get one until this transaction ends: new rows of ``source``
+    can then go straight in with COPY, with no key to update in place.
+
+    When the tables look free of ``source`` they are locked in SHARE ROW
+    EXCLUSIVE mode (readers go on; other writers of these tables wait for
+    this transaction) and checked again under the lock, since another
+    import may have committed rows in between.  Otherwise nothing is locked
+    and False is returned: rows are then upserted, row by row locking only
+    what they touch.
+    """
+    tables = [model._meta.db_table for model in models]
+    query = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {table} WHERE source = %(source)s)" for table in tables)
+    with _cursor(conn) as cur:
+        cur.execute(f"SELECT {query}", {"source": source})
+        if not cur.fetchone()[0]:
+            return False
+        cur.execute(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE")
+        cur.execute(f"SELECT {query}", {"source": source})
+        return cur.fetchone()[0]
+
+
+def indexes_deferred(models, conn=None) -> list[str]:
+    """Of the models' tables, those that are empty lose the indexes that no
+    constraint needs (GiST, foreign-key and other lookup indexes); the
+    statements that build them again are returned, to run once the rows
+    are in (:func:`indexes_rebuild`).  An index built once over the loaded
+    rows costs a fraction of keeping it up to date row by row; the unique
+    and primary keys stay, as the upserts and the other tables need them.
+
+    Dropping an index takes the ACCESS EXCLUSIVE lock of its table until
+    the import's transaction ends: readers of these (so far empty) tables
+    wait for the import instead of seeing no rows.  A failed import rolls
+    the drop back with the rest, indexes included.  A table that is not
+    empty is left alone and not locked.
+    """
+    rebuild: list[str] = []
+    with _cursor(conn) as cur:
+        for model in models:
+            table = model._meta.db_table
+            cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")
+            if not cur.fetchone()[0]:
+                continue
+            cur.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")
+            if not cur.fetchone()[0]:
+                continue
+            cur.execute(
+                """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+                     FROM pg_index i
+                    WHERE i.indrelid = %s::regclass
+                      AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+                    ORDER BY 1""", [table])
+            for name, definition in cur.fetchall():
+                cur.execute(f"DROP INDEX {name}")
+                rebuild.append(definition)
+    return rebuild
+
+
+def indexes_rebuild(conn, statements: list[str]) -> None:
+    """Run the statements :func:`indexes_deferred` returned (on ``conn``, or
+    Django's connection when None)."""
+    with _cursor(conn) as cur:
+        for statement in statements:
+            cur.execute(statement)
+
+
+def references_vouched(models, *, run_id: int, conn=None) -> bool:
+    """Whether the COPYs of :func:`buildings_check_and_load` and
+    :func:`road_graph_copy` may skip PostgreSQL's per-row foreign-key
+    triggers on these models' tables (a third of the server's time of a
+    first import), the importer vouching for the references instead.
+
+    Those COPYs only write references the import sets itself: the import
+    run, and road nodes it has just written in the same transaction (each
+    segment's nodes are checked in one query afterwards); admin areas are
+    only set by SQL, through the checked path.  The import run's row is
+    locked here as the triggers would have locked it (FOR KEY SHARE), so it
+    cannot be deleted before the import commits.  Skipping the triggers
+    (``session_replication_role = replica``, for those statements only)
+    needs a superuser and is only done for tables with no triggers besides
+    the constraints' own; otherwise False, and every row is checked.
+    """
+    tables = [model._meta.db_table for model in models]
+    with _cursor(conn) as cur:
+        cur.execute(
+            """SELECT current_setting('is_superuser') = 'on'
+                      AND NOT EXISTS (SELECT 1 FROM pg_trigger
+                                       WHERE tgrelid = ANY(%s::regclass[]) AND NOT tgisinternal)""",
+            [tables])
+        if not cur.fetchone()[0]:
+            return False
+        cur.execute(f"SELECT 1 FROM {ImportRun._meta.db_table} WHERE id = %s FOR KEY SHARE", [run_id])
+        return cur.fetchone() is not None
+
+
+@contextmanager
+def _copy(cur, table: str, columns: list[str], *, vouched: bool = False):
+    """``COPY table (columns) FROM STDIN``, without the row triggers when
+    the references are ``vouched`` for (see :func:`references_vouched`)."""
+    if vouched:
+        cur.execute("SET LOCAL session_replication_role = replica")
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        yield copy
+    if vouched:
+        cur.execute("SET LOCAL session_replication_role = origin")
+
+
+def _copy_rows(cur, table: str, columns: list[str], rows: Iterable[tuple], *, vouched: bool = False) -> None:
+    with _copy(cur, table, columns, vouched=vouched) as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    """A value as COPY's text format writes it."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return str(value)  # int, or float in its shortest exact form
+
+
+def _now_text(cur) -> str:
+    # The transaction's now(), as text: COPY takes it as is, while a datetime
+    # would be formatted again for every row.
+    cur.execute("SELECT now()::text")
+    return cur.fetchone()[0]
+
+
+_SOURCED_COPY = ["source", "source_id", "synthetic", "import_run_id", "created_at", "updated_at"]
+CHECKED_BUILDING_ATTRS = ["name", "height", "height_source", "floors", "use", "year_built", "tags"]
+_CHECKED_BUILDING_COLS = ["name", "footprint", "centroid", "height", "height_source", "floors", "use",
+                          "year_built", "tags", "base_elevation"]
+CHECKED_BUILDING_STAGE = [
+    ("source_id", "text"), ("name", "text"), ("footprint", "geometry"), ("centroid", "geometry"),
+    ("height", "float8"), ("height_source", "text"), ("floors", "int"), ("use", "text"),
+    ("year_built", "int"), ("tags", "jsonb"), ("base_elevation", "float8"),
+]
+
+
+def buildings_check_and_load(rows: list[tuple], *, source: str, run_id: int, fresh: bool, areas: bool,
+                             sample: Sampler | None, vouched: bool = False, conn=None) -> Upserted:
+    """Building rows ``(source_id, footprint, attrs)`` → ``Building`` (LoD 1),
+    ``footprint`` hex EWKB of a MultiPolygon in SRID 4326, ``attrs`` = (name,
+    height, height_source, floors, use, year_built, tags as JSON text).
+
+    Here, in bulk (GEOS runs without the GIL, beside the reading thread):
+    each footprint is checked, and the refused ones come back in
+    ``rejected`` with GEOS's reason; centroids and base elevations are
+    computed.  With ``fresh`` (see :func:`fresh_for`) and no admin boundary
+    to look up, the rows are COPYed straight into the table; otherwise
+    they are staged and upserted by ``(source, source_id)``, the admin area
+    set by SQL.  ``vouched``: see :func:`references_vouched`.
+    """
+    # Hex goes through GEOS's own hex reader ten times slower than bytes.
+    geoms = shapely.from_wkb([bytes.fromhex(row[1]) for row in rows], on_invalid="ignore")
+    problems = g.check(geoms)
+    rejected = tuple((rows[i][0], *problems[i]) for i, p in enumerate(problems) if p is not None)
+    if rejected:
+        keep = np.array([p is None for p in problems])
+        rows = [row for row, ok in zip(rows, keep.tolist(), strict=True) if ok]
+        geoms = geoms[keep]
+    if not rows:
+        return Upserted(0, 0, rejected)
+    centroids = g.points_ewkb_hex(shapely.get_coordinates(shapely.centroid(geoms)))
+    if sample is None:
+        bases = [None] * len(rows)
+    else:
+        found = base_elevations(geoms, sample)
+        bases = [None if np.isnan(b) else round(b, 2) for b in found.tolist()]
+    if fresh and not areas:
+        with _cursor(conn) as cur:
+            # COPY text written here rather than row by row through psycopg:
+            # the attributes repeat (one text per tag combination, kept by
+            # the identity of its tuple), and source ids, hex and numbers need
+            # no escaping.
+            now = _now_text(cur)
+            constant = "\t".join(map(_copy_text, (source, False, run_id, now, now, 1)))
+            texts = {id(attrs): attrs for _, _, attrs in rows}
+            for key, attrs in texts.items():
+                texts[key] = "\t".join(map(_copy_text, attrs))
+            lines = [f"{sid}\t{footprint}\t{centroid}\t{_copy_text(base)}\t{texts[id(attrs)]}\t{constant}\n"
+                     for (sid, footprint, attrs), centroid, base in zip(rows, centroids, bases, strict=True)]
+            columns = ["source_id", "footprint", "centroid", "base_elevation", *CHECKED_BUILDING_ATTRS,
+                       "source", "synthetic", "import_run_id", "created_at", "updated_at", "lod"]
+            with _copy(cur, Building._meta.db_table, columns, vouched=vouched) as copy:
+                copy.write("".join(lines))
+        return Upserted(len(rows), 0, rejected)
+    stage = Stage("checked_building", CHECKED_BUILDING_STAGE, conn).load(
+        (sid, attrs[0], footprint, centroid, *attrs[1:], base)
+        for (sid, footprint, attrs), centroid, base in zip(rows, centroids, bases, strict=True))
+    loaded = _upsert(
+        f"""INSERT INTO {Building._meta.db_table} AS b
+              ({", ".join(_SOURCED_COPY)}, {", ".join(_CHECKED_BUILDING_COLS)}, lod, solid, admin_area_id)
+            SELECT %(source)s, s.source_id, false, %(run)s, now(), now(),
+                   {", ".join(f"s.{c}" for c in _CHECKED_BUILDING_COLS)}, 1, NULL,
+                   {admin_area_sql("s.centroid", any_areas=areas)}
+              FROM {stage.name} s
+            ON CONFLICT (source, source_id) DO UPDATE
+               SET {_updates([*_SOURCED, *_CHECKED_BUILDING_COLS, "lod", "solid", "admin_area_id"])}""",
+        {"source": source, "run": run_id}, conn)
+    return Upserted(loaded.inserted, loaded.updated, rejected)
+
+
+_GRAPH_SEGMENT_COLS = ["name", "geom", "from_node_id", "to_node_id", "road_class", "speed_kmh",
+                       "speed_from_tag", "oneway", "lanes", "closed", "bridge", "tunnel", "tags", "length_m"]
+
+
+def road_graph_copy(*, node_refs: np.ndarray, node_wkb: list[str], segments: list[tuple],
+                    lengths: np.ndarray, source: str, run_id: int, vouched: bool = False,
+                    conn=None) -> tuple[Upserted, Upserted]:
+    """A road graph whose source has no road stored yet (see
+    :func:`fresh_for`) COPYed straight in.  Node rows are given as OSM ids
+    (sorted) and hex EWKB points; segment rows as ``(source_id, name, geom,
+    from_ref, to_ref, road_class, speed_kmh, speed_from_tag, oneway, lanes,
+    closed, bridge, tunnel, tags)`` with refs among the node ids, and their
+    lengths in metres.  Node ids are drawn from the table's sequence first,
+    so that the segments name their nodes without a join.  ``vouched``: see
+    :func:`references_vouched`."""
+    with _cursor(conn) as cur:
+        now = _now_text(cur)
+        cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [RoadNode._meta.db_table])
+        sequence = cur.fetchone()[0]
+        cur.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, len(node_refs)])
+        ids = np.array([row[0] for row in cur.fetchall()], dtype=np.int64)
+        _copy_rows(cur, RoadNode._meta.db_table, ["id", *_SOURCED_COPY, "geom"], (
+            (node_id, source, f"node/{ref}", False, run_id, now, now, wkb)
+            for node_id, ref, wkb in zip(ids.tolist(), node_refs.tolist(), node_wkb, strict=True)),
+            vouched=vouched)
+        ends = np.array([(row[3], row[4]) for row in segments], dtype=np.int64).reshape(-1, 2)
+        node_ids = ids[np.searchsorted(node_refs, ends)].tolist()
+        _copy_rows(cur, RoadSegment._meta.db_table, [*_SOURCED_COPY, *_GRAPH_SEGMENT_COLS], (
+            (source, row[0], False, run_id, now, now, row[1], row[2], a, b, *row[5:], length)
+            for row, (a, b), length in zip(segments, node_ids, lengths.tolist(), strict=True)),
+            vouched=vouched)
+        if vouched:
+            cur.execute(
+                f"""SELECT s.source_id FROM {RoadSegment._meta.db_table} s
+                     WHERE s.source = %s
+                       AND (NOT EXISTS (SELECT 1 FROM {RoadNode._meta.db_table} n WHERE n.id = s.from_node_id)
+                            OR NOT EXISTS (SELECT 1 FROM {RoadNode._meta.db_table} n WHERE n.id = s.to_node_id))
+                     LIMIT 1""", [source])
+            dangling = cur.fetchone()
+            if dangling:
+                raise ImportFailed(f"road segment {dangling[0]} names a node that was not loaded", field="file")
+    return Upserted(len(node_refs), 0), Upserted(len(segments), 0)
 
 
 def existing_source_ids(model, *, source: str, source_ids: list[str], conn=None) -> int:

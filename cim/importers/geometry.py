@@ -1,13 +1,16 @@
-"""Vectorised geometry checks shared by the importers (shapely 2; no Django)."""
+"""Vectorised geometry checks shared by the importers (shapely 2, pyproj;
+no Django)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pyproj
 import shapely
 
 from . import report as r
 
 VALID = "Valid Geometry"
+_WGS84 = pyproj.Geod(ellps="WGS84")
 
 
 def check(geoms: np.ndarray) -> list[tuple[str, str] | None]:
@@ -23,7 +26,10 @@ def check(geoms: np.ndarray) -> list[tuple[str, str] | None]:
     present = ~missing & ~empty
     reasons = np.full(len(geoms), VALID, dtype=object)
     if present.any():
-        reasons[present] = shapely.is_valid_reason(geoms[present])
+        # Most geometries are valid: only the others are asked for a reason.
+        invalid = np.flatnonzero(present)[~shapely.is_valid(geoms[present])]
+        if len(invalid):
+            reasons[invalid] = shapely.is_valid_reason(geoms[invalid])
     for i in np.flatnonzero(missing | empty | (reasons != VALID)):
         if missing[i] or empty[i]:
             out[i] = (r.EMPTY_GEOMETRY, "the feature has no geometry")
@@ -57,6 +63,36 @@ def to_ewkb_hex(geoms: np.ndarray, srid: int = 4326) -> np.ndarray:
     """Hex EWKB with the SRID, as PostGIS reads it from COPY text."""
     geoms = shapely.set_srid(np.asarray(geoms, dtype=object), srid)
     return shapely.to_wkb(geoms, hex=True, include_srid=True)
+
+
+_POINT_EWKB_HEADER = np.frombuffer(bytes.fromhex("0101000020E6100000"), dtype=np.uint8)
+
+
+def points_ewkb_hex(xy: np.ndarray) -> list[str]:
+    """Hex EWKB (SRID 4326) of points given as an (n, 2) array of lon/lat;
+    the same text as :func:`to_ewkb_hex` of the points, written directly
+    (a fifth of the time)."""
+    xy = np.ascontiguousarray(xy, dtype="<f8").reshape(-1, 2)
+    records = np.empty((len(xy), 25), dtype=np.uint8)
+    records[:, :9] = _POINT_EWKB_HEADER
+    records[:, 9:] = xy.view(np.uint8).reshape(-1, 16)
+    text = records.tobytes().hex().upper()
+    return [text[i:i + 50] for i in range(0, len(text), 50)]
+
+
+def geodesic_lengths(coords: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Lengths in metres on the WGS 84 ellipsoid (as PostGIS's
+    ``ST_Length(geography)``) of lines given as their lon/lat vertices one
+    after the other in ``coords`` (shape (n, 2)), ``sizes[i]`` vertices
+    for line i (each at least 1)."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    if not len(sizes):
+        return np.empty(0)
+    steps = np.zeros(len(coords))
+    _, _, steps[:-1] = _WGS84.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
+    ends = np.cumsum(sizes)
+    steps[ends - 1] = 0.0  # from one line's last vertex to the next line's first
+    return np.add.reduceat(steps, ends - sizes)
 
 
 def utm_epsg(lon: float, lat: float) -> int:

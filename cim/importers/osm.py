@@ -18,12 +18,12 @@ from tqdm import tqdm
 
 from cim.choices import ServiceCategory
 from cim.errors import ImportFailed
-from cim.models import ImportRun, RoadSegment
+from cim.models import Building, ImportRun, RoadNode, RoadSegment
 from cim.services.elevation import ground_sampler
 
 from . import bulk
 from .osm_reader import (BUILDING_RELATIONS, BUILDINGS, NODES, ROADS, SEGMENTS, SERVICE_POINTS,
-                         OsmReader, OsmReadError, OsmRest)
+                         OsmReader, OsmReadError, OsmRest, RoadGraph)
 from .report import ImportReport
 
 PBF_SUFFIXES = (".pbf",)
@@ -43,16 +43,29 @@ def load_osm(*, path: Path, run: ImportRun, report: ImportReport, source: str = 
     cim = settings.CIM
     sample = ground_sampler()
     areas = bulk.any_admin_boundaries()
-    loader = bulk.Loader()
-    conn = loader.conn
-    bulk.rejected_stage(conn)
-    stream = bulk.Stage("building", bulk.BUILDING_COLUMNS, conn)
+    # A source's first import COPYs its rows straight in, and into empty
+    # tables without their secondary indexes (see bulk.fresh_for and
+    # bulk.indexes_deferred).
+    fresh_buildings = bulk.fresh_for([Building], source=source)
+    fresh_roads = bulk.fresh_for([RoadNode, RoadSegment], source=source)
+    building_indexes = bulk.indexes_deferred([Building]) if fresh_buildings else []
+    road_indexes = bulk.indexes_deferred([RoadNode, RoadSegment]) if fresh_roads else []
+    vouched = (fresh_buildings or fresh_roads) and bulk.references_vouched(
+        [Building, RoadNode, RoadSegment], run_id=run.pk)
+    # Room for the building batches read while the roads load.
+    loader = bulk.Loader(max_pending=8)
     batches = []
+    roads = []
 
-    def building_job(c, rows: list[tuple]) -> bulk.Upserted:
-        stream.load(bulk.with_base_elevations(rows, sample), replace=True)
-        return bulk.buildings_upsert(stream, source=source, run_id=run.pk, layer=BUILDINGS, areas=areas,
-                                     conn=c)
+    def building_job(conn, rows: list[tuple]) -> bulk.Upserted:
+        return bulk.buildings_check_and_load(rows, source=source, run_id=run.pk, fresh=fresh_buildings,
+                                             areas=areas, sample=sample, vouched=vouched, conn=conn)
+
+    def on_roads(graph: RoadGraph) -> None:
+        roads.append((graph, loader.submit(_roads_job, graph, source=source, run_id=run.pk, fresh=fresh_roads,
+                                           vouched=vouched)))
+        if road_indexes:
+            loader.submit(bulk.indexes_rebuild, road_indexes)
 
     bar = tqdm(desc=f"reading {path.name}", unit=" obj", unit_scale=True, disable=not progress,
                leave=False)
@@ -61,14 +74,12 @@ def load_osm(*, path: Path, run: ImportRun, report: ImportReport, source: str = 
             reader = OsmReader(str(path), storey_height_m=cim["STOREY_HEIGHT_M"],
                                max_height_m=cim["MAX_BUILDING_HEIGHT_M"], report=report,
                                on_buildings=lambda rows: batches.append(loader.submit(building_job, rows)),
-                               progress=bar.update)
+                               on_roads=on_roads, progress=bar.update)
             rest = reader.read()
-        options = {"source": source, "run_id": run.pk, "areas": areas}
-        jobs = {
-            "relations": loader.submit(_relations_job, rest, sample=sample, **options),
-            "roads": loader.submit(_roads_job, rest, source=source, run_id=run.pk),
-            "service_points": loader.submit(_service_points_job, rest, **options),
-        }
+        relations = loader.submit(building_job, rest.relation_buildings) if rest.relation_buildings else None
+        if building_indexes:
+            loader.submit(bulk.indexes_rebuild, building_indexes)
+        service_points = loader.submit(_service_points_job, rest, source=source, run_id=run.pk, areas=areas)
         with report.timed("load_wait"):
             loader.close()
     except OsmReadError as exc:
@@ -81,46 +92,41 @@ def load_osm(*, path: Path, run: ImportRun, report: ImportReport, source: str = 
     finally:
         bar.close()
 
-    for future in batches:
-        loaded = future.result()
-        report.loaded(BUILDINGS, inserted=loaded.inserted, updated=loaded.updated)
-    if jobs["relations"].result():
-        loaded = jobs["relations"].result()
-        report.loaded(BUILDING_RELATIONS, inserted=loaded.inserted, updated=loaded.updated)
-    if jobs["roads"].result():
-        known, nodes, segments = jobs["roads"].result()
-        report.loaded(ROADS, inserted=len(rest.way_keys) - known, updated=known)
+    for layer, futures in ((BUILDINGS, batches), (BUILDING_RELATIONS, [relations] if relations else [])):
+        for future in futures:
+            loaded = future.result()
+            report.loaded(layer, inserted=loaded.inserted, updated=loaded.updated)
+            for source_id, reason, detail in loaded.rejected:
+                report.reject(layer, source_id, reason, detail)
+    for graph, future in roads:
+        known, nodes, segments = future.result()
+        report.loaded(ROADS, inserted=len(graph.way_keys) - known, updated=known)
         report.loaded(NODES, inserted=nodes.inserted, updated=nodes.updated)
         report.loaded(SEGMENTS, inserted=segments.inserted, updated=segments.updated)
         if known:
-            stale = bulk.stale_segments_delete(source=source, run_id=run.pk, way_keys=rest.way_keys)
+            stale = bulk.stale_segments_delete(source=source, run_id=run.pk, way_keys=graph.way_keys)
             if stale:
                 report.notes.append(f"{stale} road segments of re-imported ways no longer exist: deleted")
-    if jobs["service_points"].result():
-        loaded = jobs["service_points"].result()
+    if service_points.result():
+        loaded = service_points.result()
         report.loaded(SERVICE_POINTS, inserted=loaded.inserted, updated=loaded.updated)
     bulk.placement_notes(report, run_id=run.pk)
-    bulk.rejected_drain(report)
 
 
-def _relations_job(conn, rest: OsmRest, *, source: str, run_id: int, areas: bool,
-                   sample) -> bulk.Upserted | None:
-    if not rest.relation_buildings:
-        return None
-    rows = bulk.with_base_elevations(rest.relation_buildings, sample)
-    stage = bulk.Stage("building_relation", bulk.BUILDING_COLUMNS, conn).load(rows)
-    return bulk.buildings_upsert(stage, source=source, run_id=run_id, layer=BUILDING_RELATIONS, areas=areas,
-                                 conn=conn)
-
-
-def _roads_job(conn, rest: OsmRest, *, source: str, run_id: int):
-    if not rest.segments:
-        return None
+def _roads_job(conn, graph: RoadGraph, *, source: str, run_id: int, fresh: bool, vouched: bool):
+    if fresh:
+        nodes, segments = bulk.road_graph_copy(node_refs=graph.node_refs, node_wkb=graph.node_wkb,
+                                               segments=graph.segments, lengths=graph.lengths,
+                                               source=source, run_id=run_id, vouched=vouched, conn=conn)
+        return 0, nodes, segments
     known = bulk.existing_source_ids(RoadSegment, source=source,
-                                     source_ids=[f"{key}/0" for key in rest.way_keys], conn=conn)
-    stage = bulk.Stage("road_node", bulk.NODE_COLUMNS, conn).load(rest.nodes)
+                                     source_ids=[f"{key}/0" for key in graph.way_keys], conn=conn)
+    stage = bulk.Stage("road_node", bulk.NODE_COLUMNS, conn).load(
+        (f"node/{ref}", wkb) for ref, wkb in zip(graph.node_refs.tolist(), graph.node_wkb, strict=True))
     nodes = bulk.road_nodes_upsert(stage, source=source, run_id=run_id, conn=conn)
-    stage = bulk.Stage("road_segment", bulk.SEGMENT_COLUMNS, conn).load(rest.segments)
+    stage = bulk.Stage("road_segment", [*bulk.SEGMENT_COLUMNS, ("length_m", "float8")], conn).load(
+        (*row[:3], f"node/{row[3]}", f"node/{row[4]}", *row[5:], length)
+        for row, length in zip(graph.segments, graph.lengths.tolist(), strict=True))
     segments = bulk.road_segments_upsert(stage, source=source, run_id=run_id, conn=conn)
     return known, nodes, segments
 

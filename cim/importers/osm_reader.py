@@ -1,17 +1,24 @@
 """Reading an OpenStreetMap PBF into rows for the city model (pyosmium;
 no Django).
 
-One streaming pass over nodes and ways (after a quick pass over the
-relations that finds multipolygon buildings):
+Three streaming passes, each reading only what it needs:
 
-* building ways become polygons handed in batches to ``on_buildings`` as
-  they come (the loader copies, checks and upserts them in PostGIS while the
-  file is still being read);
-* highway ways are kept as node ids + coordinates until the end, when they
-  are cut at shared nodes into graph edges;
-* amenity nodes and closed ways become service points.
+1. the relations, for the multipolygon buildings and their member ways;
+2. the nodes (every location goes into an index kept for pass 3; amenity
+   nodes become service points) and the highway ways, kept as node ids +
+   coordinates and cut at shared nodes into graph edges at the end of the
+   pass, then handed to ``on_roads``, so that the roads are loaded while
+   pass 3 reads;
+3. the ways again, with the node locations of pass 2: building ways become
+   polygons handed in batches to ``on_buildings`` as they come (the loader
+   checks, places and stores them in PostGIS while the file is still being
+   read); amenity closed ways become service points.
 
-Rows are tuples in the column order of :mod:`cim.importers.bulk`.
+Tags are read once per combination (:mod:`.osm_tagsets`), and what the rules
+of :mod:`.osm_tags` make of them is kept with the combination, so a building
+way costs its geometry and little more.  Building rows are
+``(source_id, footprint, attrs)`` with the footprint as hex EWKB of a
+MultiPolygon and ``attrs`` as in ``bulk.CHECKED_BUILDING_ATTRS``.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ import shapely
 from . import geometry as g
 from . import osm_tags as t
 from . import report as r
-from .roadgraph import split_at_junctions
+from .osm_tagsets import TagSet, TagSets, read_tags
+from .roadgraph import junction_cuts
 
 BUILDINGS = "buildings"
 BUILDING_RELATIONS = "building_relations"
@@ -37,9 +45,15 @@ SEGMENTS = "road_segments"
 NODES = "road_nodes"
 SERVICE_POINTS = "service_points"
 
-# Little-endian EWKB polygon with SRID 4326 and one ring; followed by the
-# ring's point count and coordinates exactly as in a WKB line string.
-_POLYGON_EWKB_PREFIX = "0103000020E610000001000000"
+ROAD_ATTRS = ("road_class", "speed_kmh", "speed_from_tag", "oneway", "lanes", "closed", "bridge", "tunnel",
+              "tags")
+
+# Little-endian EWKB of a MultiPolygon with SRID 4326 holding one polygon of
+# one ring; the ring's point count and coordinates follow exactly as in the
+# WKB of a line string.
+_MULTIPOLYGON_EWKB_PREFIX = "0106000020E610000001000000" "010300000001000000"
+_LINE_HEADER = 18  # hex digits of a WKB line string before its coordinates
+_POINT_HEX = 32  # hex digits of one (x, y)
 _YEAR = re.compile(r"^\s*~?\s*(\d{4})")
 
 
@@ -48,30 +62,56 @@ class OsmReadError(Exception):
 
 
 @dataclass
-class OsmRest:
-    """What is left after the streaming pass: the road graph and the
-    service points (small beside the buildings)."""
+class RoadGraph:
+    """Highways cut at junctions: the nodes that end an edge (sorted by OSM
+    id) and the edges, each with its geodesic length in metres.
 
-    segments: list[tuple] = field(default_factory=list)
-    nodes: list[tuple] = field(default_factory=list)
+    Segment rows are ``(source_id, name, geom, from_ref, to_ref, *attrs)``
+    with the node refs as OSM ids and ``attrs`` as in :data:`ROAD_ATTRS`."""
+
+    node_refs: np.ndarray
+    node_wkb: list[str]
+    segments: list[tuple]
+    lengths: np.ndarray
+    way_keys: list[str]  # "way/123" of every road way loaded
+
+
+@dataclass
+class OsmRest:
+    """What is left after the last pass: the service points and the
+    multipolygon buildings (small beside the building ways)."""
+
     service_points: list[tuple] = field(default_factory=list)
     relation_buildings: list[tuple] = field(default_factory=list)
-    way_keys: list[str] = field(default_factory=list)  # "way/123" of every road way loaded
 
 
-def _tags(obj) -> dict[str, str]:
-    # pyosmium's own TagList iterator adds a Python frame per tag; stepping
-    # the underlying accessor directly reads the same data with less overhead.
-    data = obj._pyosmium_data
-    it = data.tags_begin()
-    step = data.tags_next
-    out = {}
-    try:
-        while True:
-            key, value = step(it)
-            out[key] = value
-    except StopIteration:
-        return out
+def _first_positions(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Where each of ``wanted`` (all present in ``values``) first occurs in ``values``."""
+    unique, first = np.unique(values, return_index=True)
+    return first[np.searchsorted(unique, wanted)]
+
+
+class _MemberLines:
+    """Keeps the line of each way that a multipolygon building uses (the
+    ``members`` dict, filled in place)."""
+
+    def __init__(self, members: dict[int, str], wkb) -> None:
+        self.members = members
+        self.wkb = wkb
+
+    def way(self, way) -> None:
+        if way.id in self.members:
+            try:
+                self.members[way.id] = self.wkb.create_linestring(way)
+            except (RuntimeError, osmium.InvalidLocationError):
+                pass
+
+
+class _Rules:
+    """What the tag rules make of one tag combination (kept on its TagSet)."""
+
+    __slots__ = ("building", "not_a_building", "building_attrs", "building_problem", "highway", "road",
+                 "backwards", "category")
 
 
 def _json(tags: dict) -> str:
@@ -92,22 +132,25 @@ class OsmReader:
 
     def __init__(self, path: str, *, storey_height_m: float, max_height_m: float,
                  report: r.ImportReport, on_buildings: Callable[[list[tuple]], None],
-                 progress: Callable[[int], None] | None = None) -> None:
+                 on_roads: Callable[[RoadGraph], None], progress: Callable[[int], None] | None = None) -> None:
         self.path = str(path)
         self.storey = storey_height_m
         self.max_height = max_height_m
         self.report = report
         self.on_buildings = on_buildings
+        self.on_roads = on_roads
         self.progress = progress or (lambda n: None)
         self.wkb = osmium.geom.WKBFactory()
+        self.tagsets = TagSets()
         self._batch: list[tuple] = []  # building rows waiting for on_buildings
         self._road_refs: list[np.ndarray] = []
         self._road_coords: list[np.ndarray] = []
-        self._road_tags: list[dict] = []
+        self._road_rules: list[_Rules] = []
         self._road_ids: list[int] = []
         self._sp_nodes: list[tuple] = []
         self._sp_ways: list[tuple] = []  # (source_id, line_wkb, tags, category)
         self._member_lines: dict[int, str] = {}
+        self._members = _MemberLines(self._member_lines, self.wkb)
         self._relations: list[tuple[int, dict, list[tuple[int, str]]]] = []
         self._read = {layer: report.layer(layer) for layer in (BUILDINGS, BUILDING_RELATIONS, ROADS,
                                                                SERVICE_POINTS)}
@@ -116,15 +159,19 @@ class OsmReader:
 
     # ---- reading -----------------------------------------------------------
     def read(self) -> OsmRest:
+        locations = osmium.index.create_map("flex_mem")
         try:
             self._scan_relations()
-            self._scan_nodes_and_ways()
+            self._scan_nodes_and_highways(locations)
+            graph = self._road_graph()
+            if graph is not None:
+                self.on_roads(graph)
+            self._scan_ways(locations)
         except RuntimeError as exc:  # pyosmium reports I/O and format errors so
             raise OsmReadError(str(exc)) from None
         self._flush_buildings()
         rest = OsmRest()
         self._finish_relations(rest)
-        self._finish_roads(rest)
         self._finish_service_points(rest)
         return rest
 
@@ -132,7 +179,7 @@ class OsmReader:
         processor = osmium.FileProcessor(self.path, osmium.osm.RELATION).with_filter(
             osmium.filter.KeyFilter("building"))
         for rel in processor:
-            tags = _tags(rel)
+            tags = dict(read_tags(rel._pyosmium_data))
             if tags.get("type") != "multipolygon":
                 continue
             members = [(m.ref, m.role or "outer") for m in rel.members if m.type == "w"]
@@ -141,50 +188,69 @@ class OsmReader:
                 self._member_lines[ref] = ""
         self.report.layer(BUILDING_RELATIONS).read = len(self._relations)
 
-    def _scan_nodes_and_ways(self) -> None:
-        node_filter = osmium.filter.KeyFilter("amenity", "emergency").enable_for(osmium.osm.NODE)
+    def _scan_nodes_and_highways(self, locations) -> None:
         processor = (osmium.FileProcessor(self.path, osmium.osm.NODE | osmium.osm.WAY)
-                     .with_locations().with_filter(node_filter))
-        members = self._member_lines
+                     .with_locations(locations)
+                     .with_filter(osmium.filter.KeyFilter("amenity", "emergency").enable_for(osmium.osm.NODE))
+                     .with_filter(osmium.filter.KeyFilter("highway").enable_for(osmium.osm.WAY)))
         node_type = osmium.osm.Node
+        # Highways have keys of their own: their commonest first, not the buildings'.
+        highway_tags = TagSets().get
         seen = 0
-        # The hot loop asks the underlying C++ object directly: pyosmium's
-        # Python wrappers (TagList.__contains__, is_node…) cost a frame each,
-        # which is a tenth of the reading time of a city file.
         for obj in processor:
             seen += 1
-            if not seen & 8191:
-                self.progress(8192)
             if type(obj) is node_type:
                 self._node(obj)
                 continue
             data = obj._pyosmium_data
+            tagset = highway_tags(data)
+            self._highway_way(obj, data, tagset, tagset.derived or self._rules(tagset))
+        self.progress(seen)
+
+    def _scan_ways(self, locations) -> None:
+        nodes = osmium.NodeLocationsForWays(locations)  # those of pass 2: nodes are not read again
+        nodes.ignore_errors()
+        # Only ways that may be buildings or service points come to the loop;
+        # the others only matter as members of a multipolygon building.
+        processor = (osmium.FileProcessor(self.path, osmium.osm.WAY).with_filter(nodes)
+                     .with_filter(osmium.filter.KeyFilter("building", "amenity", "emergency"))
+                     .handler_for_filtered(self._members))
+        members = self._member_lines
+        tagset_of = self.tagsets.get
+        rules_of = self._rules
+        seen = 0
+        # The hot loop asks the underlying C++ object directly: pyosmium's
+        # Python wrappers (TagList.__contains__, is_node…) cost a frame each,
+        # which is a tenth of the reading time of a city file.
+        for way in processor:
+            seen += 1
+            if not seen & 8191:
+                self.progress(8192)
+            data = way._pyosmium_data
             if members and data.id() in members:
-                try:
-                    members[data.id()] = self.wkb.create_linestring(obj)
-                except (RuntimeError, osmium.InvalidLocationError):
-                    pass
-            if not data.tags_size():
-                continue
-            has = data.tags_has_key
-            is_building = has("building")
-            is_highway = has("highway")
-            is_service = (has("amenity") or has("emergency")) and data.is_closed()
-            if not (is_building or is_highway or is_service):
-                continue
-            tags = _tags(obj)
-            if is_building:
-                self._building_way(obj, tags)
-            if is_highway:
-                self._highway_way(obj, tags)
-            if is_service:
-                category = t.service_category(tags)
-                if category:
-                    self._service_way(obj, tags, category)
+                self._members.way(way)
+            tagset = tagset_of(data)
+            rules = tagset.derived or rules_of(tagset)
+            if rules.building:
+                self._building_way(way, data, rules)
+            if rules.category and data.is_closed():
+                self._service_way(way, tagset.tags, rules.category)
         self.progress(seen & 8191)
 
+    def _rules(self, tagset: TagSet) -> _Rules:
+        tags = tagset.tags
+        rules = tagset.derived = _Rules()
+        rules.building = "building" in tags
+        rules.not_a_building = tags.get("building") == "no"
+        rules.building_attrs, rules.building_problem = (
+            self._building_attrs(tags) if rules.building and not rules.not_a_building else (None, None))
+        rules.highway = "highway" in tags
+        rules.road, rules.backwards = self._road_attrs(tags) if rules.highway else (None, False)
+        rules.category = t.service_category(tags) if "amenity" in tags or "emergency" in tags else None
+        return rules
+
     def _node(self, node) -> None:
-        tags = _tags(node)
+        tags = self.tagsets.get(node._pyosmium_data).tags
         category = t.service_category(tags)
         if category is None:
             return
@@ -193,18 +259,18 @@ class OsmReader:
         point = shapely.Point(loc.lon, loc.lat)
         self._sp_nodes.append((f"node/{node.id}", point, tags, category))
 
-    def _building_way(self, way, tags: dict[str, str]) -> None:
-        source_id = f"way/{way.id}"
+    def _building_way(self, way, data, rules: _Rules) -> None:
+        source_id = f"way/{data.id()}"
         self._read[BUILDINGS].read += 1
-        if tags["building"] == "no":
+        if rules.not_a_building:
             self.report.reject(BUILDINGS, source_id, r.NOT_A_BUILDING, "building=no")
             return
-        if not way.is_closed():
+        if not data.is_closed():
             self.report.reject(BUILDINGS, source_id, r.UNCLOSED_RING,
                                "a building way must end at the node it starts from")
             return
-        attrs = self._building_attrs(source_id, tags, BUILDINGS)
-        if attrs is None:
+        if rules.building_attrs is None:
+            self.report.reject(BUILDINGS, source_id, *rules.building_problem)
             return
         try:
             line = self.wkb.create_linestring(way)
@@ -215,45 +281,60 @@ class OsmReader:
         except RuntimeError as exc:
             self.report.reject(BUILDINGS, source_id, r.TOO_FEW_POINTS, str(exc))
             return
-        points = int.from_bytes(bytes.fromhex(line[10:18]), "little")
+        points = (len(line) - _LINE_HEADER) // _POINT_HEX
         if points < 4:
             self.report.reject(BUILDINGS, source_id, r.TOO_FEW_POINTS,
                                f"a ring needs 4 points, the way has {points} distinct")
             return
-        # The closed line's WKB becomes the polygon's EWKB without a round trip
-        # through a geometry library: same points, one ring.  Validity is
-        # checked by PostGIS in bulk while loading.
-        polygon = _POLYGON_EWKB_PREFIX + line[10:]
-        self._batch.append((source_id, attrs[0], polygon, *attrs[1:6], 1, None, attrs[6]))
+        # The closed line's WKB becomes the footprint's EWKB without a round
+        # trip through a geometry library: same points, one ring.  Validity
+        # is checked in bulk while loading.
+        self._batch.append((source_id, _MULTIPOLYGON_EWKB_PREFIX + line[10:], rules.building_attrs))
         if len(self._batch) >= self.batch_size:
             self._flush_buildings()
 
-    def _building_attrs(self, source_id: str, tags: dict, layer: str) -> tuple | None:
+    def _building_attrs(self, tags: dict) -> tuple[tuple | None, tuple[str, str] | None]:
+        """``(attrs, None)`` for a building with these tags, or ``(None,
+        (reason, detail))`` when they make it one to refuse."""
         height, source, floors = t.building_height(tags, self.storey)
         if not 0 < height <= self.max_height:
-            self.report.reject(layer, source_id, r.ABSURD_HEIGHT,
-                               f"height {height:g} m (height={tags.get('height')!r}, "
-                               f"building:levels={tags.get('building:levels')!r}) is not within "
-                               f"0–{self.max_height:g} m")
-            return None
-        return (t.display_name(tags)[:200], height, source, floors, t.building_use(tags),
-                _year(tags), _json(tags))
+            return None, (r.ABSURD_HEIGHT,
+                          f"height {height:g} m (height={tags.get('height')!r}, "
+                          f"building:levels={tags.get('building:levels')!r}) is not within "
+                          f"0–{self.max_height:g} m")
+        return (t.display_name(tags)[:200], height, source, floors, t.building_use(tags), _year(tags),
+                _json(tags)), None
 
     def _flush_buildings(self) -> None:
         if self._batch:
             batch, self._batch = self._batch, []
             self.on_buildings(batch)
 
-    def _highway_way(self, way, tags: dict[str, str]) -> None:
-        source_id = f"way/{way.id}"
+    @staticmethod
+    def _road_attrs(tags: dict[str, str]) -> tuple[tuple, bool]:
+        """``(name, *attrs)`` of a road with these tags, and whether it runs
+        against its way's direction."""
+        speed, from_tag = t.road_speed(tags)
+        one, backwards = t.oneway(tags)
+        highway = tags["highway"]
+        klass = t.road_class(tags.get("construction", "") if highway == "construction" else highway)
+        return (t.display_name(tags)[:200], klass, speed, from_tag, one, t.lanes(tags),
+                highway == "construction", t.is_yes(tags.get("bridge")), t.is_yes(tags.get("tunnel")),
+                _json(tags)), backwards
+
+    def _highway_way(self, way, data, tagset: TagSet, rules: _Rules) -> None:
+        source_id = f"way/{data.id()}"
         self._read[ROADS].read += 1
-        if tags["highway"] in t.NOT_ROADS:
-            self.report.reject(ROADS, source_id, r.NOT_A_ROAD, f"highway={tags['highway']}")
+        highway = tagset.tags["highway"]
+        if highway in t.NOT_ROADS:
+            self.report.reject(ROADS, source_id, r.NOT_A_ROAD, f"highway={highway}")
             return
-        refs = [node.ref for node in way.nodes]
+        nodes = data.nodes()
+        at = nodes.get
+        refs = [at(data, i).ref for i in range(nodes.size(data))]
         try:
             line = self.wkb.create_linestring(way, use_nodes=osmium.geom.use_nodes.ALL)
-            coords = np.frombuffer(bytes.fromhex(line[18:]), dtype="<f8").reshape(-1, 2)
+            coords = np.frombuffer(bytes.fromhex(line[_LINE_HEADER:]), dtype="<f8").reshape(-1, 2)
         except (RuntimeError, osmium.InvalidLocationError):
             # Some nodes lie outside the extract: keep the ones that are in it.
             kept = [(node.ref, node.location) for node in way.nodes if node.location.valid()]
@@ -265,8 +346,8 @@ class OsmReader:
             coords = np.array([(loc.lon, loc.lat) for _, loc in kept], dtype=np.float64)
         self._road_refs.append(np.array(refs, dtype=np.int64))
         self._road_coords.append(coords)
-        self._road_ids.append(way.id)
-        self._road_tags.append(tags)
+        self._road_ids.append(data.id())
+        self._road_rules.append(rules)
 
     def _service_way(self, way, tags: dict, category: str) -> None:
         self._read[SERVICE_POINTS].read += 1
@@ -287,8 +368,9 @@ class OsmReader:
                 self.report.reject(BUILDING_RELATIONS, source_id, r.MISSING_MEMBERS,
                                    f"{len(missing)} member ways are not in the file, e.g. way/{missing[0]}")
                 continue
-            attrs = self._building_attrs(source_id, tags, BUILDING_RELATIONS)
+            attrs, problem = self._building_attrs(tags)
             if attrs is None:
+                self.report.reject(BUILDING_RELATIONS, source_id, *problem)
                 continue
             outer = [shapely.from_wkb(self._member_lines[ref]) for ref, role in members if role != "inner"]
             inner = [shapely.from_wkb(self._member_lines[ref]) for ref, role in members if role == "inner"]
@@ -304,45 +386,36 @@ class OsmReader:
                     problem = (r.INVALID_GEOMETRY, "the outer member ways do not form closed rings")
                 self.report.reject(BUILDING_RELATIONS, source_id, *problem)
                 continue
-            wkb = g.to_ewkb_hex(np.array([shape], dtype=object))[0]
-            rest.relation_buildings.append((source_id, attrs[0], wkb, *attrs[1:6], 1, None, attrs[6]))
+            wkb = g.to_ewkb_hex(np.array([shapely.multipolygons(shapely.get_parts(shape))], dtype=object))[0]
+            rest.relation_buildings.append((source_id, wkb, attrs))
 
-    def _finish_roads(self, rest: OsmRest) -> None:
-        edges, junctions = split_at_junctions(self._road_refs)
-        if not edges:
-            return
-        lines = shapely.linestrings(
-            np.concatenate([self._road_coords[e.way][e.start:e.end + 1] for e in edges]),
-            indices=np.repeat(np.arange(len(edges)), [e.end - e.start + 1 for e in edges]))
-        reversed_lines = shapely.reverse(lines)
-        ewkb = g.to_ewkb_hex(lines)
-        ewkb_rev = g.to_ewkb_hex(reversed_lines)
-        per_way = []
-        for way_id, tags in zip(self._road_ids, self._road_tags, strict=True):
-            speed, from_tag = t.road_speed(tags)
-            one, backwards = t.oneway(tags)
-            highway = tags["highway"]
-            klass = t.road_class(tags.get("construction", "") if highway == "construction" else highway)
-            per_way.append((way_id, (t.display_name(tags)[:200], klass, speed, from_tag, one, t.lanes(tags),
-                                     highway == "construction", t.is_yes(tags.get("bridge")),
-                                     t.is_yes(tags.get("tunnel")), _json(tags)), backwards))
-        for i, edge in enumerate(edges):
-            way_id, attrs, backwards = per_way[edge.way]
-            refs = self._road_refs[edge.way]
-            a, b = f"node/{refs[edge.start]}", f"node/{refs[edge.end]}"
-            if backwards:
-                a, b = b, a
-            rest.segments.append((f"way/{way_id}/{edge.part}", attrs[0],
-                                  ewkb_rev[i] if backwards else ewkb[i], a, b, *attrs[1:]))
-        rest.way_keys = [f"way/{way_id}" for way_id, _, _ in per_way]
-        # Coordinates of the junction nodes (each node id → its location).
+    def _road_graph(self) -> RoadGraph | None:
+        cuts = junction_cuts(self._road_refs)
+        if not len(cuts.way):
+            return None
         flat_refs = np.concatenate(self._road_refs)
         flat_coords = np.concatenate(self._road_coords)
-        _, first = np.unique(flat_refs, return_index=True)
-        position = dict(zip(flat_refs[first].tolist(), first.tolist(), strict=True))
-        picks = np.array([position[ref] for ref in junctions.tolist()], dtype=np.int64)
-        points = g.to_ewkb_hex(shapely.points(flat_coords[picks]))
-        rest.nodes = [(f"node/{ref}", wkb) for ref, wkb in zip(junctions.tolist(), points, strict=True)]
+        sizes = cuts.last - cuts.first + 1
+        edge_of_vertex = np.repeat(np.arange(len(sizes)), sizes)
+        vertices = cuts.first[edge_of_vertex] + np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        coords = flat_coords[vertices]
+        lines = shapely.linestrings(coords, indices=edge_of_vertex)
+        backwards = np.array([rules.backwards for rules in self._road_rules])[cuts.way]
+        if backwards.any():
+            lines[backwards] = shapely.reverse(lines[backwards])
+        ends = np.where(backwards[:, None], flat_refs[np.column_stack([cuts.last, cuts.first])],
+                        flat_refs[np.column_stack([cuts.first, cuts.last])])
+        way_ids = [self._road_ids[w] for w in cuts.way.tolist()]
+        attrs = [self._road_rules[w].road for w in cuts.way.tolist()]
+        return RoadGraph(
+            node_refs=cuts.junctions,
+            # Coordinates of the junction nodes: where each id first occurs.
+            node_wkb=g.points_ewkb_hex(flat_coords[_first_positions(flat_refs, cuts.junctions)]),
+            segments=[(f"way/{way_id}/{part}", attr[0], wkb, a, b, *attr[1:]) for way_id, part, attr, wkb, (a, b)
+                      in zip(way_ids, cuts.part.tolist(), attrs, g.to_ewkb_hex(lines).tolist(), ends.tolist(),
+                             strict=True)],
+            lengths=g.geodesic_lengths(coords, sizes),
+            way_keys=[f"way/{way_id}" for way_id in self._road_ids])
 
     def _finish_service_points(self, rest: OsmRest) -> None:
         items = list(self._sp_nodes)

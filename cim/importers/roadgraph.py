@@ -34,23 +34,48 @@ def split_at_junctions(refs: list[np.ndarray]) -> tuple[list[Edge], np.ndarray]:
     or last node of a way.  Returns the edges and the sorted ids of all
     nodes that end an edge.
     """
+    cuts = junction_cuts(refs)
+    edges = [Edge(*edge) for edge in zip(cuts.way.tolist(), cuts.part.tolist(), cuts.start.tolist(),
+                                         cuts.end.tolist(), strict=True)]
+    return edges, cuts.junctions
+
+
+@dataclass(frozen=True)
+class Cuts:
+    """:func:`split_at_junctions` as arrays, one entry per edge: its way,
+    part, first and last vertex in the way, and the same vertices as
+    positions in all ways' vertices one after the other."""
+
+    way: np.ndarray
+    part: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    junctions: np.ndarray
+
+
+def junction_cuts(refs: list[np.ndarray]) -> Cuts:
+    """See :func:`split_at_junctions`; the same cuts as arrays."""
+    empty = np.empty(0, dtype=np.int64)
     if not refs:
-        return [], np.empty(0, dtype=np.int64)
+        return Cuts(empty, empty, empty, empty, empty, empty, empty)
     sizes = np.fromiter((len(w) for w in refs), dtype=np.int64, count=len(refs))
     flat = np.concatenate(refs).astype(np.int64, copy=False)
     unique, counts = np.unique(flat, return_counts=True)
     junction = np.isin(flat, unique[counts > 1])
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    junction[starts] = True
-    junction[starts + sizes - 1] = True
-    edges: list[Edge] = []
-    for way, (offset, size) in enumerate(zip(starts.tolist(), sizes.tolist(), strict=True)):
-        if size < 2:
-            continue
-        cuts = np.flatnonzero(junction[offset:offset + size]).tolist()
-        for part, (a, b) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
-            edges.append(Edge(way, part, a, b))
-    return edges, np.unique(flat[junction])
+    nonempty = sizes > 0
+    junction[starts[nonempty]] = True
+    junction[(starts + sizes - 1)[nonempty]] = True
+    at = np.flatnonzero(junction)
+    way_at = np.repeat(np.arange(len(refs)), sizes)[at]
+    # An edge runs between two consecutive cuts of the same way.
+    same = way_at[1:] == way_at[:-1]
+    first, last, way = at[:-1][same], at[1:][same], way_at[:-1][same]
+    new_way = np.concatenate(([True], way[1:] != way[:-1])) if len(way) else np.empty(0, dtype=bool)
+    part = np.arange(len(way)) - np.maximum.accumulate(np.where(new_way, np.arange(len(way)), 0))
+    return Cuts(way, part, first - starts[way], last - starts[way], first, last, np.unique(flat[junction]))
 
 
 def snap_endpoints(points: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:

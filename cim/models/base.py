@@ -11,7 +11,7 @@ class SourcedModel(models.Model):
     ``synthetic`` marks generated demo data so that the UI can say so.
     """
 
-    source = models.CharField(_("来源"), max_length=64, db_index=True)
+    source = models.CharField(_("来源"), max_length=64)
     source_id = models.CharField(_("来源编号"), max_length=128)
     synthetic = models.BooleanField(_("合成数据"), default=False)
     import_run = models.ForeignKey(

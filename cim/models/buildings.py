@@ -56,7 +56,7 @@ class Building(SourcedModel):
             ),
             models.CheckConstraint(name="building_lod_range", condition=Q(lod__in=[0, 1, 2, 3])),
         ]
-        indexes = [models.Index(fields=["use"]), models.Index(fields=["updated_at"])]
+        indexes = [models.Index(fields=["use"])]
 
     def __str__(self) -> str:
         return self.name or f"{self.source}:{self.source_id}"
