@@ -1,3 +1,9 @@
-"""WebSocket routes (served by the ASGI process)."""
+"""WebSocket routes (served by the ASGI process; protocol in emergency.consumers)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from emergency.consumers import OpsConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/ops/", OpsConsumer.as_asgi()),
+]

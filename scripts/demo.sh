@@ -20,4 +20,14 @@ step "emergency demo: agencies, units, depots, plans, cameras"
 $M seed_emergency_demo
 step "demo logins (role  username  password)"
 $M create_demo_users
+# A living city: the simulator moves dispatched units, takes a few random incidents
+# and residents' reports an hour (CIM_SIMULATE=0 to switch it off).
+if [ "${CIM_SIMULATE:-1}" != "0" ]; then
+  step "unit simulator in the background (log: var/log/simulate.log; CIM_SIMULATE=0 to switch off)"
+  mkdir -p var/log
+  PYTHONUNBUFFERED=1 $M simulate --incidents "${CIM_SIM_INCIDENTS:-6}" --reports "${CIM_SIM_REPORTS:-6}" \
+    --speedup "${CIM_SIM_SPEEDUP:-1}" --seed "${CIM_SIM_SEED:-1}" >var/log/simulate.log 2>&1 &
+  SIM_PID=$!
+  trap 'kill $SIM_PID 2>/dev/null || true' EXIT INT TERM
+fi
 scripts/serve.sh

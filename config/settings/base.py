@@ -89,7 +89,10 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [env.REDIS_URL], "prefix": f"{env.REDIS_PREFIX}:asgi"},
+        # redis-py ≥ 6 times socket reads out after 5 s, the same as channels_redis'
+        # blocking receive (BZPOPMIN, 5 s): every idle receive then failed.  Allow longer.
+        "CONFIG": {"hosts": [{"address": env.REDIS_URL, "socket_timeout": 30}],
+                   "prefix": f"{env.REDIS_PREFIX}:asgi"},
     }
 }
 

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from emergency.api import live, views
+from emergency.api.views.reports import ReportEscalateView
 
 router = SimpleRouter()
 router.register("incidents", views.IncidentViewSet, basename="incident")
@@ -24,6 +25,7 @@ router.register("replenishment-alerts", views.ReplenishmentAlertViewSet, basenam
 
 app_name = "emergency"
 urlpatterns = router.urls + [
+    path("reports/<str:tracking>/escalate/", ReportEscalateView.as_view(), name="report-escalate"),
     # live operations (issue 6): AVL batches and the dashboard's figures
     path("positions/", live.PositionBatchView.as_view(), name="positions"),
     path("stats/incidents/", live.StatsIncidentsView.as_view(), name="stats-incidents"),

@@ -1,0 +1,48 @@
+"""Retention of the live path: position history and events are kept for a
+bounded time (``POSITION_RETENTION_S``, ``LIVE_EVENT_RETENTION_S``) and
+purged in slices, so a purge never holds long locks or a huge transaction.
+Run by ``manage.py purge_live`` (cron) and, at most every
+``LIVE_PURGE_INTERVAL_S``, by one of the ASGI processes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from emergency.live.conf import live_conf
+from emergency.models import Event, PositionReport
+
+__all__ = ["PurgeResult", "live_purge"]
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    positions: int
+    events: int
+
+
+def _purge(table: str, column: str, cutoff: dt.datetime, batch: int) -> int:
+    total = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {column} < %s "
+                        f"ORDER BY id LIMIT %s)", [cutoff, batch])
+            deleted = cur.rowcount
+        total += deleted
+        if deleted < batch:
+            return total
+
+
+def live_purge(*, now: dt.datetime | None = None, batch: int = 20000) -> PurgeResult:
+    """Delete position reports received and events written before their
+    retention window.  A console resuming from a purged event id is told to
+    reload (``resync_required``)."""
+    now = now or timezone.now()
+    positions = _purge(PositionReport._meta.db_table, "received_at",
+                       now - dt.timedelta(seconds=float(live_conf("POSITION_RETENTION_S"))), batch)
+    events = _purge(Event._meta.db_table, "created_at",
+                    now - dt.timedelta(seconds=float(live_conf("LIVE_EVENT_RETENTION_S"))), batch)
+    return PurgeResult(positions=positions, events=events)
