@@ -23,6 +23,8 @@ urlpatterns = [
     path("city-info/", viewer_api.CityInfoView.as_view(), name="city-info"),
     path("buildings/<int:pk>/addresses/", viewer_api.BuildingAddressesView.as_view(),
          name="building-addresses"),
+    path("map/admin-boundaries/", viewer_api.AdminBoundariesMapView.as_view(),
+         name="map-admin-boundaries"),
     path("search/", search_api.SearchView.as_view(), name="search"),
     path("public/plates/<str:code>/", plate_api.PublicPlateView.as_view(), name="public-plate"),
     path("public/plates/<str:code>/reports/", plate_api.PublicPlateReportView.as_view(),

@@ -1,0 +1,176 @@
+"""The command console page (/console/): who may open it, what each role may do there, and
+the configuration the page gets (WebSocket base, last event id, API addresses, labels, the
+synthetic-data badge, the language)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.test import Client
+from django.urls import reverse
+
+from cim import roles
+from emergency import services
+from emergency.models import Event
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+CONSOLE = "/console/"
+
+
+def _login(make_user, role: str | None, **headers) -> Client:
+    client = Client(**headers)
+    client.force_login(make_user(role, f"{role or 'norole'}_console"))
+    return client
+
+
+def _json_script(html: str, element_id: str) -> dict:
+    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, re.S)
+    assert match, f"no #{element_id} in the page"
+    return json.loads(match.group(1))
+
+
+def _config(response) -> dict:
+    return _json_script(response.content.decode(), "ops-config")
+
+
+def test_anonymous_visitor_is_sent_to_login():
+    response = Client().get(CONSOLE)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert "next=/console/" in response["Location"]
+
+
+@pytest.mark.parametrize("role", [roles.PLANNER, None])
+def test_roles_outside_emergency_are_refused(make_user, role):
+    response = _login(make_user, role).get(CONSOLE)
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role, mode, commands", [
+    (roles.COMMANDER, "command", True),
+    (roles.ADMIN, "command", True),
+    (roles.DISPATCHER, "command", False),
+])
+def test_control_room_gets_the_full_console(make_user, role, mode, commands):
+    response = _login(make_user, role).get(CONSOLE)
+    assert response.status_code == 200
+    config = _config(response)
+    assert config["mode"] == mode
+    can = config["can"]
+    # dispatch work: everyone in the control room
+    for action in ("createIncident", "transition", "assign", "recommend", "requestSupplies", "shipSupplies",
+                   "readRegistry", "tasks"):
+        assert can[action] is True, action
+    # command decisions: commanders and admins only (the API refuses the same)
+    for action in ("level", "activatePlan", "zones", "alerts", "commitSupplies"):
+        assert can[action] is commands, action
+    html = response.content.decode()
+    assert 'id="new-incident"' in html  # the form is there for the control room
+    assert 'data-tab="dispatch"' in html
+
+
+def test_responder_sees_their_assignments_read_only(make_user):
+    response = _login(make_user, roles.RESPONDER).get(CONSOLE)
+    assert response.status_code == 200
+    config = _config(response)
+    assert config["mode"] == "responder"
+    assert not any(config["can"].values()), config["can"]
+    html = response.content.decode()
+    assert 'id="new-incident"' not in html
+    assert 'data-tab="dispatch"' not in html and 'data-tab="zones"' not in html
+    assert "我的任务" in html
+
+
+def test_page_tells_the_browser_where_the_websocket_is(make_user, settings):
+    settings.CIM = {**settings.CIM, "WS_URL": "ws://127.0.0.1:8765/"}
+    config = _config(_login(make_user, roles.COMMANDER).get(CONSOLE))
+    assert config["wsUrl"] == "ws://127.0.0.1:8765"  # trailing slash trimmed: the client appends /ws/ops/
+
+    settings.CIM = {**settings.CIM, "WS_URL": ""}
+    config = _config(_login(make_user, roles.DISPATCHER).get(CONSOLE))
+    assert config["wsUrl"] == ""  # same origin (a reverse proxy routes /ws/)
+
+
+def test_page_resumes_the_live_feed_from_the_newest_event(make_user):
+    client = _login(make_user, roles.COMMANDER)
+    assert _config(client.get(CONSOLE))["lastEventId"] == 0
+    dispatcher = make_user(roles.DISPATCHER, "taker")
+    services.incident_create(title="测试", incident_type="fire", level="IV", source="119",
+                             location=Point(105.72, 34.58, srid=4326), by=dispatcher)
+    newest = Event.objects.order_by("-id").first()
+    assert newest is not None and newest.kind == "incident.created"
+    assert _config(client.get(CONSOLE))["lastEventId"] == newest.id
+
+
+def test_synthetic_badge_only_with_generated_data(make_user):
+    client = _login(make_user, roles.COMMANDER)
+    assert 'id="synthetic-badge"' not in client.get(CONSOLE).content.decode()
+    factories.building(105.72, 34.58, synthetic=True)
+    assert 'id="synthetic-badge"' in client.get(CONSOLE).content.decode()
+
+
+def test_every_api_address_in_the_config_answers_the_commander(make_user):
+    """The page reads only these addresses; each must exist and let a commander read."""
+    from rest_framework.test import APIClient
+
+    user = make_user(roles.COMMANDER, "reader")
+    page = Client()
+    page.force_login(user)
+    config = _config(page.get(CONSOLE))
+    api = APIClient()
+    api.force_authenticate(user)
+    checked = 0
+    for name, url in config["api"].items():
+        if name in ("search",):  # needs ?q=
+            continue
+        if name == "tasks":  # a prefix for /tasks/<id>/ (no list)
+            assert url == "/api/emergency/tasks/"
+            continue
+        assert url, f"{name} has no address"
+        response = api.get(url)
+        assert response.status_code == 200, (name, url, response.status_code)
+        checked += 1
+    assert checked >= 15
+
+
+def test_labels_carry_the_configured_zone_names_and_level_colours(make_user, settings):
+    settings.EMERGENCY = {"ZONE_NAMES": {"sealed": "高风险区", "controlled": "中风险区", "prevention": "低风险区"}}
+    labels = _config(_login(make_user, roles.COMMANDER).get(CONSOLE))["labels"]
+    assert labels["zoneTier"] == {"sealed": "高风险区", "controlled": "中风险区", "prevention": "低风险区"}
+    assert labels["levelColour"] == {"I": "#e8262a", "II": "#ff8a1f", "III": "#ffd21f", "IV": "#2f7bff"}
+    assert labels["typeCategory"]["fire"] == "accident"
+    assert set(labels["unitStatus"]) == {"available", "dispatched", "en_route", "on_scene", "returning",
+                                         "out_of_service"}
+
+
+def test_console_speaks_english_when_asked(make_user):
+    client = _login(make_user, roles.COMMANDER)
+    zh = client.get(CONSOLE, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    en = client.get(CONSOLE, HTTP_ACCEPT_LANGUAGE="en")
+    assert "应急指挥调度台" in zh.content.decode()
+    html = en.content.decode()
+    assert "Emergency command console" in html and "应急指挥调度台" not in html
+    strings = _json_script(html, "ops-i18n")
+    assert strings["actVerify"] == "Verify"
+    assert "Commander" in html and "指挥长" in zh.content.decode()  # the role in the status bar
+    # the planner's basemap module, imported by the console, reads its own strings and config
+    assert _json_script(html, "planner-i18n")["layerRoads"] == "Roads"
+    assert _json_script(html, "planner-config")["roadsUrl"] == reverse("road-list")
+
+
+def test_console_gives_the_planner_basemap_every_address_it_reads(make_user):
+    """The console imports the planner's basemap module; whatever ``this.config.<key>`` that
+    module reads must be in the page's #planner-config (and resolve)."""
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[2] / "viewer/static/viewer/planner/basemap.js").read_text()
+    wanted = set(re.findall(r"this\.config\.(\w+)", source))
+    assert wanted, "the basemap reads its addresses from this.config"
+    html = _login(make_user, roles.DISPATCHER).get(CONSOLE).content.decode()
+    given = _json_script(html, "planner-config")
+    assert {key for key in wanted if not given.get(key)} == set()

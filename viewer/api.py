@@ -1,0 +1,179 @@
+"""Small read endpoints the planner viewer needs for its map (under ``/api/cim/``)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.gzip import gzip_page
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_gis.fields import GeometryField
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from cim.api.filters import parse_bbox
+from cim.api.pagination import GeoPagination
+from cim.choices import AdminLevel, WaterwayKind
+from cim.models import Building, Waterway
+from cim.permissions import PublicRead, StaffRead
+from viewer import selectors
+
+TILESET_URL = "/tiles/tileset.json"
+TERRAIN_URL = "/terrain/"
+
+_VIEW = inline_serializer("CityView", {
+    "lon": serializers.FloatField(), "lat": serializers.FloatField(),
+    "height": serializers.FloatField(help_text="ellipsoidal height of the target, metres"),
+    "heading": serializers.FloatField(help_text="degrees"),
+    "pitch": serializers.FloatField(help_text="degrees, negative looks down"),
+    "range": serializers.FloatField(help_text="metres from the target"),
+})
+
+
+class CityInfoView(APIView):
+    """The loaded city: name, extent, whether it is synthetic demo data, the
+    default camera and built-in bookmarks, and which 3D layers are built."""
+
+    permission_classes = [StaffRead]
+
+    @extend_schema(
+        tags=["cim"],
+        responses={200: inline_serializer("CityInfo", {
+            "name": serializers.CharField(), "name_en": serializers.CharField(),
+            "code": serializers.CharField(),
+            "synthetic": serializers.BooleanField(
+                help_text="true when any loaded layer is generated demo data"),
+            "synthetic_parts": serializers.DictField(child=serializers.BooleanField()),
+            "extent": serializers.ListField(child=serializers.FloatField(), allow_null=True,
+                                            help_text="minLon,minLat,maxLon,maxLat of the buildings"),
+            "default_view": _VIEW,
+            "bookmarks": inline_serializer("CityBookmark", {
+                "key": serializers.CharField(), "name": serializers.CharField(),
+                "name_en": serializers.CharField(),
+                "buildings": serializers.IntegerField(allow_null=True), "view": _VIEW,
+            }, many=True),
+            "counts": serializers.DictField(child=serializers.IntegerField()),
+            "tileset_url": serializers.CharField(allow_null=True),
+            "terrain_url": serializers.CharField(allow_null=True),
+        })},
+    )
+    def get(self, request):
+        return Response(selectors.city_info(tileset_url=TILESET_URL, terrain_url=TERRAIN_URL))
+
+
+class BuildingAddressesView(APIView):
+    """The standard addresses of one building (door and building level) with the
+    number of units and rooms below them, for the viewer's building panel."""
+
+    permission_classes = [StaffRead]
+
+    @extend_schema(
+        tags=["cim"],
+        responses={200: inline_serializer("BuildingAddresses", {
+            "building": serializers.IntegerField(),
+            "addresses": inline_serializer("BuildingAddress", {
+                "id": serializers.IntegerField(), "kind": serializers.CharField(),
+                "full_name": serializers.CharField(), "code": serializers.CharField(),
+                "plus_code": serializers.CharField(), "admin_code": serializers.CharField(),
+                "lon": serializers.FloatField(allow_null=True),
+                "lat": serializers.FloatField(allow_null=True)}, many=True),
+            "units": serializers.IntegerField(), "rooms": serializers.IntegerField()})},
+    )
+    def get(self, request, pk: int):
+        building = get_object_or_404(Building, pk=pk)
+        return Response(selectors.building_addresses(building=building))
+
+
+class WaterwayGeoSerializer(GeoFeatureModelSerializer):
+    """A water area as a GeoJSON feature, with where to write its name."""
+
+    geom = GeometryField(precision=selectors.MAP_DECIMALS)
+    label_lon = serializers.SerializerMethodField()
+    label_lat = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Waterway
+        geo_field = "geom"
+        fields = ["id", "name", "kind", "synthetic", "label_lon", "label_lat"]
+
+    def get_label_lon(self, obj) -> float | None:
+        point = getattr(obj, "label_point", None)
+        return round(point.x, 7) if point else None
+
+    def get_label_lat(self, obj) -> float | None:
+        point = getattr(obj, "label_point", None)
+        return round(point.y, 7) if point else None
+
+
+@method_decorator(gzip_page, name="dispatch")
+@extend_schema(tags=["cim"])
+class WaterwayViewSet(viewsets.ReadOnlyModelViewSet):
+    """Rivers, streams and lakes as water areas (public map information): a
+    paginated GeoJSON FeatureCollection with a bbox filter."""
+
+    permission_classes = [PublicRead]
+    pagination_class = GeoPagination
+    serializer_class = WaterwayGeoSerializer
+
+    def get_queryset(self):
+        if self.action != "list":
+            return selectors.waterways_in()
+        params = self.request.query_params
+        kind = params.get("kind") or None
+        if kind is not None and kind not in WaterwayKind.values:
+            raise ValidationError({"kind": [f"unknown value {kind!r}; one of "
+                                            f"{', '.join(WaterwayKind.values)}"]})
+        return selectors.waterways_in(bbox=parse_bbox(params.get("bbox")), kind=kind)
+
+    @extend_schema(parameters=[
+        OpenApiParameter("bbox", OpenApiTypes.STR, description="minLon,minLat,maxLon,maxLat (WGS 84)"),
+        OpenApiParameter("kind", OpenApiTypes.STR, enum=WaterwayKind.values),
+    ])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+
+@method_decorator(gzip_page, name="dispatch")
+class AdminBoundariesMapView(APIView):
+    """Administrative boundaries for drawing on the map (public): simplified for the
+    scale each level is seen at, with a label point inside each area.  One request
+    for all the levels the viewer draws; gzip-compressed."""
+
+    permission_classes = [PublicRead]
+
+    @extend_schema(
+        tags=["cim"],
+        parameters=[
+            OpenApiParameter("levels", OpenApiTypes.STR,
+                             description="comma list of " + ", ".join(AdminLevel.values)
+                             + " (default: city,district,street,community)"),
+            OpenApiParameter("tolerance", OpenApiTypes.DOUBLE,
+                             description="simplification in metres, 0–500 (default: per level)"),
+        ],
+        responses={200: inline_serializer("AdminBoundaries", {
+            "type": serializers.CharField(), "count": serializers.IntegerField(),
+            "features": serializers.ListField(child=serializers.DictField())})},
+    )
+    def get(self, request):
+        raw = request.query_params.get("levels") or "city,district,street,community"
+        levels = [v.strip() for v in raw.split(",") if v.strip()]
+        bad = [v for v in levels if v not in AdminLevel.values]
+        if bad or not levels:
+            raise ValidationError({"levels": [f"unknown {', '.join(bad) or 'empty list'}; "
+                                              f"one or more of {', '.join(AdminLevel.values)}"]})
+        tolerance = request.query_params.get("tolerance")
+        if tolerance not in (None, ""):
+            from cim.api.filters import parse_float
+
+            tolerance = parse_float(tolerance, field="tolerance", lo=0.0, hi=500.0)
+        else:
+            tolerance = None
+        features = selectors.admin_boundaries(levels=levels, tolerance_m=tolerance)
+        return Response({"type": "FeatureCollection", "count": len(features), "features": features})
+
+
+__all__ = ["AdminBoundariesMapView", "BuildingAddressesView", "CityInfoView", "WaterwayViewSet"]

@@ -1,0 +1,162 @@
+// The Cesium scene, fully offline: bundled Natural Earth imagery, our own terrain and 3D Tiles.
+/* global Cesium */
+
+export const DEFAULT_BUILDING_COLOR = "color('#d5e1f2')";
+
+/** A Viewer with no ion token, no online geocoder, no imagery picker. */
+export function createViewer(container, creditContainer) {
+  Cesium.Ion.defaultAccessToken = "";
+  const imagery = Cesium.TileMapServiceImageryProvider.fromUrl(
+    Cesium.buildModuleUrl("Assets/Textures/NaturalEarthII"),
+  );
+  const baseLayer = Cesium.ImageryLayer.fromProviderAsync(imagery, {
+    // Natural Earth for the globe and the region; at city scale (finer terrain levels) its
+    // 2 km pixels say nothing, so the shaded slate-blue ground of the map theme shows instead.
+    brightness: 0.7, contrast: 1.1, saturation: 0.6,
+    maximumTerrainLevel: 10,
+  });
+  const viewer = new Cesium.Viewer(container, {
+    baseLayer,
+    baseLayerPicker: false,
+    geocoder: false,
+    homeButton: false,
+    sceneModePicker: false,
+    navigationHelpButton: false,
+    animation: false,
+    timeline: false,
+    fullscreenButton: false,
+    infoBox: false,
+    selectionIndicator: false,
+    shouldAnimate: false,
+    terrainProvider: new Cesium.EllipsoidTerrainProvider(),
+    // Render only when something changes: the page stays light on a planner's laptop.
+    requestRenderMode: true,
+    maximumRenderTimeChange: Infinity,
+    msaaSamples: 1,
+    creditContainer,
+  });
+  const scene = viewer.scene;
+  scene.globe.baseColor = Cesium.Color.fromCssColorString("#3a5274");
+  scene.globe.depthTestAgainstTerrain = true;
+  // Our terrain has ~30 m posts: a slightly coarser refinement looks the same and loads half the tiles.
+  scene.globe.maximumScreenSpaceError = 3;
+  scene.globe.enableLighting = true;
+  scene.globe.lambertDiffuseMultiplier = 1.3; // stronger relief: loess hills read as hills
+  scene.globe.showGroundAtmosphere = true;
+  scene.backgroundColor = Cesium.Color.fromCssColorString("#020a18");
+  scene.fog.enabled = true;
+  scene.fog.density = 1.2e-4;
+  scene.screenSpaceCameraController.minimumZoomDistance = 20;
+  scene.postProcessStages.fxaa.enabled = true;
+  // A fixed, well-lit moment (10:00 Beijing time today) until the sunlight study changes it.
+  const today = new Date();
+  const iso = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
+  viewer.clock.currentTime = Cesium.JulianDate.fromIso8601(`${iso}T10:00:00+08:00`);
+  viewer.clock.shouldAnimate = false;
+  return viewer;
+}
+
+/**
+ * Quantized-mesh terrain from the platform (`layer.json`); null when it cannot be read,
+ * in which case the globe stays the ellipsoid.  Tile errors go to `onError`.
+ */
+export async function loadTerrain(url, onError) {
+  try {
+    const provider = await Cesium.CesiumTerrainProvider.fromUrl(url, { requestVertexNormals: true });
+    provider.errorEvent.addEventListener((error) => onError(error?.message || String(error)));
+    return provider;
+  } catch (error) {
+    onError(error?.message || String(error));
+    return null;
+  }
+}
+
+export async function loadTileset(url) {
+  const tileset = await Cesium.Cesium3DTileset.fromUrl(url, {
+    maximumScreenSpaceError: 16,
+    // Buildings cast and receive shadows once the sunlight study switches shadows on.
+    shadows: Cesium.ShadowMode.ENABLED,
+  });
+  tileset.style = new Cesium.Cesium3DTileStyle({ color: DEFAULT_BUILDING_COLOR });
+  return tileset;
+}
+
+/**
+ * A fixed light for a place, from the south-south-west 35° above the horizon: it lights the
+ * façades a planner sees from the default (southern) view and shades the hills the same way
+ * whatever the clock says (the sunlight study switches to the real sun).
+ */
+export function cartographicLight(lon, lat) {
+  const enu = Cesium.Transforms.eastNorthUpToFixedFrame(Cesium.Cartesian3.fromDegrees(lon, lat));
+  const altitude = Cesium.Math.toRadians(35);
+  const azimuth = Cesium.Math.toRadians(200);
+  const towardsLight = new Cesium.Cartesian3(
+    Math.cos(altitude) * Math.sin(azimuth), Math.cos(altitude) * Math.cos(azimuth), Math.sin(altitude));
+  const direction = Cesium.Matrix4.multiplyByPointAsVector(
+    enu, Cesium.Cartesian3.negate(towardsLight, new Cesium.Cartesian3()), new Cesium.Cartesian3());
+  return new Cesium.DirectionalLight({ direction: Cesium.Cartesian3.normalize(direction, direction), intensity: 2.2 });
+}
+
+/** Camera orientation as plain numbers (degrees / metres), for bookmarks and tests. */
+export function cameraState(camera) {
+  const c = camera.positionCartographic;
+  return {
+    lon: Cesium.Math.toDegrees(c.longitude),
+    lat: Cesium.Math.toDegrees(c.latitude),
+    height: c.height,
+    heading: Cesium.Math.toDegrees(camera.heading),
+    pitch: Cesium.Math.toDegrees(camera.pitch),
+    roll: Cesium.Math.toDegrees(camera.roll),
+  };
+}
+
+/** Fly (or jump, with duration 0) to a view given as target + heading/pitch/range. */
+export function flyToView(viewer, view, { duration = 1.5 } = {}) {
+  const target = Cesium.Cartesian3.fromDegrees(view.lon, view.lat, view.height || 0);
+  const offset = new Cesium.HeadingPitchRange(
+    Cesium.Math.toRadians(view.heading || 0),
+    Cesium.Math.toRadians(view.pitch ?? -45),
+    view.range,
+  );
+  return new Promise((resolve) => {
+    if (duration === 0) {
+      viewer.camera.lookAt(target, offset);
+      viewer.camera.lookAtTransform(Cesium.Matrix4.IDENTITY);
+      viewer.scene.requestRender();
+      resolve(true);
+      return;
+    }
+    viewer.camera.flyToBoundingSphere(new Cesium.BoundingSphere(target, 1), {
+      offset, duration, complete: () => resolve(true), cancel: () => resolve(false),
+    });
+  });
+}
+
+/** Fly to a camera state saved by `cameraState`. */
+export function flyToCamera(viewer, state, { duration = 1.5 } = {}) {
+  return new Promise((resolve) => {
+    viewer.camera.flyTo({
+      destination: Cesium.Cartesian3.fromDegrees(state.lon, state.lat, state.height),
+      orientation: {
+        heading: Cesium.Math.toRadians(state.heading),
+        pitch: Cesium.Math.toRadians(state.pitch),
+        roll: Cesium.Math.toRadians(state.roll || 0),
+      },
+      duration,
+      complete: () => resolve(true),
+      cancel: () => resolve(false),
+    });
+  });
+}
+
+/** The 3D point under a screen position: buildings and terrain first, the ellipsoid last. */
+export function pickPoint(scene, windowPosition) {
+  if (scene.pickPositionSupported) {
+    const point = scene.pickPosition(windowPosition);
+    if (Cesium.defined(point)) return point;
+  }
+  const ray = scene.camera.getPickRay(windowPosition);
+  const onGlobe = ray && scene.globe.pick(ray, scene);
+  if (Cesium.defined(onGlobe)) return onGlobe;
+  return scene.camera.pickEllipsoid(windowPosition) || null;
+}
