@@ -53,7 +53,51 @@ export function createViewer(container, creditContainer) {
   const iso = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
   viewer.clock.currentTime = Cesium.JulianDate.fromIso8601(`${iso}T10:00:00+08:00`);
   viewer.clock.shouldAnimate = false;
+  applyQuality(viewer, renderQuality());
   return viewer;
+}
+
+/**
+ * "high", or "low" when the browser draws WebGL in software (SwiftShader, llvmpipe: office PCs
+ * and thin clients without a usable GPU, common on government networks), where a full frame
+ * of the city takes seconds.  `?quality=high|low` in the page address overrides the choice.
+ */
+export function renderQuality() {
+  const asked = new URLSearchParams(window.location.search).get("quality");
+  if (asked === "high" || asked === "low") return asked;
+  return /swiftshader|llvmpipe|softpipe|software/i.test(webglRenderer()) ? "low" : "high";
+}
+
+function webglRenderer() {
+  try {
+    const gl = document.createElement("canvas").getContext("webgl");
+    if (!gl) return "";
+    const info = gl.getExtension("WEBGL_debug_renderer_info");
+    const name = gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) || "";
+    gl.getExtension("WEBGL_lose_context")?.loseContext();
+    return String(name);
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Low quality draws at half resolution without antialiasing, fog or atmosphere (about a
+ * third of the time per frame in SwiftShader); terrain shading and 3D content stay.  The
+ * page's `#render-note`, when there is one, tells the user.
+ */
+export function applyQuality(viewer, quality) {
+  const low = quality === "low";
+  const scene = viewer.scene;
+  viewer.resolutionScale = low ? 0.5 : 1;
+  scene.postProcessStages.fxaa.enabled = !low;
+  scene.fog.enabled = !low;
+  scene.globe.showGroundAtmosphere = !low;
+  if (scene.skyAtmosphere) scene.skyAtmosphere.show = !low;
+  viewer.cimQuality = quality;
+  const note = document.getElementById("render-note");
+  if (note) note.hidden = !low;
+  scene.requestRender();
 }
 
 /**
