@@ -61,7 +61,8 @@ def _bbox(geom) -> list[float] | None:
 
 def search(*, q: str, user, limit: int = 20, types: set[str] | None = None) -> list[dict]:
     """Up to ``limit`` hits for ``q``, best first, each with a type, a label, a
-    point and (for areas and buildings) a bbox to fly to."""
+    point, the building it is on or is (addresses, buildings) and (for areas and
+    buildings) a bbox to fly to."""
     q = " ".join((q or "").split())[:MAX_QUERY]
     if not q:
         return []
@@ -83,7 +84,8 @@ def search(*, q: str, user, limit: int = 20, types: set[str] | None = None) -> l
             for a in qs.order_by("-score", Length("full_name"), "id")[:limit]:
                 point = a.position
                 hits.append({"type": "address", "kind": a.kind, "id": a.pk, "label": a.full_name,
-                             "code": a.code, "lon": point.x if point else None,
+                             "code": a.code, "building_id": a.building_id,
+                             "lon": point.x if point else None,
                              "lat": point.y if point else None, "bbox": None,
                              "score": round(a.score, 3)})
         if "area" in wanted:
@@ -95,7 +97,8 @@ def search(*, q: str, user, limit: int = 20, types: set[str] | None = None) -> l
             for a in qs.order_by("-score", "code")[:limit]:
                 c = a.boundary.centroid if a.boundary else None
                 hits.append({"type": "area", "kind": a.level, "id": a.pk, "label": a.name,
-                             "code": a.code, "lon": c.x if c else None, "lat": c.y if c else None,
+                             "code": a.code, "building_id": None,
+                             "lon": c.x if c else None, "lat": c.y if c else None,
                              "bbox": _bbox(a.boundary), "score": round(a.score, 3)})
         if "service_point" in wanted:
             qs = (ServicePoint.objects.annotate(sim=TrigramWordSimilarity(compact, "name"))
@@ -105,14 +108,16 @@ def search(*, q: str, user, limit: int = 20, types: set[str] | None = None) -> l
                                        default=Value(0.0), output_field=FloatField()) + F("sim")))
             for s in qs.order_by("-score", "id")[:limit]:
                 hits.append({"type": "service_point", "kind": s.category, "id": s.pk,
-                             "label": s.name, "code": "", "lon": s.geom.x, "lat": s.geom.y,
+                             "label": s.name, "code": "", "building_id": None,
+                             "lon": s.geom.x, "lat": s.geom.y,
                              "bbox": None, "score": round(s.score, 3)})
         if "building" in wanted and staff:
             # no trigram index on building names: substring match only
             qs = _score(Building.objects.exclude(name=""), "name", compact, fuzzy=False)
             for b in qs.order_by("-score", "id")[:limit]:
                 hits.append({"type": "building", "kind": b.use, "id": b.pk, "label": b.name,
-                             "code": b.source_id, "lon": b.centroid.x, "lat": b.centroid.y,
+                             "code": b.source_id, "building_id": b.pk,
+                             "lon": b.centroid.x, "lat": b.centroid.y,
                              "bbox": _bbox(b.footprint), "score": round(b.score, 3)})
     hits.sort(key=lambda h: (-h["score"], len(h["label"])))
     return hits[:limit]

@@ -74,9 +74,24 @@ def room_label(floor: int, index: int) -> str:
     return f"{room_number(floor, index)}室"
 
 
+# Official community names are those of their committees (进步巷社区居委会, 张家村村民委员会);
+# an address names the community or village itself (进步巷社区, 张家村).
+_COMMITTEE_SUFFIXES = (("社区居民委员会", "社区"), ("社区居委会", "社区"), ("居民委员会", "社区"),
+                       ("居委会", "社区"), ("村民委员会", "村"), ("村委会", "村"))
+
+
+def place_name(name: str) -> str:
+    """进步巷社区居委会 → 进步巷社区, 张家村村民委员会 → 张家村; other names unchanged."""
+    for suffix, place in _COMMITTEE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            base = name[: -len(suffix)]
+            return base if base.endswith(place) else base + place
+    return name
+
+
 def area_prefix(names: list[str]) -> str:
     """District, street and community names as they lead a full name."""
-    return "".join(n for n in names if n)
+    return "".join(place_name(n) for n in names if n)
 
 
 def join_name(prefix: str, *labels: str) -> str:

@@ -36,7 +36,9 @@ class SearchView(APIView):
             "results": serializers.ListField(child=inline_serializer("SearchHit", {
                 "type": serializers.CharField(), "kind": serializers.CharField(),
                 "id": serializers.IntegerField(), "label": serializers.CharField(),
-                "code": serializers.CharField(), "lon": serializers.FloatField(allow_null=True),
+                "code": serializers.CharField(),
+                "building_id": serializers.IntegerField(allow_null=True),
+                "lon": serializers.FloatField(allow_null=True),
                 "lat": serializers.FloatField(allow_null=True),
                 "bbox": serializers.ListField(child=serializers.FloatField(), allow_null=True),
                 "score": serializers.FloatField()}))})},

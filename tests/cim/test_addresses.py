@@ -103,6 +103,16 @@ def test_retire_cascades_down_the_chain(area):
     assert unit.status == "retired" and road.status == "current"
 
 
+@pytest.mark.parametrize("official, place", [
+    ("莲园社区居委会", "莲园社区"), ("进步巷社区居民委员会", "进步巷社区"), ("东关居委会", "东关社区"),
+    ("张家村村民委员会", "张家村"), ("李家村委会", "李家村"), ("王家村民委员会", "王家村"),
+    ("大城街道", "大城街道"), ("秦州区", "秦州区"), ("居委会", "居委会"),
+])
+def test_addresses_name_the_community_not_its_committee(official, place):
+    assert naming.place_name(official) == place
+    assert naming.area_prefix(["秦州区", "大城街道", official]) == "秦州区大城街道" + place
+
+
 def test_housenumber_parsing():
     assert naming.parse_housenumber("12") == (12, "")
     assert naming.parse_housenumber("12号") == (12, "")

@@ -21,6 +21,11 @@ def test_partial_address_finds_the_door_first(plate_city, client_for):
     assert first["label"] == "秦州区大城街道进步巷社区民主路1号"
     assert first["type"] == "address" and first["kind"] == "door"
     assert first["lon"] is not None and first["lat"] is not None
+    from cim.models import Address
+
+    door = Address.objects.get(pk=first["id"])
+    assert door.building_id is not None and first["building_id"] == door.building_id, \
+        "an address hit names its building (the viewer selects it)"
 
 
 def test_spaces_and_a_typo_still_match(plate_city, client_for):

@@ -16,7 +16,8 @@ export function normaliseHit(raw) {
     type,
     kind: raw.kind || "",
     id: raw.id ?? null,
-    buildingId: type === "building" ? raw.id : null,
+    // the building an address is on (doors, units, rooms) or the building itself
+    buildingId: raw.building_id ?? (type === "building" ? raw.id : null),
     title: raw.label || raw.name || "",
     subtitle: subtitleOf(type, raw),
     lon: raw.lon === null || raw.lon === undefined ? null : Number(raw.lon),
