@@ -31,6 +31,10 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader"
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench_first_view import login  # noqa: E402  (the same sign-in form)
+
+
 def django_setup() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
@@ -63,18 +67,6 @@ def wait(page, expression: str, timeout_s: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
-def login(context, base: str, username: str, password: str) -> None:
-    page = context.new_page()
-    page.goto(f"{base}/accounts/login/?next=/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    with page.expect_navigation():
-        page.click("form:has(input[name=password]) button[type=submit]")
-    if "/accounts/login/" in page.url:
-        raise AssertionError(f"login as {username} failed")
-    page.close()
-
-
 def local_only(urls: list[str]) -> None:
     outside = sorted({u for u in urls if u.startswith(("http:", "https:", "ws:", "wss:"))
                       and urlparse(u).hostname not in ("127.0.0.1", "localhost")})
@@ -98,15 +90,23 @@ def resident(browser, base: str, data: dict) -> str:
     return f"plate {data['plate']}: {data['plate_address']}"
 
 
-def planner(browser, base: str, data: dict) -> str:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    login(context, base, "planner", "tianshui-planner-demo")
+def signed_in_page(browser, base: str, role: str, viewport: dict):
+    """A fresh context signed in as the demo user of ``role``; the page records every request,
+    WebSocket and script error."""
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    login(context, base, role, f"tianshui-{role}-demo")
     page = context.new_page()
     page.set_default_timeout(240000)
     urls: list[str] = []
     errors: list[str] = []
     page.on("request", lambda r: urls.append(r.url))
+    page.on("websocket", lambda ws: urls.append(ws.url))
     page.on("pageerror", lambda e: errors.append(str(e)))
+    return context, page, urls, errors
+
+
+def planner(browser, base: str, data: dict) -> str:
+    context, page, urls, errors = signed_in_page(browser, base, "planner", {"width": 1280, "height": 800})
     started = time.monotonic()
     page.goto(f"{base}/viewer/")
     wait(page, "window.cimViewer !== undefined", 60, "the viewer script")
@@ -136,15 +136,7 @@ def planner(browser, base: str, data: dict) -> str:
 
 
 def commander(browser, base: str, data: dict) -> str:
-    context = browser.new_context(viewport={"width": 1600, "height": 900}, locale="zh-CN")
-    login(context, base, "commander", "tianshui-commander-demo")
-    page = context.new_page()
-    page.set_default_timeout(240000)
-    urls: list[str] = []
-    errors: list[str] = []
-    page.on("request", lambda r: urls.append(r.url))
-    page.on("websocket", lambda ws: urls.append(ws.url))
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    context, page, urls, errors = signed_in_page(browser, base, "commander", {"width": 1600, "height": 900})
     page.goto(f"{base}/console/")
     wait(page, "window.cimConsole !== undefined", 60, "the console script")
     page.evaluate("cimConsole.ready")
