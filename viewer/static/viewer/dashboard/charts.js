@@ -39,6 +39,7 @@ export function categoryOption(data) {
     legend: { bottom: 0, textStyle: { color: MUTED, fontSize: 11 }, itemWidth: 10, itemHeight: 10 },
     series: [{
       type: "pie", roseType: "radius", radius: ["18%", "68%"], center: ["50%", "44%"],
+      stillShowZeroSum: false, // no incidents: an empty ring, not four equal slices of nothing
       itemStyle: { borderColor: "#061226", borderWidth: 2, borderRadius: 3 },
       label: { color: INK, formatter: "{b}\n{c}", fontSize: 11 },
       data: rows.map((r) => ({ name: r.label, value: r.count, itemStyle: { color: CATEGORY_COLOUR[r.key] } })),
@@ -136,7 +137,7 @@ export function unitsOption(data) {
     legend: { orient: "vertical", right: 6, top: "middle", textStyle: { color: INK, fontSize: 11 }, itemWidth: 10, itemHeight: 10,
       formatter: (name) => `${name}  ${rows.find((r) => r.label === name)?.count ?? 0}` },
     series: [{
-      type: "pie", radius: ["48%", "72%"], center: ["35%", "50%"], avoidLabelOverlap: true,
+      type: "pie", radius: ["48%", "72%"], center: ["35%", "50%"], avoidLabelOverlap: true, stillShowZeroSum: false,
       itemStyle: { borderColor: "#061226", borderWidth: 2 },
       label: { show: false },
       data: rows.map((r) => ({ name: r.label, value: r.count, itemStyle: { color: label("unitStatusColour", r.key) } })),
