@@ -50,6 +50,16 @@ class _RegistryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
                                                       **self._data(serializer))
 
 
+class _PlacedRegistryViewSet(_RegistryViewSet):
+    """A registry of things with a position, written as ``lon``/``lat`` (depots, cameras)."""
+
+    def _data(self, serializer) -> dict:
+        data = dict(serializer.validated_data)
+        if "lon" in data:
+            data["geom"] = Point(data.pop("lon"), data.pop("lat"), srid=4326)
+        return data
+
+
 @extend_schema(tags=["emergency"])
 class AgencyViewSet(_RegistryViewSet):
     """Response agencies.  Read: admin, commander, dispatcher; write: admin."""
@@ -121,7 +131,7 @@ class UnitViewSet(_RegistryViewSet):
 
 
 @extend_schema(tags=["emergency"])
-class CameraViewSet(_RegistryViewSet):
+class CameraViewSet(_PlacedRegistryViewSet):
     """Cameras with positions and stream URLs.  Read: admin, commander,
     dispatcher; write: admin."""
 
@@ -129,12 +139,6 @@ class CameraViewSet(_RegistryViewSet):
     serializer_class = CameraSerializer
     queryset = Camera.objects.order_by("code")
     save_service = staticmethod(services.camera_save)
-
-    def _data(self, serializer) -> dict:
-        data = dict(serializer.validated_data)
-        if "lon" in data:
-            data["geom"] = Point(data.pop("lon"), data.pop("lat"), srid=4326)
-        return data
 
     @extend_schema(responses={200: CameraGeoSerializer(many=True)})
     @action(detail=False, pagination_class=GeoPagination, serializer_class=CameraGeoSerializer)

@@ -3,7 +3,6 @@ ship → receive, replenishment alerts."""
 
 from __future__ import annotations
 
-from django.contrib.gis.geos import Point
 from django.db.models import Count, F, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -24,7 +23,7 @@ from emergency.api.serializers import (
     SupplyRequestCreateSerializer,
     SupplyRequestSerializer,
 )
-from emergency.api.views.resources import _RegistryViewSet
+from emergency.api.views.resources import _PlacedRegistryViewSet, _RegistryViewSet
 from emergency.choices import SupplyRequestStatus
 from emergency.models import Depot, Incident, Item, SupplyRequest
 from emergency.permissions import CommanderWrite, DispatcherWrite, RegistryWrite
@@ -43,7 +42,7 @@ class ItemViewSet(_RegistryViewSet):
 
 
 @extend_schema(tags=["emergency"])
-class DepotViewSet(_RegistryViewSet):
+class DepotViewSet(_PlacedRegistryViewSet):
     """Depots (应急物资储备库).  Read: admin, commander, dispatcher; registry
     write: admin; stock changes (``/stock/`` POST): admin, commander."""
 
@@ -51,12 +50,6 @@ class DepotViewSet(_RegistryViewSet):
     serializer_class = DepotSerializer
     queryset = Depot.objects.order_by("code")
     save_service = staticmethod(services.depot_save)
-
-    def _data(self, serializer) -> dict:
-        data = dict(serializer.validated_data)
-        if "lon" in data:
-            data["geom"] = Point(data.pop("lon"), data.pop("lat"), srid=4326)
-        return data
 
     @extend_schema(responses={200: DepotGeoSerializer(many=True)})
     @action(detail=False, pagination_class=GeoPagination, serializer_class=DepotGeoSerializer)
