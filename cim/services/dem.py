@@ -3,7 +3,6 @@ EPSG:4326 under ``CIM['DEM_DIR']``, and record it as a :class:`DemRaster`."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import zipfile
 from pathlib import Path
@@ -21,17 +20,10 @@ from rasterio.warp import calculate_default_transform, reproject
 from cim.errors import ImportFailed
 from cim.models import DemRaster, ImportRun
 from cim.services.audit import audit_record
+from cim.services.imports import file_checksum
 
 MIN_PLAUSIBLE_M = -500.0  # Dead Sea shore is −430 m
 MAX_PLAUSIBLE_M = 9000.0
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def gdal_path(path: Path) -> str:
@@ -86,7 +78,7 @@ def dem_register(
     source_path = Path(source_path)
     if not source_path.is_file():
         raise ImportFailed(f"{source_path}: file not found", field="file")
-    checksum = sha256_of(source_path)
+    checksum = file_checksum(source_path)
     try:
         src_ctx = rasterio.open(gdal_path(source_path))
     except RasterioIOError as exc:

@@ -16,7 +16,7 @@ from affine import Affine
 
 from cim.choices import ImportStatus
 from cim.models import AuditLog, DemRaster, ImportRun
-from cim.services.dem import sha256_of
+from cim.services.imports import file_checksum
 from cim.services.terrain import ground_height
 from tests import factories as f
 
@@ -35,7 +35,7 @@ def test_srtm_zip_and_geotiff(media_root, shared_data):
     zipped = shared_data / "dem" / "N43E007.hgt.zip"
     run, summary = run_import(zipped)
     assert run.status == ImportStatus.SUCCEEDED and run.kind == "dem"
-    assert run.checksum == sha256_of(zipped) and run.file_size == zipped.stat().st_size
+    assert run.checksum == file_checksum(zipped) and run.file_size == zipped.stat().st_size
     assert run.counts["dem"] == {"read": 1, "imported": 1, "inserted": 1, "updated": 0, "rejected": 0}
     dem = DemRaster.objects.get()
     assert (dem.name, dem.width, dem.height, dem.import_run) == ("N43E007", 1201, 1201, run)
