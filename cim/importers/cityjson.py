@@ -46,6 +46,7 @@ from django.conf import settings
 from tqdm import tqdm
 
 from cim.errors import ImportFailed
+from cim.importers.inputs import input_file
 from cim.models import ImportRun
 from cim.services.elevation import ground_sampler
 
@@ -60,12 +61,8 @@ SUFFIXES = (".json", ".cityjson")
 def load_cityjson(*, path: Path, run: ImportRun, report: ImportReport, crs: str | None = None,
                   source: str | None = None, progress: bool = False) -> None:
     """Load one CityJSON file (inside the caller's transaction)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ImportFailed(f"{path}: file not found", field="file")
-    if not path.name.lower().endswith(SUFFIXES):
-        raise ImportFailed(f"{path.name}: unknown format; import_cityjson reads CityJSON files "
-                           "(.json, .city.json)", field="file")
+    path = input_file(path, suffixes=SUFFIXES,
+                      reads="import_cityjson reads CityJSON files (.json, .city.json)")
     try:
         doc = load_document(path.read_bytes())
         declared = ((doc.get("metadata") or {}).get("referenceSystem")

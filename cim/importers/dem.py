@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cim.choices import VerticalDatum
 from cim.errors import ImportFailed
+from cim.importers.inputs import input_file
 from cim.models import DemRaster, ImportRun
 from cim.services.dem import dem_register
 from cim.services.elevation import building_base_elevations_update
@@ -21,12 +22,8 @@ LAYER = "dem"
 def load_dem(*, path: Path, run: ImportRun, report: ImportReport, crs: str | None = None,
              name: str | None = None, vertical_datum: str = VerticalDatum.EGM96, priority: int = 0) -> None:
     """Register one DEM file (inside the caller's transaction)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ImportFailed(f"{path}: file not found", field="file")
-    if path.suffix.lower() not in SUFFIXES:
-        raise ImportFailed(f"{path.name}: unknown format {path.suffix or '(no extension)'!r}; "
-                           "import_dem reads GeoTIFF (.tif) and SRTM (.hgt, .hgt.zip)", field="file")
+    path = input_file(path, suffixes=SUFFIXES,
+                      reads="import_dem reads GeoTIFF (.tif) and SRTM (.hgt, .hgt.zip)")
     if vertical_datum not in VerticalDatum.values:
         raise ImportFailed(f"--vertical-datum {vertical_datum!r}: expected one of "
                            f"{', '.join(VerticalDatum.values)}", field="vertical_datum")

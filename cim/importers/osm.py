@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from cim.choices import ServiceCategory
 from cim.errors import ImportFailed
+from cim.importers.inputs import input_file
 from cim.models import Building, ImportRun, RoadNode, RoadSegment
 from cim.services.elevation import ground_sampler
 
@@ -34,12 +35,8 @@ def load_osm(*, path: Path, run: ImportRun, report: ImportReport, source: str = 
     """Load one PBF file inside the caller's transaction.  Raises
     :class:`ImportFailed` when the file is missing, not a PBF, corrupt or
     truncated (the transaction then rolls back whatever was loaded)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ImportFailed(f"{path}: file not found", field="file")
-    if path.suffix.lower() not in PBF_SUFFIXES:
-        raise ImportFailed(f"{path.name}: unknown format {path.suffix or '(no extension)'!r}; "
-                           "import_osm reads OpenStreetMap PBF files (.osm.pbf)", field="file")
+    path = input_file(path, suffixes=PBF_SUFFIXES,
+                      reads="import_osm reads OpenStreetMap PBF files (.osm.pbf)")
     cim = settings.CIM
     sample = ground_sampler()
     areas = bulk.any_admin_boundaries()

@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from cim.choices import BuildingUse, RoadClass, ServiceCategory
 from cim.errors import ImportFailed
+from cim.importers.inputs import input_file
 from cim.models import ImportRun, RoadSegment
 from cim.services.elevation import ground_sampler
 
@@ -99,16 +100,12 @@ def load_vector(*, path: Path, run: ImportRun, report: r.ImportReport, kind: str
                 id_field: str | None = None, source: str | None = None, source_crs: str | None = None,
                 snap_m: float = DEFAULT_SNAP_M, progress: bool = False) -> None:
     """Load one layer of a vector file (inside the caller's transaction)."""
-    path = Path(path)
     if kind not in KINDS:
         raise ImportFailed(f"--kind {kind!r}: expected one of {', '.join(KINDS)}", field="kind")
-    if not path.exists():
-        raise ImportFailed(f"{path}: file not found", field="file")
-    expected = DRIVERS.get(path.suffix.lower())
-    if expected is None:
-        raise ImportFailed(f"{path.name}: unknown format {path.suffix or '(no extension)'!r}; "
-                           "import_vector reads GeoJSON (.geojson/.json), GeoPackage (.gpkg) and "
-                           "Shapefile (.shp)", field="file")
+    path = input_file(path, suffixes=tuple(DRIVERS),
+                      reads="import_vector reads GeoJSON (.geojson/.json), GeoPackage (.gpkg) and "
+                            "Shapefile (.shp)")
+    expected = DRIVERS[path.suffix.lower()]
     try:
         ds = DataSource(str(path))
     except GDALException as exc:
