@@ -211,7 +211,8 @@ def _write_doc(lines: list[str], ours: list[float], theirs: list[float]) -> None
         "scratch databases are created and dropped).",
         "",
         f"Measured {time.strftime('%Y-%m-%d')} on this machine ({os.cpu_count()} cores, {cpu}), "
-        "shared with other work, so absolute times vary by ±30 %; the ratio is taken from the same run.",
+        "with the load average before and after in the figures below (absolute times move with "
+        "it; the ratio is taken from the same run).",
         "",
         "```",
         *lines,
