@@ -64,6 +64,13 @@ DEFAULTS = {
     "MAX_SNAP_DISTANCE_M": 2000.0,
     # alternatives shown beyond the units still needed, per unit type
     "RECOMMEND_EXTRA": 2,
+    # recommendations read the available units and closures from an in-memory
+    # picture kept per process (emergency.dispatch_state); False: from the
+    # database on every request
+    "DISPATCH_STATE_CACHE": True,
+    # the picture is read again at least this often, for the units' positions
+    # (their moves do not send change notices)
+    "DISPATCH_STATE_MAX_AGE_S": 1.0,
     "ATTACHMENT_MAX_BYTES": {"photo": 15 * 2**20, "video": 200 * 2**20, "audio": 30 * 2**20},
     # subfolder of MEDIA_ROOT for files that are served only through a permission-checked view
     "PRIVATE_MEDIA_DIR": "private/emergency",

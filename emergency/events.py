@@ -17,6 +17,7 @@ from asgiref.sync import async_to_sync
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from emergency.dispatch_state import note_change
 from emergency.models import Event
 
 __all__ = ["OPS_GROUP", "emit", "message_of"]
@@ -63,4 +64,7 @@ def emit(kind: str, payload: dict[str, Any]) -> Event:
     event = Event.objects.create(kind=kind, payload=_jsonable(payload))
     message = message_of(event)
     transaction.on_commit(lambda: _publish(message))
+    # this process's own recommendations see the change at once (other
+    # processes hear of it from the database's change notice)
+    transaction.on_commit(note_change)
     return event

@@ -23,7 +23,7 @@ from emergency.constants import conf
 from emergency.errors import DomainError, Unroutable
 from emergency.models import Assignment, DispatchRequest, Incident, Unit
 from emergency.routing import snap_point
-from emergency.selectors import dispatch_snapshot
+from emergency.dispatch_state import snapshot
 
 __all__ = ["UnitOrigin", "incident_needs", "recommend_units", "unit_origin"]
 
@@ -99,9 +99,10 @@ def recommend_units(*, incident: Incident, wanted: dict[str, int] | None = None)
     if not graph.edge_count:
         raise Unroutable("no drivable road network is loaded; import roads first", field="location")
     target = snap_point(graph, incident.location)
-    # The closures come with the units in one query (this app owns them; they
-    # are the same set cim.routing.service.current_closures() returns).
-    closed, assigned, rows = dispatch_snapshot(incident_id=incident.pk, unit_types=types, now=now)
+    # The closures come with the units, from the in-memory picture or in one
+    # query (this app owns them; they are the same set
+    # cim.routing.service.current_closures() returns).
+    closed, assigned, rows = snapshot(incident_id=incident.pk, unit_types=types, now=now)
     if wanted is not None:
         groups = {t: {"requested": n, "assigned": assigned.get(t, 0), "needed": n} for t, n in wanted.items()}
     else:

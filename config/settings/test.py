@@ -16,3 +16,8 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 ROUTING = {"CHECK_INTERVAL_S": 0}  # tests change roads between queries: check every time
+# Recommendations read the database on every call, as before the in-memory
+# picture: tests write with plain ORM calls and recommend at once, faster than
+# PostgreSQL's change notice reaches the listener thread.  The picture has
+# its own tests (tests/emergency/test_dispatch_state.py), which switch it on.
+EMERGENCY = {"DISPATCH_STATE_CACHE": False}

@@ -10,8 +10,10 @@ once per process, not once per console, and is encoded to JSON once:
   (:class:`~emergency.live.cursor.EventCursor`); a missed notification is
   found by a poll of the event table every ``LIVE_EVENT_POLL_S``;
 * positions are coalesced (:class:`~emergency.live.coalesce.Coalescer`)
-  and flushed every ``LIVE_POSITION_FLUSH_S`` as one frame for all
-  consoles, each unit at most once per ``LIVE_POSITION_MIN_INTERVAL_S``;
+  and sent as one frame for all consoles as soon as a batch arrives (a
+  batch's units that were sent less than ``LIVE_POSITION_MIN_INTERVAL_S``
+  ago wait for the next tick, every ``LIVE_POSITION_FLUSH_S``), each unit
+  at most once per that interval;
 * stale units are looked up every ``LIVE_STALE_CHECK_S`` and announced when
   the set changes;
 * a fix that its unit's row did not take (the unit reported again within
@@ -106,6 +108,7 @@ class Hub:
         self._snapshot_task: asyncio.Future | None = None
         self.unwritten: dict[int, tuple[list, float]] = {}
         self._retry: asyncio.TimerHandle | None = None
+        self._flush_pending = False
         self._tasks: list[asyncio.Task] = []
         self.layer = None
         self.channel: str | None = None
@@ -326,6 +329,22 @@ class Hub:
                 if own:
                     self._deliver(member, _dumps({"type": "positions", "items": own}))
 
+    def _flush_soon(self) -> None:
+        """Flush once the messages already waiting have been read (a burst
+        of batches makes one frame), without waiting for the tick: a
+        position waits for the tick only while its unit's interval runs."""
+        if self._flush_pending:
+            return
+        self._flush_pending = True
+        asyncio.get_running_loop().call_soon(self._flush_now)
+
+    def _flush_now(self) -> None:
+        self._flush_pending = False
+        try:
+            self._flush_positions()
+        except Exception:
+            log.exception("live hub: position flush failed")
+
     def _note_written(self, wire: list, now: float) -> None:
         """Track the newest fix of each unit that its row does not hold yet."""
         unit, at = wire[0], wire[5]
@@ -370,6 +389,7 @@ class Hub:
                     for wire in message["items"]:
                         self.coalescer.offer(wire[0], wire[5], wire)
                         self._note_written(wire, now)
+                    self._flush_soon()
             except Exception:
                 log.exception("live hub: bad message %r", message.get("type"))
 

@@ -274,3 +274,44 @@ def test_a_trip_refuses_bad_speeds():
         Trip([(0, 0), (0, 1)], [0.0])
     with pytest.raises(ValueError):
         Trip([(0, 0), (0, 1)], [])
+
+
+def test_hub_sends_a_batch_at_once_and_holds_a_unit_inside_its_interval(settings):
+    """A batch goes out in the loop turn after it arrived, not at the next
+    flush tick (no tick runs here); a unit sent less than the min interval
+    ago waits for a later flush."""
+    import asyncio
+    import json
+    import time
+
+    from emergency.live.hub import Hub, Member
+
+    settings.EMERGENCY = {"LIVE_POSITION_MIN_INTERVAL_S": 0.25}
+
+    def wire(unit, at):
+        return [unit, f"U{unit}", 105.7, 34.57, "2025-05-01T08:00:00+00:00", at, 30.0, 90.0, "available", True]
+
+    async def scenario():
+        hub = Hub()
+        member = Member(consumer=object(), control=True, units=frozenset(), live=True)
+        hub.members[member.consumer] = member
+        now = time.time()
+        for w in (wire(1, now), wire(2, now)):
+            hub.coalescer.offer(w[0], w[5], w)
+        hub._flush_soon()
+        hub._flush_soon()  # a second batch in the same turn: still one frame
+        await asyncio.sleep(0)
+        first = json.loads(member.queue.get_nowait())
+        assert member.queue.empty()
+        hub.coalescer.offer(1, now + 0.1, wire(1, now + 0.1))
+        hub._flush_soon()
+        await asyncio.sleep(0)
+        assert member.queue.empty()  # unit 1 was sent < 0.25 s ago: it waits
+        await asyncio.sleep(0.3)
+        hub._flush_positions()  # the tick
+        second = json.loads(member.queue.get_nowait())
+        return first, second
+
+    first, second = asyncio.run(scenario())
+    assert sorted(i["unit"] for i in first["items"]) == [1, 2]
+    assert [i["unit"] for i in second["items"]] == [1]
