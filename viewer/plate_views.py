@@ -2,15 +2,20 @@
 flagging a suspicious plate and tracking a report.
 
 Public, light (no Cesium, no script needed), bilingual.  The scan page is
-rendered once per plate and language and kept in Redis (half an hour, or until
-the plate changes); a scan then costs one Redis round trip (a Lua script
-returns the page and counts the scan and the client's rate limit).  Forms post to
+rendered once per plate and language and kept in Redis, gzip-compressed (half
+an hour, or until the plate changes); a scan then costs one Redis round trip
+(a Lua script returns the page and counts the scan and the client's rate
+limit), answered near the top of the middleware chain
+(:class:`viewer.middleware.ScanPageFastPath`).  Forms post to
 views without CSRF tokens: they act for nobody (anonymous, no session
 rights), so the token would only stop the page from being cached; they are
 rate-limited per client instead.
 """
 
 from __future__ import annotations
+
+import gzip
+import re
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
@@ -41,6 +46,7 @@ from cim.services.plates import (
 from cim.services.reports import report_create, tracking_lookup
 
 LANGS = ("zh-hans", "en")
+_ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # as Django's GZipMiddleware reads Accept-Encoding
 
 
 def _cim(name, default):
@@ -51,7 +57,8 @@ def _language(request) -> tuple[str, bool]:
     asked = request.GET.get("lang")
     if asked in LANGS:
         return asked, True
-    current = getattr(request, "LANGUAGE_CODE", "zh-hans")
+    # as LocaleMiddleware chose it (the scan fast path runs before it: the same choice)
+    current = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(request)
     return (current if current in LANGS else "zh-hans"), False
 
 
@@ -60,8 +67,22 @@ def _respond(request, html: str | bytes, *, status: int = 200, lang: str, set_co
     resp["Content-Language"] = lang
     resp["Cache-Control"] = "private, no-cache"
     resp["Referrer-Policy"] = "no-referrer"
+    resp["Content-Length"] = str(len(resp.content))  # also on the fast path, which skips CommonMiddleware
     if set_cookie:
         resp.set_cookie(settings.LANGUAGE_COOKIE_NAME, lang, max_age=365 * 86400, samesite="Lax")
+    return resp
+
+
+def _respond_page(request, gzipped: bytes, *, lang: str, set_cookie: bool) -> HttpResponse:
+    """A scan page from its gzip-compressed form: as it is to a client that
+    takes gzip (every phone browser), unpacked for one that does not."""
+    if _ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+        resp = _respond(request, gzipped, lang=lang, set_cookie=set_cookie)
+        resp["Content-Encoding"] = "gzip"
+    else:
+        resp = _respond(request, gzip.decompress(gzipped), lang=lang, set_cookie=set_cookie)
+    # Accept-Language as LocaleMiddleware adds it (the fast path answers without it)
+    resp["Vary"] = "Accept-Encoding, Accept-Language"
     return resp
 
 
@@ -165,10 +186,13 @@ def _scan_context(plate: Plate, lang: str) -> dict:
     }
 
 
-@require_GET
-def plate_scan(request, code: str):
-    """``/P/<CODE>``: the standard address behind a plate, what is near, what
-    can be done where, and how to report a problem here."""
+def plate_scan_cached(request, code: str) -> HttpResponse | None:
+    """The part of a scan that needs neither the database nor the rest of
+    the middleware chain (:class:`viewer.middleware.ScanPageFastPath` calls it
+    first): the language, the client, and one Redis round trip that counts
+    the scan.  Returns the page when it is cached, the 429 page when the
+    client is over its limit, else None, leaving what it found on the
+    request so that :func:`plate_scan` does not count the client twice."""
     lang, explicit = _language(request)
     translation.activate(lang)
     client = client_hash(request.META)
@@ -179,8 +203,24 @@ def plate_scan(request, code: str):
     scan = plate_scan_record(code=normalized, lang=lang, client=client)
     if scan.limited:
         return _too_many(request, lang)
-    if scan.html is not None:
-        return _respond(request, scan.html, lang=lang, set_cookie=explicit)
+    if scan.gzipped is not None:
+        return _respond_page(request, scan.gzipped, lang=lang, set_cookie=explicit)
+    request.plate_scan_pending = (lang, explicit, client)
+    return None
+
+
+@require_GET
+def plate_scan(request, code: str):
+    """``/P/<CODE>``: the standard address behind a plate, what is near, what
+    can be done where, and how to report a problem here."""
+    pending = getattr(request, "plate_scan_pending", None)
+    if pending is None:
+        answered = plate_scan_cached(request, code)
+        if answered is not None:
+            return answered
+        pending = request.plate_scan_pending
+    lang, explicit, client = pending
+    translation.activate(lang)
     normalized, plate, suggestions = plate_code_lookup(code)
     if plate is None:
         return _render(request, "plates/not_found.html", {
@@ -192,9 +232,9 @@ def plate_scan(request, code: str):
     context = {"lang": lang, "en": lang == "en", "path": request.path,
                **_scan_context(plate, lang)}
     html = render_to_string("plates/scan.html", context)
-    scan_page_store(code=plate.code, lang=lang, plate_id=plate.pk, html=html)
+    gzipped = scan_page_store(code=plate.code, lang=lang, plate_id=plate.pk, html=html)
     plate_scan_record(code=plate.code, lang=lang, client=client, count_limit=False)
-    return _respond(request, html, lang=lang, set_cookie=explicit)
+    return _respond_page(request, gzipped, lang=lang, set_cookie=explicit)
 
 
 @require_GET

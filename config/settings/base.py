@@ -42,13 +42,17 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cim.middleware.RejectNulBytesMiddleware",
+    # Clickjacking protection comes before the plate-scan fast path so that its
+    # answers get the same headers as through the full chain (the fast path
+    # chooses the language as LocaleMiddleware does).
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "viewer.middleware.ScanPageFastPath",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

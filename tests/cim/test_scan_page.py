@@ -163,3 +163,63 @@ def test_english_ui_strings_are_translated(plate_city):
                  "Guided finder", "about"):
         assert text in html
     assert "附近服务网点" not in html
+
+
+SCAN_VARIANTS = [
+    {},
+    {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br"},
+    {"HTTP_ACCEPT_ENCODING": "gzip", "HTTP_ACCEPT_LANGUAGE": "en-GB,en;q=0.9"},
+    {"QUERY_STRING": "lang=en"},
+    {"HTTP_COOKIE": "django_language=en", "HTTP_ACCEPT_LANGUAGE": "zh-CN"},
+]
+
+
+def _scan(plate, extra: dict, **client_kw):
+    extra = dict(extra)
+    query = extra.pop("QUERY_STRING", "")
+    return Client(**client_kw).get(f"/P/{plate.code}" + (f"?{query}" if query else ""), **extra)
+
+
+def _headers(resp) -> dict:
+    return {**dict(resp.items()), "cookies": {k: v.output() for k, v in resp.cookies.items()}}
+
+
+@pytest.mark.parametrize("extra", SCAN_VARIANTS, ids=["plain", "gzip", "en-gzip", "lang-param", "cookie"])
+def test_cached_scan_is_answered_by_the_fast_path_exactly_as_by_the_full_chain(plate_city, extra):
+    """The first scan renders the page through the whole middleware chain;
+    the next one comes from Redis through ScanPageFastPath (no session
+    middleware ran): same status, headers, cookies and body."""
+    from cim.services.plates import scan_page_forget
+
+    plate = plate_city["plate"]
+    scan_page_forget(plate.code)
+    first, again = _scan(plate, extra), _scan(plate, extra)
+    assert hasattr(first.wsgi_request, "session") and not hasattr(again.wsgi_request, "session")
+    assert first.status_code == again.status_code == 200
+    assert _headers(first) == _headers(again)
+    assert first.content == again.content
+    if "gzip" in extra.get("HTTP_ACCEPT_ENCODING", ""):
+        import gzip
+
+        assert again["Content-Encoding"] == "gzip" and "<svg" in gzip.decompress(again.content).decode()
+    else:
+        assert "Content-Encoding" not in again and "<svg" in again.content.decode()
+    assert again["Content-Length"] == str(len(again.content))
+
+
+def test_fast_path_keeps_https_redirect_hsts_and_allowed_hosts(plate_city, settings):
+    from cim.services.plates import scan_page_forget
+
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    plate = plate_city["plate"]
+    scan_page_forget(plate.code)
+    secure = {"HTTP_X_FORWARDED_PROTO": "https"}
+    first, again = _scan(plate, secure), _scan(plate, secure)
+    assert not hasattr(again.wsgi_request, "session")  # the fast path answered
+    assert again["Strict-Transport-Security"] == first["Strict-Transport-Security"] == "max-age=3600"
+    assert _headers(first) == _headers(again)
+    plain = _scan(plate, {})
+    assert plain.status_code == 301 and plain["Location"].startswith("https://")
+    assert _scan(plate, {**secure, "HTTP_HOST": "evil.example"}).status_code == 400
