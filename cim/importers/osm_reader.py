@@ -1,18 +1,19 @@
 """Reading an OpenStreetMap PBF into rows for the city model (pyosmium;
 no Django).
 
-Three streaming passes, each reading only what it needs:
+Two streaming passes, each reading only what it needs:
 
 1. the relations, for the multipolygon buildings and their member ways;
-2. the nodes (every location goes into an index kept for pass 3; amenity
-   nodes become service points) and the highway ways, kept as node ids +
-   coordinates and cut at shared nodes into graph edges at the end of the
-   pass, then handed to ``on_roads``, so that the roads are loaded while
-   pass 3 reads;
-3. the ways again, with the node locations of pass 2: building ways become
-   polygons handed in batches to ``on_buildings`` as they come (the loader
-   checks, places and stores them in PostGIS while the file is still being
-   read); amenity closed ways become service points.
+2. the nodes and then the ways (a PBF holds all nodes before the ways):
+   every node location goes into an index for the ways, amenity nodes
+   become service points; building ways become polygons handed in batches
+   to ``on_buildings`` as they come (the loader checks, places and stores
+   them in PostGIS while the file is still being read); highway ways are
+   kept as node ids + coordinates and cut at shared nodes into graph edges
+   at the end of the pass, then handed to ``on_roads``; amenity closed ways
+   become service points.  (Reading nodes and ways in one pass instead of
+   two saves a tenth of the reading time, and the buildings reach the
+   loader earlier.)
 
 Tags are read once per combination (:mod:`.osm_tagsets`), and what the rules
 of :mod:`.osm_tags` make of them is kept with the combination, so a building
@@ -162,11 +163,10 @@ class OsmReader:
         locations = osmium.index.create_map("flex_mem")
         try:
             self._scan_relations()
-            self._scan_nodes_and_highways(locations)
+            self._scan_nodes_and_ways(locations)
             graph = self._road_graph()
             if graph is not None:
                 self.on_roads(graph)
-            self._scan_ways(locations)
         except RuntimeError as exc:  # pyosmium reports I/O and format errors so
             raise OsmReadError(str(exc)) from None
         self._flush_buildings()
@@ -188,33 +188,18 @@ class OsmReader:
                 self._member_lines[ref] = ""
         self.report.layer(BUILDING_RELATIONS).read = len(self._relations)
 
-    def _scan_nodes_and_highways(self, locations) -> None:
+    def _scan_nodes_and_ways(self, locations) -> None:
+        # Every node location goes into the index (for the ways that follow
+        # them in the file); only nodes that may be service points and ways
+        # that may be roads, buildings or service points come to the loop.
+        # The others only matter as members of a multipolygon building.
         processor = (osmium.FileProcessor(self.path, osmium.osm.NODE | osmium.osm.WAY)
                      .with_locations(locations)
                      .with_filter(osmium.filter.KeyFilter("amenity", "emergency").enable_for(osmium.osm.NODE))
-                     .with_filter(osmium.filter.KeyFilter("highway").enable_for(osmium.osm.WAY)))
-        node_type = osmium.osm.Node
-        # Highways have keys of their own: their commonest first, not the buildings'.
-        highway_tags = TagSets().get
-        seen = 0
-        for obj in processor:
-            seen += 1
-            if type(obj) is node_type:
-                self._node(obj)
-                continue
-            data = obj._pyosmium_data
-            tagset = highway_tags(data)
-            self._highway_way(obj, data, tagset, tagset.derived or self._rules(tagset))
-        self.progress(seen)
-
-    def _scan_ways(self, locations) -> None:
-        nodes = osmium.NodeLocationsForWays(locations)  # those of pass 2: nodes are not read again
-        nodes.ignore_errors()
-        # Only ways that may be buildings or service points come to the loop;
-        # the others only matter as members of a multipolygon building.
-        processor = (osmium.FileProcessor(self.path, osmium.osm.WAY).with_filter(nodes)
-                     .with_filter(osmium.filter.KeyFilter("building", "amenity", "emergency"))
+                     .with_filter(osmium.filter.KeyFilter("highway", "building", "amenity", "emergency")
+                                  .enable_for(osmium.osm.WAY))
                      .handler_for_filtered(self._members))
+        node_type = osmium.osm.Node
         members = self._member_lines
         tagset_of = self.tagsets.get
         rules_of = self._rules
@@ -222,19 +207,24 @@ class OsmReader:
         # The hot loop asks the underlying C++ object directly: pyosmium's
         # Python wrappers (TagList.__contains__, is_node…) cost a frame each,
         # which is a tenth of the reading time of a city file.
-        for way in processor:
+        for obj in processor:
             seen += 1
             if not seen & 8191:
                 self.progress(8192)
-            data = way._pyosmium_data
+            if type(obj) is node_type:
+                self._node(obj)
+                continue
+            data = obj._pyosmium_data
             if members and data.id() in members:
-                self._members.way(way)
+                self._members.way(obj)
             tagset = tagset_of(data)
             rules = tagset.derived or rules_of(tagset)
+            if rules.highway:
+                self._highway_way(obj, data, tagset, rules)
             if rules.building:
-                self._building_way(way, data, rules)
+                self._building_way(obj, data, rules)
             if rules.category and data.is_closed():
-                self._service_way(way, tagset.tags, rules.category)
+                self._service_way(obj, tagset.tags, rules.category)
         self.progress(seen & 8191)
 
     def _rules(self, tagset: TagSet) -> _Rules:
