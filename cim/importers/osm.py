@@ -11,6 +11,7 @@ segments, in way order), ``node/456`` (road nodes and service points).
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from cim.models import Building, ImportRun, RoadNode, RoadSegment
 from cim.services.elevation import ground_sampler
 
 from . import bulk
+from .osm_process import ChildReader, fork_available
 from .osm_reader import (BUILDING_RELATIONS, BUILDINGS, NODES, ROADS, SEGMENTS, SERVICE_POINTS,
                          OsmReader, OsmReadError, OsmRest, RoadGraph)
 from .report import ImportReport
@@ -38,6 +40,28 @@ def load_osm(*, path: Path, run: ImportRun, report: ImportReport, source: str = 
     path = input_file(path, suffixes=PBF_SUFFIXES,
                       reads="import_osm reads OpenStreetMap PBF files (.osm.pbf)")
     cim = settings.CIM
+    options = {"storey_height_m": cim["STOREY_HEIGHT_M"], "max_height_m": cim["MAX_BUILDING_HEIGHT_M"]}
+    # The batches are plain tuples of strings (no reference cycles), but
+    # hundreds of thousands of new tuples set off the cyclic garbage
+    # collector's full passes over the whole process (≈ 0.1 s each on a
+    # Django process); it is paused while the file is read (and so in the
+    # reading process, which is forked first and starts reading while the
+    # tables are prepared here).
+    collecting = gc.isenabled()
+    gc.disable()
+    reading = ChildReader(path, **options) if cim.get("OSM_READ_IN_CHILD", True) and fork_available() else None
+    try:
+        _load(path=path, run=run, report=report, source=source, progress=progress, options=options,
+              reading=reading)
+    finally:
+        if reading is not None:
+            reading.close()
+        if collecting:
+            gc.enable()
+
+
+def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, progress: bool, options: dict,
+          reading: ChildReader | None) -> None:
     sample = ground_sampler()
     areas = bulk.any_admin_boundaries()
     # A source's first import COPYs its rows straight in, and into empty
@@ -49,7 +73,8 @@ def load_osm(*, path: Path, run: ImportRun, report: ImportReport, source: str = 
     road_indexes = bulk.indexes_deferred([RoadNode, RoadSegment]) if fresh_roads else []
     vouched = (fresh_buildings or fresh_roads) and bulk.references_vouched(
         [Building, RoadNode, RoadSegment], run_id=run.pk)
-    # Room for the building batches read while the roads load.
+    # Room for the building batches read while the roads load.  (Its thread
+    # starts with the first job, after the reading process was forked.)
     loader = bulk.Loader(max_pending=8)
     batches = []
     roads = []
@@ -66,13 +91,18 @@ def load_osm(*, path: Path, run: ImportRun, report: ImportReport, source: str = 
 
     bar = tqdm(desc=f"reading {path.name}", unit=" obj", unit_scale=True, disable=not progress,
                leave=False)
+
+    def on_buildings(rows: list[tuple]) -> None:
+        batches.append(loader.submit(building_job, rows))
+
     try:
         with report.timed("read"):
-            reader = OsmReader(str(path), storey_height_m=cim["STOREY_HEIGHT_M"],
-                               max_height_m=cim["MAX_BUILDING_HEIGHT_M"], report=report,
-                               on_buildings=lambda rows: batches.append(loader.submit(building_job, rows)),
-                               on_roads=on_roads, progress=bar.update)
-            rest = reader.read()
+            if reading is not None:
+                rest = _read_forked(reading, report, on_buildings=on_buildings, on_roads=on_roads,
+                                    progress=bar.update)
+            else:
+                rest = OsmReader(str(path), **options, report=report, on_buildings=on_buildings,
+                                 on_roads=on_roads, progress=bar.update).read()
         relations = loader.submit(building_job, rest.relation_buildings) if rest.relation_buildings else None
         if building_indexes:
             loader.submit(bulk.indexes_rebuild, building_indexes)
@@ -108,6 +138,23 @@ def load_osm(*, path: Path, run: ImportRun, report: ImportReport, source: str = 
         loaded = service_points.result()
         report.loaded(SERVICE_POINTS, inserted=loaded.inserted, updated=loaded.updated)
     bulk.placement_notes(report, run_id=run.pk)
+
+
+def _read_forked(reading: ChildReader, report: ImportReport, *, on_buildings, on_roads, progress) -> OsmRest:
+    """The reader in a child process (:mod:`.osm_process`), its batches
+    handed on as they come; its tally is added to ``report``."""
+    for kind, payload in reading.messages():
+        if kind == "buildings":
+            on_buildings(payload)
+        elif kind == "roads":
+            on_roads(payload)
+        elif kind == "progress":
+            progress(payload)
+        elif kind == "done":
+            rest, child_report = payload
+            report.merge(child_report)
+            return rest
+    raise OsmReadError("the reading process ended without a result")
 
 
 def _roads_job(conn, graph: RoadGraph, *, source: str, run_id: int, fresh: bool, vouched: bool):

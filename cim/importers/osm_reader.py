@@ -164,12 +164,13 @@ class OsmReader:
         try:
             self._scan_relations()
             self._scan_nodes_and_ways(locations)
-            graph = self._road_graph()
-            if graph is not None:
-                self.on_roads(graph)
         except RuntimeError as exc:  # pyosmium reports I/O and format errors so
             raise OsmReadError(str(exc)) from None
+        # The last buildings go to the loader while the road graph is cut.
         self._flush_buildings()
+        graph = self._road_graph()
+        if graph is not None:
+            self.on_roads(graph)
         rest = OsmRest()
         self._finish_relations(rest)
         self._finish_service_points(rest)

@@ -91,6 +91,20 @@ class ImportReport:
         self.layer(layer).rejected[reason] += 1
         self.rejections.append(Rejection(layer, str(source_id)[:128], reason, detail))
 
+    def merge(self, other: ImportReport) -> None:
+        """Add what ``other`` counted (a report filled in another process)."""
+        for name, theirs in other.layers.items():
+            mine = self.layer(name, derived=theirs.derived)
+            mine.read += theirs.read
+            mine.inserted += theirs.inserted
+            mine.updated += theirs.updated
+            mine.skipped += theirs.skipped
+            mine.rejected.update(theirs.rejected)
+        self.rejections.extend(other.rejections)
+        self.notes.extend(other.notes)
+        for step, seconds in other.timings.items():
+            self.timings[step] = self.timings.get(step, 0.0) + seconds
+
     def loaded(self, layer: str, *, inserted: int, updated: int) -> None:
         count = self.layer(layer)
         count.inserted += inserted

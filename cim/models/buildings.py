@@ -18,7 +18,9 @@ class Building(SourcedModel):
 
     name = models.CharField(_("名称"), max_length=200, blank=True)
     footprint = models.MultiPolygonField(_("基底轮廓"), srid=4326)
-    centroid = models.PointField(_("中心点"), srid=4326)
+    # No spatial index: buildings are found by their footprint (whose index
+    # answers every bbox and point query); the centroid is read with the row.
+    centroid = models.PointField(_("中心点"), srid=4326, spatial_index=False)
     height = models.FloatField(_("高度(米)"))
     height_source = models.CharField(
         _("高度来源"), max_length=16, choices=HeightSource.choices, default=HeightSource.MEASURED

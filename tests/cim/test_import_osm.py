@@ -270,3 +270,58 @@ def test_failure_after_loading_rolls_everything_back(tmp_path, shared_data, medi
     assert _city_state() == before
     assert Building.objects.get(source_id="way/100").height == pytest.approx(12.192)
     assert Building.objects.get(source_id="way/100").import_run == first
+
+
+def _loaded_city() -> tuple:
+    return (
+        list(Building.objects.order_by("source_id").values_list(
+            "source_id", "name", "height", "height_source", "floors", "use", "year_built", "tags")),
+        [(sid, fp.wkb.hex()) for sid, fp in Building.objects.order_by("source_id").values_list("source_id",
+                                                                                               "footprint")],
+        list(RoadSegment.objects.order_by("source_id").values_list(
+            "source_id", "name", "road_class", "speed_kmh", "oneway", "length_m", "from_node__source_id",
+            "to_node__source_id")),
+        list(RoadNode.objects.order_by("source_id").values_list("source_id", flat=True)),
+        list(ServicePoint.objects.order_by("source_id").values_list("source_id", "name", "category")),
+    )
+
+
+def test_reading_in_a_child_process_or_in_this_one_gives_the_same_city(tmp_path, settings):
+    """The PBF is read in a forked process (both cores: reading beside
+    loading); the in-process reader, used where fork is not available, loads
+    exactly the same rows and refusals."""
+    import gc
+    import multiprocessing
+
+    path = write_osm(tmp_path / "rules.osm.pbf")
+    results = []
+    for in_child in (True, False):
+        settings.CIM = {**settings.CIM, "OSM_READ_IN_CHILD": in_child}
+        run, _ = run_import(path)
+        rejected = sorted(RejectedFeature.objects.filter(run=run).values_list("layer", "source_id", "reason"))
+        counts = {k: v for k, v in run.counts.items() if k != "seconds"}
+        results.append((counts, rejected, _loaded_city()))
+        assert gc.isenabled()  # paused while reading only
+        assert not multiprocessing.active_children()  # the reading process is gone
+        Building.objects.all().delete()
+        RoadSegment.objects.all().delete()
+        RoadNode.objects.all().delete()
+        ServicePoint.objects.all().delete()
+    assert results[0] == results[1]
+    assert results[0][1] and results[0][2][0]  # the file has refusals and buildings
+
+
+def test_a_reading_process_that_fails_leaves_the_city_as_it_was(tmp_path, monkeypatch):
+    from cim.importers import osm_reader
+
+    run_import(write_osm(tmp_path / "rules.osm.pbf"))
+    before = _city_state()
+
+    def broken(self):
+        raise ValueError("simulated fault in the reader")
+
+    monkeypatch.setattr(osm_reader.OsmReader, "read", broken)  # inherited by the forked reader
+    with pytest.raises((CommandError, RuntimeError), match="simulated fault in the reader"):
+        run_import(write_osm(tmp_path / "again.osm.pbf"))
+    assert ImportRun.objects.latest("id").status == ImportStatus.FAILED
+    assert _city_state() == before
