@@ -223,3 +223,24 @@ def test_fast_path_keeps_https_redirect_hsts_and_allowed_hosts(plate_city, setti
     plain = _scan(plate, {})
     assert plain.status_code == 301 and plain["Location"].startswith("https://")
     assert _scan(plate, {**secure, "HTTP_HOST": "evil.example"}).status_code == 400
+
+
+def test_scan_works_after_redis_forgot_its_scripts(plate_city):
+    """Redis restarted (or SCRIPT FLUSH): the scan script is loaded again."""
+    plate = plate_city["plate"]
+    assert Client().get(f"/P/{plate.code}").status_code == 200
+    _redis().script_flush()
+    again = Client().get(f"/P/{plate.code}")
+    assert again.status_code == 200 and codes.pretty(plate.code) in again.content.decode()
+
+
+def test_a_plates_first_scan_in_a_minute_reaches_the_database(plate_city):
+    plate = plate_city["plate"]
+    Client(REMOTE_ADDR="10.8.0.1").get(f"/P/{plate.code}")  # renders the page: counted, not cached yet
+    Client(REMOTE_ADDR="10.8.0.2").get(f"/P/{plate.code}")
+    day = PlateScanDay.objects.get(plate=plate)
+    assert day.scans >= 1  # written by the first cached scan of this minute, no flush needed
+    Client(REMOTE_ADDR="10.8.0.3").get(f"/P/{plate.code}")
+    assert plate_scans_flush(plate_ids=[plate.pk]) == 1
+    day.refresh_from_db()
+    assert day.scans == 3 and day.clients == 3
