@@ -21,6 +21,59 @@ def shared_data() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def test_database(django_db_setup, django_db_blocker):
+    """The test database, for fixtures that commit data themselves (browser and
+    live-server tests, module-wide cities) under ``django_db_blocker.unblock()``.
+
+    pytest-django creates the test database only when a collected test asks for
+    the database (a ``django_db`` mark, ``db``, ``transactional_db``,
+    ``live_server``); otherwise ``django_db_setup`` leaves the connection on the
+    real database, and such a fixture, run on its own (``pytest
+    tests/viewer/test_live_browser.py``), would build and flush its city there.
+    This makes sure the test database exists whichever tests were collected."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    created = None
+    if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
+        with django_db_blocker.unblock():
+            created = setup_databases(verbosity=0, interactive=False, aliases={"default"},
+                                      serialized_aliases=set())
+        assert connection.settings_dict["NAME"] == connection.creation._get_test_db_name()
+    try:
+        yield
+    finally:
+        # Servers the tests started (and killed) may still be leaving the
+        # database; dropping it meanwhile fails ("being accessed by other users").
+        with django_db_blocker.unblock():
+            _wait_for_other_sessions(connection.settings_dict)
+            if created is not None:
+                teardown_databases(created, verbosity=0)
+
+
+def _wait_for_other_sessions(database: dict, timeout: float = 10.0) -> None:
+    """Until no other session uses ``database`` (then end the stragglers)."""
+    import time
+
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    params = {"dbname": "postgres", "user": database.get("USER") or None,
+              "password": database.get("PASSWORD") or None, "host": database.get("HOST") or None,
+              "port": database.get("PORT") or None}
+    query = "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
+        deadline = time.monotonic() + timeout
+        while conn.execute(query, [database["NAME"]]).fetchall():
+            if time.monotonic() > deadline:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = %s AND pid <> pg_backend_pid()", [database["NAME"]])
+                break
+            time.sleep(0.05)
+
+
 @pytest.fixture
 def make_user(db, django_user_model):
     def make(role: str | None, username: str | None = None):

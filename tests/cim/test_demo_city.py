@@ -50,7 +50,7 @@ def _clean() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+def demo(test_database, django_db_blocker, tmp_path_factory):
     """One small build (老城 of 秦州, both banks), committed for this module
     and removed afterwards."""
     media = tmp_path_factory.mktemp("demo-media")

@@ -79,7 +79,7 @@ class AsgiServer:
 
 
 @pytest.fixture(scope="session")
-def asgi_server(django_db_setup, django_db_blocker):
+def asgi_server(test_database, django_db_blocker):
     """One ASGI server for the session (stopped before the test database is dropped)."""
     with django_db_blocker.unblock():
         database = dict(connection.settings_dict)

@@ -90,7 +90,7 @@ def _flush() -> None:
 
 
 @pytest.fixture(scope="module")
-def ops_site(django_db_setup, django_db_blocker, asgi_server, tmp_path_factory):  # noqa: F811
+def ops_site(test_database, django_db_blocker, asgi_server, tmp_path_factory):  # noqa: F811
     """The city (committed), a WSGI server thread for HTTP and the daphne process for /ws/."""
     media = tmp_path_factory.mktemp("ops-media")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright runs an event loop in this thread
