@@ -24,7 +24,7 @@ picture is used only while the count is the one it was read under:
   each request from the stored times, not when the picture was read.
 
 The picture is not used inside a transaction (the caller may have written
-what no notice has announced yet: it reads the database as before), while
+what no notice has announced yet: the rows are read for that request alone), while
 the listener is not connected (a lost connection counts as a change), or
 when ``DISPATCH_STATE_CACHE`` is off.  Writes of this process's services
 also mark it changed at their commit (:func:`note_change`), so a console of
@@ -153,11 +153,16 @@ _picture: _Picture | None = None
 _picture_lock = threading.Lock()
 
 
-def _read_picture(version: int) -> _Picture:
+def _read_picture(version: int | None) -> _Picture:
+    """The rows as they are now, in one round trip (a server-side prepared
+    statement on Django's own connection and transaction: planning the
+    query costs about as much as running it).  ``version``: the listener's
+    count it is read under (None: a picture for one request, not kept)."""
     from cim.models import ServicePoint
     from emergency.models import Agency, RoadClosure, Unit
 
     links = RoadClosure.segments.through._meta.db_table
+    connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cur:
         cur.execute(
             f"""
@@ -217,7 +222,6 @@ def _current() -> _Picture | None:
     with _picture_lock:
         picture = _picture
         if picture is None or picture.version != version or time.monotonic() - picture.read_at >= max_age:
-            connection.ensure_connection()
             # The version was taken before the read: a change committed
             # during it bumps the version, and the next request reads again.
             picture = _picture = _read_picture(version)
@@ -226,14 +230,16 @@ def _current() -> _Picture | None:
 
 def snapshot(*, incident_id: int, unit_types: list[str], now) -> tuple[
         frozenset[int], dict[str, int], list[tuple]]:
-    """What :func:`emergency.selectors.dispatch_snapshot` returns (closures
-    in force, units of each type already sent, candidate rows with the age
-    of their fix), from the in-memory picture when it can be trusted."""
-    from emergency.selectors import dispatch_snapshot
-
+    """What a recommendation reads: the road segments closed at ``now``, the
+    units of each type already sent to the incident (dispatches called off
+    before departure not counted), and the available units of
+    ``unit_types`` as plain rows ``(id, code, name, unit_type, agency name,
+    lon, lat, age of the fix in s, station lon, station lat)``, ordered by
+    id.  From the in-memory picture when it can be trusted, else from a
+    picture read for this request alone."""
     picture = _current() if _usable() else None
     if picture is None:
-        return dispatch_snapshot(incident_id=incident_id, unit_types=unit_types, now=now)
+        picture = _read_picture(None)
     t = now.timestamp()
     closed = frozenset(seg for seg, starts, ends in picture.closures
                        if starts <= t and (ends is None or ends > t))

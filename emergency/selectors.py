@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import psycopg
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
@@ -26,7 +25,6 @@ from emergency.states import INCIDENT_ACTIVE
 __all__ = [
     "assignments_visible_to",
     "cameras_near",
-    "dispatch_snapshot",
     "events_after",
     "incidents_visible_to",
     "plan_for",
@@ -122,53 +120,6 @@ def cameras_near(point: Point, *, radius_m: float = 500.0, limit: int = 20) -> Q
 def events_after(after: int, *, limit: int = 500) -> QuerySet[Event]:
     """Events with an id above ``after`` (a console resuming after a gap)."""
     return Event.objects.filter(id__gt=after).order_by("id")[:limit]
-
-
-def dispatch_snapshot(*, incident_id: int, unit_types: list[str], now) -> tuple[
-        frozenset[int], dict[str, int], list[tuple]]:
-    """Everything a recommendation reads, in ONE round trip (it runs on every
-    console refresh): the road segments closed now, the units of each type
-    already sent to the incident (dispatches called off before departure not
-    counted), and the available candidate units as plain rows ``(id, code,
-    name, unit_type, agency name, lon, lat, age of the fix in s, station
-    lon, station lat)`` — numbers only, no model or geometry objects."""
-    from django.db import connection
-
-    from cim.models import ServicePoint
-    from emergency.models import Agency
-
-    closure_links = RoadClosure.segments.through._meta.db_table
-    connection.ensure_connection()
-    # A server-side prepared statement on Django's own connection (and
-    # transaction): planning this query costs about as much as running it.
-    with psycopg.Cursor(connection.connection) as cur:
-        cur.execute(
-            f"""
-            SELECT
-              (SELECT coalesce(array_agg(DISTINCT s.roadsegment_id), '{{}}')
-                 FROM {closure_links} s JOIN {RoadClosure._meta.db_table} c ON c.id = s.roadclosure_id
-                WHERE c.lifted_at IS NULL AND c.starts_at <= %(now)s
-                  AND (c.ends_at IS NULL OR c.ends_at > %(now)s)),
-              (SELECT coalesce(json_object_agg(t.unit_type, t.n), '{{}}') FROM (
-                 SELECT u.unit_type, count(*) AS n FROM {Assignment._meta.db_table} a
-                   JOIN {Unit._meta.db_table} u ON u.id = a.unit_id
-                  WHERE a.incident_id = %(incident)s AND a.release_reason <> 'cancelled'
-                  GROUP BY u.unit_type) t),
-              (SELECT coalesce(json_agg(json_build_array(
-                         u.id, u.code, u.name, u.unit_type, a.name,
-                         ST_X(u.last_position), ST_Y(u.last_position),
-                         EXTRACT(EPOCH FROM (%(now)s - u.last_position_at))::float8,
-                         ST_X(s.geom), ST_Y(s.geom)) ORDER BY u.id), '[]')
-                 FROM {Unit._meta.db_table} u
-                 JOIN {Agency._meta.db_table} a ON a.id = u.agency_id
-                 LEFT JOIN {ServicePoint._meta.db_table} s ON s.id = u.home_station_id
-                WHERE u.status = 'available' AND u.unit_type = ANY(%(types)s))
-            """,
-            {"now": now, "incident": incident_id, "types": list(unit_types)},
-            prepare=True,
-        )
-        closed, assigned, units = cur.fetchone()
-    return frozenset(closed), dict(assigned), [tuple(u) for u in units]
 
 
 def closures_in_force() -> QuerySet[RoadClosure]:
