@@ -56,20 +56,18 @@ def _wait_for_other_sessions(database: dict, timeout: float = 10.0) -> None:
     """Until no other session uses ``database`` (then end the stragglers)."""
     import time
 
-    import psycopg
-    from django.db import connections
+    from django.db import connection, connections
 
     connections.close_all()
-    params = {"dbname": "postgres", "user": database.get("USER") or None,
-              "password": database.get("PASSWORD") or None, "host": database.get("HOST") or None,
-              "port": database.get("PORT") or None}
-    query = "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
-    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
+    others = "FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+    with connection.creation._nodb_cursor() as cur:  # Django's own way to the server's maintenance database
         deadline = time.monotonic() + timeout
-        while conn.execute(query, [database["NAME"]]).fetchall():
+        while True:
+            cur.execute(f"SELECT pid {others}", [database["NAME"]])
+            if not cur.fetchall():
+                break
             if time.monotonic() > deadline:
-                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                             "WHERE datname = %s AND pid <> pg_backend_pid()", [database["NAME"]])
+                cur.execute(f"SELECT pg_terminate_backend(pid) {others}", [database["NAME"]])
                 break
             time.sleep(0.05)
 
