@@ -420,14 +420,8 @@ def _copy_text(value) -> str:
     return str(value)  # int, or float in its shortest exact form
 
 
-def _now_text(cur) -> str:
-    # The transaction's now(), as text: COPY takes it as is, while a datetime
-    # would be formatted again for every row.
-    cur.execute("SELECT now()::text")
-    return cur.fetchone()[0]
-
-
-_SOURCED_COPY = ["source", "source_id", "synthetic", "import_run_id", "created_at", "updated_at"]
+_SOURCED_COLUMNS = ["source", "source_id", "synthetic", "import_run_id"]
+_SOURCED_COPY = [*_SOURCED_COLUMNS, "created_at", "updated_at"]
 CHECKED_BUILDING_ATTRS = ["name", "height", "height_source", "floors", "use", "year_built", "tags"]
 _CHECKED_BUILDING_COLS = ["name", "footprint", "centroid", "height", "height_source", "floors", "use",
                           "year_built", "tags", "base_elevation"]
@@ -474,15 +468,15 @@ def buildings_check_and_load(rows: list[tuple], *, source: str, run_id: int, fre
             # the attributes repeat (one text per tag combination, kept by
             # the identity of its tuple), and source ids, hex and numbers need
             # no escaping.
-            now = _now_text(cur)
-            constant = "\t".join(map(_copy_text, (source, False, run_id, now, now, 1)))
+            constant = "\t".join(map(_copy_text, (source, False, run_id, 1)))
             texts = {id(attrs): attrs for _, _, attrs in rows}
             for key, attrs in texts.items():
                 texts[key] = "\t".join(map(_copy_text, attrs))
             lines = [f"{sid}\t{footprint}\t{centroid}\t{_copy_text(base)}\t{texts[id(attrs)]}\t{constant}\n"
                      for (sid, footprint, attrs), centroid, base in zip(rows, centroids, bases, strict=True)]
+            # created_at and updated_at: the database's default, the transaction's time
             columns = ["source_id", "footprint", "centroid", "base_elevation", *CHECKED_BUILDING_ATTRS,
-                       "source", "synthetic", "import_run_id", "created_at", "updated_at", "lod"]
+                       "source", "synthetic", "import_run_id", "lod"]
             with _copy(cur, Building._meta.db_table, columns, vouched=vouched) as copy:
                 copy.write("".join(lines))
         return Upserted(len(rows), 0, rejected)
@@ -518,19 +512,19 @@ def road_graph_copy(*, node_refs: np.ndarray, node_wkb: list[str], segments: lis
     so that the segments name their nodes without a join.  ``vouched``: see
     :func:`references_vouched`."""
     with _cursor(conn) as cur:
-        now = _now_text(cur)
         cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [RoadNode._meta.db_table])
         sequence = cur.fetchone()[0]
         cur.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, len(node_refs)])
         ids = np.array([row[0] for row in cur.fetchall()], dtype=np.int64)
-        _copy_rows(cur, RoadNode._meta.db_table, ["id", *_SOURCED_COPY, "geom"], (
-            (node_id, source, f"node/{ref}", False, run_id, now, now, wkb)
+        # created_at and updated_at: the database's default, the transaction's time
+        _copy_rows(cur, RoadNode._meta.db_table, ["id", *_SOURCED_COLUMNS, "geom"], (
+            (node_id, source, f"node/{ref}", False, run_id, wkb)
             for node_id, ref, wkb in zip(ids.tolist(), node_refs.tolist(), node_wkb, strict=True)),
             vouched=vouched)
         ends = np.array([(row[3], row[4]) for row in segments], dtype=np.int64).reshape(-1, 2)
         node_ids = ids[np.searchsorted(node_refs, ends)].tolist()
-        _copy_rows(cur, RoadSegment._meta.db_table, [*_SOURCED_COPY, *_GRAPH_SEGMENT_COLS], (
-            (source, row[0], False, run_id, now, now, row[1], row[2], a, b, *row[5:], length)
+        _copy_rows(cur, RoadSegment._meta.db_table, [*_SOURCED_COLUMNS, *_GRAPH_SEGMENT_COLS], (
+            (source, row[0], False, run_id, row[1], row[2], a, b, *row[5:], length)
             for row, (a, b), length in zip(segments, node_ids, lengths.tolist(), strict=True)),
             vouched=vouched)
         if vouched:
