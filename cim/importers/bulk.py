@@ -614,9 +614,13 @@ def admin_areas_upsert(stage: Stage, conn=None) -> Upserted:
     return result
 
 
-def placement_notes(report, *, run_id: int) -> None:
+def placement_notes(report, *, run_id: int, areas: bool = True, terrain: bool = True) -> None:
     """Say in the report how many of this run's buildings and service points
-    got an admin area and a base elevation."""
+    got an admin area and a base elevation (none, without asking, when the
+    caller says there was no admin boundary, ``areas``, or no DEM,
+    ``terrain``, to take them from)."""
+    if not (areas or terrain):
+        return
     with connection.cursor() as cur:
         cur.execute(f"""SELECT count(admin_area_id), count(base_elevation) FROM {Building._meta.db_table}
                          WHERE import_run_id = %s""", [run_id])

@@ -77,11 +77,20 @@ def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, prog
     # starts with the first job, after the reading process was forked.)
     loader = bulk.Loader(max_pending=8)
     batches = []
+    relations = []
     roads = []
 
     def building_job(conn, rows: list[tuple]) -> bulk.Upserted:
         return bulk.buildings_check_and_load(rows, source=source, run_id=run.pk, fresh=fresh_buildings,
                                              areas=areas, sample=sample, vouched=vouched, conn=conn)
+
+    def on_relation_buildings(rows: list[tuple]) -> None:
+        # The last of the buildings; their indexes are built while the
+        # reading process cuts the road graph.
+        if rows:
+            relations.append(loader.submit(building_job, rows))
+        if building_indexes:
+            loader.submit(bulk.indexes_rebuild, building_indexes)
 
     def on_roads(graph: RoadGraph) -> None:
         roads.append((graph, loader.submit(_roads_job, graph, source=source, run_id=run.pk, fresh=fresh_roads,
@@ -98,14 +107,13 @@ def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, prog
     try:
         with report.timed("read"):
             if reading is not None:
-                rest = _read_forked(reading, report, on_buildings=on_buildings, on_roads=on_roads,
+                rest = _read_forked(reading, report, on_buildings=on_buildings,
+                                    on_relation_buildings=on_relation_buildings, on_roads=on_roads,
                                     progress=bar.update)
             else:
                 rest = OsmReader(str(path), **options, report=report, on_buildings=on_buildings,
-                                 on_roads=on_roads, progress=bar.update).read()
-        relations = loader.submit(building_job, rest.relation_buildings) if rest.relation_buildings else None
-        if building_indexes:
-            loader.submit(bulk.indexes_rebuild, building_indexes)
+                                 on_relation_buildings=on_relation_buildings, on_roads=on_roads,
+                                 progress=bar.update).read()
         service_points = loader.submit(_service_points_job, rest, source=source, run_id=run.pk, areas=areas)
         with report.timed("load_wait"):
             loader.close()
@@ -119,7 +127,7 @@ def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, prog
     finally:
         bar.close()
 
-    for layer, futures in ((BUILDINGS, batches), (BUILDING_RELATIONS, [relations] if relations else [])):
+    for layer, futures in ((BUILDINGS, batches), (BUILDING_RELATIONS, relations)):
         for future in futures:
             loaded = future.result()
             report.loaded(layer, inserted=loaded.inserted, updated=loaded.updated)
@@ -137,15 +145,18 @@ def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, prog
     if service_points.result():
         loaded = service_points.result()
         report.loaded(SERVICE_POINTS, inserted=loaded.inserted, updated=loaded.updated)
-    bulk.placement_notes(report, run_id=run.pk)
+    bulk.placement_notes(report, run_id=run.pk, areas=areas, terrain=sample is not None)
 
 
-def _read_forked(reading: ChildReader, report: ImportReport, *, on_buildings, on_roads, progress) -> OsmRest:
+def _read_forked(reading: ChildReader, report: ImportReport, *, on_buildings, on_relation_buildings, on_roads,
+                 progress) -> OsmRest:
     """The reader in a child process (:mod:`.osm_process`), its batches
     handed on as they come; its tally is added to ``report``."""
     for kind, payload in reading.messages():
         if kind == "buildings":
             on_buildings(payload)
+        elif kind == "relation_buildings":
+            on_relation_buildings(payload)
         elif kind == "roads":
             on_roads(payload)
         elif kind == "progress":

@@ -41,6 +41,7 @@ def _child(conn, path: str, options: dict[str, Any]) -> None:
     try:
         reader = OsmReader(path, **options, report=report,
                            on_buildings=lambda rows: send("buildings", rows),
+                           on_relation_buildings=lambda rows: send("relation_buildings", rows),
                            on_roads=lambda graph: send("roads", graph),
                            progress=lambda n: send("progress", n))
         rest = reader.read()
@@ -68,8 +69,8 @@ class ChildReader:
 
     def messages(self) -> Iterator[tuple[str, Any]]:
         """In order: ``("buildings", rows)`` … ``("progress", n)`` …
-        ``("roads", RoadGraph)`` and last ``("done", (OsmRest,
-        ImportReport))``.  Raises :class:`OsmReadError` for a file that
+        ``("relation_buildings", rows)``, ``("roads", RoadGraph)`` and
+        last ``("done", (OsmRest, ImportReport))``.  Raises :class:`OsmReadError` for a file that
         cannot be read, RuntimeError when the child fails otherwise."""
         while True:
             try:

@@ -331,3 +331,31 @@ def test_a_reading_process_that_fails_leaves_the_city_as_it_was(tmp_path, monkey
         run_import(write_osm(tmp_path / "again.osm.pbf"))
     assert ImportRun.objects.latest("id").status == ImportStatus.FAILED
     assert _city_state() == before
+
+
+def test_the_reader_finishes_the_buildings_before_it_cuts_the_road_graph(tmp_path):
+    """After the pass the last building batch and the multipolygon buildings
+    come first, so that the loader builds the buildings' indexes while the
+    road graph is being cut; then the roads and the service points."""
+    from cim.importers.osm_reader import OsmReader
+    from cim.importers.report import ImportReport
+
+    path = write_osm(tmp_path / "rules.osm.pbf")
+    calls = []
+    reader = OsmReader(str(path), storey_height_m=3.0, max_height_m=500.0, report=ImportReport(),
+                       on_buildings=lambda rows: calls.append(("buildings", len(rows))),
+                       on_relation_buildings=lambda rows: calls.append(("relation_buildings", len(rows))),
+                       on_roads=lambda graph: calls.append(("roads", len(graph.segments))))
+    rest = reader.read()
+    assert [kind for kind, _ in calls] == ["buildings", "relation_buildings", "roads"]
+    assert calls == [("buildings", 4), ("relation_buildings", 1), ("roads", 7)]  # the bowtie is refused later, by GEOS
+    assert {row[0] for row in rest.service_points} == {"node/400", "node/401", "node/403", "way/100"}
+
+
+def test_placement_notes_say_what_the_admin_areas_and_dems_gave(tmp_path, shared_data, media_root):
+    path = write_osm(tmp_path / "rules.osm.pbf")
+    bare, _ = run_import(path, "--source", "bare")
+    assert not [note for note in bare.counts.get("notes", []) if "admin area" in note or "DEM" in note]
+    dem_register(source_path=shared_data / "dem" / "monaco_srtm3_clip.tif")
+    placed, _ = run_import(path, "--source", "placed")
+    assert "base elevation from the DEMs: 4 buildings" in placed.counts["notes"]
