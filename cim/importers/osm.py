@@ -32,32 +32,58 @@ from .report import ImportReport
 PBF_SUFFIXES = (".pbf",)
 
 
+def start_reading(path: Path) -> ChildReader | None:
+    """The reading process for ``path``, forked at once, for a command to
+    start before it records the import and opens the transaction (it reads
+    meanwhile); pass it to :func:`load_osm` and close it afterwards.  None
+    when reading in a child is off or not available, or when the file will
+    be refused anyway (``load_osm`` says why)."""
+    if not (settings.CIM.get("OSM_READ_IN_CHILD", True) and fork_available()):
+        return None
+    try:
+        path = input_file(path, suffixes=PBF_SUFFIXES, reads=_READS)
+    except ImportFailed:
+        return None
+    return ChildReader(path, **_reader_options())
+
+
 def load_osm(*, path: Path, run: ImportRun, report: ImportReport, source: str = "osm",
-             progress: bool = False) -> None:
+             progress: bool = False, reading: ChildReader | None = None) -> None:
     """Load one PBF file inside the caller's transaction.  Raises
     :class:`ImportFailed` when the file is missing, not a PBF, corrupt or
-    truncated (the transaction then rolls back whatever was loaded)."""
-    path = input_file(path, suffixes=PBF_SUFFIXES,
-                      reads="import_osm reads OpenStreetMap PBF files (.osm.pbf)")
-    cim = settings.CIM
-    options = {"storey_height_m": cim["STOREY_HEIGHT_M"], "max_height_m": cim["MAX_BUILDING_HEIGHT_M"]}
+    truncated (the transaction then rolls back whatever was loaded).
+
+    ``reading``: the file's reading process, when the caller started it
+    (:func:`start_reading`) and will close it; otherwise one is started and
+    closed here."""
+    path = input_file(path, suffixes=PBF_SUFFIXES, reads=_READS)
+    options = _reader_options()
     # The batches are plain tuples of strings (no reference cycles), but
     # hundreds of thousands of new tuples set off the cyclic garbage
     # collector's full passes over the whole process (≈ 0.1 s each on a
-    # Django process); it is paused while the file is read (and so in the
-    # reading process, which is forked first and starts reading while the
-    # tables are prepared here).
+    # Django process); it is paused while the file is read (the reading
+    # process pauses its own).
     collecting = gc.isenabled()
     gc.disable()
-    reading = ChildReader(path, **options) if cim.get("OSM_READ_IN_CHILD", True) and fork_available() else None
+    own = reading is None and settings.CIM.get("OSM_READ_IN_CHILD", True) and fork_available()
+    if own:
+        reading = ChildReader(path, **options)
     try:
         _load(path=path, run=run, report=report, source=source, progress=progress, options=options,
               reading=reading)
     finally:
-        if reading is not None:
+        if own:
             reading.close()
         if collecting:
             gc.enable()
+
+
+_READS = "import_osm reads OpenStreetMap PBF files (.osm.pbf)"
+
+
+def _reader_options() -> dict:
+    cim = settings.CIM
+    return {"storey_height_m": cim["STOREY_HEIGHT_M"], "max_height_m": cim["MAX_BUILDING_HEIGHT_M"]}
 
 
 def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, progress: bool, options: dict,

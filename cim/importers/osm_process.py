@@ -17,6 +17,7 @@ is False, the reader runs in the caller's thread.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import traceback
 from collections.abc import Iterator
@@ -33,6 +34,9 @@ def fork_available() -> bool:
 
 
 def _child(conn, path: str, options: dict[str, Any]) -> None:
+    # Many small tuples, no reference cycles: the cyclic collector's passes
+    # would only cost time (see load_osm).
+    gc.disable()
     report = ImportReport()
 
     def send(kind: str, payload: Any) -> None:

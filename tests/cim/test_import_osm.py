@@ -359,3 +359,28 @@ def test_placement_notes_say_what_the_admin_areas_and_dems_gave(tmp_path, shared
     dem_register(source_path=shared_data / "dem" / "monaco_srtm3_clip.tif")
     placed, _ = run_import(path, "--source", "placed")
     assert "base elevation from the DEMs: 4 buildings" in placed.counts["notes"]
+
+
+def test_the_command_starts_reading_before_it_records_the_import(tmp_path, monkeypatch):
+    """The reading process is forked first and reads while the import run is
+    recorded and the transaction opened; a file that will be refused is not
+    read at all, and no process outlives the command."""
+    import multiprocessing
+
+    from cim.services import imports
+
+    seen = []
+    record = imports.import_run_start
+
+    def watched(**kwargs):
+        seen.append([child.name for child in multiprocessing.active_children()])
+        return record(**kwargs)
+
+    monkeypatch.setattr(imports, "import_run_start", watched)
+    run, _ = run_import(write_osm(tmp_path / "rules.osm.pbf"))
+    assert run.status == ImportStatus.SUCCEEDED and seen == [["cim-osm-reader"]]
+    assert not multiprocessing.active_children()
+
+    with pytest.raises(CommandError, match="not found|does not exist|no such"):
+        run_import(tmp_path / "missing.osm.pbf")
+    assert seen[-1] == [] and not multiprocessing.active_children()

@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 
 from cim.importers.command import ImportCommand
-from cim.importers.osm import load_osm
+from cim.importers.osm import load_osm, start_reading
 
 
 class Command(ImportCommand):
@@ -18,9 +18,20 @@ class Command(ImportCommand):
         parser.add_argument("--source", default="osm",
                             help="source name of the records (default: osm); re-imports update in place")
 
+    def handle(self, *args, **options) -> None:
+        self.reading = None
+        try:
+            super().handle(*args, **options)
+        finally:
+            if self.reading is not None:
+                self.reading.close()
+
     def loader(self, path: Path, options: dict):
-        return partial(_load, path=path, source=options["source"], progress=self.progress)
+        # The file is read from now on, while the import is recorded and its
+        # transaction opened.
+        self.reading = start_reading(path)
+        return partial(_load, path=path, source=options["source"], progress=self.progress, reading=self.reading)
 
 
-def _load(run, report, *, path, source, progress):
-    load_osm(path=path, run=run, report=report, source=source, progress=progress)
+def _load(run, report, *, path, source, progress, reading):
+    load_osm(path=path, run=run, report=report, source=source, progress=progress, reading=reading)
