@@ -18,8 +18,11 @@ class SourcedModel(models.Model):
     source = models.CharField(_("来源"), max_length=64, db_collation="C")
     source_id = models.CharField(_("来源编号"), max_length=128, db_collation="C")
     synthetic = models.BooleanField(_("合成数据"), default=False)
+    # Provenance: no query looks records up by their import run (a run's own
+    # counts are kept on the run), so no index has to be kept up to date on
+    # every load; removing a run (never done by the platform) scans instead.
     import_run = models.ForeignKey(
-        "cim.ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "cim.ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     # The database fills the times in too (the transaction's time, as the
     # imports' SQL writes them), so that bulk COPYs need not send them and
