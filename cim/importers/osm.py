@@ -38,7 +38,7 @@ def start_reading(path: Path) -> ChildReader | None:
     meanwhile); pass it to :func:`load_osm` and close it afterwards.  None
     when reading in a child is off or not available, or when the file will
     be refused anyway (``load_osm`` says why)."""
-    if not (settings.CIM.get("OSM_READ_IN_CHILD", True) and fork_available()):
+    if not _read_in_child():
         return None
     try:
         path = input_file(path, suffixes=PBF_SUFFIXES, reads=_READS)
@@ -65,7 +65,7 @@ def load_osm(*, path: Path, run: ImportRun, report: ImportReport, source: str = 
     # process pauses its own).
     collecting = gc.isenabled()
     gc.disable()
-    own = reading is None and settings.CIM.get("OSM_READ_IN_CHILD", True) and fork_available()
+    own = reading is None and _read_in_child()
     if own:
         reading = ChildReader(path, **options)
     try:
@@ -79,6 +79,10 @@ def load_osm(*, path: Path, run: ImportRun, report: ImportReport, source: str = 
 
 
 _READS = "import_osm reads OpenStreetMap PBF files (.osm.pbf)"
+
+
+def _read_in_child() -> bool:
+    return settings.CIM.get("OSM_READ_IN_CHILD", True) and fork_available()
 
 
 def _reader_options() -> dict:

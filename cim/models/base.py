@@ -1,7 +1,7 @@
 """Fields shared by every record that came from a data source."""
 
-from django.db import models
 from django.contrib.postgres.functions import TransactionNow
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,9 +18,11 @@ class SourcedModel(models.Model):
     source = models.CharField(_("来源"), max_length=64, db_collation="C")
     source_id = models.CharField(_("来源编号"), max_length=128, db_collation="C")
     synthetic = models.BooleanField(_("合成数据"), default=False)
-    # Provenance: no query looks records up by their import run (a run's own
-    # counts are kept on the run), so no index has to be kept up to date on
-    # every load; removing a run (never done by the platform) scans instead.
+    # Provenance, not indexed: records are looked up by their import run only
+    # to count the placed ones after an import that had admin areas or a DEM
+    # (bulk.placement_notes, one scan), and removing a run (never done by the
+    # platform) scans too; an index would have to be kept up to date on every
+    # load, or rebuilt after a first import.
     import_run = models.ForeignKey(
         "cim.ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
