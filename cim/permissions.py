@@ -7,7 +7,11 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from cim import roles
 
 
-class _RolePermission(BasePermission):
+class RolePermission(BasePermission):
+    """Role check by method: ``read_roles`` for GET/HEAD/OPTIONS,
+    ``write_roles`` for the rest; ``public_read`` opens reads to everyone.
+    The one base class of every role permission of both apps."""
+
     read_roles: tuple[str, ...] = ()
     write_roles: tuple[str, ...] = ()
     public_read = False
@@ -18,28 +22,28 @@ class _RolePermission(BasePermission):
         return roles.has_role(request.user, *self.write_roles)
 
 
-class PublicRead(_RolePermission):
+class PublicRead(RolePermission):
     """Anyone may read (public information); admins write."""
 
     public_read = True
     write_roles = (roles.ADMIN,)
 
 
-class StaffRead(_RolePermission):
+class StaffRead(RolePermission):
     """Any platform role may read; admins write."""
 
     read_roles = roles.STAFF_ROLES
     write_roles = (roles.ADMIN,)
 
 
-class PlannerWrite(_RolePermission):
+class PlannerWrite(RolePermission):
     """Any platform role may read; planners and admins write."""
 
     read_roles = roles.STAFF_ROLES
     write_roles = (roles.ADMIN, roles.PLANNER)
 
 
-class AdminOnly(_RolePermission):
+class AdminOnly(RolePermission):
     """Admins only, for reading and writing."""
 
     read_roles = (roles.ADMIN,)

@@ -16,7 +16,12 @@ RESPONDER = "responder"
 
 ALL_ROLES = (ADMIN, PLANNER, COMMANDER, DISPATCHER, RESPONDER)
 STAFF_ROLES = ALL_ROLES
-EMERGENCY_ROLES = (ADMIN, COMMANDER, DISPATCHER, RESPONDER)
+# The control room: sees every incident and unit, dispatches, reads callers.
+CONTROL_ROLES = (ADMIN, COMMANDER, DISPATCHER)
+# Decisions above dispatch (plans, alerts, levels).
+COMMAND_ROLES = (ADMIN, COMMANDER)
+# Everyone who works on incidents, responders included (their own units only).
+EMERGENCY_ROLES = (*CONTROL_ROLES, RESPONDER)
 
 
 def roles_of(user) -> set[str]:
@@ -34,6 +39,24 @@ def roles_of(user) -> set[str]:
 
 def has_role(user, *roles: str) -> bool:
     return bool(roles_of(user) & set(roles))
+
+
+def acting_user(by):
+    """The signed-in user behind ``by``, or None.
+
+    Services take ``by`` as a user, an anonymous request user, a label such
+    as ``"simulator"`` or None; foreign keys to the acting user store only a
+    real, signed-in one.  The one place that rule is written."""
+    return by if getattr(by, "is_authenticated", False) else None
+
+
+def actor_label(by) -> str:
+    """How an actor is named in timelines and audit rows: the username, the
+    label a command passed (``"simulator"``) or ``"system"``."""
+    user = acting_user(by)
+    if user is not None:
+        return user.get_username()
+    return by if isinstance(by, str) and by else "system"
 
 
 def ensure_groups() -> None:

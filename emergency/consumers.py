@@ -93,7 +93,7 @@ __all__ = ["OpsConsumer"]
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
-_CONTROL = frozenset({roles.ADMIN, roles.COMMANDER, roles.DISPATCHER})
+_CONTROL = frozenset(roles.CONTROL_ROLES)
 
 
 def _access_of(user) -> tuple[bool, frozenset[int]] | None:

@@ -16,9 +16,10 @@ public (no role) and planners get nothing here.
 
 from __future__ import annotations
 
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import BasePermission
 
 from cim import roles
+from cim.permissions import RolePermission
 
 __all__ = [
     "CALLER_READERS",
@@ -30,55 +31,45 @@ __all__ = [
     "UnitReport",
 ]
 
-_CONTROL = (roles.ADMIN, roles.COMMANDER, roles.DISPATCHER)
+
 # Roles that may read a caller's name and phone unmasked (audited).
-CALLER_READERS = _CONTROL
+CALLER_READERS = roles.CONTROL_ROLES
 
 
-class _EmergencyRolePermission(BasePermission):
-    read_roles: tuple[str, ...] = ()
-    write_roles: tuple[str, ...] = ()
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in SAFE_METHODS:
-            return roles.has_role(request.user, *self.read_roles)
-        return roles.has_role(request.user, *self.write_roles)
-
-
-class IncidentAccess(_EmergencyRolePermission):
+class IncidentAccess(RolePermission):
     """Incidents: the control room reads and writes; responders read theirs."""
 
-    read_roles = (*_CONTROL, roles.RESPONDER)
-    write_roles = _CONTROL
+    read_roles = (*roles.CONTROL_ROLES, roles.RESPONDER)
+    write_roles = roles.CONTROL_ROLES
 
 
-class DispatcherWrite(_EmergencyRolePermission):
+class DispatcherWrite(RolePermission):
     """Dispatch work: dispatchers, commanders and admins."""
 
-    read_roles = _CONTROL
-    write_roles = _CONTROL
+    read_roles = roles.CONTROL_ROLES
+    write_roles = roles.CONTROL_ROLES
 
 
-class CommanderWrite(_EmergencyRolePermission):
+class CommanderWrite(RolePermission):
     """Command decisions (levels, plans, zones, alerts, stock): commanders and
     admins write; dispatchers read."""
 
-    read_roles = _CONTROL
-    write_roles = (roles.ADMIN, roles.COMMANDER)
+    read_roles = roles.CONTROL_ROLES
+    write_roles = roles.COMMAND_ROLES
 
 
-class RegistryWrite(_EmergencyRolePermission):
+class RegistryWrite(RolePermission):
     """Registries (agencies, cameras, depots, items): admins write."""
 
-    read_roles = _CONTROL
+    read_roles = roles.CONTROL_ROLES
     write_roles = (roles.ADMIN,)
 
 
-class UnitRegistry(_EmergencyRolePermission):
+class UnitRegistry(RolePermission):
     """Units: everyone in emergency reads (responders their own); admins
     edit the registry data."""
 
-    read_roles = (*_CONTROL, roles.RESPONDER)
+    read_roles = (*roles.CONTROL_ROLES, roles.RESPONDER)
     write_roles = (roles.ADMIN,)
 
 
@@ -87,9 +78,9 @@ class UnitReport(BasePermission):
     responder only for a unit they are a member of."""
 
     def has_permission(self, request, view) -> bool:
-        return roles.has_role(request.user, *_CONTROL, roles.RESPONDER)
+        return roles.has_role(request.user, *roles.CONTROL_ROLES, roles.RESPONDER)
 
     def has_object_permission(self, request, view, obj) -> bool:
-        if roles.has_role(request.user, *_CONTROL):
+        if roles.has_role(request.user, *roles.CONTROL_ROLES):
             return True
         return obj.members.filter(pk=request.user.pk).exists()

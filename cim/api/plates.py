@@ -35,19 +35,20 @@ from cim.choices import (
     ReportCategory,
     ReportStatus,
 )
+from cim.masking import mask_phone
 from cim.models import Address, Plate, PlateAlert, PublicReport
-from cim.permissions import AdminOnly, StaffRead, _RolePermission
+from cim.permissions import AdminOnly, StaffRead, RolePermission
 from cim.plates import artwork, qr, sheets
 from cim.services import plates as plate_services
 from cim.services import reports as report_services
 from cim.services.audit import audit_record
 
 
-class ReportQueue(_RolePermission):
+class ReportQueue(RolePermission):
     """The report queue: admins, commanders and dispatchers read and work it."""
 
-    read_roles = (roles.ADMIN, roles.COMMANDER, roles.DISPATCHER)
-    write_roles = (roles.ADMIN, roles.COMMANDER, roles.DISPATCHER)
+    read_roles = roles.CONTROL_ROLES
+    write_roles = roles.CONTROL_ROLES
 
 
 class PublicSubmit(BasePermission):
@@ -162,7 +163,7 @@ class ReportSerializer(serializers.ModelSerializer):
         user = self.context["request"].user
         if roles.has_role(user, roles.DISPATCHER):
             return obj.reporter_phone
-        return report_services.mask_phone(obj.reporter_phone) if obj.reporter_phone else ""
+        return mask_phone(obj.reporter_phone) if obj.reporter_phone else ""
 
     def get_photo(self, obj) -> str | None:
         # Served through the queue's permission check, never as a public media URL.

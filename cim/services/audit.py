@@ -12,6 +12,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import models, transaction
 from django.forms.models import model_to_dict
 
+from cim import roles
 from cim.models import AuditLog
 
 
@@ -52,8 +53,8 @@ def audit_record(
     """Append one audit row.  Must run inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must be called inside the write's transaction")
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    label = user.get_username() if user else (actor if isinstance(actor, str) else "anonymous")
+    user = roles.acting_user(actor)
+    label = roles.actor_label(actor) if user or isinstance(actor, str) else "anonymous"
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = obj.pk if object_id is None else object_id

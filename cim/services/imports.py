@@ -17,6 +17,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cim import roles
 from cim.choices import ImportStatus
 from cim.errors import ImportFailed
 from cim.importers.report import ImportReport, Rejection
@@ -42,7 +43,7 @@ def import_run_start(*, kind: str, path: Path, options: dict | None = None, by=N
     return ImportRun.objects.create(
         kind=kind, source_name=str(path)[:500], checksum=file_checksum(path) if exists else "",
         file_size=path.stat().st_size if exists else None, status=ImportStatus.RUNNING,
-        options=options or {}, started_by=by if getattr(by, "is_authenticated", False) else None,
+        options=options or {}, started_by=roles.acting_user(by),
     )
 
 

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from cim import roles
 from cim.choices import AddressKind, AddressStatus, PlateAlertKind, PlateAlertStatus, PlateSize, PlateStatus
 from cim.errors import Conflict, DomainError
 from cim.models import Address, AuditLog, Plate, PlateAlert, PlateEvent, PlateScanDay
@@ -93,7 +94,7 @@ def plate_issue(*, address: Address, by, size: str = PlateSize.MEDIUM, note: str
         raise Conflict(f"{address.full_name} already has a plate in service; replace it instead",
                        field="address", code="plate_exists")
     plate = Plate.objects.create(code=_new_unique_code(), address=address, size=size,
-                                 issued_by=by if getattr(by, "is_authenticated", False) else None,
+                                 issued_by=roles.acting_user(by),
                                  note=note)
     PlateEvent.objects.create(plate=plate, to_status=PlateStatus.ISSUED, actor=plate.issued_by,
                               note=note)
@@ -114,7 +115,7 @@ def plates_issue_bulk(*, by, size: str = PlateSize.MEDIUM, community_code: str |
         qs = qs.filter(admin_area__code__startswith=community_code)
     ids = list(qs.order_by("code").values_list("pk", flat=True))
     used = set(Plate.objects.values_list("code", flat=True))
-    actor = by if getattr(by, "is_authenticated", False) else None
+    actor = roles.acting_user(by)
     label = actor.get_username() if actor else str(by)
     now = timezone.now()
     bar = tqdm(total=len(ids), desc="plates", unit="plate", disable=not progress, mininterval=0.5)
@@ -163,7 +164,7 @@ def plate_transition(*, plate: Plate, to_status: str, by, note: str = "") -> Pla
     if to_status == PlateStatus.INSTALLED and plate.installed_at is None:
         plate.installed_at = plate.status_changed_at
     plate.save()
-    actor = by if getattr(by, "is_authenticated", False) else None
+    actor = roles.acting_user(by)
     PlateEvent.objects.create(plate=plate, from_status=before["status"], to_status=to_status,
                               actor=actor, note=note)
     audit_record(actor=by, action=f"plate.{to_status}", obj=plate, before=before,
@@ -182,7 +183,7 @@ def plate_replace(*, plate: Plate, by, reason: str, size: str | None = None) -> 
     if not reason.strip():
         raise DomainError("say why the plate is replaced (damaged, stolen…)", field="reason")
     before = snapshot(plate)
-    actor = by if getattr(by, "is_authenticated", False) else None
+    actor = roles.acting_user(by)
     now = timezone.now()
     Plate.objects.filter(pk=plate.pk).update(status=PlateStatus.REPLACED, status_changed_at=now)
     new = Plate.objects.create(code=_new_unique_code(), address=plate.address,
@@ -420,7 +421,7 @@ def plate_alert_close(*, alert: PlateAlert, by, note: str = "") -> PlateAlert:
     before = snapshot(alert)
     alert.status = PlateAlertStatus.CLOSED
     alert.closed_at = timezone.now()
-    alert.closed_by = by if getattr(by, "is_authenticated", False) else None
+    alert.closed_by = roles.acting_user(by)
     alert.save()
     audit_record(actor=by, action="plate.alert_close", obj=alert, before=before,
                  after=snapshot(alert), note=note)

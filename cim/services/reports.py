@@ -25,7 +25,6 @@ from cim.plates import codes
 from cim.services.audit import audit_record, snapshot
 
 __all__ = [
-    "mask_phone",
     "report_claim",
     "report_create",
     "report_release",
@@ -207,10 +206,3 @@ def tracking_lookup(raw: str) -> PublicReport | None:
     return (PublicReport.objects.select_related("address").prefetch_related("events")
             .filter(tracking_code=code).first())
 
-
-def mask_phone(phone: str) -> str:
-    """138****5678: enough to recognise, not to call."""
-    digits = phone.strip()
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]

@@ -47,7 +47,6 @@ __all__ = ["POSITIONS_GROUP", "POSITIONS_MESSAGE", "IngestResult", "positions_in
 
 POSITIONS_GROUP = "ops.positions"
 POSITIONS_MESSAGE = "live.positions"
-_CONTROL = (roles.ADMIN, roles.COMMANDER, roles.DISPATCHER)
 _AUTH_CODES = frozenset({"other_agency", "not_member"})
 
 
@@ -105,9 +104,9 @@ def reporter_of(by) -> Reporter:
     test) and may report any unit."""
     if isinstance(by, str):
         return Reporter(any_unit=True)
-    if not getattr(by, "is_authenticated", False):
+    if roles.acting_user(by) is None:
         raise DomainError("sign in to report positions", field="positions", code="forbidden")
-    if roles.has_role(by, *_CONTROL):
+    if roles.has_role(by, *roles.CONTROL_ROLES):
         return Reporter(any_unit=True)
     rows = list(Unit.members.through.objects.filter(user_id=by.pk)
                 .values_list("unit_id", "unit__agency_id"))
@@ -235,7 +234,7 @@ def positions_ingest(*, items: Any, by, source: str = PositionSource.HTTP) -> In
             # fixes (the next report replaces them), but no batch waits for
             # its WAL flush.  Atomicity and ordering are unchanged.
             cur.execute("SET LOCAL synchronous_commit TO off")
-        user_id = by.pk if getattr(by, "is_authenticated", False) else None
+        user_id = by.pk if roles.acting_user(by) else None
         _copy_history(accepted, source=source, user_id=user_id, now=now)
         moved = {u: f for u, f in _latest_per_unit(accepted).items()
                  if state[u].last_at is None or f.at > state[u].last_at}

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from cim import roles
 from emergency.models import Incident, TimelineEntry
-
-
-def actor_label(by) -> str:
-    if by is not None and getattr(by, "is_authenticated", False):
-        return by.get_username()
-    return by if isinstance(by, str) else "system"
 
 
 def timeline_add(*, incident: Incident, kind: str, text: str, by=None,
                  data: dict[str, Any] | None = None) -> TimelineEntry:
     """Append a line to an incident's timeline (inside the caller's transaction)."""
-    user = by if getattr(by, "is_authenticated", False) else None
-    return TimelineEntry.objects.create(incident=incident, actor=user, actor_label=actor_label(by)[:150],
+    return TimelineEntry.objects.create(incident=incident, actor=roles.acting_user(by),
+                                        actor_label=roles.actor_label(by)[:150],
                                         kind=kind, text=text[:1000], data=data or {})
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from cim import roles
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -130,7 +131,7 @@ def alert_issue(*, by, headline: str, description: str, incident: Incident | Non
         category=category or CapCategory.OTHER, event=event.strip()[:100], urgency=urgency,
         severity=severity or CapSeverity.UNKNOWN, certainty=certainty, headline=headline.strip()[:200],
         description=description.strip(), instruction=instruction.strip(), area_desc=area_desc.strip()[:300],
-        area=area, expires=expires, issued_by=by if getattr(by, "is_authenticated", False) else None,
+        area=area, expires=expires, issued_by=roles.acting_user(by),
     )
     alert = _save_with_identifier(alert)
     if incident is not None:
@@ -161,7 +162,7 @@ def alert_cancel(*, alert: Alert, by, reason: str = "") -> Alert:
         headline=f"解除: {original.headline}"[:200],
         description=reason.strip() or f"{original.headline} 已解除",
         area_desc=original.area_desc, area=original.area,
-        issued_by=by if getattr(by, "is_authenticated", False) else None,
+        issued_by=roles.acting_user(by),
     )
     refs = f"{original.sender},{original.identifier},{cap_time(original.sent)}"
     cancel = _save_with_identifier(cancel, references=refs)

@@ -9,6 +9,7 @@ from django.contrib.gis.geos import Polygon
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cim import roles
 from cim.models import RoadSegment
 from cim.services.audit import audit_record
 from emergency import locks
@@ -79,7 +80,7 @@ def assignment_create(*, incident: Incident, units: list[int], by) -> list[Assig
             with transaction.atomic():
                 assignment = Assignment.objects.create(
                     incident=locked_incident, unit=unit, dispatch_request=request, assigned_at=now,
-                    assigned_by=by if getattr(by, "is_authenticated", False) else None,
+                    assigned_by=roles.acting_user(by),
                     position_source=origin.source,
                     eta_s=round(route.seconds, 1) if route else None,
                     distance_m=round(route.meters, 1) if route else None,
@@ -120,7 +121,7 @@ def dispatch_request_create(*, incident: Incident, unit_type: str, count: int, b
         raise Conflict(f"incident {locked.number} is {locked.status}", field="incident")
     request = DispatchRequest.objects.create(
         incident=locked, unit_type=unit_type, count=count,
-        created_by=by if getattr(by, "is_authenticated", False) else None)
+        created_by=roles.acting_user(by))
     timeline_add(incident=locked, kind=TimelineKind.ASSIGNMENT, by=by,
                  text=f"请求力量: {UnitType(unit_type).label} × {count}",
                  data={"dispatch_request": request.pk})
@@ -157,7 +158,7 @@ def closure_create(*, reason: str, by, segments: list[int] | None = None, area: 
         ids |= crossing
     closure = RoadClosure.objects.create(
         reason=reason, incident=incident, area=area, note=note[:500], starts_at=now, ends_at=ends_at,
-        created_by=by if getattr(by, "is_authenticated", False) else None)
+        created_by=roles.acting_user(by))
     closure.segments.set(sorted(ids))
     if incident is not None:
         timeline_add(incident=incident, kind=TimelineKind.CLOSURE, by=by,

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 
+from cim import roles
 from cim.models import Address, AdminArea
 from cim.services.audit import audit_record, snapshot
 from emergency import locks
@@ -24,7 +25,7 @@ from emergency.choices import (
 from emergency.constants import TYPE_CATEGORY
 from emergency.errors import Conflict, DomainError, InvalidTransition, Unroutable
 from emergency.events import emit
-from emergency.masking import mask_name, mask_phone
+from cim.masking import mask_name, mask_phone
 from emergency.models import Camera, Incident, IncidentLevelChange
 from emergency.routing import drive_graph, snap_point
 from emergency.services._common import incident_brief, timeline_add
@@ -143,7 +144,7 @@ def incident_create(
         source=source, location=Point(location.x, location.y, srid=4326), address=address,
         area=area, description=description, caller_name=caller_name, caller_phone=caller_phone,
         external_ref=external_ref, reported_at=reported_at or now,
-        created_by=by if getattr(by, "is_authenticated", False) else None,
+        created_by=roles.acting_user(by),
         admin_area=address.admin_area if address is not None else None,
     )
     _place(incident)
@@ -293,7 +294,7 @@ def incident_set_level(*, incident: Incident, level: str, reason: str, by) -> In
     previous = locked.level
     IncidentLevelChange.objects.create(incident=locked, from_level=previous, to_level=level,
                                        reason=reason.strip()[:500],
-                                       changed_by=by if getattr(by, "is_authenticated", False) else None)
+                                       changed_by=roles.acting_user(by))
     locked.level = level
     locked.save(update_fields=["level", "updated_at"])
     timeline_add(incident=locked, kind=TimelineKind.LEVEL, by=by,

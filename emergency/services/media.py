@@ -7,6 +7,7 @@ import hashlib
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from cim import roles
 from cim.services.audit import audit_record
 from emergency import locks
 from emergency.choices import TimelineKind
@@ -51,7 +52,7 @@ def attachment_add(*, incident: Incident, upload: UploadedFile, by, note: str = 
     attachment = Attachment(
         incident=locked, kind=media.kind, content_type=media.content_type, size_bytes=size,
         sha256=digest.hexdigest(), original_name=(upload.name or "")[:255], note=note[:500],
-        uploaded_by=by if getattr(by, "is_authenticated", False) else None,
+        uploaded_by=roles.acting_user(by),
     )
     attachment.file.save(f"upload{media.extension}", upload, save=False)
     stored = attachment.file.name

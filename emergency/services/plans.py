@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cim import roles
 from cim.services.audit import audit_record, snapshot
 from emergency import locks
 from emergency.choices import IncidentLevel, IncidentType, TaskKind, TimelineKind, UnitType
@@ -107,7 +108,7 @@ def plan_activate(*, incident: Incident, by, plan: Plan | None = None) -> PlanAc
         raise Conflict(f"plan {plan.code} is not active", field="plan")
     if PlanActivation.objects.filter(incident=locked, plan=plan).exists():
         raise Conflict(f"plan {plan.code} is already active on this incident", field="plan")
-    user = by if getattr(by, "is_authenticated", False) else None
+    user = roles.acting_user(by)
     activation = PlanActivation.objects.create(incident=locked, plan=plan, activated_by=user)
     position = Task.objects.filter(incident=locked).count()
     tasks = [Task(incident=locked, activation=activation, kind=TaskKind.CHECKLIST, title=text,
@@ -148,7 +149,7 @@ def task_set_done(*, task: Task, done: bool, by) -> Task:
         return locked
     locked.done = done
     locked.done_at = timezone.now() if done else None
-    locked.done_by = by if done and getattr(by, "is_authenticated", False) else None
+    locked.done_by = roles.acting_user(by) if done else None
     locked.save(update_fields=["done", "done_at", "done_by"])
     timeline_add(incident=locked.incident, kind=TimelineKind.TASK, by=by,
                  text=("完成: " if done else "重新打开: ") + locked.title, data={"task": locked.pk})

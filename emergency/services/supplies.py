@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from cim import roles
 from cim.services.audit import audit_record
 from emergency import locks
 from emergency.allocation import Offer, allocate
@@ -47,7 +48,7 @@ __all__ = [
 
 
 def _user(by):
-    return by if getattr(by, "is_authenticated", False) else None
+    return roles.acting_user(by)
 
 
 def _move_stock(*, stock: Stock, delta: int, reason: str, by, request: SupplyRequest | None = None) -> Stock:

@@ -9,6 +9,7 @@ from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
 
+from cim import roles
 from cim.services.audit import audit_record
 from emergency import locks
 from emergency.choices import IncidentStatus, TimelineKind, UnitStatus
@@ -31,7 +32,7 @@ def unit_move(*, unit: Unit, to: str, by, incident: Incident | None = None, note
     at = at or timezone.now()
     change = UnitStatusChange.objects.create(
         unit=unit, from_status=unit.status, to_status=to, at=at, incident=incident, note=note[:500],
-        by=by if getattr(by, "is_authenticated", False) else None,
+        by=roles.acting_user(by),
     )
     unit.status = to
     unit.status_changed_at = at

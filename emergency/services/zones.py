@@ -8,6 +8,7 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cim import roles
 from cim.models import Address, Building
 from cim.services.audit import audit_record
 from emergency import locks
@@ -102,7 +103,7 @@ def zone_create(*, tier: str, by, name: str = "", incident: Incident | None = No
         incident=incident, tier=tier, name=(name or zone_label(tier)).strip()[:200], geom=geom,
         generated=generated, buffer_m=buffer_m if generated else None,
         buildings_count=len(contents["building_ids"]), addresses_count=len(contents["address_ids"]),
-        people_estimate=contents["people"], created_by=by if getattr(by, "is_authenticated", False) else None,
+        people_estimate=contents["people"], created_by=roles.acting_user(by),
     )
     zone.full_clean(exclude=["source_addresses"])
     zone.save()
@@ -129,7 +130,7 @@ def zone_lift(*, zone: ControlZone, by) -> ControlZone:
         raise Conflict("the zone is already lifted", field="status")
     locked.status = ZoneStatus.LIFTED
     locked.lifted_at = timezone.now()
-    locked.lifted_by = by if getattr(by, "is_authenticated", False) else None
+    locked.lifted_by = roles.acting_user(by)
     locked.save(update_fields=["status", "lifted_at", "lifted_by"])
     if locked.incident_id:
         timeline_add(incident=locked.incident, kind=TimelineKind.ZONE, by=by,

@@ -35,10 +35,10 @@ from emergency.models import Agency, Camera, Depot, Event, Unit
 from viewer.ops_views.strings import CONSOLE_STRINGS, DASHBOARD_STRINGS, ROLE_LABELS
 from viewer.views import PLANNER_STRINGS, _as_text
 
-CONSOLE_ROLES = (roles.ADMIN, roles.COMMANDER, roles.DISPATCHER, roles.RESPONDER)
-CONTROL_ROLES = (roles.ADMIN, roles.COMMANDER, roles.DISPATCHER)
-COMMAND_ROLES = (roles.ADMIN, roles.COMMANDER)
-DASHBOARD_ROLES = CONTROL_ROLES
+CONSOLE_ROLES = roles.EMERGENCY_ROLES
+CONTROL_ROLES = roles.CONTROL_ROLES
+COMMAND_ROLES = roles.COMMAND_ROLES
+DASHBOARD_ROLES = roles.CONTROL_ROLES
 
 # Map colours of the response levels (the law's warning colours) and of unit statuses.
 LEVEL_CSS = {"red": "#e8262a", "orange": "#ff8a1f", "yellow": "#ffd21f", "blue": "#2f7bff"}

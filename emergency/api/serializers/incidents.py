@@ -17,7 +17,7 @@ from emergency.choices import (
     IncidentType,
 )
 from emergency.constants import LEVEL_COLOUR
-from emergency.masking import mask_name, mask_phone
+from cim.masking import mask_name, mask_phone
 from emergency.models import Attachment, Incident, TimelineEntry
 from emergency.states import INCIDENT_TRANSITIONS
 
