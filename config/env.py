@@ -12,16 +12,28 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+def _read_env_file(path: Path) -> dict[str, str]:
+    values = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep and key.strip() and not key.startswith("#"):
+                values[key.strip()] = value.strip()
+    return values
+
+
 def _load_runtime_env() -> None:
     """Values the set-up script chose for this checkout (e.g. the URL of a
     project-local PostgreSQL cluster); real environment variables win."""
-    path = BASE_DIR / "var" / "runtime.env"
-    if not path.exists():
-        return
-    for line in path.read_text().splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip() and not key.startswith("#"):
-            os.environ.setdefault(key.strip(), value.strip())
+    for key, value in _read_env_file(BASE_DIR / "var" / "runtime.env").items():
+        os.environ.setdefault(key, value)
+
+
+def local_secrets() -> dict[str, str]:
+    """The secret key and salt ``scripts/setup.sh`` generated for this checkout
+    (``var/secrets.env``, never committed).  Only the demo/developer settings
+    read them; production takes its secrets from the environment alone."""
+    return _read_env_file(BASE_DIR / "var" / "secrets.env")
 
 
 _load_runtime_env()
