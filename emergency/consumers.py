@@ -82,6 +82,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from cim import roles
 from cim.errors import DomainError
+from config.common.jsonlimits import JSONLimitError, loads_limited
 from emergency.live.choices import PositionSource
 from emergency.live.conf import live_conf
 from emergency.live.hub import hub_for_loop
@@ -171,9 +172,9 @@ class OpsConsumer(AsyncWebsocketConsumer):
             await self._error("rate_limited", "too many messages; slow down")
             return
         try:
-            message = json.loads(text_data)
-        except ValueError:
-            await self._error("invalid_json", "the message is not valid JSON")
+            message = loads_limited(text_data, max_bytes=self.max_bytes)
+        except JSONLimitError as exc:
+            await self._error(exc.code, exc.detail)
             return
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self._error("invalid", "a message is an object with a \"type\"", field="type")

@@ -20,7 +20,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
@@ -36,6 +36,7 @@ from cim.choices import (
     ReportStatus,
 )
 from cim.masking import mask_phone
+from config.common.parsers import LimitedJSONParser
 from cim.models import Address, Plate, PlateAlert, PublicReport
 from cim.permissions import AdminOnly, StaffRead, RolePermission
 from cim.plates import artwork, qr, sheets
@@ -537,7 +538,7 @@ class PublicPlateReportView(APIView):
 
     permission_classes = [PublicSubmit]
     throttle_classes = [PublicWriteThrottle]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [LimitedJSONParser, MultiPartParser, FormParser]
     authentication_classes: list = []
 
     @extend_schema(request=PublicReportSerializer, responses={201: _TRACKING})

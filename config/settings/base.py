@@ -127,6 +127,10 @@ STORAGES = {
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.MEDIA_ROOT
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# JSON bodies of the API (config.common.parsers): no document of the platform
+# comes near these; a larger or deeper one is refused with a 400.
+API_JSON_MAX_BYTES = 4 * 1024 * 1024
+API_JSON_MAX_DEPTH = 64
 
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]  # Debian 12 ships GDAL 3.6; it works.
 
@@ -140,6 +144,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "cim.api.pagination.StandardPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "cim.api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "config.common.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"public": "120/min", "public_write": "10/min"},
 }
 

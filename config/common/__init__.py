@@ -1,0 +1,1 @@
+"""Plumbing shared by the apps (API parsing, errors, pagination, schema hooks)."""
