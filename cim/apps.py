@@ -8,4 +8,5 @@ class CimConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from cim import security  # noqa: F401  (audits login lockouts)
         from cim.api import schema  # noqa: F401  (registers OpenAPI extensions)

@@ -72,6 +72,10 @@ PLATE_HOST = os.environ.get("CIM_PLATE_HOST", "TS.GOV.CN")
 # Salt for hashing client addresses in scan statistics (never store raw IPs).
 CLIENT_HASH_SALT = os.environ.get("CIM_CLIENT_HASH_SALT", "")
 
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks,
+# comma-separated).  Empty: none, so clients cannot choose their own address.
+TRUSTED_PROXIES = _list("CIM_TRUSTED_PROXIES", "")
+
 # Where browsers open WebSockets (the ASGI process).  Empty: same origin as the
 # page, i.e. behind a reverse proxy that routes /ws/ to the ASGI server.
 WS_URL = os.environ.get("CIM_WS_URL", "")

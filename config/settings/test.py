@@ -21,3 +21,7 @@ ROUTING = {"CHECK_INTERVAL_S": 0}  # tests change roads between queries: check e
 # PostgreSQL's change notice reaches the listener thread.  The picture has
 # its own tests (tests/emergency/test_dispatch_state.py), which switch it on.
 EMERGENCY = {"DISPATCH_STATE_CACHE": False}
+# Django's test client logs in without a request, which the lockout backend
+# refuses; the lockout has its own tests (tests/test_login_lockout.py), which
+# switch it on.
+AXES_ENABLED = False
