@@ -201,6 +201,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Platform settings (see docs in README).
+# The city-model app's settings: every key is declared, with its default and
+# meaning, in cim/conf.py; set here only what a deployment changes.
 CIM = {
     "SHARED_DATA_DIR": env.SHARED_DATA_DIR,
     "DEM_DIR": env.MEDIA_ROOT / "dem",

@@ -15,7 +15,7 @@ CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = (  # noqa: F405
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
-ROUTING = {"CHECK_INTERVAL_S": 0}  # tests change roads between queries: check every time
+CIM["ROUTING_CHECK_INTERVAL_S"] = 0  # noqa: F405  (tests change roads between queries: check every time)
 # Recommendations read the database on every call, as before the in-memory
 # picture: tests write with plain ORM calls and recommend at once, faster than
 # PostgreSQL's change notice reaches the listener thread.  The picture has
