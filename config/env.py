@@ -76,6 +76,10 @@ CLIENT_HASH_SALT = os.environ.get("CIM_CLIENT_HASH_SALT", "")
 # comma-separated).  Empty: none, so clients cannot choose their own address.
 TRUSTED_PROXIES = _list("CIM_TRUSTED_PROXIES", "")
 
+# A signed-in session ends after this many seconds without a request
+# (control-room screens on shared desks); 0 keeps sessions until they expire.
+SESSION_IDLE_TIMEOUT_S = int(os.environ.get("CIM_SESSION_IDLE_TIMEOUT_S", str(8 * 3600)))
+
 # Where browsers open WebSockets (the ASGI process).  Empty: same origin as the
 # page, i.e. behind a reverse proxy that routes /ws/ to the ASGI server.
 WS_URL = os.environ.get("CIM_WS_URL", "")

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "cim",
     "emergency",
     "viewer",
@@ -55,6 +57,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "cim.security.IdleSessionTimeoutMiddleware",
+    "cim.security.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Last, so that it sees the answer of the login view (lockout page).
     "axes.middleware.AxesMiddleware",
@@ -123,10 +128,21 @@ CHANNEL_LAYERS = {
     }
 }
 
+# Password policy: at least 10 characters of three kinds (lower, upper,
+# digits, others), not like the user's name, not a common or all-digit one.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "cim.passwords.CharacterKindsValidator", "OPTIONS": {"min_kinds": 3}},
 ]
+# Sign-in with an authenticator app (TOTP): available to every user, required
+# for these roles; and the idle time after which a session ends (0: never).
+TWO_FACTOR_REQUIRED_ROLES = ("admin",)
+OTP_TOTP_ISSUER = "天水CIM"
+SESSION_IDLE_TIMEOUT_S = env.SESSION_IDLE_TIMEOUT_S
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
