@@ -41,6 +41,7 @@ from emergency.live.validation import (
     requested_unit_ids,
     validate_batch,
 )
+from emergency.live.wire import PositionWire
 from emergency.models import PositionReport, Unit
 
 __all__ = ["POSITIONS_GROUP", "POSITIONS_MESSAGE", "IngestResult", "position_report", "positions_ingest",
@@ -49,6 +50,7 @@ __all__ = ["POSITIONS_GROUP", "POSITIONS_MESSAGE", "IngestResult", "position_rep
 POSITIONS_GROUP = "ops.positions"
 POSITIONS_MESSAGE = "live.positions"
 _AUTH_CODES = frozenset({"other_agency", "not_member"})
+_EXTENT_TTL_S = 60.0  # the extent of the administrative areas is looked up at most this often
 
 
 @dataclass
@@ -82,7 +84,7 @@ def service_extent() -> tuple[float, float, float, float] | None:
         return tuple(float(v) for v in fixed)
     with _extent_lock:
         cached = _extent_cache.get("value")
-        if cached is not None and time.monotonic() - cached[0] < 60:
+        if cached is not None and time.monotonic() - cached[0] < _EXTENT_TTL_S:
             return cached[1]
     from cim.models import AdminArea
 
@@ -183,12 +185,11 @@ def _move_units(latest: dict[int, Fix]) -> None:
         )
 
 
-def _wire(fix: Fix, code: str, status: str, written: bool) -> list:
-    """The compact form a hub receives: unit, code, lon, lat, at (ISO), at
-    (epoch s), speed, heading, status, and whether the unit's row holds it
-    (else a hub stores it later, :func:`positions_settle`)."""
-    return [fix.unit, code, fix.lon, fix.lat, fix.at.isoformat(), fix.at.timestamp(), fix.speed_kmh,
-            fix.heading, status, written]
+def _wire(fix: Fix, code: str, status: str, written: bool) -> PositionWire:
+    """The compact form a hub receives (see :class:`PositionWire`)."""
+    return PositionWire(unit=fix.unit, code=code, lon=fix.lon, lat=fix.lat, at=fix.at.isoformat(),
+                        at_epoch=fix.at.timestamp(), speed_kmh=fix.speed_kmh, heading=fix.heading,
+                        status=status, written=written)
 
 
 @transaction.atomic
