@@ -20,10 +20,10 @@ from django.utils import timezone
 from cim.routing.service import road_graph
 from emergency.choices import UnitType
 from emergency.constants import conf
+from emergency.dispatch_state import snapshot
 from emergency.errors import DomainError, Unroutable
 from emergency.models import Assignment, DispatchRequest, Incident, Unit
 from emergency.routing import snap_point
-from emergency.dispatch_state import snapshot
 
 __all__ = ["UnitOrigin", "incident_needs", "recommend_units", "unit_origin"]
 

@@ -29,6 +29,9 @@ DEFAULTS = {
     "LIVE_STALE_CHECK_S": 5.0,
     # Old history and events are purged at most this often by an ASGI process.
     "LIVE_PURGE_INTERVAL_S": 600.0,
+    # Each hub renews its membership of the live groups this often: the
+    # channel layer drops a membership after its group expiry (a day by default).
+    "LIVE_GROUP_RENEW_S": 600.0,
     # Position history is kept this long; fixes older than this are refused.
     "POSITION_RETENTION_S": 7 * 24 * 3600,
     # A fix may lie this far in the future (device clocks drift).

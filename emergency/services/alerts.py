@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cim import roles
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from cim import roles
 from cim.services.audit import audit_record
 from emergency import locks
 from emergency.cap import CapArea, CapMessage, build_cap, cap_identifier, cap_time

@@ -11,6 +11,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from cim import roles
+from cim.masking import mask_name, mask_phone
 from cim.models import Address, AdminArea
 from cim.services.audit import audit_record, snapshot
 from emergency import locks
@@ -25,10 +26,11 @@ from emergency.choices import (
 from emergency.constants import TYPE_CATEGORY
 from emergency.errors import Conflict, DomainError, InvalidTransition, Unroutable
 from emergency.events import emit
-from cim.masking import mask_name, mask_phone
 from emergency.models import Camera, Incident, IncidentLevelChange
 from emergency.routing import drive_graph, snap_point
 from emergency.services._common import incident_brief, timeline_add
+from emergency.services.assignments import assignments_release_all
+from emergency.services.transitions import INCIDENT_STATUS_TIME
 from emergency.states import INCIDENT_TERMINAL, INCIDENT_TRANSITIONS, allowed
 
 __all__ = [
@@ -43,11 +45,6 @@ __all__ = [
 ]
 
 _AUDIT_EXCLUDE = ("location", "snapped_location", "area", "cameras")
-_STATUS_TIME = {
-    IncidentStatus.VERIFIED: "verified_at", IncidentStatus.DISPATCHED: "dispatched_at",
-    IncidentStatus.ON_SCENE: "on_scene_at", IncidentStatus.CONTAINED: "contained_at",
-    IncidentStatus.CLOSED: "closed_at", IncidentStatus.CANCELLED: "cancelled_at",
-}
 
 
 def _audit_view(incident: Incident) -> dict:
@@ -204,17 +201,6 @@ def incident_update(*, incident: Incident, data: dict, by) -> Incident:
     return locked
 
 
-def _release_all(incident: Incident, *, by, reason: str) -> list[int]:
-    """Release the incident's active assignments (units return)."""
-    from emergency.services.units import release_assignment
-
-    released = []
-    for assignment in incident.assignments.filter(released_at__isnull=True).order_by("unit_id"):
-        release_assignment(assignment=assignment, by=by, reason=reason)
-        released.append(assignment.unit_id)
-    return released
-
-
 @transaction.atomic
 def incident_transition(*, incident: Incident, to: str, by, disposition: str = "",
                         reason: str = "") -> Incident:
@@ -242,11 +228,11 @@ def incident_transition(*, incident: Incident, to: str, by, disposition: str = "
     before = _audit_view(locked)
     locked.status = to
     locked.status_reason = reason.strip()[:500]
-    setattr(locked, _STATUS_TIME[to], timezone.now())
+    setattr(locked, INCIDENT_STATUS_TIME[to], timezone.now())
     locked.save()
     released = []
     if to in (IncidentStatus.CLOSED, IncidentStatus.CANCELLED):
-        released = _release_all(locked, by=by, reason="incident_" + to)
+        released = assignments_release_all(incident=locked, by=by, reason="incident_" + to)
     text = f"状态: {IncidentStatus(current).label} → {IncidentStatus(to).label}"
     if disposition:
         text += f"({Disposition(disposition).label})"
@@ -258,25 +244,6 @@ def incident_transition(*, incident: Incident, to: str, by, disposition: str = "
                  after=_audit_view(locked), note=reason[:500])
     emit("incident.status", {**incident_brief(locked), "from": current, "disposition": disposition})
     return locked
-
-
-def incident_auto_advance(*, incident: Incident, to: str, by) -> bool:
-    """Advance a locked incident as a side effect of dispatch (first unit
-    assigned → dispatched, first unit on scene → on_scene) when the state
-    machine allows it; otherwise leave it.  Caller holds the incident lock."""
-    if not allowed(INCIDENT_TRANSITIONS, incident.status, to):
-        return False
-    current = incident.status
-    incident.status = to
-    setattr(incident, _STATUS_TIME[to], timezone.now())
-    incident.save(update_fields=["status", _STATUS_TIME[to], "updated_at"])
-    timeline_add(incident=incident, kind=TimelineKind.STATUS, by=by,
-                 text=f"状态: {IncidentStatus(current).label} → {IncidentStatus(to).label}",
-                 data={"from": current, "to": to, "automatic": True})
-    audit_record(actor=by, action="incident.transition", obj=incident, before={"status": current},
-                 after={"status": to}, note="automatic")
-    emit("incident.status", {**incident_brief(incident), "from": current, "disposition": ""})
-    return True
 
 
 @transaction.atomic
