@@ -8,5 +8,5 @@ class CimConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from cim import security  # noqa: F401  (audits login lockouts)
+        from cim import conf, security  # noqa: F401  (declared settings' check; lockout audit)
         from cim.api import schema  # noqa: F401  (registers OpenAPI extensions)

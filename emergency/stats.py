@@ -31,7 +31,8 @@ from django.utils import timezone
 
 from cim.selectors.plate_stats import plate_stats
 from emergency.choices import IncidentCategory, IncidentLevel, IncidentStatus, UnitStatus, UnitType
-from emergency.live.conf import live_conf, stale_after_s
+from emergency.conf import emergency_settings
+from emergency.live.conf import stale_after_s
 from emergency.models import Incident, ReplenishmentAlert, Stock, Unit, UnitStatusChange
 from emergency.states import INCIDENT_ACTIVE
 
@@ -178,7 +179,7 @@ def response_times(*, since: dt.datetime, until: dt.datetime, limit: int = 500) 
     """Response-time segments of the incidents reported in ``[since,
     until)`` that were dispatched (newest first, at most ``limit``), their
     targets and a summary."""
-    targets = live_conf("STATS_TARGETS")
+    targets = emergency_settings.STATS_TARGETS
     incidents = list(Incident.objects.filter(reported_at__gte=since, reported_at__lt=until,
                                              dispatched_at__isnull=False)
                      .exclude(status=IncidentStatus.MERGED)

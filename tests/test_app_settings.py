@@ -28,3 +28,13 @@ def test_unknown_key_fails_the_system_check(settings):
 def test_every_key_is_documented():
     for name, key in cim_settings.declared().items():
         assert key.doc.strip(), name
+
+
+def test_emergency_settings_are_declared_in_one_place(settings):
+    from emergency.conf import emergency_settings
+
+    assert emergency_settings.POSITION_BATCH_MAX == 1000
+    settings.EMERGENCY = {"POSITION_BATCH_MAX": 3}
+    assert emergency_settings.POSITION_BATCH_MAX == 3 and emergency_settings.LIVE_REPLAY_MAX == 5000
+    settings.EMERGENCY = {"POSITION_BATCH_MAXX": 3}
+    assert any(m.id == "config.E001" and "POSITION_BATCH_MAXX" in m.msg for m in checks.run_checks())

@@ -25,8 +25,8 @@ from rest_framework.views import APIView
 
 from emergency import stats
 from emergency.api.common import ERRORS
+from emergency.conf import emergency_settings
 from emergency.live.choices import PositionSource
-from emergency.live.conf import live_conf
 from emergency.live.ingest import positions_ingest
 from emergency.permissions import DispatcherWrite, UnitReport
 
@@ -43,7 +43,7 @@ class PositionThrottle(UserRateThrottle):
     scope = "positions"
 
     def get_rate(self) -> str:
-        return live_conf("POSITION_HTTP_RATE")
+        return emergency_settings.POSITION_HTTP_RATE
 
 
 class _PositionItem(serializers.Serializer):

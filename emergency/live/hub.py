@@ -44,11 +44,12 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from emergency.conf import emergency_settings
 from emergency.events import MESSAGE_TYPE as EVENT_MESSAGE
 from emergency.events import OPS_GROUP
 from emergency.live import selectors
 from emergency.live.coalesce import Coalescer, StaleSet
-from emergency.live.conf import live_conf, stale_after_s
+from emergency.live.conf import stale_after_s
 from emergency.live.cursor import EventCursor, parse_snapshot
 from emergency.live.ingest import POSITIONS_GROUP, POSITIONS_MESSAGE
 from emergency.live.wire import PositionWire
@@ -106,7 +107,7 @@ class Hub:
     def __init__(self) -> None:
         self.members: dict[Any, Member] = {}
         self.cursor: EventCursor | None = None
-        self.coalescer: Coalescer[PositionWire] = Coalescer(float(live_conf("LIVE_POSITION_MIN_INTERVAL_S")))
+        self.coalescer: Coalescer[PositionWire] = Coalescer(float(emergency_settings.LIVE_POSITION_MIN_INTERVAL_S))
         self.stale = StaleSet()
         self._ahead: dict[int, dict[str, Any]] = {}
         self._resolving = asyncio.Lock()
@@ -129,7 +130,7 @@ class Hub:
         # Subscribed before the watermark is read: whatever commits later
         # arrives as a message, whatever committed earlier is ≤ the watermark.
         watermark = await database_sync_to_async(selectors.event_max_id)()
-        self.cursor = EventCursor(watermark, hold_s=float(live_conf("LIVE_EVENT_HOLD_S")))
+        self.cursor = EventCursor(watermark, hold_s=float(emergency_settings.LIVE_EVENT_HOLD_S))
         for loop in (self._receive_loop, self._flush_loop, self._poll_loop, self._stale_loop,
                      self._settle_loop, self._resubscribe_loop, self._purge_loop):
             self._tasks.append(asyncio.create_task(loop(), name=f"live-hub-{loop.__name__}"))
@@ -210,7 +211,7 @@ class Hub:
         database) and the console must reload its state."""
         lo, hi, count = await database_sync_to_async(selectors.event_bounds)(after, upto)
         if (hi is None and after > 0) or (hi is not None and after > hi) \
-                or (lo is not None and after < lo - 1) or count > int(live_conf("LIVE_REPLAY_MAX")):
+                or (lo is not None and after < lo - 1) or count > int(emergency_settings.LIVE_REPLAY_MAX):
             return False
         cursor = after
         while cursor < upto:
@@ -361,7 +362,7 @@ class Hub:
             self.unwritten[wire.unit] = (wire, now)
 
     async def _settle_loop(self) -> None:
-        interval = max(float(live_conf("POSITION_UNIT_WRITE_INTERVAL_S")), 0.5)
+        interval = max(float(emergency_settings.POSITION_UNIT_WRITE_INTERVAL_S), 0.5)
         while True:
             await asyncio.sleep(interval)
             now = time.monotonic()
@@ -400,7 +401,7 @@ class Hub:
                 log.exception("live hub: bad message %r", message.get("type"))
 
     async def _flush_loop(self) -> None:
-        interval = float(live_conf("LIVE_POSITION_FLUSH_S"))
+        interval = float(emergency_settings.LIVE_POSITION_FLUSH_S)
         while True:
             await asyncio.sleep(interval)
             try:
@@ -409,7 +410,7 @@ class Hub:
                 log.exception("live hub: position flush failed")
 
     async def _poll_loop(self) -> None:
-        interval = float(live_conf("LIVE_EVENT_POLL_S"))
+        interval = float(emergency_settings.LIVE_EVENT_POLL_S)
         while True:
             await asyncio.sleep(interval)
             try:
@@ -418,7 +419,7 @@ class Hub:
                 log.exception("live hub: event poll failed")
 
     async def _stale_loop(self) -> None:
-        interval = float(live_conf("LIVE_STALE_CHECK_S"))
+        interval = float(emergency_settings.LIVE_STALE_CHECK_S)
         while True:
             try:
                 units = await database_sync_to_async(selectors.stale_unit_ids)(stale_after_s())
@@ -433,7 +434,7 @@ class Hub:
             await asyncio.sleep(interval)
 
     async def _resubscribe_loop(self) -> None:
-        interval = float(live_conf("LIVE_GROUP_RENEW_S"))
+        interval = float(emergency_settings.LIVE_GROUP_RENEW_S)
         while True:
             await asyncio.sleep(interval)
             try:
@@ -442,7 +443,7 @@ class Hub:
                 log.exception("live hub: could not renew the group membership")
 
     async def _purge_loop(self) -> None:
-        interval = float(live_conf("LIVE_PURGE_INTERVAL_S"))
+        interval = float(emergency_settings.LIVE_PURGE_INTERVAL_S)
         while True:
             await asyncio.sleep(interval)
             try:

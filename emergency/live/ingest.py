@@ -29,8 +29,8 @@ from django.utils import timezone
 from cim import roles
 from cim.errors import DomainError
 from cim.services.audit import audit_record
+from emergency.conf import emergency_settings
 from emergency.live.choices import PositionSource
-from emergency.live.conf import live_conf
 from emergency.live.publish import publish
 from emergency.live.validation import (
     Fix,
@@ -79,7 +79,7 @@ def service_extent() -> tuple[float, float, float, float] | None:
     """The box fixes must fall in: the ``POSITION_EXTENT`` setting, else the
     extent of the administrative areas grown by ``POSITION_EXTENT_MARGIN_KM``
     (looked up at most once a minute), else None (anywhere on Earth)."""
-    fixed = live_conf("POSITION_EXTENT")
+    fixed = emergency_settings.POSITION_EXTENT
     if fixed is not None:
         return tuple(float(v) for v in fixed)
     with _extent_lock:
@@ -94,7 +94,7 @@ def service_extent() -> tuple[float, float, float, float] | None:
         row = cur.fetchone()
     extent = None
     if row and row[0] is not None:
-        margin_km = float(live_conf("POSITION_EXTENT_MARGIN_KM"))
+        margin_km = float(emergency_settings.POSITION_EXTENT_MARGIN_KM)
         dlat = margin_km / 111.32
         dlon = margin_km / (111.32 * max(math.cos(math.radians((row[1] + row[3]) / 2)), 0.01))
         extent = (max(row[0] - dlon, -180.0), max(row[1] - dlat, -90.0),
@@ -222,14 +222,14 @@ def positions_ingest(*, items: Any, by, source: str = PositionSource.HTTP) -> In
         raise DomainError("positions must be a list of position objects", field="positions")
     if not items:
         raise DomainError("positions is empty", field="positions")
-    limit = int(live_conf("POSITION_BATCH_MAX"))
+    limit = int(emergency_settings.POSITION_BATCH_MAX)
     if len(items) > limit:
         raise DomainError(f"{len(items)} positions in one batch; at most {limit}", field="positions")
     reporter = reporter_of(by)
     now = timezone.now()
-    policy = Policy(now=now, max_skew_s=float(live_conf("POSITION_MAX_SKEW_S")),
-                    max_age_s=float(live_conf("POSITION_RETENTION_S")),
-                    max_speed_kmh=float(live_conf("POSITION_MAX_SPEED_KMH")), extent=service_extent())
+    policy = Policy(now=now, max_skew_s=float(emergency_settings.POSITION_MAX_SKEW_S),
+                    max_age_s=float(emergency_settings.POSITION_RETENTION_S),
+                    max_speed_kmh=float(emergency_settings.POSITION_MAX_SPEED_KMH), extent=service_extent())
     units, state = _units(requested_unit_ids(items))
     accepted, rejected = validate_batch(items, policy=policy, units=units, reporter=reporter)
     moved: dict[int, Fix] = {}
@@ -246,7 +246,7 @@ def positions_ingest(*, items: Any, by, source: str = PositionSource.HTTP) -> In
         # A unit that reports faster than the write interval has its row
         # rewritten at most that often (each rewrite touches all of the unit
         # table's indexes); history and consoles still get every fix.
-        interval = dt.timedelta(seconds=float(live_conf("POSITION_UNIT_WRITE_INTERVAL_S")))
+        interval = dt.timedelta(seconds=float(emergency_settings.POSITION_UNIT_WRITE_INTERVAL_S))
         due = {u: f for u, f in moved.items()
                if state[u].last_at is None or f.at >= state[u].last_at + interval}
         if due:

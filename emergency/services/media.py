@@ -11,7 +11,7 @@ from cim import roles
 from cim.services.audit import audit_record
 from emergency import locks
 from emergency.choices import TimelineKind
-from emergency.constants import conf
+from emergency.conf import emergency_settings
 from emergency.errors import Conflict, DomainError
 from emergency.events import emit
 from emergency.media import sniff
@@ -36,7 +36,7 @@ def attachment_add(*, incident: Incident, upload: UploadedFile, by, note: str = 
     if media is None:
         raise DomainError(f"unsupported file type; accepted: {ACCEPTED}", field="file",
                           code="unsupported_media_type")
-    limit = int(conf("ATTACHMENT_MAX_BYTES")[media.kind])
+    limit = int(emergency_settings.ATTACHMENT_MAX_BYTES[media.kind])
     if size > limit:
         raise DomainError(f"a {media.kind} may be at most {limit // 2**20} MB; this file is "
                           f"{size / 2**20:.1f} MB", field="file", code="file_too_large")
