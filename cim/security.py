@@ -24,7 +24,7 @@ from cim.services.audit import audit_record
 def audit_lockout(sender, request=None, username=None, ip_address=None, **kwargs) -> None:
     with transaction.atomic():
         audit_record(actor="security", action="auth.lockout", object_type="auth.user",
-                     object_id=(username or "")[:150],
+                     object_id=username or "",
                      after={"username": username or "", "ip_address": ip_address or ""},
                      note="too many failed logins")
 

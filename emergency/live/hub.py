@@ -107,7 +107,8 @@ class Hub:
     def __init__(self) -> None:
         self.members: dict[Any, Member] = {}
         self.cursor: EventCursor | None = None
-        self.coalescer: Coalescer[PositionWire] = Coalescer(float(emergency_settings.LIVE_POSITION_MIN_INTERVAL_S))
+        self.coalescer: Coalescer[PositionWire] = Coalescer(
+            float(emergency_settings.LIVE_POSITION_MIN_INTERVAL_S))
         self.stale = StaleSet()
         self._ahead: dict[int, dict[str, Any]] = {}
         self._resolving = asyncio.Lock()

@@ -258,7 +258,7 @@ def positions_ingest(*, items: Any, by, source: str = PositionSource.HTTP) -> In
     refused = [r for r in rejected if r.code in _AUTH_CODES]
     if refused:
         audit_record(actor=by, action="positions.refused", object_type="emergency.unit",
-                     object_id=",".join(sorted({str(r.unit) for r in refused}))[:64],
+                     object_id=",".join(sorted({str(r.unit) for r in refused})),
                      after={"refused": [r.as_dict() for r in refused[:20]], "count": len(refused),
                             "source": source})
     return IngestResult(accepted=len(accepted), applied=len(moved), rejected=rejected, moved=moved)

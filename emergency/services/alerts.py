@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cim import roles
 from cim.services.audit import audit_record
+from config.common.clip import clip
 from emergency import locks
 from emergency.cap import CapArea, CapMessage, build_cap, cap_identifier, cap_time
 from emergency.choices import (
@@ -121,17 +122,21 @@ def alert_issue(*, by, headline: str, description: str, incident: Incident | Non
         event = event or str(IncidentType(incident.incident_type).label)
         area = area or _default_area(incident)
         area_desc = area_desc or (incident.admin_area.name if incident.admin_area else incident.title)
-        division = incident.admin_area.code[:6] if incident.admin_area else str(emergency_settings.CAP_DIVISION_CODE)
+        division = (incident.admin_area.code[:6] if incident.admin_area
+                    else str(emergency_settings.CAP_DIVISION_CODE))
     else:
         division = str(emergency_settings.CAP_DIVISION_CODE)
     if not event.strip() or not area_desc.strip():
         raise DomainError("event and area_desc are required without an incident", field="event")
     alert = Alert(
         incident=incident, division_code=division, sender=str(emergency_settings.CAP_SENDER),
-        sender_name=str(emergency_settings.CAP_SENDER_NAME), sent=now, status=status, msg_type=CapMsgType.ALERT,
-        category=category or CapCategory.OTHER, event=event.strip()[:100], urgency=urgency,
-        severity=severity or CapSeverity.UNKNOWN, certainty=certainty, headline=headline.strip()[:200],
-        description=description.strip(), instruction=instruction.strip(), area_desc=area_desc.strip()[:300],
+        sender_name=str(emergency_settings.CAP_SENDER_NAME), sent=now, status=status,
+        msg_type=CapMsgType.ALERT, category=category or CapCategory.OTHER,
+        event=clip(Alert, "event", event.strip()), urgency=urgency,
+        severity=severity or CapSeverity.UNKNOWN, certainty=certainty,
+        headline=clip(Alert, "headline", headline.strip()),
+        description=description.strip(), instruction=instruction.strip(),
+        area_desc=clip(Alert, "area_desc", area_desc.strip()),
         area=area, expires=expires, issued_by=roles.acting_user(by),
     )
     alert = _save_with_identifier(alert)
@@ -160,7 +165,7 @@ def alert_cancel(*, alert: Alert, by, reason: str = "") -> Alert:
         sender_name=original.sender_name, sent=timezone.now(), status=original.status,
         msg_type=CapMsgType.CANCEL, references=original, category=original.category, event=original.event,
         urgency=CapUrgency.PAST, severity=original.severity, certainty=original.certainty,
-        headline=f"解除: {original.headline}"[:200],
+        headline=clip(Alert, "headline", f"解除: {original.headline}"),
         description=reason.strip() or f"{original.headline} 已解除",
         area_desc=original.area_desc, area=original.area,
         issued_by=roles.acting_user(by),
@@ -172,6 +177,6 @@ def alert_cancel(*, alert: Alert, by, reason: str = "") -> Alert:
                      text=f"解除预警: {original.headline}", data={"alert": cancel.pk})
     audit_record(actor=by, action="alert.cancel", obj=cancel,
                  after={"identifier": cancel.identifier, "references": original.identifier},
-                 note=reason[:500])
+                 note=reason)
     emit("alert.cancelled", {"alert": cancel.pk, "references": original.pk})
     return cancel

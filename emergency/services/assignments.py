@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cim import roles
 from cim.services.audit import audit_record
+from config.common.clip import clip
 from emergency import locks
 from emergency.choices import IncidentStatus, TimelineKind, UnitStatus
 from emergency.errors import Conflict, DomainError, NotFound, UnitUnavailable
@@ -111,7 +112,7 @@ def assignment_release(*, assignment: Assignment, by, reason: str) -> Assignment
     incident lock; the unit is locked here (incident before unit)."""
     unit = locks.lock_unit(assignment.unit_id)
     assignment.released_at = timezone.now()
-    assignment.release_reason = reason[:200]
+    assignment.release_reason = clip(Assignment, "release_reason", reason)
     assignment.save(update_fields=["released_at", "release_reason"])
     if unit.status == UnitStatus.DISPATCHED:
         unit_move(unit=unit, to=UnitStatus.AVAILABLE, by=by, incident=assignment.incident, note=reason)

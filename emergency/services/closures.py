@@ -12,6 +12,7 @@ from django.utils import timezone
 from cim import roles
 from cim.models import RoadSegment
 from cim.services.audit import audit_record
+from config.common.clip import clip
 from emergency import locks
 from emergency.choices import ClosureReason, TimelineKind
 from emergency.errors import Conflict, DomainError, NotFound
@@ -48,7 +49,8 @@ def closure_create(*, reason: str, by, segments: list[int] | None = None, area: 
             raise DomainError("no road segment crosses the area", field="area")
         ids |= crossing
     closure = RoadClosure.objects.create(
-        reason=reason, incident=incident, area=area, note=note[:500], starts_at=now, ends_at=ends_at,
+        reason=reason, incident=incident, area=area, note=clip(RoadClosure, "note", note),
+        starts_at=now, ends_at=ends_at,
         created_by=roles.acting_user(by))
     closure.segments.set(sorted(ids))
     if incident is not None:

@@ -14,6 +14,7 @@ from cim import roles
 from cim.masking import mask_name, mask_phone
 from cim.models import Address, AdminArea
 from cim.services.audit import audit_record, snapshot
+from config.common.clip import clip
 from emergency import locks
 from emergency.choices import (
     Disposition,
@@ -227,7 +228,7 @@ def incident_transition(*, incident: Incident, to: str, by, disposition: str = "
         raise DomainError("cancelling needs a reason", field="reason")
     before = _audit_view(locked)
     locked.status = to
-    locked.status_reason = reason.strip()[:500]
+    locked.status_reason = clip(Incident, "status_reason", reason.strip())
     setattr(locked, INCIDENT_STATUS_TIME[to], timezone.now())
     locked.save()
     released = []
@@ -241,7 +242,7 @@ def incident_transition(*, incident: Incident, to: str, by, disposition: str = "
     timeline_add(incident=locked, kind=TimelineKind.STATUS, by=by, text=text,
                  data={"from": current, "to": to, "disposition": disposition, "released_units": released})
     audit_record(actor=by, action="incident.transition", obj=locked, before=before,
-                 after=_audit_view(locked), note=reason[:500])
+                 after=_audit_view(locked), note=reason)
     emit("incident.status", {**incident_brief(locked), "from": current, "disposition": disposition})
     return locked
 
@@ -260,7 +261,7 @@ def incident_set_level(*, incident: Incident, level: str, reason: str, by) -> In
         raise DomainError(f"the incident is already level {level}", field="level")
     previous = locked.level
     IncidentLevelChange.objects.create(incident=locked, from_level=previous, to_level=level,
-                                       reason=reason.strip()[:500],
+                                       reason=clip(IncidentLevelChange, "reason", reason.strip()),
                                        changed_by=roles.acting_user(by))
     locked.level = level
     locked.save(update_fields=["level", "updated_at"])
@@ -268,7 +269,7 @@ def incident_set_level(*, incident: Incident, level: str, reason: str, by) -> In
                  text=f"响应级别: {previous} → {level}: {reason.strip()}",
                  data={"from": previous, "to": level})
     audit_record(actor=by, action="incident.level", obj=locked, before={"level": previous},
-                 after={"level": level}, note=reason[:500])
+                 after={"level": level}, note=reason)
     emit("incident.level", {**incident_brief(locked), "from": previous})
     return locked
 
@@ -291,14 +292,14 @@ def incident_merge(*, duplicate: Incident, into: Incident, by, reason: str = "")
     before = _audit_view(dup)
     dup.status = IncidentStatus.MERGED
     dup.merged_into = target
-    dup.status_reason = reason.strip()[:500]
+    dup.status_reason = clip(Incident, "status_reason", reason.strip())
     dup.save()
     timeline_add(incident=dup, kind=TimelineKind.MERGE, by=by, text=f"合并至事件 {target.number}",
                  data={"into": target.pk})
     timeline_add(incident=target, kind=TimelineKind.MERGE, by=by, text=f"并入重复事件 {dup.number}",
                  data={"duplicate": dup.pk})
     audit_record(actor=by, action="incident.merge", obj=dup, before=before, after=_audit_view(dup),
-                 note=reason[:500])
+                 note=reason)
     emit("incident.merged", {**incident_brief(dup), "into": target.pk})
     return dup
 

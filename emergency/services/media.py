@@ -9,6 +9,7 @@ from django.db import transaction
 
 from cim import roles
 from cim.services.audit import audit_record
+from config.common.clip import clip
 from emergency import locks
 from emergency.choices import TimelineKind
 from emergency.conf import emergency_settings
@@ -51,7 +52,8 @@ def attachment_add(*, incident: Incident, upload: UploadedFile, by, note: str = 
     upload.seek(0)
     attachment = Attachment(
         incident=locked, kind=media.kind, content_type=media.content_type, size_bytes=size,
-        sha256=digest.hexdigest(), original_name=(upload.name or "")[:255], note=note[:500],
+        sha256=digest.hexdigest(), original_name=clip(Attachment, "original_name", upload.name),
+        note=clip(Attachment, "note", note),
         uploaded_by=roles.acting_user(by),
     )
     attachment.file.save(f"upload{media.extension}", upload, save=False)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from cim import roles
 from cim.services.audit import audit_record
+from config.common.clip import clip
 from emergency.choices import IncidentStatus, TimelineKind, UnitStatus
 from emergency.errors import InvalidTransition
 from emergency.events import emit
@@ -41,7 +42,8 @@ def unit_move(*, unit: Unit, to: str, by, incident: Incident | None = None, note
                                 UNIT_TRANSITIONS.get(unit.status, frozenset()))
     at = at or timezone.now()
     change = UnitStatusChange.objects.create(
-        unit=unit, from_status=unit.status, to_status=to, at=at, incident=incident, note=note[:500],
+        unit=unit, from_status=unit.status, to_status=to, at=at, incident=incident,
+        note=clip(UnitStatusChange, "note", note),
         by=roles.acting_user(by),
     )
     unit.status = to

@@ -56,5 +56,5 @@ def unit_set_status(*, unit: Unit, status: str, by, note: str = "") -> Unit:
             incident_auto_advance(incident=incident, to=IncidentStatus.ON_SCENE, by=by)
     locked.refresh_from_db()
     audit_record(actor=by, action="unit.status", obj=locked, before=before,
-                 after={"status": locked.status}, note=note[:500])
+                 after={"status": locked.status}, note=note)
     return locked

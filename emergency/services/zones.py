@@ -11,6 +11,7 @@ from django.utils import timezone
 from cim import roles
 from cim.models import Address, Building
 from cim.services.audit import audit_record
+from config.common.clip import clip
 from emergency import locks
 from emergency.choices import TimelineKind, ZoneStatus, ZoneTier
 from emergency.conf import emergency_settings
@@ -100,7 +101,8 @@ def zone_create(*, tier: str, by, name: str = "", incident: Incident | None = No
         geom = _buffer_addresses(list(addresses), buffer_m)
     contents = zone_contents(geom)
     zone = ControlZone(
-        incident=incident, tier=tier, name=(name or zone_label(tier)).strip()[:200], geom=geom,
+        incident=incident, tier=tier, name=clip(ControlZone, "name", (name or zone_label(tier)).strip()),
+        geom=geom,
         generated=generated, buffer_m=buffer_m if generated else None,
         buildings_count=len(contents["building_ids"]), addresses_count=len(contents["address_ids"]),
         people_estimate=contents["people"], created_by=roles.acting_user(by),

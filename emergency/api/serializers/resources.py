@@ -79,7 +79,8 @@ class UnitSerializer(serializers.ModelSerializer):
 
         if obj.last_position_at is None:
             return True
-        return (timezone.now() - obj.last_position_at).total_seconds() > float(emergency_settings.UNIT_POSITION_STALE_S)
+        age_s = (timezone.now() - obj.last_position_at).total_seconds()
+        return age_s > float(emergency_settings.UNIT_POSITION_STALE_S)
 
 
 class UnitGeoSerializer(serializers.BaseSerializer):
