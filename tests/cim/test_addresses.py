@@ -6,7 +6,6 @@ import re
 
 import openlocationcode.openlocationcode as olc
 import pytest
-
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from cim.addresses import naming
