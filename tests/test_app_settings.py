@@ -14,7 +14,7 @@ def test_declared_defaults_and_overrides(settings):
     settings.CIM = {**settings.CIM, "SCAN_RATE_PER_MIN": 7}
     assert cim_settings.SCAN_RATE_PER_MIN == 7 and cim_settings["SCAN_RATE_PER_MIN"] == 7
     with pytest.raises(AttributeError, match="not a declared setting"):
-        cim_settings.SCAN_RATE_PER_HOUR
+        _ = cim_settings.SCAN_RATE_PER_HOUR
 
 
 def test_unknown_key_fails_the_system_check(settings):

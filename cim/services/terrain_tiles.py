@@ -46,7 +46,8 @@ def _widened(bounds: tuple[float, float, float, float], metres: float) -> tuple[
     west, south, east, north = bounds
     dlat = metres / M_PER_DEG
     dlon = dlat / max(math.cos(math.radians(max(abs(south), abs(north)))), 0.01)
-    return max(west - dlon, -180.0), max(south - dlat, -90.0), min(east + dlon, 180.0), min(north + dlat, 90.0)
+    return (max(west - dlon, -180.0), max(south - dlat, -90.0),
+            min(east + dlon, 180.0), min(north + dlat, 90.0))
 
 
 def max_error_for(level: int) -> float:
