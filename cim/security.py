@@ -34,6 +34,13 @@ def audit_lockout(sender, request=None, username=None, ip_address=None, **kwargs
 _EXEMPT_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/P/", "/p/", "/track/", "/healthz")
 
 
+def _signed_in_candidate(request) -> bool:
+    """Whether the request may carry a signed-in session.  Looking at
+    ``request.user`` reads the session, which adds ``Vary: Cookie``: anonymous
+    pages (the cached scan page above all) must not pay for that."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES and hasattr(request, "user")
+
+
 def second_factor_required(user) -> bool:
     """Whether ``user`` must sign in with an authenticator (by role)."""
     required = getattr(settings, "TWO_FACTOR_REQUIRED_ROLES", ())
@@ -49,9 +56,10 @@ class RequireSecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if (user is not None and user.is_authenticated and not request.path.startswith(_EXEMPT_PREFIXES)
-                and second_factor_required(user) and not user.is_verified()):
+        if not _signed_in_candidate(request) or request.path.startswith(_EXEMPT_PREFIXES):
+            return self.get_response(request)
+        user = request.user
+        if user.is_authenticated and second_factor_required(user) and not user.is_verified():
             if request.path.startswith("/api/") or request.path.startswith("/ws/"):
                 return JsonResponse({"error": "second_factor_required",
                                      "detail": "sign in with your authenticator code first", "field": None},
@@ -73,8 +81,7 @@ class IdleSessionTimeoutMiddleware:
 
     def __call__(self, request):
         timeout = int(getattr(settings, "SESSION_IDLE_TIMEOUT_S", 0) or 0)
-        user = getattr(request, "user", None)
-        if timeout and user is not None and user.is_authenticated and hasattr(request, "session"):
+        if timeout and _signed_in_candidate(request) and request.user.is_authenticated:
             now = int(time.time())
             last = request.session.get("cim_last_seen")
             if last is not None and now - int(last) > timeout:
