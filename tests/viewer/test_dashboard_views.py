@@ -26,7 +26,7 @@ def _login(make_user, role: str | None) -> Client:
 
 
 def _config(response) -> dict:
-    match = re.search(r'<script id="ops-config" type="application/json">(.*?)</script>',
+    match = re.search(r'<script id="dashboard-config" type="application/json">(.*?)</script>',
                       response.content.decode(), re.S)
     assert match
     return json.loads(match.group(1))

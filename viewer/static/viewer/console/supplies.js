@@ -2,7 +2,7 @@
 // the depots nearest by road that hold enough) → ship → receive, a new request, and the runs
 // from the allocating depots drawn on the map.
 import { config, fmtDuration, fmtTime, t } from "./i18n.js";
-import { errorText, getAll, getJSON, post } from "./http.js";
+import { errorText, getAll, getJSON, post } from "../common/http.js";
 import { busy, el, fill, heading, loading, notify } from "./ui.js";
 
 const STEPS = {

@@ -2,7 +2,7 @@
 // this browser's localStorage.
 
 import { isEnglish, t } from "./i18n.js";
-import { cameraState, flyToCamera, flyToView } from "./scene.js";
+import { cameraState, flyToCamera, flyToView } from "../common/scene.js";
 import { $, el } from "./ui.js";
 
 const STORAGE_KEY = "cim.planner.bookmarks.v1";

@@ -2,7 +2,7 @@
 /* global Cesium */
 
 import { config, t } from "./i18n.js";
-import { DEFAULT_BUILDING_COLOR } from "./scene.js";
+import { DEFAULT_BUILDING_COLOR } from "../common/scene.js";
 import { el } from "./ui.js";
 
 // Names of the per-building properties in the tiles' EXT_structural_metadata table.
