@@ -180,3 +180,18 @@ def test_console_gives_the_basemap_every_address_and_string_it_reads(make_user):
     keys = set(re.findall(r"this\.t\(\"(\w+)\"", source))
     assert keys, "the basemap names its layers with this.t"
     assert keys <= set(_json_script(html, "console-i18n"))
+
+
+def test_shared_modules_read_nothing_from_the_page():
+    """Modules under static/viewer/common are given their configuration by the page that uses
+    them: none reads a page's JSON (only common/i18n.js defines the reader each page calls)."""
+    from pathlib import Path
+
+    common = Path(__file__).resolve().parents[2] / "viewer/static/viewer/common"
+    readers = {path.relative_to(common).as_posix() for path in common.rglob("*.js")
+               if re.search(r"readJSON\(|getElementById\(\"[\w-]*-(config|i18n)\"", path.read_text())}
+    assert readers == {"i18n.js"}
+    pages = Path(__file__).resolve().parents[2] / "viewer/static/viewer"
+    for page in ("planner", "console", "dashboard"):
+        source = (pages / page / "i18n.js").read_text()
+        assert set(re.findall(r'readJSON\("([\w-]+)"\)', source)) == {f"{page}-config", f"{page}-i18n"}
