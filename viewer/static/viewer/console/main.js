@@ -2,14 +2,14 @@
 // WebSocket, and wires the map, the incident list and the detail panel together.
 // `window.cimConsole` is the page's test hook.
 
-import { Progress } from "../common/progress.js";
+import { ApiError, errorText, getAll, getAllFeatures, getJSON, withParams } from "../common/http.js";
 import { LiveClient } from "../common/live.js";
+import { OpsMap } from "../common/opsmap/map.js";
+import { Progress } from "../common/progress.js";
 import { IncidentDetail } from "./detail.js";
 import { DispatchTab } from "./dispatch.js";
-import { ApiError, errorText, getAll, getAllFeatures, getJSON, withParams } from "../common/http.js";
 import { config, fmtInt, fmtTime, i18n, label, t } from "./i18n.js";
 import { ACTIVE, IncidentList } from "./list.js";
-import { OpsMap } from "../common/opsmap/map.js";
 import { NewIncidentForm } from "./new_incident.js";
 import { SuppliesTab } from "./supplies.js";
 import { $, $$, debounce, el, fill, notify } from "./ui.js";

@@ -2,12 +2,12 @@
 // statistics API, refreshed when the live feed says something changed.
 // `window.cimDashboard` is the page's test hook.
 import * as echarts from "../../vendor/echarts/echarts.esm.min.mjs";
-import { Progress } from "../common/progress.js";
+import { $, el, messageBox } from "../common/dom.js";
+import { errorText, getAll, getAllFeatures, getJSON, withParams } from "../common/http.js";
 import { LiveClient } from "../common/live.js";
 import { OpsMap } from "../common/opsmap/map.js";
-import { errorText, getAll, getAllFeatures, getJSON, withParams } from "../common/http.js";
+import { Progress } from "../common/progress.js";
 import { config, fmtDuration, fmtInt, fmtTime, i18n, t } from "./i18n.js";
-import { $, el, messageBox } from "../common/dom.js";
 import {
   categoryOption, hourOption, levelOption, platesOption, responseOption, suppliesOption, unitsOption,
 } from "./charts.js";
