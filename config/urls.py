@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from cim import tiles_views
-from viewer import auth_views as auth_pages
+from viewer.views import auth as auth_pages
 
 urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from viewer import ops_views, plate_views, views
+from viewer import plate_views, views
+from viewer import views as ops_views  # console and dashboard: views.console / views.dashboard
 
 app_name = "viewer"
 

@@ -35,7 +35,7 @@ def _json_script(html: str, element_id: str) -> dict:
 
 
 def _config(response) -> dict:
-    return _json_script(response.content.decode(), "ops-config")
+    return _json_script(response.content.decode(), "console-config")
 
 
 def test_anonymous_visitor_is_sent_to_login():
@@ -139,9 +139,10 @@ def test_every_api_address_in_the_config_answers_the_commander(make_user):
 
 
 def test_labels_carry_the_configured_zone_names_and_level_colours(make_user, settings):
-    settings.EMERGENCY = {"ZONE_NAMES": {"sealed": "高风险区", "controlled": "中风险区", "prevention": "低风险区"}}
+    names = {"sealed": "高风险区", "controlled": "中风险区", "prevention": "低风险区"}
+    settings.EMERGENCY = {"ZONE_NAMES": names}
     labels = _config(_login(make_user, roles.COMMANDER).get(CONSOLE))["labels"]
-    assert labels["zoneTier"] == {"sealed": "高风险区", "controlled": "中风险区", "prevention": "低风险区"}
+    assert labels["zoneTier"] == names
     assert labels["levelColour"] == {"I": "#e8262a", "II": "#ff8a1f", "III": "#ffd21f", "IV": "#2f7bff"}
     assert labels["typeCategory"]["fire"] == "accident"
     assert set(labels["unitStatus"]) == {"available", "dispatched", "en_route", "on_scene", "returning",
@@ -155,22 +156,42 @@ def test_console_speaks_english_when_asked(make_user):
     assert "应急指挥调度台" in zh.content.decode()
     html = en.content.decode()
     assert "Emergency command console" in html and "应急指挥调度台" not in html
-    strings = _json_script(html, "ops-i18n")
+    strings = _json_script(html, "console-i18n")
     assert strings["actVerify"] == "Verify"
     assert "Commander" in html and "指挥长" in zh.content.decode()  # the role in the status bar
-    # the planner's basemap module, imported by the console, reads its own strings and config
-    assert _json_script(html, "planner-i18n")["layerRoads"] == "Roads"
-    assert _json_script(html, "planner-config")["roadsUrl"] == reverse("road-list")
+    # the shared basemap is drawn with the console's own strings and configuration
+    assert strings["layerRoads"] == "Roads"
+    assert _json_script(html, "console-config")["basemap"]["roadsUrl"] == reverse("road-list")
+    # a page embeds only its own configuration
+    assert 'id="planner-config"' not in html and 'id="planner-i18n"' not in html
 
 
-def test_console_gives_the_planner_basemap_every_address_it_reads(make_user):
-    """The console imports the planner's basemap module; whatever ``this.config.<key>`` that
-    module reads must be in the page's #planner-config (and resolve)."""
+def test_console_gives_the_basemap_every_address_and_string_it_reads(make_user):
+    """The shared basemap module reads ``this.urls.<key>`` and ``this.t("<key>")``: the console
+    passes it ``config.basemap`` and its own strings, so each key must be there (and resolve)."""
     from pathlib import Path
 
-    source = (Path(__file__).resolve().parents[2] / "viewer/static/viewer/planner/basemap.js").read_text()
-    wanted = set(re.findall(r"this\.config\.(\w+)", source))
-    assert wanted, "the basemap reads its addresses from this.config"
+    source = (Path(__file__).resolve().parents[2] / "viewer/static/viewer/common/basemap.js").read_text()
+    wanted = set(re.findall(r"this\.urls\.(\w+)", source))
+    assert wanted, "the basemap reads its addresses from this.urls"
     html = _login(make_user, roles.DISPATCHER).get(CONSOLE).content.decode()
-    given = _json_script(html, "planner-config")
+    given = _json_script(html, "console-config")["basemap"]
     assert {key for key in wanted if not given.get(key)} == set()
+    keys = set(re.findall(r"this\.t\(\"(\w+)\"", source))
+    assert keys, "the basemap names its layers with this.t"
+    assert keys <= set(_json_script(html, "console-i18n"))
+
+
+def test_shared_modules_read_nothing_from_the_page():
+    """Modules under static/viewer/common are given their configuration by the page that uses
+    them: none reads a page's JSON (only common/i18n.js defines the reader each page calls)."""
+    from pathlib import Path
+
+    common = Path(__file__).resolve().parents[2] / "viewer/static/viewer/common"
+    readers = {path.relative_to(common).as_posix() for path in common.rglob("*.js")
+               if re.search(r"readJSON\(|getElementById\(\"[\w-]*-(config|i18n)\"", path.read_text())}
+    assert readers == {"i18n.js"}
+    pages = Path(__file__).resolve().parents[2] / "viewer/static/viewer"
+    for page in ("planner", "console", "dashboard"):
+        source = (pages / page / "i18n.js").read_text()
+        assert set(re.findall(r'readJSON\("([\w-]+)"\)', source)) == {f"{page}-config", f"{page}-i18n"}

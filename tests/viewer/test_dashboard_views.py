@@ -26,7 +26,7 @@ def _login(make_user, role: str | None) -> Client:
 
 
 def _config(response) -> dict:
-    match = re.search(r'<script id="ops-config" type="application/json">(.*?)</script>',
+    match = re.search(r'<script id="dashboard-config" type="application/json">(.*?)</script>',
                       response.content.decode(), re.S)
     assert match
     return json.loads(match.group(1))
@@ -82,3 +82,23 @@ def test_dashboard_in_english(make_user):
     html = response.content.decode()
     assert "One screen for the whole city" in html
     assert "一屏观天下" not in html
+
+
+def test_dashboard_embeds_only_its_own_configuration(make_user):
+    """The shared map draws the basemap from the dashboard's own config and strings; no other
+    page's configuration is in the page."""
+    html = _login(make_user, roles.DISPATCHER).get(DASHBOARD, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    ids = set(re.findall(r'<script id="([\w-]+)" type="application/json">', html))
+    assert ids == {"dashboard-config", "dashboard-i18n"}
+    basemap = _config_of(html)["basemap"]
+    assert basemap["roadsUrl"] == reverse("road-list")
+    assert basemap["adminBoundariesUrl"] == reverse("map-admin-boundaries")
+    strings = json.loads(re.search(r'<script id="dashboard-i18n" type="application/json">(.*?)</script>',
+                                   html, re.S).group(1))
+    assert strings["layerRoads"] == "Roads" and strings["loadingLayer"]
+
+
+def _config_of(html: str) -> dict:
+    match = re.search(r'<script id="dashboard-config" type="application/json">(.*?)</script>', html, re.S)
+    assert match
+    return json.loads(match.group(1))

@@ -1,7 +1,7 @@
 // The incident detail panel: header, tabs, the overview (facts, life cycle, level), the timeline
 // and the media tab.  Dispatch, supplies and zones/alerts live in their own modules.
+import { errorText, getJSON, post } from "../common/http.js";
 import { config, fmtDistance, fmtDuration, fmtTime, label, t } from "./i18n.js";
-import { errorText, getJSON, post } from "./http.js";
 import { $, $$, busy, el, fill, heading, kv, loading, notify, select } from "./ui.js";
 
 // The life cycle in the order a commander walks it; each button is enabled only when the

@@ -1,8 +1,8 @@
 // The dispatch tab: the matching plans (预案) and their activation, the plan's tasks, the
 // recommended units per required type with their road ETAs, the assignment (a 409 when another
 // console took a unit first is shown as such), and the units already sent with their routes.
+import { ApiError, errorText, getJSON, patch, post, withParams } from "../common/http.js";
 import { config, fmtDistance, fmtDuration, fmtTime, label, t } from "./i18n.js";
-import { ApiError, errorText, getJSON, patch, post, withParams } from "./http.js";
 import { busy, el, fill, heading, loading, notify, select } from "./ui.js";
 
 export class DispatchTab {

@@ -1,6 +1,6 @@
 // The incident list: level counters, active/finished filter, text filter; newest first, the
 // most severe level first among the active ones.  Clicking a row selects the incident.
-import { fmtTime, label, t } from "./i18n.js";
+import { fmtTime, label } from "./i18n.js";
 import { $, $$, debounce, el, fill } from "./ui.js";
 
 const ACTIVE = new Set(["received", "verified", "dispatched", "on_scene", "contained"]);

@@ -1,22 +1,19 @@
 // The emergency command console: loads the operations picture over REST, keeps it live from the
 // WebSocket, and wires the map, the incident list and the detail panel together.
 // `window.cimConsole` is the page's test hook.
-/* global Cesium */
 
-import { Progress } from "../planner/progress.js";
-import { LiveClient } from "../live.js";
+import { ApiError, errorText, getAll, getAllFeatures, getJSON, withParams } from "../common/http.js";
+import { LiveClient } from "../common/live.js";
+import { OpsMap } from "../common/opsmap/map.js";
+import { Progress } from "../common/progress.js";
 import { IncidentDetail } from "./detail.js";
 import { DispatchTab } from "./dispatch.js";
-import { ApiError, errorText, getAll, getAllFeatures, getJSON, withParams } from "./http.js";
-import { config, fmtInt, fmtTime, label, t } from "./i18n.js";
+import { config, fmtInt, fmtTime, i18n, label, t } from "./i18n.js";
 import { ACTIVE, IncidentList } from "./list.js";
-import { OpsMap } from "./map.js";
 import { NewIncidentForm } from "./new_incident.js";
 import { SuppliesTab } from "./supplies.js";
 import { $, $$, debounce, el, fill, notify } from "./ui.js";
 import { ZonesTab } from "./zones.js";
-
-const plannerConfig = JSON.parse(document.getElementById("planner-config").textContent);
 
 function deferred() {
   let resolve; let reject;
@@ -34,8 +31,10 @@ class ConsoleApp {
     this.errors = [];
     this.ready = deferred();
     this.progress = new Progress();
-    this.map = new OpsMap($("#cesium"), { progress: this.progress, plannerConfig, onError: (m) => this.errors.push(m) });
-    this.map.staleSeconds = config.staleSeconds;
+    this.map = new OpsMap($("#cesium"), {
+      progress: this.progress, basemapUrls: config.basemap, i18n, staleSeconds: config.staleSeconds,
+      onError: (m) => this.errors.push(m),
+    });
     this.map.onPick((picked) => this.picked(picked));
     this.list = new IncidentList({ onSelect: (id) => this.select(id), onScope: (scope) => this.loadScope(scope) });
     this.detail = new IncidentDetail(this);
@@ -204,9 +203,7 @@ class ConsoleApp {
   }
 
   home() {
-    if (this.city?.default_view) {
-      import("../planner/scene.js").then(({ flyToView }) => flyToView(this.map.viewer, this.map.consoleView(this.city.default_view)));
-    }
+    this.map.home();
   }
 
   picked(what) {
@@ -291,9 +288,6 @@ class ConsoleApp {
         if (this.detail.id && (p.incident === this.detail.id || this.detail.tab === "dispatch")) {
           this.later("detail-dispatch", () => this.detail.refresh(["dispatch"]));
         }
-        break;
-      case "unit.position":
-        this.map.applyPositions([{ unit: p.unit, code: p.code, lon: p.lon, lat: p.lat, at: p.at, status: p.status }]);
         break;
       case "plan.activated":
       case "task.updated":
@@ -421,7 +415,7 @@ window.cimConsole = {
   },
   unitStatus: (id) => app.map.units.get(id)?.data.status ?? null,
   routeCount: () => app.map.routeCount,
-  zoneCount: () => app.map.layers.zones.entities.values.filter((e) => e.ops?.kind === "zone").length,
+  zoneCount: () => app.map.zoneCount,
   toPage: (lon, lat) => app.map.toPage(lon, lat),
   /** Resolves once the tiles, terrain and basemap have settled and nothing is loading. */
   idle(timeoutMs = 120000) {

@@ -1,8 +1,8 @@
 // The new-incident form: the place comes from a click on the map or from the address search
 // (/api/cim/search/), the category follows the type, the caller's details go to the server
 // (which masks them for every role that does not need them).
+import { errorText, getJSON, post, withParams } from "../common/http.js";
 import { config, label, t } from "./i18n.js";
-import { errorText, getJSON, post, withParams } from "./http.js";
 import { $, busy, debounce, el, fill, notify } from "./ui.js";
 
 export class NewIncidentForm {

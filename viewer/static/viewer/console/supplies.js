@@ -1,8 +1,8 @@
 // The supplies tab: the incident's supply requests through request → commit (allocation from
 // the depots nearest by road that hold enough) → ship → receive, a new request, and the runs
 // from the allocating depots drawn on the map.
+import { errorText, getAll, getJSON, post } from "../common/http.js";
 import { config, fmtDuration, fmtTime, t } from "./i18n.js";
-import { errorText, getAll, getJSON, post } from "./http.js";
 import { busy, el, fill, heading, loading, notify } from "./ui.js";
 
 const STEPS = {

@@ -1,20 +1,10 @@
-// DOM helpers of the operations pages (element builder and queries from the planner's ui.js).
-import { $, $$, debounce, el } from "../planner/ui.js";
+// DOM helpers of the console's panels (the element builder and queries are the shared ones).
+import { el, messageBox } from "../common/dom.js";
 
-export { $, $$, debounce, el };
-
-let toastTimer = null;
+export { $, $$, debounce, el, fill } from "../common/dom.js";
 
 /** A short message at the bottom of the screen (errors red, success green, information blue). */
-export function notify(message, { kind = "error", ms = 6000 } = {}) {
-  const box = $("#ops-toast");
-  if (!box) return;
-  box.textContent = message;
-  box.className = `ops-toast ${kind}`;
-  box.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { box.hidden = true; }, ms);
-}
+export const notify = messageBox("#ops-toast", "ops-toast");
 
 /** Run `job` with the button disabled and marked busy; returns the job's result. */
 export async function busy(button, job) {
@@ -46,9 +36,3 @@ export function kv(rows) {
 
 /** A placeholder that shows work in progress inside a panel. */
 export const loading = (text) => el("div", { class: "loading" }, el("i", { class: "spinner" }), text);
-
-/** Replace a node's children, leaving out null/false/undefined (conditional parts). */
-export function fill(node, ...children) {
-  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
-  return node;
-}

@@ -1,8 +1,8 @@
 // The zones & alerts tab: control zones of the incident (drawn on the map or generated around an
 // address: 封控区 / 管控区 / 防范区, names as configured) with the buildings, addresses and
 // people inside; public alerts issued as CAP 1.2 (with a link to the XML).
+import { errorText, getAll, getJSON, post, withParams } from "../common/http.js";
 import { config, fmtInt, fmtTime, label, t } from "./i18n.js";
-import { errorText, getAll, getJSON, post, withParams } from "./http.js";
 import { busy, debounce, el, fill, heading, loading, notify, select } from "./ui.js";
 
 // The response level's warning colour and CAP severity (特别严重/严重/较重/一般).

@@ -1,7 +1,7 @@
 // The dashboard's ECharts options, one function per chart, built from the statistics API's
 // answers (emergency/api/live.py).  Colours follow the console: level I–IV red/orange/yellow/blue,
 // unit statuses as on the map.
-import { fmtDuration, fmtInt, isEnglish, label, t } from "../console/i18n.js";
+import { fmtDuration, fmtInt, isEnglish, label, t } from "./i18n.js";
 
 const INK = "#cfe3ff";
 const MUTED = "#7f98bd";
@@ -145,6 +145,9 @@ export function unitsOption(data) {
   };
 }
 
+/** Stock on hand as a percentage of the reserve minimum (100 when no minimum). */
+const ratio = (r) => (r.minimum ? (100 * r.quantity) / r.minimum : 100);
+
 /** Stock of each item as a share of its minimum level (100 % = the minimum). */
 export function suppliesOption(data) {
   const rows = [...data.items].sort((a, b) => ratio(a) - ratio(b));
@@ -173,7 +176,6 @@ export function suppliesOption(data) {
   };
 }
 
-const ratio = (r) => (r.minimum ? (100 * r.quantity) / r.minimum : 100);
 
 export function platesOption(data, { limit = 10 } = {}) {
   const rows = data.communities.filter((r) => r.level === "community")

@@ -2,17 +2,17 @@
 // statistics API, refreshed when the live feed says something changed.
 // `window.cimDashboard` is the page's test hook.
 import * as echarts from "../../vendor/echarts/echarts.esm.min.mjs";
-import { Progress } from "../planner/progress.js";
-import { LiveClient } from "../live.js";
-import { OpsMap } from "../console/map.js";
-import { errorText, getAll, getAllFeatures, getJSON, withParams } from "../console/http.js";
-import { config, fmtDuration, fmtInt, fmtTime, t } from "../console/i18n.js";
-import { $, el, notify } from "../console/ui.js";
+import { $, el, messageBox } from "../common/dom.js";
+import { errorText, getAll, getAllFeatures, getJSON, withParams } from "../common/http.js";
+import { LiveClient } from "../common/live.js";
+import { OpsMap } from "../common/opsmap/map.js";
+import { Progress } from "../common/progress.js";
+import { config, fmtDuration, fmtInt, fmtTime, i18n, t } from "./i18n.js";
 import {
   categoryOption, hourOption, levelOption, platesOption, responseOption, suppliesOption, unitsOption,
 } from "./charts.js";
 
-const plannerConfig = JSON.parse(document.getElementById("planner-config").textContent);
+const notify = messageBox("#ops-toast", "ops-toast");
 const REFRESH_EVERY_MS = 60000; // the 24-hour windows roll on even when nothing happens
 
 // Which figures an event kind changes.
@@ -39,8 +39,10 @@ class Dashboard {
     this.loads = 0;
     this.ready = deferred();
     this.progress = new Progress();
-    this.map = new OpsMap($("#cesium"), { progress: this.progress, plannerConfig, onError: (m) => this.errors.push(m) });
-    this.map.staleSeconds = config.staleSeconds;
+    this.map = new OpsMap($("#cesium"), {
+      progress: this.progress, basemapUrls: config.basemap, i18n, staleSeconds: config.staleSeconds,
+      onError: (m) => this.errors.push(m),
+    });
     for (const id of ["category", "level", "hour", "response", "units", "supplies", "plates"]) {
       const box = document.getElementById(`chart-${id}`);
       box.replaceChildren();

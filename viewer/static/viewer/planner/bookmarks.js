@@ -1,8 +1,8 @@
 // Camera bookmarks: built-in views of the city (from the API) and the planner's own, saved in
 // this browser's localStorage.
 
+import { cameraState, flyToCamera, flyToView } from "../common/scene.js";
 import { isEnglish, t } from "./i18n.js";
-import { cameraState, flyToCamera, flyToView } from "./scene.js";
 import { $, el } from "./ui.js";
 
 const STORAGE_KEY = "cim.planner.bookmarks.v1";

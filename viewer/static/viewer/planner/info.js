@@ -2,7 +2,7 @@
 // and its standard addresses).  Clicking a service point shows its details.
 /* global Cesium */
 
-import { getJSON } from "./api.js";
+import { getJSON } from "../common/http.js";
 import { config, fmt, localName, t } from "./i18n.js";
 import { PROP } from "./thematic.js";
 import { $, el } from "./ui.js";

@@ -2,16 +2,16 @@
 // `window.cimViewer` is the page's test hook (promises for "ready" and "tiles loaded").
 /* global Cesium */
 
-import { getJSON } from "./api.js";
-import { Basemap } from "./basemap.js";
+import { Basemap } from "../common/basemap.js";
+import { getJSON } from "../common/http.js";
+import { Progress } from "../common/progress.js";
+import { cartographicLight, createViewer, flyToView, loadTerrain, loadTileset, pickPoint } from "../common/scene.js";
 import { Bookmarks } from "./bookmarks.js";
 import { Clipper } from "./clip.js";
-import { config, fmt, fmtInt, localName, t } from "./i18n.js";
+import { config, fmt, fmtInt, i18n, localName, t } from "./i18n.js";
 import { InfoPanel } from "./info.js";
 import { Measure } from "./measure.js";
 import { ServicePoints } from "./poi.js";
-import { Progress } from "./progress.js";
-import { cartographicLight, createViewer, flyToView, loadTerrain, loadTileset, pickPoint } from "./scene.js";
 import { Search } from "./search.js";
 import { SunStudy } from "./sun.js";
 import { applyTheme } from "./thematic.js";
@@ -45,7 +45,7 @@ const counts = (key, n) => {
   if (cell) cell.textContent = fmtInt(n);
 };
 
-const basemap = new Basemap(viewer, config, progress, counts);
+const basemap = new Basemap(viewer, { urls: config, i18n, progress, onCount: counts });
 const poi = new ServicePoints(viewer, config, progress, counts);
 const info = new InfoPanel(viewer);
 const measure = new Measure(viewer);

@@ -1,7 +1,7 @@
 // Government service points: a round icon per category (one Chinese character) and a name label.
 /* global Cesium */
 
-import { bboxParam, getAllFeatures, withParams } from "./api.js";
+import { bboxParam, getAllFeatures, withParams } from "../common/http.js";
 import { isEnglish, localName, t } from "./i18n.js";
 
 const LABEL_FONT = "'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif";

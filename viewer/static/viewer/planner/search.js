@@ -2,9 +2,9 @@
 // points; fuzzy Chinese), debounced; choosing a result flies there and drops a marker.
 /* global Cesium */
 
-import { getJSON, withParams } from "./api.js";
+import { getJSON, withParams } from "../common/http.js";
+import { flyToView } from "../common/scene.js";
 import { config, t } from "./i18n.js";
-import { flyToView } from "./scene.js";
 import { $, debounce, el } from "./ui.js";
 
 const RANGE_BY_TYPE = { building: 650, address: 400, service_point: 500, area: 3500 };

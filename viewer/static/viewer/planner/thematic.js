@@ -1,8 +1,8 @@
 // Thematic colouring of the 3D buildings (height, use, year) with a legend.
 /* global Cesium */
 
+import { DEFAULT_BUILDING_COLOR } from "../common/scene.js";
 import { config, t } from "./i18n.js";
-import { DEFAULT_BUILDING_COLOR } from "./scene.js";
 import { el } from "./ui.js";
 
 // Names of the per-building properties in the tiles' EXT_structural_metadata table.

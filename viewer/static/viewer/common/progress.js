@@ -1,6 +1,6 @@
 // One progress indicator for everything that loads: 3D tiles, terrain, vector layers.
 
-import { $ } from "./ui.js";
+import { $ } from "./dom.js";
 
 export class Progress {
   constructor() {

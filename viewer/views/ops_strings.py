@@ -6,12 +6,15 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from viewer.views.planner_strings import BASEMAP_STRINGS
+
 ROLE_LABELS = {
     "admin": _("系统管理员"), "planner": _("规划人员"), "commander": _("指挥长"),
     "dispatcher": _("调度员"), "responder": _("出警人员"),
 }
 
 COMMON_STRINGS = {
+    **BASEMAP_STRINGS,
     "durationHM": _("{h} 小时 {m} 分"),
     "durationMS": _("{m} 分 {s} 秒"),
     "durationS": _("{s} 秒"),
@@ -278,3 +281,5 @@ DASHBOARD_STRINGS = {
     "kpiAlerts": _("未处理预警 {n}"),
     "kpiOpen": _("待办 {n} 件"),
 }
+
+__all__ = ["CONSOLE_STRINGS", "COMMON_STRINGS", "DASHBOARD_STRINGS", "ROLE_LABELS"]

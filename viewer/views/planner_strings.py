@@ -1,97 +1,10 @@
-"""Pages of the web front end (the data comes from the APIs)."""
+"""Strings the planner's JavaScript shows (the template carries the rest with ``{% trans %}``).
+Source strings in 简体中文; English in ``locale/en``."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count
-from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
-from django.utils.functional import Promise
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from cim import roles
-from cim.choices import (
-    AddressKind,
-    AdminLevel,
-    BuildingUse,
-    HeightSource,
-    RoadClass,
-    ServiceCategory,
-)
-from cim.models import AdminArea, Building, RoadSegment, ServicePoint
-
-
-def home(request):
-    """The portal: what the platform holds and where each journey starts."""
-    stats = {
-        "buildings": Building.objects.count(),
-        "synthetic_buildings": Building.objects.filter(synthetic=True).count(),
-        "roads": RoadSegment.objects.count(),
-        "service_points": ServicePoint.objects.count(),
-        "communities": AdminArea.objects.filter(level="community").count(),
-    }
-    by_use = list(Building.objects.values("use").annotate(n=Count("id")).order_by("-n"))
-    return render(request, "viewer/home.html", {"stats": stats, "by_use": by_use})
-
-
-# --- The planner's 3D city (/viewer/) -------------------------------------------------------
-#
-# Who may open it: planners and admins (their tool); commanders and dispatchers too, read-only,
-# since they brief on the same 3D city (the page itself changes nothing).  Responders are
-# refused (403): they work from the field pages the command console sends them.  Anonymous
-# visitors are sent to the login page.
-PLANNER_VIEWER_ROLES = (roles.ADMIN, roles.PLANNER, roles.COMMANDER, roles.DISPATCHER)
-
-
-@login_required
-def planner(request):
-    """The offline Cesium planner viewer; every map layer comes from the APIs."""
-    if not roles.has_role(request.user, *PLANNER_VIEWER_ROLES):
-        raise PermissionDenied(_("三维城市仅对规划、管理和指挥人员开放。"))
-    config = {
-        "cityInfoUrl": reverse("city-info"),
-        "buildingsUrl": reverse("building-list"),
-        "roadsUrl": reverse("road-list"),
-        "adminBoundariesUrl": reverse("map-admin-boundaries"),
-        "servicePointsUrl": reverse("service-point-list"),
-        "waterwaysUrl": _url_or_none("waterway-list"),
-        "searchUrl": _url_or_none("search"),
-        "buildingAddressesUrl": reverse("building-addresses", args=[0]).replace("/0/", "/{id}/"),
-        "language": get_language(),
-        "useLabels": dict(BuildingUse.choices),
-        "serviceLabels": dict(ServiceCategory.choices),
-        "roadLabels": dict(RoadClass.choices),
-        "adminLevelLabels": dict(AdminLevel.choices),
-        "addressKindLabels": dict(AddressKind.choices),
-        "heightSourceLabels": dict(HeightSource.choices),
-    }
-    return render(request, "viewer/planner.html", {
-        "planner_config": _as_text(config),
-        "planner_i18n": _as_text(PLANNER_STRINGS),
-    })
-
-
-def _url_or_none(name: str) -> str | None:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None
-
-
-def _as_text(value):
-    """Lazy translations → the active language's strings (for json_script)."""
-    if isinstance(value, dict):
-        return {k: _as_text(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_as_text(v) for v in value]
-    if isinstance(value, Promise):
-        return str(value)
-    return value
-
-
-# Strings the planner's JavaScript shows (the template carries the rest with {% trans %}).
 PLANNER_STRINGS = {
     "loadingCity": _("正在读取城市信息…"),
     "loadingTiles": _("正在加载三维建筑"),
@@ -178,3 +91,11 @@ PLANNER_STRINGS = {
     "cameraAt": _("经度 {lon}  纬度 {lat}  视点高 {height} 米"),
     "notAllowed": _("无权限"),
 }
+
+# The basemap (viewer/static/viewer/common/basemap.js) names its layers and progress with these
+# keys; every page that draws it carries them in its own strings.
+BASEMAP_STRINGS = {key: PLANNER_STRINGS[key] for key in (
+    "loadingLayer", "layerRoads", "layerWater", "layerAdmin",
+)}
+
+__all__ = ["BASEMAP_STRINGS", "PLANNER_STRINGS"]

@@ -1,6 +1,5 @@
 // Map symbols drawn on canvases (no image files, no fonts from outside): incidents as pins in
 // their level colour, units as badges in their status colour, depots, cameras.
-import { isEnglish } from "./i18n.js";
 
 const FONT = "'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
 const cache = new Map();
@@ -26,8 +25,8 @@ const UNIT_GLYPH_EN = {
   epidemic_team: "Q", hazmat: "H", command_vehicle: "C", other: "O",
 };
 
-export const typeGlyph = (type) => (isEnglish() ? TYPE_GLYPH_EN : TYPE_GLYPH_ZH)[type] || "•";
-export const unitGlyph = (type) => (isEnglish() ? UNIT_GLYPH_EN : UNIT_GLYPH_ZH)[type] || "•";
+export const typeGlyph = (type, english = false) => (english ? TYPE_GLYPH_EN : TYPE_GLYPH_ZH)[type] || "•";
+export const unitGlyph = (type, english = false) => (english ? UNIT_GLYPH_EN : UNIT_GLYPH_ZH)[type] || "•";
 
 function canvas(w, h) {
   const c = document.createElement("canvas");
@@ -51,8 +50,8 @@ function textColour(hex) {
 }
 
 /** A map pin in the level colour with the incident type's glyph; `selected` adds a halo. */
-export function incidentIcon(colour, type, { selected = false, closed = false } = {}) {
-  const key = `i|${colour}|${type}|${selected}|${closed}|${isEnglish()}`;
+export function incidentIcon(colour, type, { selected = false, closed = false, english = false } = {}) {
+  const key = `i|${colour}|${type}|${selected}|${closed}|${english}`;
   if (cache.has(key)) return cache.get(key);
   const [c, g] = canvas(56, 68);
   const cx = 28; const cy = 24; const r = 17;
@@ -72,7 +71,7 @@ export function incidentIcon(colour, type, { selected = false, closed = false } 
   g.lineWidth = 2.5; g.strokeStyle = closed ? "#374151" : darker(colour); g.stroke();
   g.beginPath(); g.arc(cx, cy, r - 5, 0, Math.PI * 2);
   g.fillStyle = "rgba(255,255,255,0.92)"; g.fill();
-  const glyph = typeGlyph(type);
+  const glyph = typeGlyph(type, english);
   g.fillStyle = closed ? "#374151" : darker(colour, 0.75);
   g.font = `bold ${glyph.length > 1 ? 12 : 16}px ${FONT}`;
   g.textAlign = "center"; g.textBaseline = "middle";
@@ -82,8 +81,8 @@ export function incidentIcon(colour, type, { selected = false, closed = false } 
 }
 
 /** A rounded badge in the unit status colour with the unit type's glyph; stale units fade. */
-export function unitIcon(colour, type, { stale = false, selected = false } = {}) {
-  const key = `u|${colour}|${type}|${stale}|${selected}|${isEnglish()}`;
+export function unitIcon(colour, type, { stale = false, selected = false, english = false } = {}) {
+  const key = `u|${colour}|${type}|${stale}|${selected}|${english}`;
   if (cache.has(key)) return cache.get(key);
   const [c, g] = canvas(40, 40);
   const x = 6; const y = 6; const w = 28; const h = 28; const rad = 7;
@@ -102,14 +101,14 @@ export function unitIcon(colour, type, { stale = false, selected = false } = {})
   g.fillStyle = textColour(colour);
   g.font = `bold 16px ${FONT}`;
   g.textAlign = "center"; g.textBaseline = "middle";
-  g.fillText(unitGlyph(type), 20, 21);
+  g.fillText(unitGlyph(type, english), 20, 21);
   cache.set(key, c);
   return c;
 }
 
 /** A depot: a dark-teal hexagon, a red corner dot when an item is below its minimum. */
-export function depotIcon(belowMinimum) {
-  const key = `d|${belowMinimum > 0}|${isEnglish()}`;
+export function depotIcon(belowMinimum, { english = false } = {}) {
+  const key = `d|${belowMinimum > 0}|${english}`;
   if (cache.has(key)) return cache.get(key);
   const [c, g] = canvas(44, 44);
   g.beginPath();
@@ -123,7 +122,7 @@ export function depotIcon(belowMinimum) {
   g.lineWidth = 2.5; g.strokeStyle = "#99f6e4"; g.stroke();
   g.fillStyle = "#ffffff"; g.font = `bold 15px ${FONT}`;
   g.textAlign = "center"; g.textBaseline = "middle";
-  g.fillText(isEnglish() ? "D" : "储", 22, 23);
+  g.fillText(english ? "D" : "储", 22, 23);
   if (belowMinimum > 0) {
     g.beginPath(); g.arc(35, 9, 7, 0, Math.PI * 2); g.fillStyle = "#e8262a"; g.fill();
     g.strokeStyle = "#fff"; g.lineWidth = 1.5; g.stroke();

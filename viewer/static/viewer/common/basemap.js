@@ -2,8 +2,7 @@
 // ground-clamped vector layers with Chinese labels (data from the platform's GeoJSON APIs).
 /* global Cesium */
 
-import { bboxParam, getAllFeatures, getJSON, withParams } from "./api.js";
-import { localName, t } from "./i18n.js";
+import { bboxParam, getAllFeatures, getJSON, withParams } from "./http.js";
 
 const LABEL_FONT = "'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
 const MAJOR_ROADS = ["motorway", "trunk", "primary", "secondary"];
@@ -166,14 +165,19 @@ class Layer {
 export class Basemap {
   /**
    * @param viewer Cesium viewer
-   * @param config page configuration (API urls)
-   * @param progress the shared progress indicator
+   * @param urls the page's addresses of the layers: roadsUrl, adminBoundariesUrl, waterwaysUrl
+   *   (null: no water layer)
+   * @param i18n the page's translator (common/i18n.js): names the layers with the keys
+   *   loadingLayer, layerAdmin, layerRoads, layerWater; picks the label language
+   * @param progress the page's progress indicator
    * @param onCount called with (layerKey, count) as features arrive
    */
-  constructor(viewer, config, progress, onCount) {
+  constructor(viewer, { urls, i18n, progress, onCount = () => {} }) {
     this.viewer = viewer;
     this.scene = viewer.scene;
-    this.config = config;
+    this.urls = urls;
+    this.t = i18n.t;
+    this.localName = i18n.localName;
     this.progress = progress;
     this.onCount = onCount;
     this.layers = {
@@ -207,10 +211,10 @@ export class Basemap {
 
   async track(key, label, job) {
     this.pending += 1;
-    this.progress.set(key, t("loadingLayer", { layer: label }));
+    this.progress.set(key, this.t("loadingLayer", { layer: label }));
     try {
       return await job((loaded, total) => {
-        this.progress.set(key, `${t("loadingLayer", { layer: label })} ${loaded}/${total}`,
+        this.progress.set(key, `${this.t("loadingLayer", { layer: label })} ${loaded}/${total}`,
           total ? loaded / total : null);
       });
     } catch (error) {
@@ -228,7 +232,7 @@ export class Basemap {
   async load(extent) {
     this.extent = extent;
     const jobs = [this.loadAdmin(), this.loadMajorRoads()];
-    if (this.config.waterwaysUrl) jobs.push(this.loadWater());
+    if (this.urls.waterwaysUrl) jobs.push(this.loadWater());
     const results = await Promise.allSettled(jobs);
     this.onCameraMoved();
     return results;
@@ -238,8 +242,8 @@ export class Basemap {
 
   async loadAdmin() {
     const layer = this.layers.admin;
-    const features = await this.track("admin", t("layerAdmin"), async () =>
-      (await getJSON(withParams(this.config.adminBoundariesUrl, { levels: "city,district,street,community" }))).features);
+    const features = await this.track("admin", this.t("layerAdmin"), async () =>
+      (await getJSON(withParams(this.urls.adminBoundariesUrl, { levels: "city,district,street,community" }))).features);
     const byLevel = new Map();
     for (const f of features) {
       const level = f.properties.level;
@@ -262,7 +266,7 @@ export class Basemap {
         if (at) {
           layer.labels.add({
             position: Cesium.Cartesian3.fromDegrees(at[0], at[1]),
-            text: localName(f.properties),
+            text: this.localName(f.properties),
             ...labelStyle(style.font, level === "community" ? "#cfe0ff" : "#ffe2d6", style.far, style.near),
           });
         }
@@ -290,10 +294,10 @@ export class Basemap {
     if (!this.extent) return 0;
     let total = 0;
     const all = [];
-    await this.track("roads", t("layerRoads"), async (onPage) => {
+    await this.track("roads", this.t("layerRoads"), async (onPage) => {
       let done = 0;
       await Promise.all(MAJOR_ROADS.map(async (roadClass) => {
-        const url = withParams(this.config.roadsUrl, {
+        const url = withParams(this.urls.roadsUrl, {
           bbox: bboxParam(this.extent), road_class: roadClass, page_size: 5000,
         });
         all.push(...(await getAllFeatures(url)));
@@ -374,7 +378,7 @@ export class Basemap {
     }
     if (!cells.length || cells.length > MAX_CELLS_PER_VIEW) return;
     cells.forEach(([, , key]) => this.cells.add(key));
-    await this.track("roads-detail", t("layerRoads"), async (onPage) => {
+    await this.track("roads-detail", this.t("layerRoads"), async (onPage) => {
       const found = [];
       let done = 0;
       const queue = [...cells];
@@ -382,7 +386,7 @@ export class Basemap {
         while (queue.length) {
           const [i, j] = queue.shift();
           const box = [i * CELL_DEG, j * CELL_DEG, (i + 1) * CELL_DEG, (j + 1) * CELL_DEG];
-          found.push(...(await getAllFeatures(withParams(this.config.roadsUrl, { bbox: bboxParam(box), page_size: 5000 }))));
+          found.push(...(await getAllFeatures(withParams(this.urls.roadsUrl, { bbox: bboxParam(box), page_size: 5000 }))));
           done += 1;
           onPage(done, cells.length);
         }
@@ -398,8 +402,8 @@ export class Basemap {
     const layer = this.layers.water;
     const params = { page_size: 5000 };
     if (this.extent) params.bbox = bboxParam(this.extent);
-    const features = await this.track("water", t("layerWater"), (onPage) =>
-      getAllFeatures(withParams(this.config.waterwaysUrl, params), { onPage }));
+    const features = await this.track("water", this.t("layerWater"), (onPage) =>
+      getAllFeatures(withParams(this.urls.waterwaysUrl, params), { onPage }));
     const lines = [];
     const areas = [];
     const labelled = new Set();

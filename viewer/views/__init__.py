@@ -1,0 +1,17 @@
+"""The pages of the web front end, one module per page (the data comes from the APIs).
+
+- ``home``: the portal (/)
+- ``planner``: the planner's 3D city (/viewer/)
+- ``console``: the emergency command console (/console/)
+- ``dashboard``: the city operations dashboard (/dashboard/)
+- ``ops``: what the console and the dashboard share (labels, API addresses, live feed)
+
+The plate pages (/P/…) are still in ``viewer/plate_views.py``.
+"""
+
+from viewer.views.console import console
+from viewer.views.dashboard import dashboard
+from viewer.views.home import home
+from viewer.views.planner import planner
+
+__all__ = ["console", "dashboard", "home", "planner"]

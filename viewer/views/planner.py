@@ -1,0 +1,59 @@
+"""The planner's 3D city (/viewer/).
+
+Who may open it: planners and admins (their tool); commanders and dispatchers too, read-only,
+since they brief on the same 3D city (the page itself changes nothing).  Responders are
+refused (403): they work from the field pages the command console sends them.  Anonymous
+visitors are sent to the login page.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from cim import roles
+from cim.choices import (
+    AddressKind,
+    AdminLevel,
+    BuildingUse,
+    HeightSource,
+    RoadClass,
+    ServiceCategory,
+)
+from viewer.views.helpers import as_text, basemap_urls, url_or_none
+from viewer.views.planner_strings import PLANNER_STRINGS
+
+PLANNER_VIEWER_ROLES = (roles.ADMIN, roles.PLANNER, roles.COMMANDER, roles.DISPATCHER)
+
+
+@login_required
+def planner(request):
+    """The offline Cesium planner viewer; every map layer comes from the APIs."""
+    if not roles.has_role(request.user, *PLANNER_VIEWER_ROLES):
+        raise PermissionDenied(_("三维城市仅对规划、管理和指挥人员开放。"))
+    config = {
+        "cityInfoUrl": reverse("city-info"),
+        "buildingsUrl": reverse("building-list"),
+        **basemap_urls(),
+        "servicePointsUrl": reverse("service-point-list"),
+        "searchUrl": url_or_none("search"),
+        "buildingAddressesUrl": reverse("building-addresses", args=[0]).replace("/0/", "/{id}/"),
+        "language": get_language(),
+        "useLabels": dict(BuildingUse.choices),
+        "serviceLabels": dict(ServiceCategory.choices),
+        "roadLabels": dict(RoadClass.choices),
+        "adminLevelLabels": dict(AdminLevel.choices),
+        "addressKindLabels": dict(AddressKind.choices),
+        "heightSourceLabels": dict(HeightSource.choices),
+    }
+    return render(request, "viewer/planner.html", {
+        "planner_config": as_text(config),
+        "planner_i18n": as_text(PLANNER_STRINGS),
+    })
+
+
+__all__ = ["PLANNER_VIEWER_ROLES", "planner"]
