@@ -31,6 +31,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from cim import roles
+from config.common.csp import policy
 
 TILE_FILE = re.compile(r"^(tileset\.json|t/[A-Za-z0-9_]+\.glb)$")
 TERRAIN_FILE = re.compile(r"^(layer\.json|[0-9]{1,2}/[0-9]{1,7}/[0-9]{1,7}\.terrain)$")
@@ -117,5 +118,9 @@ def tiles_check(request):
     browser tests only; the planner viewer is the real page)."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "not_authenticated", "detail": "sign in first"}, status=401)
-    return render(request, "cim/tiles_check.html",
-                  {"tileset_url": "/tiles/tileset.json", "terrain_url": "/terrain/"})
+    response = render(request, "cim/tiles_check.html",
+                      {"tileset_url": "/tiles/tileset.json", "terrain_url": "/terrain/"})
+    # A test page with its script inline: its own, looser policy.
+    response["Content-Security-Policy"] = policy().replace("script-src 'self'",
+                                                           "script-src 'self' 'unsafe-inline'")
+    return response

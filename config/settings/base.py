@@ -44,6 +44,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer, static files and the scan fast path
+    # included, carries the Content-Security-Policy.
+    "config.common.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cim.middleware.RejectNulBytesMiddleware",

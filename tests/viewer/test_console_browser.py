@@ -32,6 +32,7 @@ from django.test.testcases import LiveServerThread
 from lxml import etree
 
 from cim import roles
+from tests.csp_watch import watch_csp
 from tests.emergency.live_support import asgi_server  # noqa: F401  (the daphne fixture)
 
 pytestmark = [pytest.mark.browser]
@@ -186,6 +187,7 @@ def open_tab(browser, site: OpsSite, user, path: str, *, locale: str = "zh-CN", 
     context.on("request", lambda r: tab.requests.append(r.url))
     tab.page.on("websocket", lambda ws: tab.sockets.append(ws.url))
     tab.page.on("pageerror", lambda e: tab.errors.append(str(e)))
+    watch_csp(tab.page, tab.errors)
     tab.page.goto(site.base + path)
     return tab
 

@@ -25,6 +25,7 @@ from cim.services.addresses import addresses_generate
 from cim.services.terrain import ground_height
 from cim.services.terrain_tiles import terrain_build
 from cim.services.tiles import tiles_build
+from tests.csp_watch import watch_csp
 from tests.viewer import planner_city
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -75,6 +76,7 @@ def browser_page(live_server, client, make_user, monkeypatch):
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        watch_csp(page, errors)
         try:
             yield page, base, requests
         finally:

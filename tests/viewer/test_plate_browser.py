@@ -9,6 +9,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.csp_watch import watch_csp
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -29,8 +31,11 @@ def browser_page(tmp_path):
         page = context.new_page()
         requests: list[str] = []
         page.on("request", lambda req: requests.append(req.url))
+        refused: list[str] = []
+        watch_csp(page, refused)
         yield page, requests
         context.close()
+        assert refused == [], refused
 
 
 @pytest.mark.parametrize("lang,expect", [("zh-hans", "附近服务网点"), ("en", "Service points nearby")])

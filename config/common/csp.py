@@ -1,0 +1,71 @@
+"""Content-Security-Policy on every response.
+
+The pages load only their own ES modules (no inline script, no inline event
+handler), CesiumJS from the platform's own static files, and talk to the
+platform's own origin and its WebSocket server.  Cesium decodes meshes and
+imagery in Web Workers created from ``blob:`` URLs and compiles WebAssembly,
+and its widgets set inline styles: hence ``worker-src blob:``,
+``'wasm-unsafe-eval'`` and ``style-src 'unsafe-inline'`` (styles cannot run
+code).  Nothing is allowed from another host: the platform runs on a closed
+network.
+
+A response that already carries the header (a view that needs a different
+policy) keeps its own.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+__all__ = ["ContentSecurityPolicyMiddleware", "policy"]
+
+HEADER = "Content-Security-Policy"
+
+
+@lru_cache(maxsize=16)
+def _policy(ws_origin: str, extra_img: tuple[str, ...]) -> str:
+    connect = ["'self'", *([ws_origin] if ws_origin else [])]
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'wasm-unsafe-eval'"],
+        "worker-src": ["'self'", "blob:"],
+        "child-src": ["'self'", "blob:"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *extra_img],
+        "font-src": ["'self'", "data:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": connect,
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def policy() -> str:
+    """The policy for the current settings: the WebSocket server's origin
+    (``CIM["WS_URL"]``) and any extra image hosts (``CSP_EXTRA_IMG_SRC``, e.g.
+    the province's basemap service on the closed network) are allowed."""
+    from cim.conf import cim_settings
+
+    return _policy(_origin(cim_settings.WS_URL), tuple(getattr(settings, "CSP_EXTRA_IMG_SRC", ())))
+
+
+class ContentSecurityPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if HEADER not in response:
+            response[HEADER] = policy()
+        return response
