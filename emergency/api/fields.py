@@ -9,7 +9,7 @@ from django.contrib.gis.geos import GEOSException, LinearRing, MultiPolygon, Pol
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-__all__ = ["FiniteFloatField", "PolygonField", "geojson_of"]
+__all__ = ["FiniteFloatField", "LonLatTogether", "PolygonField", "geojson_of"]
 
 MAX_VERTICES = 20_000
 
@@ -22,6 +22,19 @@ _POLYGON_SCHEMA = {
     },
     "required": ["type", "coordinates"],
 }
+
+
+class LonLatTogether:
+    """Serializer mixin: ``lon`` and ``lat`` come together or not at all, on
+    create and on a partial update alike (one without the other is a 400
+    naming the missing one, never a 500 or a silently ignored coordinate)."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if ("lon" in attrs) != ("lat" in attrs):
+            missing = "lat" if "lon" in attrs else "lon"
+            raise serializers.ValidationError({missing: "give lon and lat together"})
+        return attrs
 
 
 class FiniteFloatField(serializers.FloatField):

@@ -53,7 +53,8 @@ DROP = object()
     ({"lon": 200}, "lon", "less than or equal"),
     ({"lat": "north"}, "lat", "valid number"),
     ({"lon": DROP, "lat": DROP}, "location", "a location"),
-    ({"lat": DROP}, "lon", "together"),
+    ({"lat": DROP}, "lat", "together"),  # the missing one is named
+    ({"lon": DROP}, "lon", "together"),
     ({"incident_type": "alien"}, "incident_type", "valid choice"),
     ({"incident_type": "fire", "category": "public_health"}, "category", "belongs to category"),
     ({"incident_type": "other"}, "category", "category is required"),

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from cim.masking import mask_name, mask_phone
-from emergency.api.fields import FiniteFloatField, PolygonField, geojson_of
+from emergency.api.fields import FiniteFloatField, LonLatTogether, PolygonField, geojson_of
 from emergency.choices import (
     Disposition,
     IncidentCategory,
@@ -35,17 +35,12 @@ __all__ = [
 ]
 
 
-class _LocationInput(serializers.Serializer):
+class _LocationInput(LonLatTogether, serializers.Serializer):
     lon = FiniteFloatField(min_value=-180, max_value=180, required=False)
     lat = FiniteFloatField(min_value=-90, max_value=90, required=False)
     address = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                        help_text="id of a standard address (cim)")
     area = PolygonField(required=False, allow_null=True)
-
-    def validate(self, attrs):
-        if ("lon" in attrs) != ("lat" in attrs):
-            raise serializers.ValidationError({"lon": "give lon and lat together"})
-        return attrs
 
 
 class IncidentCreateSerializer(_LocationInput):

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from cim.models import ServicePoint
-from emergency.api.fields import FiniteFloatField, geojson_of
+from emergency.api.fields import FiniteFloatField, LonLatTogether, geojson_of
 from emergency.choices import CameraProtocol, ReportableUnitStatus
 from emergency.conf import emergency_settings
 from emergency.models import Agency, Assignment, Camera, Unit
@@ -107,7 +107,7 @@ class PositionSerializer(_PointInput):
     at = serializers.DateTimeField(required=False, help_text="time of the fix (default: now)")
 
 
-class CameraSerializer(serializers.ModelSerializer):
+class CameraSerializer(LonLatTogether, serializers.ModelSerializer):
     lon = FiniteFloatField(min_value=-180, max_value=180, write_only=True)
     lat = FiniteFloatField(min_value=-90, max_value=90, write_only=True)
     position = serializers.SerializerMethodField()

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from emergency.api.fields import FiniteFloatField
+from emergency.api.fields import FiniteFloatField, LonLatTogether
 from emergency.choices import StockSetReason
 from emergency.models import Depot, Item, ReplenishmentAlert, Stock, SupplyRequest
 
@@ -30,7 +30,7 @@ class ItemSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-class DepotSerializer(serializers.ModelSerializer):
+class DepotSerializer(LonLatTogether, serializers.ModelSerializer):
     lon = FiniteFloatField(min_value=-180, max_value=180, write_only=True)
     lat = FiniteFloatField(min_value=-90, max_value=90, write_only=True)
     position = serializers.SerializerMethodField()
