@@ -121,6 +121,6 @@ def tiles_check(request):
     response = render(request, "cim/tiles_check.html",
                       {"tileset_url": "/tiles/tileset.json", "terrain_url": "/terrain/"})
     # A test page with its script inline: its own, looser policy.
-    response["Content-Security-Policy"] = policy().replace("script-src 'self'",
-                                                           "script-src 'self' 'unsafe-inline'")
+    response["Content-Security-Policy"] = policy(allow_eval=True).replace(
+        "script-src 'self'", "script-src 'self' 'unsafe-inline'")
     return response

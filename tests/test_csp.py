@@ -17,6 +17,7 @@ def test_policy_allows_only_the_platform_itself(settings):
     settings.CIM = {**settings.CIM, "WS_URL": "ws://127.0.0.1:8001/"}
     d = _directives(policy())
     assert d["script-src"] == ["'self'", "'wasm-unsafe-eval'"]  # no inline script, no eval
+    assert "'unsafe-eval'" in _directives(policy(allow_eval=True))["script-src"]
     assert d["object-src"] == ["'none'"] and d["frame-ancestors"] == ["'none'"]
     assert d["connect-src"] == ["'self'", "ws://127.0.0.1:8001"]
     assert "blob:" in d["worker-src"]  # Cesium's workers
@@ -30,6 +31,16 @@ def test_every_answer_carries_the_policy(path):
     resp = Client().get(path)
     assert resp.status_code < 500
     assert "script-src 'self'" in resp["Content-Security-Policy"], path
+
+
+def test_only_the_3d_pages_allow_eval(client_for, make_user):
+    from django.test import Client as PageClient
+
+    page = PageClient()
+    page.force_login(make_user("planner", "csp_planner"))
+    assert "'unsafe-eval'" in page.get("/viewer/")["Content-Security-Policy"]  # CesiumJS needs it
+    assert "'unsafe-eval'" not in page.get("/")["Content-Security-Policy"]
+    assert "'unsafe-eval'" not in page.get("/accounts/login/")["Content-Security-Policy"]
 
 
 def test_scan_page_fast_path_carries_the_policy(plate_city):

@@ -6,8 +6,11 @@ platform's own origin and its WebSocket server.  Cesium decodes meshes and
 imagery in Web Workers created from ``blob:`` URLs and compiles WebAssembly,
 and its widgets set inline styles: hence ``worker-src blob:``,
 ``'wasm-unsafe-eval'`` and ``style-src 'unsafe-inline'`` (styles cannot run
-code).  Nothing is allowed from another host: the platform runs on a closed
-network.
+code).  CesiumJS itself compiles functions from strings (knockout bindings
+of its widgets, Emscripten glue of its decoders), so the 3D pages — and
+only they, marked with :func:`cesium_page` — also allow ``'unsafe-eval'``;
+the public scan page, the portal, sign-in and the API do not.  Nothing is
+allowed from another host: the platform runs on a closed network.
 
 A response that already carries the header (a view that needs a different
 policy) keeps its own.
@@ -15,22 +18,22 @@ policy) keeps its own.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, wraps
 from urllib.parse import urlsplit
 
 from django.conf import settings
 
-__all__ = ["ContentSecurityPolicyMiddleware", "policy"]
+__all__ = ["ContentSecurityPolicyMiddleware", "cesium_page", "policy"]
 
 HEADER = "Content-Security-Policy"
 
 
 @lru_cache(maxsize=16)
-def _policy(ws_origin: str, extra_img: tuple[str, ...]) -> str:
+def _policy(ws_origin: str, extra_img: tuple[str, ...], allow_eval: bool) -> str:
     connect = ["'self'", *([ws_origin] if ws_origin else [])]
     directives = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'wasm-unsafe-eval'"],
+        "script-src": ["'self'", "'wasm-unsafe-eval'", *(["'unsafe-eval'"] if allow_eval else [])],
         "worker-src": ["'self'", "blob:"],
         "child-src": ["'self'", "blob:"],
         "style-src": ["'self'", "'unsafe-inline'"],
@@ -51,13 +54,25 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
-def policy() -> str:
+def policy(*, allow_eval: bool = False) -> str:
     """The policy for the current settings: the WebSocket server's origin
     (``CIM["WS_URL"]``) and any extra image hosts (``CSP_EXTRA_IMG_SRC``, e.g.
     the province's basemap service on the closed network) are allowed."""
     from cim.conf import cim_settings
 
-    return _policy(_origin(cim_settings.WS_URL), tuple(getattr(settings, "CSP_EXTRA_IMG_SRC", ())))
+    return _policy(_origin(cim_settings.WS_URL), tuple(getattr(settings, "CSP_EXTRA_IMG_SRC", ())),
+                   allow_eval)
+
+
+def cesium_page(view):
+    """Mark a page that runs CesiumJS: its policy also allows ``'unsafe-eval'``."""
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response.csp_allow_eval = True
+        return response
+
+    return wrapped
 
 
 class ContentSecurityPolicyMiddleware:
@@ -67,5 +82,5 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if HEADER not in response:
-            response[HEADER] = policy()
+            response[HEADER] = policy(allow_eval=getattr(response, "csp_allow_eval", False))
         return response

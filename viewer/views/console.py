@@ -21,6 +21,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from cim import roles
+from config.common.csp import cesium_page
 from viewer.views.helpers import as_text
 from viewer.views.ops import api_urls, labels, ops_config, role_label, synthetic_data_loaded
 from viewer.views.ops_strings import CONSOLE_STRINGS
@@ -41,6 +42,7 @@ def console_capabilities(user) -> dict[str, bool]:
     }
 
 
+@cesium_page
 @login_required
 def console(request):
     """The emergency command console (Cesium 3D map, incident list and detail, live)."""

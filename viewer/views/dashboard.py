@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from cim import roles
+from config.common.csp import cesium_page
 from viewer.views.helpers import as_text, url_or_none
 from viewer.views.ops import api_urls, labels, ops_config, synthetic_data_loaded
 from viewer.views.ops_strings import DASHBOARD_STRINGS
@@ -30,6 +31,7 @@ def stats_urls() -> dict:
     }
 
 
+@cesium_page
 @login_required
 def dashboard(request):
     """The operations centre's one screen (网络理政中心): map and charts, live."""

@@ -24,12 +24,14 @@ from cim.choices import (
     RoadClass,
     ServiceCategory,
 )
+from config.common.csp import cesium_page
 from viewer.views.helpers import as_text, basemap_urls, url_or_none
 from viewer.views.planner_strings import PLANNER_STRINGS
 
 PLANNER_VIEWER_ROLES = (roles.ADMIN, roles.PLANNER, roles.COMMANDER, roles.DISPATCHER)
 
 
+@cesium_page
 @login_required
 def planner(request):
     """The offline Cesium planner viewer; every map layer comes from the APIs."""
