@@ -1,14 +1,32 @@
-"""Recognising uploaded media by their magic bytes (pure: no Django).
+"""Recognising uploaded media (pure: no Django).
 
 Only the formats a phone or a body camera produces are accepted; the file
-name and the client's declared type are ignored.
+name and the client's declared type are ignored.  The magic bytes say what a
+file claims to be (:func:`sniff`); :func:`probe` then checks that it really
+is: photos are decoded whole (Pillow), HEIC photos must have a consistent
+ISO-BMFF box structure, sound and video must be read by ``ffprobe`` (Debian's
+ffmpeg) as a container with an audio or video stream.  A JPEG header in front
+of a script passes the first check and fails the second.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import struct
+import subprocess
 from dataclasses import dataclass
 
-__all__ = ["MediaType", "sniff"]
+__all__ = ["MediaRefused", "MediaType", "probe", "sniff"]
+
+PROBE_TIMEOUT_S = 30
+# A photo larger than this many pixels is refused before it is decoded
+# (decompression bombs); 50 megapixels is more than any phone takes.
+MAX_PHOTO_PIXELS = 50_000_000
+
+
+class MediaRefused(ValueError):
+    """The file is not what its first bytes claim; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -57,3 +75,87 @@ def sniff(head: bytes) -> MediaType | None:
                                    and head[1] & 0x06 != 0):
         return MediaType("audio", "audio/mpeg", ".mp3")
     return None
+
+
+def _bmff_boxes(f, size: int) -> list[bytes] | None:
+    """Top-level box types of an ISO-BMFF file, or None when the sizes do not
+    add up to the file (a forged header in front of something else)."""
+    types, pos = [], 0
+    while pos < size:
+        f.seek(pos)
+        header = f.read(16)
+        if len(header) < 8:
+            return None
+        length, kind = struct.unpack(">I4s", header[:8])
+        if length == 1 and len(header) == 16:
+            length = struct.unpack(">Q", header[8:16])[0]
+        elif length == 0:
+            length = size - pos
+        if length < 8 or pos + length > size:
+            return None
+        types.append(kind)
+        pos += length
+    return types
+
+
+def _probe_photo(f, media: MediaType) -> str | None:
+    if media.content_type == "image/heic":
+        f.seek(0, 2)
+        boxes = _bmff_boxes(f, f.tell())
+        if not boxes or boxes[0] != b"ftyp" or b"meta" not in boxes or b"mdat" not in boxes:
+            return "the HEIC photo's structure is broken"
+        return None
+    from PIL import Image, UnidentifiedImageError
+
+    f.seek(0)
+    try:
+        with Image.open(f) as img:
+            if img.width * img.height > MAX_PHOTO_PIXELS:
+                return f"the photo has {img.width} × {img.height} pixels; at most {MAX_PHOTO_PIXELS:,}"
+            img.load()  # decode every pixel: a forged header does not survive this
+            fmt = img.format
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return "the photo cannot be decoded"
+    if fmt != {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[media.content_type]:
+        return f"the photo is {fmt}, not what its first bytes say"
+    return None
+
+
+def _probe_stream(path: str, media: MediaType) -> MediaType:
+    ffprobe = shutil.which("ffprobe")
+    if ffprobe is None:
+        raise MediaRefused("sound and video cannot be checked on this server (ffprobe is missing)")
+    try:
+        done = subprocess.run([ffprobe, "-v", "error", "-print_format", "json", "-show_streams",
+                               "-show_format", path], capture_output=True, timeout=PROBE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise MediaRefused("the file could not be read in time") from None
+    try:
+        streams = json.loads(done.stdout or b"{}").get("streams", []) if done.returncode == 0 else None
+    except ValueError:
+        streams = None
+    if streams is None:
+        raise MediaRefused(f"the {media.kind} cannot be read")
+    kinds = {s.get("codec_type") for s in streams}
+    if "video" in kinds and media.kind == "video":
+        return media
+    if "audio" in kinds:
+        # A container of sound only (a voice message recorded by a browser as
+        # WebM, a phone's MP4 audio) is a voice message, whatever the box says.
+        if media.kind == "audio":
+            return media
+        return {"video/webm": MediaType("audio", "audio/webm", ".webm"),
+                "video/mp4": MediaType("audio", "audio/mp4", ".m4a")}.get(media.content_type, media)
+    raise MediaRefused(f"the file holds no {'video' if media.kind == 'video' else 'audio'} stream")
+
+
+def probe(path: str, media: MediaType) -> MediaType:
+    """What the file at ``path`` really is (``media``, or sound only where the
+    container held no picture); :class:`MediaRefused` when it is not media."""
+    if media.kind == "photo":
+        with open(path, "rb") as f:
+            problem = _probe_photo(f, media)
+        if problem:
+            raise MediaRefused(problem)
+        return media
+    return _probe_stream(path, media)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -15,13 +16,26 @@ from emergency.choices import TimelineKind
 from emergency.conf import emergency_settings
 from emergency.errors import Conflict, DomainError
 from emergency.events import emit
-from emergency.media import sniff
+from emergency.media import MediaRefused, MediaType, probe, sniff
 from emergency.models import Attachment, Incident
 from emergency.services._common import timeline_add
 
 __all__ = ["attachment_add", "attachment_read"]
 
 ACCEPTED = "JPEG/PNG/WebP/HEIC photos, MP4/MOV/WebM/AVI video, MP3/WAV/OGG/AMR/M4A voice"
+
+
+def _probe_upload(upload: UploadedFile, media: MediaType) -> MediaType:
+    """Decode or probe the upload (from its temporary file, or a copy of it)."""
+    path = getattr(upload, "temporary_file_path", None)
+    if path is not None:
+        return probe(path(), media)
+    with tempfile.NamedTemporaryFile(suffix=media.extension) as copy:
+        upload.seek(0)
+        for chunk in upload.chunks():
+            copy.write(chunk)
+        copy.flush()
+        return probe(copy.name, media)
 
 
 @transaction.atomic
@@ -37,7 +51,15 @@ def attachment_add(*, incident: Incident, upload: UploadedFile, by, note: str = 
     if media is None:
         raise DomainError(f"unsupported file type; accepted: {ACCEPTED}", field="file",
                           code="unsupported_media_type")
-    limit = int(emergency_settings.ATTACHMENT_MAX_BYTES[media.kind])
+    limits = emergency_settings.ATTACHMENT_MAX_BYTES
+    if size > max(int(v) for v in limits.values()):
+        raise DomainError(f"the file is {size / 2**20:.1f} MB; more than any kind may be", field="file",
+                          code="file_too_large")
+    try:
+        media = _probe_upload(upload, media)
+    except MediaRefused as exc:
+        raise DomainError(f"{exc}; accepted: {ACCEPTED}", field="file", code="undecodable_media") from None
+    limit = int(limits[media.kind])
     if size > limit:
         raise DomainError(f"a {media.kind} may be at most {limit // 2**20} MB; this file is "
                           f"{size / 2**20:.1f} MB", field="file", code="file_too_large")

@@ -83,6 +83,14 @@ def test_photo_and_voice_are_stored_privately_and_served_with_permission(inciden
     ("photo.jpg", b"<html><script>alert(1)</script></html>", "unsupported file type"),
     ("report.pdf", b"%PDF-1.7\n" + b"0" * 100, "unsupported file type"),
     ("empty.jpg", b"", "empty"),
+    # the right first bytes, then something else (issue 12, security fix 8)
+    ("photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"<script>alert(1)</script>" * 20,
+     "cannot be decoded"),
+    ("photo.png", b"\x89PNG\r\n\x1a\n" + b"#!/bin/sh\nrm -rf /\n" * 20, "cannot be decoded"),
+    ("clip.webm", b"\x1a\x45\xdf\xa3" + b"<script>alert(1)</script>" * 20, "cannot be read"),
+    ("voice.ogg", b"OggS\x00\x02" + b"\x00" * 300, "cannot be read"),
+    ("clip.mp4", b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00" + b"MZ\x90\x00" * 40, "cannot be read"),
+    ("photo.heic", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00" + b"\x00" * 64, "structure is broken"),
 ])
 def test_bad_types_are_refused_and_nothing_is_kept(incident, api, media_root, name, content, reason):
     client, _ = api("dispatcher")
@@ -124,3 +132,26 @@ def test_missing_file_field_and_responder_upload(incident, api, media_root):
 def test_magic_bytes(head, kind):
     media = sniff(head + b"\x00" * 16)
     assert (media.kind if media else None) == kind
+
+
+def _ffmpeg(tmp_path, args: list[str], name: str) -> bytes:
+    import shutil
+    import subprocess
+
+    assert shutil.which("ffmpeg"), "ffmpeg (Debian package) is installed by scripts/setup.sh"
+    out = tmp_path / name
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *args, str(out)], check=True, timeout=60)
+    return out.read_bytes()
+
+
+def test_real_voice_and_video_pass_the_probe(incident, api, media_root, tmp_path):
+    client, _ = api("dispatcher")
+    voice = _ffmpeg(tmp_path, ["-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "libopus"],
+                    "voice.webm")
+    resp = upload(client, incident, "voice.webm", voice, "audio/webm")
+    assert resp.status_code == 201, resp.content  # WebM magic: probed, and it holds sound only
+    assert resp.json()["kind"] == "audio"
+    video = _ffmpeg(tmp_path, ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=5:duration=1",
+                               "-c:v", "mpeg4"], "clip.mp4")
+    resp = upload(client, incident, "clip.mp4", video, "video/mp4")
+    assert resp.status_code == 201 and resp.json()["kind"] == "video", resp.content
