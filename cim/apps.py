@@ -6,6 +6,3 @@ class CimConfig(AppConfig):
     name = "cim"
     verbose_name = _("城市信息模型")
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from cim.api import schema  # noqa: F401  (registers OpenAPI extensions)

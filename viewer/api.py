@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from cim.api.filters import parse_bbox
-from cim.api.pagination import GeoPagination
+from config.common.filters import parse_bbox
+from config.common.pagination import GeoPagination
 from cim.choices import AdminLevel, WaterwayKind
 from cim.models import Building, Waterway
 from cim.permissions import PublicRead, StaffRead
@@ -167,7 +167,7 @@ class AdminBoundariesMapView(APIView):
                                               f"one or more of {', '.join(AdminLevel.values)}"]})
         tolerance = request.query_params.get("tolerance")
         if tolerance not in (None, ""):
-            from cim.api.filters import parse_float
+            from config.common.filters import parse_float
 
             tolerance = parse_float(tolerance, field="tolerance", lo=0.0, hi=500.0)
         else:

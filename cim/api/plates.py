@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from cim import roles
+from cim import errors, roles
 from cim.choices import (
     AddressKind,
     PlateAlertStatus,
@@ -495,10 +495,8 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
 def _public_plate(code: str) -> Plate:
     normalized, plate, suggestions = plate_services.plate_code_lookup(code)
     if plate is None:
-        detail = {"error": "not_found", "field": "code", "detail": f"no plate with code {code[:20]}"}
-        if suggestions:
-            detail["suggestions"] = suggestions
-        raise NotFound(detail)
+        extra = {"suggestions": suggestions} if suggestions else {}
+        raise errors.NotFound(f"no plate with code {code[:20]}", field="code", **extra)
     return plate
 
 
@@ -564,7 +562,6 @@ class PublicTrackingView(APIView):
     def get(self, request, tracking: str):
         report = report_services.tracking_lookup(tracking)
         if report is None:
-            raise NotFound({"error": "not_found", "field": "tracking",
-                            "detail": "no report with this tracking code"})
+            raise errors.NotFound("no report with this tracking code", field="tracking")
         return Response(_tracking_body(report))
 

@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cim import selectors
-from cim.api.filters import parse_bbox, parse_float
-from cim.api.pagination import GeoPagination
+from config.common.filters import parse_bbox, parse_float
+from config.common.pagination import GeoPagination
 from cim.api.serializers import (
     AdminAreaGeoSerializer,
     AdminAreaSerializer,

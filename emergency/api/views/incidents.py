@@ -15,8 +15,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from cim import roles
-from cim.api.filters import parse_bbox
-from cim.api.pagination import GeoPagination
+from config.common.filters import parse_bbox
+from config.common.pagination import GeoPagination
 from cim.models import Address
 from emergency import selectors, services
 from emergency.api.common import ERRORS, get_or_400, query_bool, query_choice
