@@ -46,3 +46,15 @@ def test_schema_documents_the_error_body(tmp_path):
         for op in path.values():
             four = op["responses"]["4XX"]["content"]["application/json"]["schema"]
             assert four == {"$ref": "#/components/schemas/Error"}
+
+
+def test_query_parameters_are_validated_by_filtersets(client_for):
+    admin = client_for("admin")
+    _check(admin.get("/api/cim/reports/", {"status": "new,bogus"}), 400, "invalid_choice", "status")
+    _check(admin.get("/api/cim/addresses/", {"parent": "x"}), 400, "invalid", "parent")
+    _check(admin.get("/api/cim/plates/", {"status": "lost"}), 400, "invalid_choice", "status")
+    _check(admin.get("/api/cim/plate-alerts/", {"status": "lost"}), 400, "invalid_choice", "status")
+    _check(admin.get("/api/cim/plates/sheet/", {"community": "62"}), 400, "invalid", "community")
+    _check(admin.get("/api/cim/plates/sheet/", {"community": "620502", "paper": "B9"}), 400,
+           "invalid_choice", "paper")
+    assert admin.get("/api/cim/reports/", {"status": "new,in_progress", "mine": "1"}).status_code == 200

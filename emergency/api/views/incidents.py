@@ -15,9 +15,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from cim import roles
+from cim.models import Address
 from config.common.filters import parse_bbox
 from config.common.pagination import GeoPagination
-from cim.models import Address
 from emergency import selectors, services
 from emergency.api.common import ERRORS, get_or_400, query_bool, query_choice
 from emergency.api.serializers import (

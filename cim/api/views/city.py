@@ -1,4 +1,5 @@
-"""REST API of the city model under ``/api/cim/``."""
+"""The map layers of the city model under ``/api/cim/``: admin areas,
+buildings, roads, service points; import runs; ground height."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cim import selectors
-from config.common.filters import parse_bbox, parse_float
-from config.common.pagination import GeoPagination
-from cim.api.serializers import (
+from cim.api.serializers.city import (
     AdminAreaGeoSerializer,
     AdminAreaSerializer,
     BuildingGeoSerializer,
@@ -26,6 +25,8 @@ from cim.choices import AdminLevel, BuildingUse, RoadClass, ServiceCategory
 from cim.models import AdminArea, Building, ImportRun
 from cim.permissions import AdminOnly, PlannerWrite, PublicRead, StaffRead
 from cim.services.buildings import building_update
+from config.common.filters import parse_bbox, parse_float
+from config.common.pagination import GeoPagination
 
 BBOX_PARAM = OpenApiParameter(
     "bbox", OpenApiTypes.STR, description="minLon,minLat,maxLon,maxLat (WGS 84)"

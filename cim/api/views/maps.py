@@ -1,26 +1,25 @@
-"""Small read endpoints the planner viewer needs for its map (under ``/api/cim/``)."""
+"""Read endpoints the maps need beyond the layers (under ``/api/cim/``): the
+loaded city, a building's addresses, water areas, boundaries for drawing."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.gzip import gzip_page
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.fields import GeometryField
-from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from config.common.filters import parse_bbox
-from config.common.pagination import GeoPagination
+from cim import selectors
+from cim.api.serializers.city import WaterwayGeoSerializer
 from cim.choices import AdminLevel, WaterwayKind
-from cim.models import Building, Waterway
+from cim.models import Building
 from cim.permissions import PublicRead, StaffRead
-from viewer import selectors
+from config.common.filters import parse_bbox, parse_float
+from config.common.pagination import GeoPagination
 
 TILESET_URL = "/tiles/tileset.json"
 TERRAIN_URL = "/terrain/"
@@ -88,27 +87,6 @@ class BuildingAddressesView(APIView):
         return Response(selectors.building_addresses(building=building))
 
 
-class WaterwayGeoSerializer(GeoFeatureModelSerializer):
-    """A water area as a GeoJSON feature, with where to write its name."""
-
-    geom = GeometryField(precision=selectors.MAP_DECIMALS)
-    label_lon = serializers.SerializerMethodField()
-    label_lat = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Waterway
-        geo_field = "geom"
-        fields = ["id", "name", "kind", "synthetic", "label_lon", "label_lat"]
-
-    def get_label_lon(self, obj) -> float | None:
-        point = getattr(obj, "label_point", None)
-        return round(point.x, 7) if point else None
-
-    def get_label_lat(self, obj) -> float | None:
-        point = getattr(obj, "label_point", None)
-        return round(point.y, 7) if point else None
-
-
 @method_decorator(gzip_page, name="dispatch")
 @extend_schema(tags=["cim"])
 class WaterwayViewSet(viewsets.ReadOnlyModelViewSet):
@@ -167,13 +145,8 @@ class AdminBoundariesMapView(APIView):
                                               f"one or more of {', '.join(AdminLevel.values)}"]})
         tolerance = request.query_params.get("tolerance")
         if tolerance not in (None, ""):
-            from config.common.filters import parse_float
-
             tolerance = parse_float(tolerance, field="tolerance", lo=0.0, hi=500.0)
         else:
             tolerance = None
         features = selectors.admin_boundaries(levels=levels, tolerance_m=tolerance)
         return Response({"type": "FeatureCollection", "count": len(features), "features": features})
-
-
-__all__ = ["AdminBoundariesMapView", "BuildingAddressesView", "CityInfoView", "WaterwayViewSet"]

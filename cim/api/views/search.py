@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cim.api.plates import PublicThrottle
+from cim.api.throttles import PublicThrottle
 from cim.permissions import PublicRead
 from cim.search import MAX_QUERY, search
 

@@ -1,0 +1,74 @@
+"""Query-string filters of the city-model API (django-filter FilterSets): a bad
+value is a 400 naming the parameter, through the one exception handler."""
+
+from __future__ import annotations
+
+from django import forms
+from django_filters import rest_framework as filters
+
+from cim.choices import AddressKind, PlateAlertStatus, PlateStatus, ReportStatus
+from cim.models import Address, Plate, PlateAlert, PublicReport
+
+__all__ = ["AddressFilter", "PlateAlertFilter", "PlateFilter", "ReportFilter"]
+
+_CODE_PREFIX = {"lookup_expr": "startswith", "max_length": 12}
+
+
+class IdFilter(filters.Filter):
+    """A record id (a positive integer)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        super().__init__(*args, **kwargs)
+
+
+class ChoiceInFilter(filters.BaseInFilter, filters.ChoiceFilter):
+    """A comma list of choices: ``?status=new,in_progress``."""
+
+
+class AddressFilter(filters.FilterSet):
+    kind = filters.ChoiceFilter(choices=AddressKind.choices)
+    parent = IdFilter(field_name="parent_id", help_text="id of the parent address")
+    admin_code = filters.CharFilter(field_name="admin_area__code", **_CODE_PREFIX,
+                                    help_text="prefix of the community code")
+
+    class Meta:
+        model = Address
+        fields = ["kind", "parent", "admin_code"]
+
+
+class PlateFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=PlateStatus.choices)
+    community = filters.CharFilter(field_name="address__admin_area__code", **_CODE_PREFIX,
+                                   help_text="prefix of the division code")
+
+    class Meta:
+        model = Plate
+        fields = ["status", "community"]
+
+
+class PlateAlertFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=PlateAlertStatus.choices)
+
+    class Meta:
+        model = PlateAlert
+        fields = ["status"]
+
+
+class ReportFilter(filters.FilterSet):
+    status = ChoiceInFilter(choices=ReportStatus.choices, lookup_expr="in",
+                            help_text="one status or a comma list")
+    unclaimed = filters.BooleanFilter(method="filter_unclaimed", help_text="only unclaimed reports")
+    mine = filters.BooleanFilter(method="filter_mine", help_text="only the reports I claimed")
+
+    class Meta:
+        model = PublicReport
+        fields = ["status", "unclaimed", "mine"]
+
+    def filter_unclaimed(self, queryset, name, value):
+        return queryset.filter(claimed_by__isnull=True) if value else queryset
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(claimed_by=self.request.user) if value else queryset
