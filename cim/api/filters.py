@@ -6,10 +6,41 @@ from __future__ import annotations
 from django import forms
 from django_filters import rest_framework as filters
 
-from cim.choices import AddressKind, PlateAlertStatus, PlateStatus, ReportStatus
-from cim.models import Address, Plate, PlateAlert, PublicReport
+from cim.choices import (
+    AddressKind,
+    AdminLevel,
+    BuildingUse,
+    PlateAlertStatus,
+    PlateStatus,
+    ReportStatus,
+    RoadClass,
+    ServiceCategory,
+    WaterwayKind,
+)
+from cim.models import (
+    Address,
+    AdminArea,
+    Building,
+    Plate,
+    PlateAlert,
+    PublicReport,
+    RoadSegment,
+    ServicePoint,
+    Waterway,
+)
+from config.common.filters import BBoxFilter
 
-__all__ = ["AddressFilter", "PlateAlertFilter", "PlateFilter", "ReportFilter"]
+__all__ = [
+    "AddressFilter",
+    "AdminAreaFilter",
+    "BuildingFilter",
+    "PlateAlertFilter",
+    "PlateFilter",
+    "ReportFilter",
+    "RoadFilter",
+    "ServicePointFilter",
+    "WaterwayFilter",
+]
 
 _CODE_PREFIX = {"lookup_expr": "startswith", "max_length": 12}
 
@@ -72,3 +103,51 @@ class ReportFilter(filters.FilterSet):
 
     def filter_mine(self, queryset, name, value):
         return queryset.filter(claimed_by=self.request.user) if value else queryset
+
+
+class AdminAreaFilter(filters.FilterSet):
+    level = filters.ChoiceFilter(choices=AdminLevel.choices)
+    parent = filters.CharFilter(field_name="parent__code", max_length=12,
+                                help_text="code of the parent area")
+
+    class Meta:
+        model = AdminArea
+        fields = ["level", "parent"]
+
+
+class BuildingFilter(filters.FilterSet):
+    bbox = BBoxFilter(field_name="footprint")
+    use = filters.ChoiceFilter(choices=BuildingUse.choices)
+    admin_code = filters.CharFilter(field_name="admin_area__code", **_CODE_PREFIX,
+                                    help_text="prefix of the division code")
+
+    class Meta:
+        model = Building
+        fields = ["bbox", "use", "admin_code"]
+
+
+class RoadFilter(filters.FilterSet):
+    bbox = BBoxFilter(field_name="geom")
+    road_class = filters.ChoiceFilter(choices=RoadClass.choices)
+
+    class Meta:
+        model = RoadSegment
+        fields = ["bbox", "road_class"]
+
+
+class ServicePointFilter(filters.FilterSet):
+    bbox = BBoxFilter(field_name="geom", lookup_expr="within")
+    category = filters.ChoiceFilter(choices=ServiceCategory.choices)
+
+    class Meta:
+        model = ServicePoint
+        fields = ["bbox", "category"]
+
+
+class WaterwayFilter(filters.FilterSet):
+    bbox = BBoxFilter(field_name="geom")
+    kind = filters.ChoiceFilter(choices=WaterwayKind.choices)
+
+    class Meta:
+        model = Waterway
+        fields = ["bbox", "kind"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.gis.geos import Polygon
 from django.db.models import QuerySet
 
 from cim.choices import AddressKind, AddressStatus
@@ -11,17 +10,10 @@ from cim.models import Address, Building
 __all__ = ["building_addresses", "buildings_in"]
 
 
-def buildings_in(*, bbox: Polygon | None = None, use: str | None = None,
-                 admin_code: str | None = None) -> QuerySet[Building]:
-    """Buildings for the map, by bounding box, use and division code prefix."""
-    qs = Building.objects.select_related("admin_area").order_by("id")
-    if bbox is not None:
-        qs = qs.filter(footprint__bboverlaps=bbox)
-    if use:
-        qs = qs.filter(use=use)
-    if admin_code:
-        qs = qs.filter(admin_area__code__startswith=admin_code)
-    return qs
+def buildings_in() -> QuerySet[Building]:
+    """Buildings for the map, with their division (the API filters them by
+    bounding box, use and division code: :class:`cim.api.filters.BuildingFilter`)."""
+    return Building.objects.select_related("admin_area").order_by("id")
 
 
 def building_addresses(*, building: Building) -> dict:

@@ -3,15 +3,16 @@ buildings, roads, service points; import runs; ground height."""
 
 from __future__ import annotations
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cim import selectors
+from cim.api.filters import AdminAreaFilter, BuildingFilter, RoadFilter, ServicePointFilter
 from cim.api.serializers.city import (
     AdminAreaGeoSerializer,
     AdminAreaSerializer,
@@ -21,25 +22,11 @@ from cim.api.serializers.city import (
     RoadSegmentGeoSerializer,
     ServicePointGeoSerializer,
 )
-from cim.choices import AdminLevel, BuildingUse, RoadClass, ServiceCategory
-from cim.models import AdminArea, Building, ImportRun
+from cim.api.serializers.queries import AdminTreeQuery, PointQuery
+from cim.models import AdminArea, ImportRun
 from cim.permissions import AdminOnly, PlannerWrite, PublicRead, StaffRead
 from cim.services.buildings import building_update
-from config.common.filters import parse_bbox, parse_float
 from config.common.pagination import GeoPagination
-
-BBOX_PARAM = OpenApiParameter(
-    "bbox", OpenApiTypes.STR, description="minLon,minLat,maxLon,maxLat (WGS 84)"
-)
-
-
-def _choice(request, name: str, choices) -> str | None:
-    value = request.query_params.get(name)
-    if value in (None, ""):
-        return None
-    if value not in choices.values:
-        raise ValidationError({name: f"unknown value {value!r}; one of {', '.join(choices.values)}"})
-    return value
 
 
 @extend_schema(tags=["cim"])
@@ -52,40 +39,21 @@ class AdminAreaViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
     lookup_value_regex = r"[0-9]{6,12}"
 
-    def get_queryset(self):
-        qs = AdminArea.objects.select_related("parent").order_by("code")
-        level = _choice(self.request, "level", AdminLevel)
-        if level:
-            qs = qs.filter(level=level)
-        parent = self.request.query_params.get("parent")
-        if parent:
-            qs = qs.filter(parent__code=parent)
-        return qs
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AdminAreaFilter
+    queryset = AdminArea.objects.select_related("parent").order_by("code")
 
-    @extend_schema(
-        parameters=[OpenApiParameter("level", OpenApiTypes.STR, enum=AdminLevel.values),
-                    OpenApiParameter("parent", OpenApiTypes.STR)]
-    )
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(
-        parameters=[OpenApiParameter("max_level", OpenApiTypes.STR, enum=AdminLevel.values)],
-        responses={200: OpenApiTypes.OBJECT},
-    )
-    @action(detail=False)
+    @extend_schema(parameters=[AdminTreeQuery], responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, filter_backends=[])
     def tree(self, request):
-        max_level = _choice(request, "max_level", AdminLevel)
-        return Response(selectors.admin_area_tree(max_level=max_level))
+        query = AdminTreeQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(selectors.admin_area_tree(max_level=query.validated_data.get("max_level")))
 
-    @extend_schema(
-        parameters=[OpenApiParameter("level", OpenApiTypes.STR, enum=AdminLevel.values),
-                    OpenApiParameter("parent", OpenApiTypes.STR)],
-        responses={200: AdminAreaGeoSerializer(many=True)},
-    )
+    @extend_schema(responses={200: AdminAreaGeoSerializer(many=True)})
     @action(detail=False, pagination_class=GeoPagination, serializer_class=AdminAreaGeoSerializer)
     def geojson(self, request):
-        qs = self.get_queryset().filter(boundary__isnull=False)
+        qs = self.filter_queryset(self.get_queryset()).filter(boundary__isnull=False)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(AdminAreaGeoSerializer(page, many=True).data)
 
@@ -99,26 +67,14 @@ class BuildingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     permission_classes = [PlannerWrite]
     pagination_class = GeoPagination
     http_method_names = ["get", "patch", "head", "options"]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = BuildingFilter
 
     def get_queryset(self):
-        if self.action != "list":
-            return Building.objects.select_related("admin_area")
-        return selectors.buildings_in(
-            bbox=parse_bbox(self.request.query_params.get("bbox")),
-            use=_choice(self.request, "use", BuildingUse),
-            admin_code=self.request.query_params.get("admin_code") or None,
-        )
+        return selectors.buildings_in()
 
     def get_serializer_class(self):
         return BuildingGeoSerializer if self.action == "list" else BuildingSerializer
-
-    @extend_schema(parameters=[
-        BBOX_PARAM,
-        OpenApiParameter("use", OpenApiTypes.STR, enum=BuildingUse.values),
-        OpenApiParameter("admin_code", OpenApiTypes.STR),
-    ])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
 
     def perform_update(self, serializer):
         building = building_update(
@@ -135,16 +91,11 @@ class RoadViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = GeoPagination
     serializer_class = RoadSegmentGeoSerializer
 
-    def get_queryset(self):
-        return selectors.roads_in(
-            bbox=parse_bbox(self.request.query_params.get("bbox")) if self.action == "list" else None,
-            road_class=_choice(self.request, "road_class", RoadClass) if self.action == "list" else None,
-        )
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RoadFilter
 
-    @extend_schema(parameters=[BBOX_PARAM,
-                               OpenApiParameter("road_class", OpenApiTypes.STR, enum=RoadClass.values)])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+    def get_queryset(self):
+        return selectors.roads_in()
 
 
 @extend_schema(tags=["cim"])
@@ -155,19 +106,11 @@ class ServicePointViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = GeoPagination
     serializer_class = ServicePointGeoSerializer
 
-    def get_queryset(self):
-        if self.action != "list":
-            return selectors.service_points_in()
-        return selectors.service_points_in(
-            bbox=parse_bbox(self.request.query_params.get("bbox")),
-            category=_choice(self.request, "category", ServiceCategory),
-        )
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ServicePointFilter
 
-    @extend_schema(parameters=[BBOX_PARAM,
-                               OpenApiParameter("category", OpenApiTypes.STR,
-                                                enum=ServiceCategory.values)])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+    def get_queryset(self):
+        return selectors.service_points_in()
 
 
 @extend_schema(tags=["cim"])
@@ -195,8 +138,7 @@ class TerrainHeightView(APIView):
 
     @extend_schema(
         tags=["cim"],
-        parameters=[OpenApiParameter("lon", OpenApiTypes.DOUBLE, required=True),
-                    OpenApiParameter("lat", OpenApiTypes.DOUBLE, required=True)],
+        parameters=[PointQuery],
         responses={200: inline_serializer("TerrainHeight", {
             "lon": serializers.FloatField(), "lat": serializers.FloatField(),
             "height": serializers.FloatField(allow_null=True),
@@ -206,8 +148,9 @@ class TerrainHeightView(APIView):
     def get(self, request):
         from cim.services.terrain import ground_height
 
-        lon = parse_float(request.query_params.get("lon"), field="lon", lo=-180, hi=180)
-        lat = parse_float(request.query_params.get("lat"), field="lat", lo=-90, hi=90)
+        query = PointQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        lon, lat = query.validated_data["lon"], query.validated_data["lat"]
         sample = ground_height(lon, lat)
         return Response({
             "lon": lon, "lat": lat,
