@@ -52,6 +52,7 @@ class IdFilter(filters.Filter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)  # bigint: larger is a 400, not a database error
         super().__init__(*args, **kwargs)
 
 
