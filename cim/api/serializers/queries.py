@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from cim.choices import AdminLevel
+from cim.models.admin_areas import LEVEL_RANK, LEVELS
 from cim.search import MAX_QUERY
 
 __all__ = ["SEARCH_TYPES", "AdminBoundariesQuery", "AdminTreeQuery", "PointQuery", "SearchQuery"]
@@ -41,7 +42,7 @@ class PointQuery(serializers.Serializer):
 class AdminBoundariesQuery(serializers.Serializer):
     levels = CommaListField(
         child=serializers.ChoiceField(choices=AdminLevel.choices), allow_empty=False,
-        default=["city", "district", "street", "community"],
+        default=list(LEVELS[LEVEL_RANK[AdminLevel.CITY]:]),
         help_text="comma list of " + ", ".join(AdminLevel.values)
                   + " (default: city,district,street,community)")
     tolerance = serializers.FloatField(min_value=0.0, max_value=500.0, required=False,
