@@ -6,3 +6,6 @@ class CimConfig(AppConfig):
     name = "cim"
     verbose_name = _("城市信息模型")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from cim import conf, security  # noqa: F401  (declared settings' check; lockout audit)

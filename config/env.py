@@ -12,16 +12,28 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+def _read_env_file(path: Path) -> dict[str, str]:
+    values = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep and key.strip() and not key.startswith("#"):
+                values[key.strip()] = value.strip()
+    return values
+
+
 def _load_runtime_env() -> None:
     """Values the set-up script chose for this checkout (e.g. the URL of a
     project-local PostgreSQL cluster); real environment variables win."""
-    path = BASE_DIR / "var" / "runtime.env"
-    if not path.exists():
-        return
-    for line in path.read_text().splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip() and not key.startswith("#"):
-            os.environ.setdefault(key.strip(), value.strip())
+    for key, value in _read_env_file(BASE_DIR / "var" / "runtime.env").items():
+        os.environ.setdefault(key, value)
+
+
+def local_secrets() -> dict[str, str]:
+    """The secret key and salt ``scripts/setup.sh`` generated for this checkout
+    (``var/secrets.env``, never committed).  Only the demo/developer settings
+    read them; production takes its secrets from the environment alone."""
+    return _read_env_file(BASE_DIR / "var" / "secrets.env")
 
 
 _load_runtime_env()
@@ -59,6 +71,14 @@ SHARED_DATA_DIR = Path(
 PLATE_HOST = os.environ.get("CIM_PLATE_HOST", "TS.GOV.CN")
 # Salt for hashing client addresses in scan statistics (never store raw IPs).
 CLIENT_HASH_SALT = os.environ.get("CIM_CLIENT_HASH_SALT", "")
+
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks,
+# comma-separated).  Empty: none, so clients cannot choose their own address.
+TRUSTED_PROXIES = _list("CIM_TRUSTED_PROXIES", "")
+
+# A signed-in session ends after this many seconds without a request
+# (control-room screens on shared desks); 0 keeps sessions until they expire.
+SESSION_IDLE_TIMEOUT_S = int(os.environ.get("CIM_SESSION_IDLE_TIMEOUT_S", str(8 * 3600)))
 
 # Where browsers open WebSockets (the ASGI process).  Empty: same origin as the
 # page, i.e. behind a reverse proxy that routes /ws/ to the ASGI server.

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from cim import tiles_views
+from viewer import auth_views as auth_pages
 
 urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -16,7 +17,8 @@ urlpatterns = [
     path("tiles/<path:path>", tiles_views.tiles, name="tiles"),
     path("terrain/<path:path>", tiles_views.terrain, name="terrain"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", auth_pages.SignInView.as_view(), name="login"),
+    path("accounts/two-factor/", auth_pages.TwoFactorSetupView.as_view(), name="two-factor-setup"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("viewer.urls")),
 ]

@@ -9,6 +9,7 @@ class EmergencyConfig(AppConfig):
 
     def ready(self) -> None:
         from cim.routing.service import register_closure_provider
+        from emergency import conf  # noqa: F401  (the declared settings' system check)
         from emergency.routing import active_closed_segment_ids
 
         # Road closures take effect on the next routing query, wherever it is made.

@@ -1,18 +1,12 @@
-"""Constants of the emergency domain and the app's settings with defaults.
-
-Settings are read from ``settings.EMERGENCY`` (a dict, optional); every key
-has a default here, so a deployment sets only what it changes.
-"""
+"""Constants of the emergency domain.  The app's settings are declared in
+:mod:`emergency.conf`."""
 
 from __future__ import annotations
-
-from django.conf import settings
 
 from emergency.choices import (
     CapCategory,
     CapSeverity,
     IncidentLevel,
-    ZoneTier,
 )
 from emergency.choices import (
     IncidentCategory as C,
@@ -56,37 +50,3 @@ PEOPLE_PER_M2 = {
     "healthcare": 1 / 25, "public": 1 / 30, "industrial": 1 / 60, "religious": 1 / 50,
     "transport": 1 / 40, "agricultural": 0.0, "other": 1 / 100,
 }
-
-DEFAULTS = {
-    # a unit position older than this counts as stale: the unit is placed at its station
-    "UNIT_POSITION_STALE_S": 300,
-    # incidents further than this from any drivable road cannot be dispatched to by road
-    "MAX_SNAP_DISTANCE_M": 2000.0,
-    # alternatives shown beyond the units still needed, per unit type
-    "RECOMMEND_EXTRA": 2,
-    # recommendations read the available units and closures from an in-memory
-    # picture kept per process (emergency.dispatch_state); False: from the
-    # database on every request
-    "DISPATCH_STATE_CACHE": True,
-    # the picture is read again at least this often, for the units' positions
-    # (their moves do not send change notices)
-    "DISPATCH_STATE_MAX_AGE_S": 1.0,
-    "ATTACHMENT_MAX_BYTES": {"photo": 15 * 2**20, "video": 200 * 2**20, "audio": 30 * 2**20},
-    # subfolder of MEDIA_ROOT for files that are served only through a permission-checked view
-    "PRIVATE_MEDIA_DIR": "private/emergency",
-    "ZONE_NAMES": {ZoneTier.SEALED: "封控区", ZoneTier.CONTROLLED: "管控区",
-                   ZoneTier.PREVENTION: "防范区"},
-    "ZONE_BUFFER_M": 50.0,
-    "PEOPLE_PER_M2": PEOPLE_PER_M2,
-    # CAP sender and the unit code of GB/T 35965.1 (division code + DDD UUU XX)
-    "CAP_SENDER": "emergency@tianshui.gov.cn",
-    "CAP_SENDER_NAME": "天水市突发事件预警信息发布中心",
-    "CAP_UNIT_CODE": "00000000",  # DDD (GB/T 4657 organisation) + UUU + XX
-    "CAP_DIVISION_CODE": "620500",  # used when an incident has no division
-    "CAP_DEFAULT_RADIUS_M": 1000.0,
-}
-
-
-def conf(key: str):
-    """One emergency setting, ``settings.EMERGENCY[key]`` or its default."""
-    return getattr(settings, "EMERGENCY", {}).get(key, DEFAULTS[key])

@@ -82,8 +82,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from cim import roles
 from cim.errors import DomainError
+from config.common.jsonlimits import JSONLimitError, loads_limited
+from emergency.conf import emergency_settings
 from emergency.live.choices import PositionSource
-from emergency.live.conf import live_conf
 from emergency.live.hub import hub_for_loop
 from emergency.live.ingest import positions_ingest
 from emergency.live.ratelimit import TokenBucket
@@ -141,9 +142,9 @@ class OpsConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_BAD_REQUEST)
             return
         self.user = user
-        self.bucket = TokenBucket(rate=float(live_conf("LIVE_WS_RATE_PER_S")),
-                                  burst=int(live_conf("LIVE_WS_BURST")), now=time.monotonic())
-        self.max_bytes = int(live_conf("LIVE_WS_MAX_MESSAGE_BYTES"))
+        self.bucket = TokenBucket(rate=float(emergency_settings.LIVE_WS_RATE_PER_S),
+                                  burst=int(emergency_settings.LIVE_WS_BURST), now=time.monotonic())
+        self.max_bytes = int(emergency_settings.LIVE_WS_MAX_MESSAGE_BYTES)
         self.hub = await hub_for_loop()
         control, units = access
         await self.hub.join(self, control=control, units=units, after=after)
@@ -171,9 +172,9 @@ class OpsConsumer(AsyncWebsocketConsumer):
             await self._error("rate_limited", "too many messages; slow down")
             return
         try:
-            message = json.loads(text_data)
-        except ValueError:
-            await self._error("invalid_json", "the message is not valid JSON")
+            message = loads_limited(text_data, max_bytes=self.max_bytes)
+        except JSONLimitError as exc:
+            await self._error(exc.code, exc.detail)
             return
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self._error("invalid", "a message is an object with a \"type\"", field="type")

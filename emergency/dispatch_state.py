@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
-from emergency.constants import conf
+from emergency.conf import emergency_settings
 
 __all__ = ["CHANNEL", "listener", "note_change", "snapshot", "stop_listener"]
 
@@ -203,7 +203,7 @@ def _assigned(incident_id: int) -> dict[str, int]:
 
 
 def _usable() -> bool:
-    return bool(conf("DISPATCH_STATE_CACHE")) and not connection.in_atomic_block
+    return bool(emergency_settings.DISPATCH_STATE_CACHE) and not connection.in_atomic_block
 
 
 def _current() -> _Picture | None:
@@ -216,7 +216,7 @@ def _current() -> _Picture | None:
     if not listening:
         return None
     picture = _picture
-    max_age = float(conf("DISPATCH_STATE_MAX_AGE_S"))
+    max_age = float(emergency_settings.DISPATCH_STATE_MAX_AGE_S)
     if picture is not None and picture.version == version and time.monotonic() - picture.read_at < max_age:
         return picture
     with _picture_lock:

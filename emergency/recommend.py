@@ -19,11 +19,11 @@ from django.utils import timezone
 
 from cim.routing.service import road_graph
 from emergency.choices import UnitType
-from emergency.constants import conf
+from emergency.conf import emergency_settings
+from emergency.dispatch_state import snapshot
 from emergency.errors import DomainError, Unroutable
 from emergency.models import Assignment, DispatchRequest, Incident, Unit
 from emergency.routing import snap_point
-from emergency.dispatch_state import snapshot
 
 __all__ = ["UnitOrigin", "incident_needs", "recommend_units", "unit_origin"]
 
@@ -55,7 +55,7 @@ def unit_origin(unit: Unit, *, now: dt.datetime | None = None) -> UnitOrigin | N
     found = _origin(unit.last_position.x if unit.last_position else None,
                     unit.last_position.y if unit.last_position else None, age,
                     station.x if station else None, station.y if station else None,
-                    stale_s=float(conf("UNIT_POSITION_STALE_S")))
+                    stale_s=float(emergency_settings.UNIT_POSITION_STALE_S))
     if found is None:
         return None
     lon, lat, source, age = found
@@ -108,7 +108,7 @@ def recommend_units(*, incident: Incident, wanted: dict[str, int] | None = None)
     else:
         groups = incident_needs(incident, assigned=assigned)
         types = list(groups)
-    stale_s = float(conf("UNIT_POSITION_STALE_S"))
+    stale_s = float(emergency_settings.UNIT_POSITION_STALE_S)
     placed, unplaced = [], []
     for row in rows:
         origin = _origin(*row[5:10], stale_s=stale_s)
@@ -119,7 +119,7 @@ def recommend_units(*, incident: Incident, wanted: dict[str, int] | None = None)
         eta = graph.point_travel_times(target, snaps, reverse=True, closed=closed)
     else:
         snaps, eta = [], np.zeros(0)
-    extra = int(conf("RECOMMEND_EXTRA"))
+    extra = int(emergency_settings.RECOMMEND_EXTRA)
     unit_types = np.array([row[3] for row, _ in placed], dtype=object)
     unit_ids = np.array([row[0] for row, _ in placed], dtype=np.int64)
     result_groups = []

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from cim.routing.engine import RoadGraph, RoutingError, Snap
 from cim.routing.service import current_closures, road_graph
-from emergency.constants import conf
+from emergency.conf import emergency_settings
 from emergency.errors import Unroutable
 
 __all__ = ["active_closed_segment_ids", "drive_graph", "route_line", "snap_point"]
@@ -45,7 +45,7 @@ def snap_point(graph: RoadGraph, point: Point, *, field: str = "location") -> Sn
         snap = graph.snap(point.x, point.y)
     except RoutingError as exc:
         raise Unroutable(str(exc), field=field) from None
-    limit = float(conf("MAX_SNAP_DISTANCE_M"))
+    limit = float(emergency_settings.MAX_SNAP_DISTANCE_M)
     if snap.distance_m > limit:
         raise Unroutable(f"the point is {snap.distance_m:.0f} m from the nearest road "
                          f"(more than {limit:.0f} m)", field=field)

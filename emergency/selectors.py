@@ -6,13 +6,13 @@ from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from cim import roles
 from emergency.constants import LEVEL_RANK
 from emergency.models import (
     Assignment,
     Camera,
-    ControlZone,
     Event,
     Incident,
     Plan,
@@ -25,10 +25,12 @@ from emergency.states import INCIDENT_ACTIVE
 __all__ = [
     "assignments_visible_to",
     "cameras_near",
+    "closures_in_force",
     "events_after",
     "incidents_visible_to",
     "plan_for",
     "plans_matching",
+    "replenishment_open",
     "units_visible_to",
 ]
 
@@ -123,17 +125,13 @@ def events_after(after: int, *, limit: int = 500) -> QuerySet[Event]:
 
 
 def closures_in_force() -> QuerySet[RoadClosure]:
-    from django.utils import timezone
-
+    """Road closures in force now (started, not lifted, not ended)."""
     now = timezone.now()
     return (RoadClosure.objects.filter(lifted_at__isnull=True, starts_at__lte=now)
             .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now)).prefetch_related("segments"))
 
 
-def zones_active() -> QuerySet[ControlZone]:
-    return ControlZone.objects.filter(status="active")
-
-
 def replenishment_open() -> QuerySet[ReplenishmentAlert]:
+    """Replenishment alerts not yet resolved."""
     return ReplenishmentAlert.objects.filter(resolved_at__isnull=True).select_related("stock__depot",
                                                                                        "stock__item")

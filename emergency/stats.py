@@ -9,7 +9,8 @@
 * :func:`unit_stats` — units by status and type, stale and unplaced ones;
 * :func:`supply_stats` — stock of each item against its minimum levels;
 * :func:`plate_stats` — door plates, scans and residents' reports per
-  community.
+  community (computed in cim, :mod:`cim.selectors.plate_stats`; emergency
+  builds on cim, never the reverse).
 
 :func:`response_segments` and :func:`summarise` are pure (plain tuples in,
 numbers out) and tested directly.
@@ -28,8 +29,10 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import ExtractHour, TruncHour
 from django.utils import timezone
 
+from cim.selectors.plate_stats import plate_stats
 from emergency.choices import IncidentCategory, IncidentLevel, IncidentStatus, UnitStatus, UnitType
-from emergency.live.conf import live_conf, stale_after_s
+from emergency.conf import emergency_settings
+from emergency.live.conf import stale_after_s
 from emergency.models import Incident, ReplenishmentAlert, Stock, Unit, UnitStatusChange
 from emergency.states import INCIDENT_ACTIVE
 
@@ -176,7 +179,7 @@ def response_times(*, since: dt.datetime, until: dt.datetime, limit: int = 500) 
     """Response-time segments of the incidents reported in ``[since,
     until)`` that were dispatched (newest first, at most ``limit``), their
     targets and a summary."""
-    targets = live_conf("STATS_TARGETS")
+    targets = emergency_settings.STATS_TARGETS
     incidents = list(Incident.objects.filter(reported_at__gte=since, reported_at__lt=until,
                                              dispatched_at__isnull=False)
                      .exclude(status=IncidentStatus.MERGED)
@@ -254,42 +257,4 @@ def supply_stats() -> dict[str, Any]:
                            "item": s.item_id, "item_code": s.item.code, "quantity": s.quantity,
                            "minimum": s.minimum} for s in short],
         "open_alerts": ReplenishmentAlert.objects.filter(resolved_at__isnull=True).count(),
-    }
-
-
-# ---------------------------------------------------------------------- plates
-def plate_stats(*, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
-    """Per community: plates in service, scans and distinct clients
-    (estimated) on the days of ``[since, until)``, residents' reports made
-    in the window and reports still open."""
-    from cim.choices import AdminLevel, ReportStatus
-    from cim.models import AdminArea, Plate, PlateScanDay, PublicReport
-    from cim.models.plates import ACTIVE_PLATE_STATUSES
-
-    first_day, last_day = timezone.localdate(since), timezone.localdate(until - dt.timedelta(microseconds=1))
-    plates = dict(Plate.objects.filter(status__in=ACTIVE_PLATE_STATUSES)
-                  .values_list("address__admin_area").annotate(n=Count("id"))
-                  .values_list("address__admin_area", "n"))
-    scans = {a: (s, c) for a, s, c in
-             PlateScanDay.objects.filter(day__gte=first_day, day__lte=last_day)
-             .values_list("plate__address__admin_area")
-             .annotate(s=Sum("scans"), c=Sum("clients"))
-             .values_list("plate__address__admin_area", "s", "c")}
-    reports = dict(PublicReport.objects.filter(created_at__gte=since, created_at__lt=until)
-                   .values_list("address__admin_area").annotate(n=Count("id"))
-                   .values_list("address__admin_area", "n"))
-    closed = [ReportStatus.RESOLVED, ReportStatus.REJECTED]
-    open_reports = dict(PublicReport.objects.exclude(status__in=closed)
-                        .values_list("address__admin_area").annotate(n=Count("id"))
-                        .values_list("address__admin_area", "n"))
-    area_ids = set(plates) | set(scans) | set(reports) | set(open_reports)
-    areas = AdminArea.objects.filter(Q(level=AdminLevel.COMMUNITY) | Q(pk__in=area_ids)).order_by("code")
-    rows = [{"area": a.pk, "code": a.code, "name": a.name, "level": a.level,
-             "plates": plates.get(a.pk, 0), "scans": int(scans.get(a.pk, (0, 0))[0] or 0),
-             "clients": int(scans.get(a.pk, (0, 0))[1] or 0), "reports": reports.get(a.pk, 0),
-             "open_reports": open_reports.get(a.pk, 0)} for a in areas]
-    return {
-        "since": since.isoformat(), "until": until.isoformat(),
-        "totals": {k: sum(r[k] for r in rows) for k in ("plates", "scans", "reports", "open_reports")},
-        "communities": rows,
     }

@@ -282,7 +282,8 @@ def main() -> None:
     for label, values in rows:
         print(f"{label:38}{pct(values, 50):10.2f}{pct(values, 95):10.2f}{statistics.fmean(values):10.2f}")
     if results.get("parked"):
-        print(f"({results['parked']} units of the city parked out of service for the run, then set available again)")
+        print(f"({results['parked']} units of the city parked out of service for the run, "
+              "then set available again)")
     print(f"road-table fingerprint check (≤ once a second): {results['fingerprint_ms']:.2f} ms; "
           f"cold graph build: {build_s * 1000:.0f} ms")
     print(f"\nspeed-up (baseline / ours): p50 {pct(base, 50) / pct(ours, 50):.1f}×, "

@@ -105,7 +105,8 @@ def visit(context, base: str, *, timeout_s: float) -> dict:
     page.evaluate("cimViewer.ready")
     page.evaluate("""() => { const v = cimViewer.viewer; v.clock.shouldAnimate = false; }""")
     page.evaluate("ms => Promise.race([cimViewer.tilesLoaded, new Promise((_, no) => "
-                  "setTimeout(() => no(new Error('no allTilesLoaded in time')), ms))])", int(timeout_s * 1000))
+                  "setTimeout(() => no(new Error('no allTilesLoaded in time')), ms))])",
+                  int(timeout_s * 1000))
     t_tiles = time.monotonic() - started
     at_tiles = rec.snapshot()
     # Cesium's own per-frame counters (not public API, hence the guards).

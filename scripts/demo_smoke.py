@@ -48,13 +48,15 @@ def pick_demo_data() -> dict:
     from cim.models import Address, Building, Plate
     from emergency.models import Unit
 
-    plate = Plate.objects.filter(status__in=["issued", "installed"]).select_related("address").order_by("code").first()
+    plate = (Plate.objects.filter(status__in=["issued", "installed"]).select_related("address")
+             .order_by("code").first())
     door = (Address.objects.filter(kind="door", building__isnull=False, building__use="residential")
             .select_related("building", "parent").order_by("code")[500:501].first())
     if plate is None or door is None:
         sys.exit("the demo city has no plates or addresses: run `make demo` first")
     return {"plate": plate.code, "plate_address": plate.address.full_name, "door": door.full_name,
-            "door_short": f"{door.parent.label}{door.label}", "building": door.building_id, "units": Unit.objects.count(),
+            "door_short": f"{door.parent.label}{door.label}", "building": door.building_id,
+            "units": Unit.objects.count(),
             "synthetic": Building.objects.filter(synthetic=True).exists()}
 
 
@@ -159,7 +161,8 @@ def commander(browser, base: str, data: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     args = parser.parse_args()
     django_setup()

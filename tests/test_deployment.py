@@ -61,3 +61,36 @@ def test_ci_runs_make_test_only():
     body = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
             if line.strip() and not line.startswith("#")]
     assert body[-1].strip() == "exec make test"
+
+
+def _dev_settings(env_extra: dict, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CIM_CLIENT"))}
+    env.update(env_extra, DJANGO_SETTINGS_MODULE="config.settings.dev")
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_demo_settings_run_with_debug_off_unless_asked():
+    # The demo's settings are production-like: DEBUG only by explicit choice.
+    assert _dev_settings({"DJANGO_SECRET_KEY": "s" * 50}).stdout.split() == ["False"]
+    assert _dev_settings({"DJANGO_SECRET_KEY": "s" * 50, "DJANGO_DEBUG": "1"}).stdout.split() == ["True"]
+
+
+def test_demo_secrets_are_generated_locally_and_ignored_by_git():
+    # scripts/setup.sh wrote them on first run; git must never see them.
+    secrets_file = ROOT / "var" / "secrets.env"
+    assert secrets_file.exists(), "scripts/setup.sh generates var/secrets.env"
+    assert "DJANGO_SECRET_KEY=" in secrets_file.read_text()
+    ignored = subprocess.run(["git", "check-ignore", "-q", "var/secrets.env"], cwd=ROOT)
+    assert ignored.returncode == 0
+    assert "dev-insecure" not in (ROOT / "config" / "settings" / "dev.py").read_text()
+
+
+def test_runtime_lock_ships_no_test_tools():
+    # The image installs requirements.lock only: no test runner, browser driver or fuzzer.
+    runtime = {line.split("==")[0].lower() for line in (ROOT / "requirements.lock").read_text().splitlines()
+               if line and not line.startswith("#")}
+    for tool in ("pytest", "pytest-django", "playwright", "schemathesis", "networkx", "ruff", "svglib"):
+        assert tool not in runtime, tool
+    dev = (ROOT / "requirements-dev.lock").read_text()
+    assert "-r requirements.lock" in dev and "pytest==" in dev

@@ -9,8 +9,8 @@ from .imports import ImportRun, RejectedFeature
 from .plates import Plate, PlateAlert, PlateEvent, PlateScanDay
 from .reports import PublicReport, PublicReportEvent
 from .roads import RoadNode, RoadSegment
-from .service_points import ServicePoint
 from .service_items import GuideOption, GuideQuestion, ServiceItem
+from .service_points import ServicePoint
 from .terrain import DemRaster
 from .water import Waterway
 

@@ -85,7 +85,8 @@ def surroundings_svg(data: MapData, *, title: str = "") -> str:
     bpaths = []
     for ring in data.buildings:
         simplified = shapely.Polygon(ring).simplify(1.0) if len(ring) > 6 else None
-        coords = list(simplified.exterior.coords) if simplified is not None and not simplified.is_empty else ring
+        usable = simplified is not None and not simplified.is_empty
+        coords = list(simplified.exterior.coords) if usable else ring
         pts = [proj(x, y) for x, y in coords]
         if _clip(pts, r):
             bpaths.append(_path(pts, close=True))

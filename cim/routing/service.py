@@ -9,7 +9,7 @@ time.
                                        closed=current_closures())
 
 Change detection: a cheap fingerprint of the road table (count, max id,
-max ``updated_at``) is compared at most every ``ROUTING["CHECK_INTERVAL_S"]``
+max ``updated_at``) is compared at most every ``CIM["ROUTING_CHECK_INTERVAL_S"]``
 seconds (default 1 s, so a busy dispatch console does not scan the road
 table on every query; the test settings use 0); importers may call
 :func:`road_graph_invalidate` to force a rebuild in their process at once.  Temporary
@@ -28,9 +28,9 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 import shapely
-from django.conf import settings
 from django.db import connection
 
+from cim.conf import cim_settings
 from cim.models import RoadNode, RoadSegment
 from cim.routing.engine import DRIVE, MODES, RoadGraph, RoutingError
 
@@ -48,10 +48,6 @@ _lock = threading.Lock()
 _graphs: dict[str, RoadGraph] = {}
 _checked_at: dict[str, float] = {}
 _closure_providers: list[Callable[[], Iterable[int]]] = []
-
-
-def _options() -> dict:
-    return {"CHECK_INTERVAL_S": 1.0, **getattr(settings, "ROUTING", {})}
 
 
 def road_fingerprint() -> tuple:
@@ -102,7 +98,7 @@ def road_graph(mode: str = DRIVE) -> RoadGraph:
         raise RoutingError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
     now = time.monotonic()
     cached = _graphs.get(mode)
-    interval = float(_options()["CHECK_INTERVAL_S"])
+    interval = float(cim_settings.ROUTING_CHECK_INTERVAL_S)
     if cached is not None and now - _checked_at.get(mode, 0.0) < interval:
         return cached
     fingerprint = road_fingerprint()

@@ -14,6 +14,7 @@ from django.forms.models import model_to_dict
 
 from cim import roles
 from cim.models import AuditLog
+from config.common.clip import clip
 
 
 def _jsonable(value: Any) -> Any:
@@ -60,11 +61,11 @@ def audit_record(
         object_id = obj.pk if object_id is None else object_id
     return AuditLog.objects.create(
         actor=user,
-        actor_label=label[:150],
+        actor_label=clip(AuditLog, "actor_label", label),
         action=action,
         object_type=object_type or "",
-        object_id="" if object_id is None else str(object_id),
+        object_id=clip(AuditLog, "object_id", object_id),
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
-        note=note[:500],
+        note=clip(AuditLog, "note", note),
     )

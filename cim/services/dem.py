@@ -17,6 +17,7 @@ from rasterio.enums import Resampling
 from rasterio.errors import RasterioIOError
 from rasterio.warp import calculate_default_transform, reproject
 
+from cim.conf import cim_settings
 from cim.errors import ImportFailed
 from cim.models import DemRaster, ImportRun
 from cim.services.audit import audit_record
@@ -116,7 +117,7 @@ def dem_register(
     mid_lat = math.radians((north + south) / 2)
     res_m = abs(transform.a) * 111_320 * math.cos(mid_lat)
 
-    dem_dir = Path(settings.CIM["DEM_DIR"])
+    dem_dir = Path(cim_settings.DEM_DIR)
     dem_dir.mkdir(parents=True, exist_ok=True)
     out_path = dem_dir / f"{checksum[:16]}.tif"
     tmp_path = out_path.with_suffix(".tmp.tif")

@@ -19,7 +19,7 @@ from rasterio.errors import RasterioIOError
 from cim.errors import ImportFailed
 from cim.models import Building, DemRaster
 from cim.services.audit import audit_record
-from cim.services.terrain import dem_path, ground_heights, grid_for
+from cim.services.terrain import dem_path, grid_for, ground_heights
 from cim.terrain.geoid import undulation
 
 Sampler = Callable[[np.ndarray, np.ndarray], np.ndarray]

@@ -12,13 +12,13 @@ import io
 import re
 import secrets
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from cim import hooks, roles
 from cim.choices import ReportCategory, ReportStatus
+from cim.conf import cim_settings
 from cim.errors import Conflict, DomainError
 from cim.models import Address, Plate, PublicReport, PublicReportEvent
 from cim.plates import codes
@@ -61,7 +61,7 @@ def normalize_tracking(raw: str) -> str | None:
 
 
 def _validate_photo(photo) -> ContentFile:
-    max_bytes = settings.CIM.get("REPORT_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
+    max_bytes = cim_settings.REPORT_PHOTO_MAX_BYTES
     if photo.size > max_bytes:
         raise DomainError(f"photo is {photo.size // 1024} KB; at most {max_bytes // 1024} KB",
                           field="photo", code="too_large")

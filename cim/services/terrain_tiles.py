@@ -6,7 +6,7 @@ priority order as :func:`cim.services.terrain.ground_heights`, so that the
 buildings stand on what Cesium draws.  Beyond every DEM the ground slopes to
 mean sea level over 15 km (:mod:`cim.terrain.heights`).
 
-Output: ``settings.CIM["TERRAIN_DIR"]`` (a symbolic link to the current
+Output: ``cim_settings.TERRAIN_DIR`` (a symbolic link to the current
 build) with ``layer.json`` and gzipped ``{z}/{x}/{y}.terrain`` tiles, published
 atomically like the 3D Tiles.
 """
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 from django.db import connection, transaction
 from tqdm import tqdm
 
+from cim.conf import cim_settings
 from cim.errors import Conflict, DomainError
 from cim.models import DemRaster
 from cim.services.audit import audit_record
@@ -46,7 +46,8 @@ def _widened(bounds: tuple[float, float, float, float], metres: float) -> tuple[
     west, south, east, north = bounds
     dlat = metres / M_PER_DEG
     dlon = dlat / max(math.cos(math.radians(max(abs(south), abs(north)))), 0.01)
-    return max(west - dlon, -180.0), max(south - dlat, -90.0), min(east + dlon, 180.0), min(north + dlat, 90.0)
+    return (max(west - dlon, -180.0), max(south - dlat, -90.0),
+            min(east + dlon, 180.0), min(north + dlat, 90.0))
 
 
 def max_error_for(level: int) -> float:
@@ -112,7 +113,7 @@ def terrain_build(
     if not 0 <= max_level <= 18:
         raise DomainError(f"max_level must be 0…18, got {max_level}", field="max_level")
     started = time.perf_counter()
-    served = Path(out_dir or settings.CIM["TERRAIN_DIR"])
+    served = Path(out_dir or cim_settings.TERRAIN_DIR)
     with connection.cursor() as cur:
         cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
         if not cur.fetchone()[0]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +35,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "cim",
     "emergency",
     "viewer",
@@ -52,8 +57,31 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "cim.security.IdleSessionTimeoutMiddleware",
+    "cim.security.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Last, so that it sees the answer of the login view (lockout page).
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Brute-force protection (django-axes): after AXES_FAILURE_LIMIT wrong
+# passwords for one username, or from one client address, further attempts
+# are refused for the cool-off time, on the login form and on HTTP Basic
+# alike; lockouts are audited; an admin unlocks with `manage.py axes_reset_username`
+# (or `axes_reset_ip`) or by deleting the attempt in the admin.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.common.clientip.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+TRUSTED_PROXIES = env.TRUSTED_PROXIES
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -100,10 +128,21 @@ CHANNEL_LAYERS = {
     }
 }
 
+# Password policy: at least 10 characters of three kinds (lower, upper,
+# digits, others), not like the user's name, not a common or all-digit one.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "cim.passwords.CharacterKindsValidator", "OPTIONS": {"min_kinds": 3}},
 ]
+# Sign-in with an authenticator app (TOTP): available to every user, required
+# for these roles; and the idle time after which a session ends (0: never).
+TWO_FACTOR_REQUIRED_ROLES = ("admin",)
+OTP_TOTP_ISSUER = "天水CIM"
+SESSION_IDLE_TIMEOUT_S = env.SESSION_IDLE_TIMEOUT_S
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
@@ -127,6 +166,10 @@ STORAGES = {
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.MEDIA_ROOT
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# JSON bodies of the API (config.common.parsers): no document of the platform
+# comes near these; a larger or deeper one is refused with a 400.
+API_JSON_MAX_BYTES = 4 * 1024 * 1024
+API_JSON_MAX_DEPTH = 64
 
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]  # Debian 12 ships GDAL 3.6; it works.
 
@@ -140,6 +183,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.common.pagination.StandardPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "config.common.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "config.common.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"public": "120/min", "public_write": "10/min"},
 }
 
@@ -175,6 +223,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Platform settings (see docs in README).
+# The city-model app's settings: every key is declared, with its default and
+# meaning, in cim/conf.py; set here only what a deployment changes.
 CIM = {
     "SHARED_DATA_DIR": env.SHARED_DATA_DIR,
     "DEM_DIR": env.MEDIA_ROOT / "dem",

@@ -1,11 +1,27 @@
-"""Developer / demo settings: DEBUG on, an insecure key if none is given."""
+"""Demo and developer settings: production-like by default.
+
+DEBUG is off unless ``DJANGO_DEBUG=1`` is set explicitly (a debug page shows
+settings values, so it is never on by accident).  The secret key and the
+client-hash salt come from the environment or from ``var/secrets.env``, which
+``scripts/setup.sh`` generates on first run; there is no built-in key.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
 from .base import env
 
-DEBUG = env.DEBUG or True
-SECRET_KEY = env.SECRET_KEY or "dev-insecure-key-change-me-for-anything-public"
-CIM["CLIENT_HASH_SALT"] = env.CLIENT_HASH_SALT or SECRET_KEY  # noqa: F405
+DEBUG = env.DEBUG
+_local = env.local_secrets()
+SECRET_KEY = env.SECRET_KEY or _local.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not set: run scripts/setup.sh once (it writes var/secrets.env) "
+        "or set the environment variable"
+    )
+CIM["CLIENT_HASH_SALT"] = (  # noqa: F405
+    env.CLIENT_HASH_SALT or _local.get("CIM_CLIENT_HASH_SALT") or SECRET_KEY
+)
 # Serve static files (CesiumJS from node_modules included) straight from the
 # finders under gunicorn, without a collectstatic step in the demo.
 WHITENOISE_USE_FINDERS = True

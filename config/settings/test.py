@@ -15,9 +15,16 @@ CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = (  # noqa: F405
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
-ROUTING = {"CHECK_INTERVAL_S": 0}  # tests change roads between queries: check every time
+CIM["ROUTING_CHECK_INTERVAL_S"] = 0  # noqa: F405  (tests change roads between queries: check every time)
 # Recommendations read the database on every call, as before the in-memory
 # picture: tests write with plain ORM calls and recommend at once, faster than
 # PostgreSQL's change notice reaches the listener thread.  The picture has
 # its own tests (tests/emergency/test_dispatch_state.py), which switch it on.
 EMERGENCY = {"DISPATCH_STATE_CACHE": False}
+# Django's test client logs in without a request, which the lockout backend
+# refuses; the lockout has its own tests (tests/test_login_lockout.py), which
+# switch it on.
+AXES_ENABLED = False
+# Most tests sign in administrators without an authenticator; the second
+# factor has its own tests (tests/test_two_factor.py), which require it.
+TWO_FACTOR_REQUIRED_ROLES = ()

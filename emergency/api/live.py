@@ -26,8 +26,8 @@ from rest_framework.views import APIView
 from config.common.errors import error_body
 from emergency import stats
 from emergency.api.common import ERRORS
+from emergency.conf import emergency_settings
 from emergency.live.choices import PositionSource
-from emergency.live.conf import live_conf
 from emergency.live.ingest import positions_ingest
 from emergency.permissions import DispatcherWrite, UnitReport
 
@@ -44,7 +44,7 @@ class PositionThrottle(UserRateThrottle):
     scope = "positions"
 
     def get_rate(self) -> str:
-        return live_conf("POSITION_HTTP_RATE")
+        return emergency_settings.POSITION_HTTP_RATE
 
 
 class _PositionItem(serializers.Serializer):

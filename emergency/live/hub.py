@@ -20,7 +20,9 @@ once per process, not once per console, and is encoded to JSON once:
   ``POSITION_UNIT_WRITE_INTERVAL_S``) is stored once no newer one followed
   (by one process per interval, a Redis lock);
 * history and old events are purged every ``LIVE_PURGE_INTERVAL_S`` by one
-  process (a Redis lock).
+  process (a Redis lock);
+* the membership of both groups is renewed every ``LIVE_GROUP_RENEW_S``
+  (the channel layer lets it expire).
 
 A consumer joins with the last event id it has: it is registered first (so
 nothing published meanwhile is lost), the events it missed are read from
@@ -42,31 +44,36 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from emergency.conf import emergency_settings
 from emergency.events import MESSAGE_TYPE as EVENT_MESSAGE
 from emergency.events import OPS_GROUP
 from emergency.live import selectors
 from emergency.live.coalesce import Coalescer, StaleSet
-from emergency.live.conf import live_conf, stale_after_s
+from emergency.live.conf import stale_after_s
 from emergency.live.cursor import EventCursor, parse_snapshot
 from emergency.live.ingest import POSITIONS_GROUP, POSITIONS_MESSAGE
+from emergency.live.wire import PositionWire
 
 __all__ = ["Hub", "hub_for_loop", "position_item"]
 
 log = logging.getLogger(__name__)
 
 MAX_QUEUED_FRAMES = 2000
-CLOSE_TOO_SLOW = 4408
+CLOSE_TOO_SLOW = 4408  # WebSocket close code for a console that fell MAX_QUEUED_FRAMES behind
+EVENT_PAGE = 500  # events read per query when resolving a gap
+RECEIVE_RETRY_S = 1.0  # pause after a failed read of the channel layer
+RESOLVE_RETRY_S = 0.1  # look again this soon while a gap in the event ids is held
 
 
 def _dumps(message: dict[str, Any]) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
-def position_item(wire: list, *, now: float, stale_s: float) -> dict[str, Any]:
+def position_item(wire: PositionWire, *, now: float, stale_s: float) -> dict[str, Any]:
     """A console's position item from the compact form."""
-    unit, code, lon, lat, at_iso, at_epoch, speed, heading, status = wire[:9]
-    return {"unit": unit, "code": code, "lon": lon, "lat": lat, "at": at_iso, "speed_kmh": speed,
-            "heading": heading, "status": status, "stale": now - at_epoch > stale_s}
+    w = PositionWire.of(wire)
+    return {"unit": w.unit, "code": w.code, "lon": w.lon, "lat": w.lat, "at": w.at, "speed_kmh": w.speed_kmh,
+            "heading": w.heading, "status": w.status, "stale": now - w.at_epoch > stale_s}
 
 
 @dataclass(eq=False)
@@ -100,13 +107,14 @@ class Hub:
     def __init__(self) -> None:
         self.members: dict[Any, Member] = {}
         self.cursor: EventCursor | None = None
-        self.coalescer: Coalescer[list] = Coalescer(float(live_conf("LIVE_POSITION_MIN_INTERVAL_S")))
+        self.coalescer: Coalescer[PositionWire] = Coalescer(
+            float(emergency_settings.LIVE_POSITION_MIN_INTERVAL_S))
         self.stale = StaleSet()
         self._ahead: dict[int, dict[str, Any]] = {}
         self._resolving = asyncio.Lock()
         self._snapshot_waiters: list[asyncio.Future] = []
         self._snapshot_task: asyncio.Future | None = None
-        self.unwritten: dict[int, tuple[list, float]] = {}
+        self.unwritten: dict[int, tuple[PositionWire, float]] = {}
         self._retry: asyncio.TimerHandle | None = None
         self._flush_pending = False
         self._tasks: list[asyncio.Task] = []
@@ -123,7 +131,7 @@ class Hub:
         # Subscribed before the watermark is read: whatever commits later
         # arrives as a message, whatever committed earlier is ≤ the watermark.
         watermark = await database_sync_to_async(selectors.event_max_id)()
-        self.cursor = EventCursor(watermark, hold_s=float(live_conf("LIVE_EVENT_HOLD_S")))
+        self.cursor = EventCursor(watermark, hold_s=float(emergency_settings.LIVE_EVENT_HOLD_S))
         for loop in (self._receive_loop, self._flush_loop, self._poll_loop, self._stale_loop,
                      self._settle_loop, self._resubscribe_loop, self._purge_loop):
             self._tasks.append(asyncio.create_task(loop(), name=f"live-hub-{loop.__name__}"))
@@ -145,11 +153,11 @@ class Hub:
         await consumer.send(text_data=_dumps({"type": "synced", "last_id": member.floor}))
         snapshot, frame = await self._snapshot(member)
         await consumer.send(text_data=frame)
-        shown = {w[0]: w[5] for w in snapshot}
+        shown = {w.unit: w.at_epoch for w in snapshot}
         stale_s = stale_after_s()
         while consumer in self.members:
             events, member.events = member.events, []
-            waiting = [w for w in member.positions.take() if w[5] > shown.get(w[0], float("-inf"))]
+            waiting = [w for w in member.positions.take() if w.at_epoch > shown.get(w.unit, float("-inf"))]
             if not events and not waiting:
                 member.live = True  # no await since the buffers were found empty
                 member.writer = asyncio.create_task(self._write(member))
@@ -163,7 +171,7 @@ class Hub:
                     "type": "positions",
                     "items": [position_item(w, now=now, stale_s=stale_s) for w in waiting]}))
 
-    async def _snapshot(self, member: Member) -> tuple[list[list], str]:
+    async def _snapshot(self, member: Member) -> tuple[list[PositionWire], str]:
         """The units' positions for a joining member (and, for the control
         room, the frame to send), read after it was registered so that
         nothing committed later is missed: that is in its buffer.  Members
@@ -177,8 +185,8 @@ class Hub:
         if member.control:
             return wires, frame
         now, stale_s = time.time(), stale_after_s()
-        own = [position_item(w, now=now, stale_s=stale_s) for w in wires if w[0] in member.units]
-        return [w for w in wires if w[0] in member.units], _dumps(
+        own = [position_item(w, now=now, stale_s=stale_s) for w in wires if w.unit in member.units]
+        return [w for w in wires if w.unit in member.units], _dumps(
             {"type": "positions", "snapshot": True, "items": own})
 
     async def _read_snapshots(self) -> None:
@@ -204,7 +212,7 @@ class Hub:
         database) and the console must reload its state."""
         lo, hi, count = await database_sync_to_async(selectors.event_bounds)(after, upto)
         if (hi is None and after > 0) or (hi is not None and after > hi) \
-                or (lo is not None and after < lo - 1) or count > int(live_conf("LIVE_REPLAY_MAX")):
+                or (lo is not None and after < lo - 1) or count > int(emergency_settings.LIVE_REPLAY_MAX):
             return False
         cursor = after
         while cursor < upto:
@@ -289,7 +297,7 @@ class Hub:
         async with self._resolving:
             while True:
                 snap, rows = await database_sync_to_async(selectors.events_after_with_snapshot)(
-                    self.cursor.watermark)
+                    self.cursor.watermark, limit=EVENT_PAGE)
                 ready = self.cursor.resolve([r.id for r in rows], parse_snapshot(snap), time.monotonic())
                 by_id = {r.id: r for r in rows}
                 for event_id in ready:
@@ -297,11 +305,11 @@ class Hub:
                     self._broadcast_event({"id": row.id, "kind": row.kind, "at": row.at,
                                            "payload": row.payload})
                 self._drain_ahead()
-                if not (ready and len(rows) == 500):
+                if not (ready and len(rows) == EVENT_PAGE):
                     break
         if self.cursor.holding and self._retry is None:
             loop = asyncio.get_running_loop()
-            self._retry = loop.call_later(0.1, self._retry_resolve)
+            self._retry = loop.call_later(RESOLVE_RETRY_S, self._retry_resolve)
 
     def _retry_resolve(self) -> None:
         self._retry = None
@@ -318,8 +326,8 @@ class Hub:
         for member in list(self.members.values()):
             if not member.live:
                 for w in wires:
-                    if member.sees_unit(w[0]):
-                        member.positions.offer(w[0], w[5], w)
+                    if member.sees_unit(w.unit):
+                        member.positions.offer(w.unit, w.at_epoch, w)
                 continue
             if member.control:
                 shared = shared or _dumps({"type": "positions", "items": items})
@@ -345,24 +353,23 @@ class Hub:
         except Exception:
             log.exception("live hub: position flush failed")
 
-    def _note_written(self, wire: list, now: float) -> None:
+    def _note_written(self, wire: PositionWire, now: float) -> None:
         """Track the newest fix of each unit that its row does not hold yet."""
-        unit, at = wire[0], wire[5]
-        held = self.unwritten.get(unit)
-        if len(wire) > 9 and wire[9]:
-            if held is not None and held[0][5] <= at:
-                del self.unwritten[unit]
-        elif held is None or held[0][5] < at:
-            self.unwritten[unit] = (wire, now)
+        held = self.unwritten.get(wire.unit)
+        if wire.written:
+            if held is not None and held[0].at_epoch <= wire.at_epoch:
+                del self.unwritten[wire.unit]
+        elif held is None or held[0].at_epoch < wire.at_epoch:
+            self.unwritten[wire.unit] = (wire, now)
 
     async def _settle_loop(self) -> None:
-        interval = max(float(live_conf("POSITION_UNIT_WRITE_INTERVAL_S")), 0.5)
+        interval = max(float(emergency_settings.POSITION_UNIT_WRITE_INTERVAL_S), 0.5)
         while True:
             await asyncio.sleep(interval)
             now = time.monotonic()
             due = [w for w, seen in self.unwritten.values() if now - seen >= interval]
             for w in due:
-                del self.unwritten[w[0]]
+                del self.unwritten[w.unit]
             if due:
                 try:
                     await database_sync_to_async(_settle_if_first)(due, interval)
@@ -378,7 +385,7 @@ class Hub:
                 raise
             except Exception:
                 log.exception("live hub: channel layer receive failed; retrying")
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(RECEIVE_RETRY_S)
                 continue
             try:
                 kind = message.get("type")
@@ -386,15 +393,16 @@ class Hub:
                     self._on_event(message)
                 elif kind == POSITIONS_MESSAGE:
                     now = time.monotonic()
-                    for wire in message["items"]:
-                        self.coalescer.offer(wire[0], wire[5], wire)
+                    for row in message["items"]:
+                        wire = PositionWire.of(row)
+                        self.coalescer.offer(wire.unit, wire.at_epoch, wire)
                         self._note_written(wire, now)
                     self._flush_soon()
             except Exception:
                 log.exception("live hub: bad message %r", message.get("type"))
 
     async def _flush_loop(self) -> None:
-        interval = float(live_conf("LIVE_POSITION_FLUSH_S"))
+        interval = float(emergency_settings.LIVE_POSITION_FLUSH_S)
         while True:
             await asyncio.sleep(interval)
             try:
@@ -403,7 +411,7 @@ class Hub:
                 log.exception("live hub: position flush failed")
 
     async def _poll_loop(self) -> None:
-        interval = float(live_conf("LIVE_EVENT_POLL_S"))
+        interval = float(emergency_settings.LIVE_EVENT_POLL_S)
         while True:
             await asyncio.sleep(interval)
             try:
@@ -412,7 +420,7 @@ class Hub:
                 log.exception("live hub: event poll failed")
 
     async def _stale_loop(self) -> None:
-        interval = float(live_conf("LIVE_STALE_CHECK_S"))
+        interval = float(emergency_settings.LIVE_STALE_CHECK_S)
         while True:
             try:
                 units = await database_sync_to_async(selectors.stale_unit_ids)(stale_after_s())
@@ -427,15 +435,16 @@ class Hub:
             await asyncio.sleep(interval)
 
     async def _resubscribe_loop(self) -> None:
-        while True:  # group membership expires in the channel layer after a day
-            await asyncio.sleep(600)
+        interval = float(emergency_settings.LIVE_GROUP_RENEW_S)
+        while True:
+            await asyncio.sleep(interval)
             try:
                 await self._subscribe()
             except Exception:
                 log.exception("live hub: could not renew the group membership")
 
     async def _purge_loop(self) -> None:
-        interval = float(live_conf("LIVE_PURGE_INTERVAL_S"))
+        interval = float(emergency_settings.LIVE_PURGE_INTERVAL_S)
         while True:
             await asyncio.sleep(interval)
             try:
@@ -444,7 +453,7 @@ class Hub:
                 log.exception("live hub: purge failed")
 
 
-def _settle_if_first(wires: list[list], interval: float) -> None:
+def _settle_if_first(wires: list[PositionWire], interval: float) -> None:
     """Every hub sees the same fixes: one per interval stores them."""
     import datetime as dt
 
@@ -453,7 +462,7 @@ def _settle_if_first(wires: list[list], interval: float) -> None:
     from emergency.live.ingest import positions_settle
 
     if cache.add("emergency:live:settle", 1, timeout=max(int(interval), 1)):
-        positions_settle(fixes=[(w[0], w[2], w[3], dt.datetime.fromisoformat(w[4])) for w in wires])
+        positions_settle(fixes=[(w.unit, w.lon, w.lat, dt.datetime.fromisoformat(w.at)) for w in wires])
 
 
 def _purge_if_due(interval: float) -> None:

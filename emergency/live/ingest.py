@@ -1,4 +1,5 @@
-"""Position ingestion (AVL): the one path for HTTP batches, WebSocket
+"""Position ingestion (AVL): the one path for HTTP batches, the one-fix
+endpoint ``/units/{id}/position/`` (:func:`position_report`), WebSocket
 messages and the simulator.
 
 One batch is one transaction and a handful of statements, however many
@@ -28,8 +29,8 @@ from django.utils import timezone
 from cim import roles
 from cim.errors import DomainError
 from cim.services.audit import audit_record
+from emergency.conf import emergency_settings
 from emergency.live.choices import PositionSource
-from emergency.live.conf import live_conf
 from emergency.live.publish import publish
 from emergency.live.validation import (
     Fix,
@@ -40,14 +41,16 @@ from emergency.live.validation import (
     requested_unit_ids,
     validate_batch,
 )
+from emergency.live.wire import PositionWire
 from emergency.models import PositionReport, Unit
 
-__all__ = ["POSITIONS_GROUP", "POSITIONS_MESSAGE", "IngestResult", "positions_ingest", "positions_settle",
-           "reporter_of", "service_extent"]
+__all__ = ["POSITIONS_GROUP", "POSITIONS_MESSAGE", "IngestResult", "position_report", "positions_ingest",
+           "positions_settle", "reporter_of", "service_extent"]
 
 POSITIONS_GROUP = "ops.positions"
 POSITIONS_MESSAGE = "live.positions"
 _AUTH_CODES = frozenset({"other_agency", "not_member"})
+_EXTENT_TTL_S = 60.0  # the extent of the administrative areas is looked up at most this often
 
 
 @dataclass
@@ -59,6 +62,9 @@ class IngestResult:
     accepted: int
     applied: int
     rejected: list[Rejection] = field(default_factory=list)
+    # The fix that moved each unit (newest of the batch), by unit id: what
+    # the consoles are told, whether or not the unit's row took it yet.
+    moved: dict[int, Fix] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "applied": self.applied,
@@ -73,12 +79,12 @@ def service_extent() -> tuple[float, float, float, float] | None:
     """The box fixes must fall in: the ``POSITION_EXTENT`` setting, else the
     extent of the administrative areas grown by ``POSITION_EXTENT_MARGIN_KM``
     (looked up at most once a minute), else None (anywhere on Earth)."""
-    fixed = live_conf("POSITION_EXTENT")
+    fixed = emergency_settings.POSITION_EXTENT
     if fixed is not None:
         return tuple(float(v) for v in fixed)
     with _extent_lock:
         cached = _extent_cache.get("value")
-        if cached is not None and time.monotonic() - cached[0] < 60:
+        if cached is not None and time.monotonic() - cached[0] < _EXTENT_TTL_S:
             return cached[1]
     from cim.models import AdminArea
 
@@ -88,7 +94,7 @@ def service_extent() -> tuple[float, float, float, float] | None:
         row = cur.fetchone()
     extent = None
     if row and row[0] is not None:
-        margin_km = float(live_conf("POSITION_EXTENT_MARGIN_KM"))
+        margin_km = float(emergency_settings.POSITION_EXTENT_MARGIN_KM)
         dlat = margin_km / 111.32
         dlon = margin_km / (111.32 * max(math.cos(math.radians((row[1] + row[3]) / 2)), 0.01))
         extent = (max(row[0] - dlon, -180.0), max(row[1] - dlat, -90.0),
@@ -179,12 +185,11 @@ def _move_units(latest: dict[int, Fix]) -> None:
         )
 
 
-def _wire(fix: Fix, code: str, status: str, written: bool) -> list:
-    """The compact form a hub receives: unit, code, lon, lat, at (ISO), at
-    (epoch s), speed, heading, status, and whether the unit's row holds it
-    (else a hub stores it later, :func:`positions_settle`)."""
-    return [fix.unit, code, fix.lon, fix.lat, fix.at.isoformat(), fix.at.timestamp(), fix.speed_kmh,
-            fix.heading, status, written]
+def _wire(fix: Fix, code: str, status: str, written: bool) -> PositionWire:
+    """The compact form a hub receives (see :class:`PositionWire`)."""
+    return PositionWire(unit=fix.unit, code=code, lon=fix.lon, lat=fix.lat, at=fix.at.isoformat(),
+                        at_epoch=fix.at.timestamp(), speed_kmh=fix.speed_kmh, heading=fix.heading,
+                        status=status, written=written)
 
 
 @transaction.atomic
@@ -217,14 +222,14 @@ def positions_ingest(*, items: Any, by, source: str = PositionSource.HTTP) -> In
         raise DomainError("positions must be a list of position objects", field="positions")
     if not items:
         raise DomainError("positions is empty", field="positions")
-    limit = int(live_conf("POSITION_BATCH_MAX"))
+    limit = int(emergency_settings.POSITION_BATCH_MAX)
     if len(items) > limit:
         raise DomainError(f"{len(items)} positions in one batch; at most {limit}", field="positions")
     reporter = reporter_of(by)
     now = timezone.now()
-    policy = Policy(now=now, max_skew_s=float(live_conf("POSITION_MAX_SKEW_S")),
-                    max_age_s=float(live_conf("POSITION_RETENTION_S")),
-                    max_speed_kmh=float(live_conf("POSITION_MAX_SPEED_KMH")), extent=service_extent())
+    policy = Policy(now=now, max_skew_s=float(emergency_settings.POSITION_MAX_SKEW_S),
+                    max_age_s=float(emergency_settings.POSITION_RETENTION_S),
+                    max_speed_kmh=float(emergency_settings.POSITION_MAX_SPEED_KMH), extent=service_extent())
     units, state = _units(requested_unit_ids(items))
     accepted, rejected = validate_batch(items, policy=policy, units=units, reporter=reporter)
     moved: dict[int, Fix] = {}
@@ -241,7 +246,7 @@ def positions_ingest(*, items: Any, by, source: str = PositionSource.HTTP) -> In
         # A unit that reports faster than the write interval has its row
         # rewritten at most that often (each rewrite touches all of the unit
         # table's indexes); history and consoles still get every fix.
-        interval = dt.timedelta(seconds=float(live_conf("POSITION_UNIT_WRITE_INTERVAL_S")))
+        interval = dt.timedelta(seconds=float(emergency_settings.POSITION_UNIT_WRITE_INTERVAL_S))
         due = {u: f for u, f in moved.items()
                if state[u].last_at is None or f.at >= state[u].last_at + interval}
         if due:
@@ -253,7 +258,25 @@ def positions_ingest(*, items: Any, by, source: str = PositionSource.HTTP) -> In
     refused = [r for r in rejected if r.code in _AUTH_CODES]
     if refused:
         audit_record(actor=by, action="positions.refused", object_type="emergency.unit",
-                     object_id=",".join(sorted({str(r.unit) for r in refused}))[:64],
+                     object_id=",".join(sorted({str(r.unit) for r in refused})),
                      after={"refused": [r.as_dict() for r in refused[:20]], "count": len(refused),
                             "source": source})
-    return IngestResult(accepted=len(accepted), applied=len(moved), rejected=rejected)
+    return IngestResult(accepted=len(accepted), applied=len(moved), rejected=rejected, moved=moved)
+
+
+def position_report(*, unit: int, lon: float, lat: float, by, at: dt.datetime | None = None,
+                    source: str = PositionSource.HTTP) -> Fix | None:
+    """One fix of one unit (``POST /units/{id}/position/``) as a batch of one
+    through :func:`positions_ingest`: the same validation, history, unit
+    write interval and console coalescing.  A refused fix raises
+    :class:`DomainError` with the field, the code and the reason; the fix is
+    returned when it moved the unit, None when it was older than the unit's
+    position (it is kept as history only)."""
+    item: dict[str, Any] = {"unit": unit, "lon": lon, "lat": lat}
+    if at is not None:
+        item["at"] = at.isoformat()
+    result = positions_ingest(items=[item], by=by, source=source)
+    if result.rejected:
+        refusal = result.rejected[0]
+        raise DomainError(refusal.reason, field=refusal.field, code=refusal.code)
+    return result.moved.get(unit)

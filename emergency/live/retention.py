@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from emergency.live.conf import live_conf
+from emergency.conf import emergency_settings
 from emergency.models import Event, PositionReport
 
 __all__ = ["PurgeResult", "live_purge"]
@@ -42,7 +42,7 @@ def live_purge(*, now: dt.datetime | None = None, batch: int = 20000) -> PurgeRe
     reload (``resync_required``)."""
     now = now or timezone.now()
     positions = _purge(PositionReport._meta.db_table, "received_at",
-                       now - dt.timedelta(seconds=float(live_conf("POSITION_RETENTION_S"))), batch)
+                       now - dt.timedelta(seconds=float(emergency_settings.POSITION_RETENTION_S)), batch)
     events = _purge(Event._meta.db_table, "created_at",
-                    now - dt.timedelta(seconds=float(live_conf("LIVE_EVENT_RETENTION_S"))), batch)
+                    now - dt.timedelta(seconds=float(emergency_settings.LIVE_EVENT_RETENTION_S)), batch)
     return PurgeResult(positions=positions, events=events)

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from emergency.live.wire import PositionWire
 from emergency.models import Event, PositionReport, Unit
 
 __all__ = [
@@ -87,10 +88,9 @@ def event_max_id() -> int:
         return int(cur.fetchone()[0])
 
 
-def positions_snapshot(units: frozenset[int] | None = None) -> list[list]:
-    """Every unit with a position, in the compact form of the live path
-    (unit, code, lon, lat, at ISO, at epoch s, speed, heading, status);
-    ``units`` limits it (a responder's own units)."""
+def positions_snapshot(units: frozenset[int] | None = None) -> list[PositionWire]:
+    """Every unit with a position, in the form of the live path (the fix
+    its row holds); ``units`` limits it (a responder's own units)."""
     unit_table, history = Unit._meta.db_table, PositionReport._meta.db_table
     where = "AND u.id = ANY(%s::bigint[])" if units is not None else ""
     with connection.cursor() as cur:
@@ -105,7 +105,8 @@ def positions_snapshot(units: frozenset[int] | None = None) -> list[list]:
                  ORDER BY u.id""",
             [sorted(units)] if units is not None else [],
         )
-        return [[i, code, lon, lat, at.isoformat(), at.timestamp(), speed, heading, status]
+        return [PositionWire(unit=i, code=code, lon=lon, lat=lat, at=at.isoformat(), at_epoch=at.timestamp(),
+                             speed_kmh=speed, heading=heading, status=status, written=True)
                 for i, code, lon, lat, at, speed, heading, status in cur.fetchall()]
 
 

@@ -3,8 +3,8 @@
 from .dispatch import Assignment, RoadClosure
 from .events import Event
 from .incidents import Attachment, Incident, IncidentLevelChange, TimelineEntry
-from .positions import PositionReport
 from .plans import DispatchRequest, Plan, PlanActivation, PlanSupplyRequirement, PlanUnitRequirement, Task
+from .positions import PositionReport
 from .resources import Agency, Camera, Unit, UnitStatusChange
 from .supplies import (
     Depot,

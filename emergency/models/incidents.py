@@ -141,11 +141,11 @@ class TimelineEntry(models.Model):
 
 def attachment_path(instance: Attachment, filename: str) -> str:
     """Private, unguessable path under MEDIA_ROOT (served only by the API)."""
-    from emergency.constants import conf
+    from emergency.conf import emergency_settings
 
     ext = PurePosixPath(filename).suffix.lower()[:8]
     day = timezone.localdate()
-    return f"{conf('PRIVATE_MEDIA_DIR')}/attachments/{day:%Y/%m}/{uuid.uuid4().hex}{ext}"
+    return f"{emergency_settings.PRIVATE_MEDIA_DIR}/attachments/{day:%Y/%m}/{uuid.uuid4().hex}{ext}"
 
 
 class Attachment(models.Model):

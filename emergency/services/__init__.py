@@ -1,8 +1,14 @@
 """Write services of the emergency app (keyword-only, atomic, audited, and
-announcing their changes as events after commit)."""
+announcing their changes as events after commit), one module per concept:
+incidents, assignments, dispatch requests, units (status), closures, zones,
+alerts, plans, supplies, media, reports and the registries; the state-machine
+steps they share are in :mod:`.transitions`.  Unit positions are written by
+:mod:`emergency.live.ingest` only."""
 
 from .alerts import alert_cancel, alert_issue
-from .dispatch import assignment_create, closure_create, closure_lift, dispatch_request_create
+from .assignments import assignment_create
+from .closures import closure_create, closure_lift
+from .dispatch_requests import dispatch_request_create
 from .incidents import (
     incident_add_note,
     incident_caller_reveal,
@@ -24,7 +30,7 @@ from .supplies import (
     supply_request_receive,
     supply_request_ship,
 )
-from .units import unit_report_position, unit_set_status
+from .units import unit_set_status
 from .zones import zone_create, zone_lift
 
 __all__ = [
@@ -57,7 +63,6 @@ __all__ = [
     "supply_request_receive",
     "supply_request_ship",
     "task_set_done",
-    "unit_report_position",
     "unit_save",
     "unit_set_status",
     "zone_create",

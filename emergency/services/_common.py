@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cim import roles
+from config.common.clip import clip
 from emergency.models import Incident, TimelineEntry
 
 
@@ -12,8 +13,8 @@ def timeline_add(*, incident: Incident, kind: str, text: str, by=None,
                  data: dict[str, Any] | None = None) -> TimelineEntry:
     """Append a line to an incident's timeline (inside the caller's transaction)."""
     return TimelineEntry.objects.create(incident=incident, actor=roles.acting_user(by),
-                                        actor_label=roles.actor_label(by)[:150],
-                                        kind=kind, text=text[:1000], data=data or {})
+                                        actor_label=clip(TimelineEntry, "actor_label", roles.actor_label(by)),
+                                        kind=kind, text=clip(TimelineEntry, "text", text), data=data or {})
 
 
 def incident_brief(incident: Incident) -> dict[str, Any]:

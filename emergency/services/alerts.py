@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cim import roles
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from cim import roles
 from cim.services.audit import audit_record
+from config.common.clip import clip
 from emergency import locks
 from emergency.cap import CapArea, CapMessage, build_cap, cap_identifier, cap_time
 from emergency.choices import (
@@ -23,7 +24,8 @@ from emergency.choices import (
     TimelineKind,
     ZoneStatus,
 )
-from emergency.constants import LEVEL_CAP_SEVERITY, LEVEL_COLOUR, TYPE_CAP_CATEGORY, conf
+from emergency.conf import emergency_settings
+from emergency.constants import LEVEL_CAP_SEVERITY, LEVEL_COLOUR, TYPE_CAP_CATEGORY
 from emergency.errors import Conflict, DomainError
 from emergency.events import emit
 from emergency.models import Alert, Incident
@@ -49,7 +51,7 @@ def _default_area(incident: Incident) -> MultiPolygon:
     if zones:
         polys = [p for z in zones for p in z]
         return MultiPolygon(*polys, srid=4326)
-    return _circle_polygon(incident, float(conf("CAP_DEFAULT_RADIUS_M")))
+    return _circle_polygon(incident, float(emergency_settings.CAP_DEFAULT_RADIUS_M))
 
 
 def _message(alert: Alert, *, references: str = "") -> CapMessage:
@@ -75,7 +77,7 @@ def _save_with_identifier(alert: Alert, *, references: str = "") -> Alert:
     its CAP document; a clash with a concurrent alert takes the next digit."""
     for sequence in range(10):
         alert.identifier = cap_identifier(division_code=alert.division_code,
-                                          unit_code=str(conf("CAP_UNIT_CODE")), entered=alert.sent,
+                                          unit_code=str(emergency_settings.CAP_UNIT_CODE), entered=alert.sent,
                                           sequence=sequence)
         if Alert.objects.filter(identifier=alert.identifier).exists():
             continue
@@ -120,17 +122,21 @@ def alert_issue(*, by, headline: str, description: str, incident: Incident | Non
         event = event or str(IncidentType(incident.incident_type).label)
         area = area or _default_area(incident)
         area_desc = area_desc or (incident.admin_area.name if incident.admin_area else incident.title)
-        division = incident.admin_area.code[:6] if incident.admin_area else str(conf("CAP_DIVISION_CODE"))
+        division = (incident.admin_area.code[:6] if incident.admin_area
+                    else str(emergency_settings.CAP_DIVISION_CODE))
     else:
-        division = str(conf("CAP_DIVISION_CODE"))
+        division = str(emergency_settings.CAP_DIVISION_CODE)
     if not event.strip() or not area_desc.strip():
         raise DomainError("event and area_desc are required without an incident", field="event")
     alert = Alert(
-        incident=incident, division_code=division, sender=str(conf("CAP_SENDER")),
-        sender_name=str(conf("CAP_SENDER_NAME")), sent=now, status=status, msg_type=CapMsgType.ALERT,
-        category=category or CapCategory.OTHER, event=event.strip()[:100], urgency=urgency,
-        severity=severity or CapSeverity.UNKNOWN, certainty=certainty, headline=headline.strip()[:200],
-        description=description.strip(), instruction=instruction.strip(), area_desc=area_desc.strip()[:300],
+        incident=incident, division_code=division, sender=str(emergency_settings.CAP_SENDER),
+        sender_name=str(emergency_settings.CAP_SENDER_NAME), sent=now, status=status,
+        msg_type=CapMsgType.ALERT, category=category or CapCategory.OTHER,
+        event=clip(Alert, "event", event.strip()), urgency=urgency,
+        severity=severity or CapSeverity.UNKNOWN, certainty=certainty,
+        headline=clip(Alert, "headline", headline.strip()),
+        description=description.strip(), instruction=instruction.strip(),
+        area_desc=clip(Alert, "area_desc", area_desc.strip()),
         area=area, expires=expires, issued_by=roles.acting_user(by),
     )
     alert = _save_with_identifier(alert)
@@ -159,7 +165,7 @@ def alert_cancel(*, alert: Alert, by, reason: str = "") -> Alert:
         sender_name=original.sender_name, sent=timezone.now(), status=original.status,
         msg_type=CapMsgType.CANCEL, references=original, category=original.category, event=original.event,
         urgency=CapUrgency.PAST, severity=original.severity, certainty=original.certainty,
-        headline=f"解除: {original.headline}"[:200],
+        headline=clip(Alert, "headline", f"解除: {original.headline}"),
         description=reason.strip() or f"{original.headline} 已解除",
         area_desc=original.area_desc, area=original.area,
         issued_by=roles.acting_user(by),
@@ -171,6 +177,6 @@ def alert_cancel(*, alert: Alert, by, reason: str = "") -> Alert:
                      text=f"解除预警: {original.headline}", data={"alert": cancel.pk})
     audit_record(actor=by, action="alert.cancel", obj=cancel,
                  after={"identifier": cancel.identifier, "references": original.identifier},
-                 note=reason[:500])
+                 note=reason)
     emit("alert.cancelled", {"alert": cancel.pk, "references": original.pk})
     return cancel

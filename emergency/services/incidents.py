@@ -11,8 +11,10 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from cim import roles
+from cim.masking import mask_name, mask_phone
 from cim.models import Address, AdminArea
 from cim.services.audit import audit_record, snapshot
+from config.common.clip import clip
 from emergency import locks
 from emergency.choices import (
     Disposition,
@@ -25,10 +27,11 @@ from emergency.choices import (
 from emergency.constants import TYPE_CATEGORY
 from emergency.errors import Conflict, DomainError, InvalidTransition, Unroutable
 from emergency.events import emit
-from cim.masking import mask_name, mask_phone
 from emergency.models import Camera, Incident, IncidentLevelChange
 from emergency.routing import drive_graph, snap_point
 from emergency.services._common import incident_brief, timeline_add
+from emergency.services.assignments import assignments_release_all
+from emergency.services.transitions import INCIDENT_STATUS_TIME
 from emergency.states import INCIDENT_TERMINAL, INCIDENT_TRANSITIONS, allowed
 
 __all__ = [
@@ -43,11 +46,6 @@ __all__ = [
 ]
 
 _AUDIT_EXCLUDE = ("location", "snapped_location", "area", "cameras")
-_STATUS_TIME = {
-    IncidentStatus.VERIFIED: "verified_at", IncidentStatus.DISPATCHED: "dispatched_at",
-    IncidentStatus.ON_SCENE: "on_scene_at", IncidentStatus.CONTAINED: "contained_at",
-    IncidentStatus.CLOSED: "closed_at", IncidentStatus.CANCELLED: "cancelled_at",
-}
 
 
 def _audit_view(incident: Incident) -> dict:
@@ -204,17 +202,6 @@ def incident_update(*, incident: Incident, data: dict, by) -> Incident:
     return locked
 
 
-def _release_all(incident: Incident, *, by, reason: str) -> list[int]:
-    """Release the incident's active assignments (units return)."""
-    from emergency.services.units import release_assignment
-
-    released = []
-    for assignment in incident.assignments.filter(released_at__isnull=True).order_by("unit_id"):
-        release_assignment(assignment=assignment, by=by, reason=reason)
-        released.append(assignment.unit_id)
-    return released
-
-
 @transaction.atomic
 def incident_transition(*, incident: Incident, to: str, by, disposition: str = "",
                         reason: str = "") -> Incident:
@@ -241,12 +228,12 @@ def incident_transition(*, incident: Incident, to: str, by, disposition: str = "
         raise DomainError("cancelling needs a reason", field="reason")
     before = _audit_view(locked)
     locked.status = to
-    locked.status_reason = reason.strip()[:500]
-    setattr(locked, _STATUS_TIME[to], timezone.now())
+    locked.status_reason = clip(Incident, "status_reason", reason.strip())
+    setattr(locked, INCIDENT_STATUS_TIME[to], timezone.now())
     locked.save()
     released = []
     if to in (IncidentStatus.CLOSED, IncidentStatus.CANCELLED):
-        released = _release_all(locked, by=by, reason="incident_" + to)
+        released = assignments_release_all(incident=locked, by=by, reason="incident_" + to)
     text = f"状态: {IncidentStatus(current).label} → {IncidentStatus(to).label}"
     if disposition:
         text += f"({Disposition(disposition).label})"
@@ -255,28 +242,9 @@ def incident_transition(*, incident: Incident, to: str, by, disposition: str = "
     timeline_add(incident=locked, kind=TimelineKind.STATUS, by=by, text=text,
                  data={"from": current, "to": to, "disposition": disposition, "released_units": released})
     audit_record(actor=by, action="incident.transition", obj=locked, before=before,
-                 after=_audit_view(locked), note=reason[:500])
+                 after=_audit_view(locked), note=reason)
     emit("incident.status", {**incident_brief(locked), "from": current, "disposition": disposition})
     return locked
-
-
-def incident_auto_advance(*, incident: Incident, to: str, by) -> bool:
-    """Advance a locked incident as a side effect of dispatch (first unit
-    assigned → dispatched, first unit on scene → on_scene) when the state
-    machine allows it; otherwise leave it.  Caller holds the incident lock."""
-    if not allowed(INCIDENT_TRANSITIONS, incident.status, to):
-        return False
-    current = incident.status
-    incident.status = to
-    setattr(incident, _STATUS_TIME[to], timezone.now())
-    incident.save(update_fields=["status", _STATUS_TIME[to], "updated_at"])
-    timeline_add(incident=incident, kind=TimelineKind.STATUS, by=by,
-                 text=f"状态: {IncidentStatus(current).label} → {IncidentStatus(to).label}",
-                 data={"from": current, "to": to, "automatic": True})
-    audit_record(actor=by, action="incident.transition", obj=incident, before={"status": current},
-                 after={"status": to}, note="automatic")
-    emit("incident.status", {**incident_brief(incident), "from": current, "disposition": ""})
-    return True
 
 
 @transaction.atomic
@@ -293,7 +261,7 @@ def incident_set_level(*, incident: Incident, level: str, reason: str, by) -> In
         raise DomainError(f"the incident is already level {level}", field="level")
     previous = locked.level
     IncidentLevelChange.objects.create(incident=locked, from_level=previous, to_level=level,
-                                       reason=reason.strip()[:500],
+                                       reason=clip(IncidentLevelChange, "reason", reason.strip()),
                                        changed_by=roles.acting_user(by))
     locked.level = level
     locked.save(update_fields=["level", "updated_at"])
@@ -301,7 +269,7 @@ def incident_set_level(*, incident: Incident, level: str, reason: str, by) -> In
                  text=f"响应级别: {previous} → {level}: {reason.strip()}",
                  data={"from": previous, "to": level})
     audit_record(actor=by, action="incident.level", obj=locked, before={"level": previous},
-                 after={"level": level}, note=reason[:500])
+                 after={"level": level}, note=reason)
     emit("incident.level", {**incident_brief(locked), "from": previous})
     return locked
 
@@ -324,14 +292,14 @@ def incident_merge(*, duplicate: Incident, into: Incident, by, reason: str = "")
     before = _audit_view(dup)
     dup.status = IncidentStatus.MERGED
     dup.merged_into = target
-    dup.status_reason = reason.strip()[:500]
+    dup.status_reason = clip(Incident, "status_reason", reason.strip())
     dup.save()
     timeline_add(incident=dup, kind=TimelineKind.MERGE, by=by, text=f"合并至事件 {target.number}",
                  data={"into": target.pk})
     timeline_add(incident=target, kind=TimelineKind.MERGE, by=by, text=f"并入重复事件 {dup.number}",
                  data={"duplicate": dup.pk})
     audit_record(actor=by, action="incident.merge", obj=dup, before=before, after=_audit_view(dup),
-                 note=reason[:500])
+                 note=reason)
     emit("incident.merged", {**incident_brief(dup), "into": target.pk})
     return dup
 

@@ -9,9 +9,10 @@ from django.db import transaction
 
 from cim import roles
 from cim.services.audit import audit_record
+from config.common.clip import clip
 from emergency import locks
 from emergency.choices import TimelineKind
-from emergency.constants import conf
+from emergency.conf import emergency_settings
 from emergency.errors import Conflict, DomainError
 from emergency.events import emit
 from emergency.media import sniff
@@ -36,7 +37,7 @@ def attachment_add(*, incident: Incident, upload: UploadedFile, by, note: str = 
     if media is None:
         raise DomainError(f"unsupported file type; accepted: {ACCEPTED}", field="file",
                           code="unsupported_media_type")
-    limit = int(conf("ATTACHMENT_MAX_BYTES")[media.kind])
+    limit = int(emergency_settings.ATTACHMENT_MAX_BYTES[media.kind])
     if size > limit:
         raise DomainError(f"a {media.kind} may be at most {limit // 2**20} MB; this file is "
                           f"{size / 2**20:.1f} MB", field="file", code="file_too_large")
@@ -51,7 +52,8 @@ def attachment_add(*, incident: Incident, upload: UploadedFile, by, note: str = 
     upload.seek(0)
     attachment = Attachment(
         incident=locked, kind=media.kind, content_type=media.content_type, size_bytes=size,
-        sha256=digest.hexdigest(), original_name=(upload.name or "")[:255], note=note[:500],
+        sha256=digest.hexdigest(), original_name=clip(Attachment, "original_name", upload.name),
+        note=clip(Attachment, "note", note),
         uploaded_by=roles.acting_user(by),
     )
     attachment.file.save(f"upload{media.extension}", upload, save=False)

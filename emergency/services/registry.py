@@ -3,7 +3,8 @@
 Each ``<entity>_save`` creates (``instance=None``) or edits one record from
 already-typed values, validates it with ``full_clean`` and records the audit
 row and event in the same transaction.  Status and position of units are not
-edited here (see :mod:`emergency.services.units`).
+edited here (status: :mod:`emergency.services.units`; positions:
+:mod:`emergency.live.ingest`).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from cim import roles
 from cim.services.audit import audit_record
+from config.common.clip import clip
 from emergency import locks
 from emergency.allocation import Offer, allocate
 from emergency.choices import StockMovementReason, SupplyRequestStatus, TimelineKind
@@ -130,7 +131,8 @@ def supply_request_create(*, incident: Incident, lines: list[tuple[int, int]], b
     locked = locks.lock_incident(incident.pk)
     if locked.status in INCIDENT_TERMINAL:
         raise Conflict(f"incident {locked.number} is {locked.status}", field="incident")
-    request = SupplyRequest.objects.create(incident=locked, requested_by=_user(by), note=note[:500])
+    request = SupplyRequest.objects.create(incident=locked, requested_by=_user(by),
+                                           note=clip(SupplyRequest, "note", note))
     SupplyRequestLine.objects.bulk_create(
         [SupplyRequestLine(request=request, item=items[i], quantity=q) for i, q in lines])
     text = "、".join(f"{items[i].name}×{q}" for i, q in lines)
@@ -265,12 +267,12 @@ def supply_request_cancel(*, request: SupplyRequest, by, reason: str = "") -> Su
             _move_stock(stock=stock, delta=a.quantity, reason=StockMovementReason.RELEASE, by=by,
                         request=locked)
     previous = _transition(locked, SupplyRequestStatus.CANCELLED)
-    locked.note = (locked.note + f" 取消: {reason}")[:500] if reason else locked.note
+    locked.note = clip(SupplyRequest, "note", locked.note + f" 取消: {reason}") if reason else locked.note
     locked.save(update_fields=["note"])
     timeline_add(incident=locked.incident, kind=TimelineKind.SUPPLY, by=by,
                  text=f"物资申请 {locked.pk} 已取消" + (f": {reason}" if reason else ""),
                  data={"supply_request": locked.pk})
     audit_record(actor=by, action="supply_request.cancel", obj=locked, before={"status": previous},
-                 after={"status": locked.status}, note=reason[:500])
+                 after={"status": locked.status}, note=reason)
     emit("supply_request.cancelled", {"request": locked.pk, "incident": locked.incident_id})
     return locked

@@ -11,9 +11,10 @@ from django.utils import timezone
 from cim import roles
 from cim.models import Address, Building
 from cim.services.audit import audit_record
+from config.common.clip import clip
 from emergency import locks
 from emergency.choices import TimelineKind, ZoneStatus, ZoneTier
-from emergency.constants import conf
+from emergency.conf import emergency_settings
 from emergency.errors import Conflict, DomainError, NotFound
 from emergency.events import emit
 from emergency.models import ControlZone, Incident
@@ -24,7 +25,7 @@ __all__ = ["zone_contents", "zone_create", "zone_label", "zone_lift"]
 
 def zone_label(tier: str) -> str:
     """The configured display name of a tier (封控区… or high/medium/low risk)."""
-    return str(conf("ZONE_NAMES").get(tier) or ZoneTier(tier).label)
+    return str(emergency_settings.ZONE_NAMES.get(tier) or ZoneTier(tier).label)
 
 
 def _buffer_addresses(address_ids: list[int], buffer_m: float) -> MultiPolygon:
@@ -51,7 +52,7 @@ def zone_contents(geom: MultiPolygon) -> dict:
     the people inside: Σ floor area inside × people per m² by use (floors
     from the building, else height / storey height)."""
     storey = float(settings.CIM.get("STOREY_HEIGHT_M", 3.0))
-    density = conf("PEOPLE_PER_M2")
+    density = emergency_settings.PEOPLE_PER_M2
     with connection.cursor() as cur:
         cur.execute(
             f"""
@@ -89,7 +90,7 @@ def zone_create(*, tier: str, by, name: str = "", incident: Incident | None = No
         raise Conflict(f"incident {incident.number} is {incident.status}", field="incident")
     generated = geom is None
     if generated:
-        buffer_m = float(conf("ZONE_BUFFER_M")) if buffer_m is None else float(buffer_m)
+        buffer_m = float(emergency_settings.ZONE_BUFFER_M) if buffer_m is None else float(buffer_m)
         if not 0 <= buffer_m <= 5000:
             raise DomainError("buffer_m must lie between 0 and 5000", field="buffer_m")
         found = Address.objects.filter(pk__in=addresses)
@@ -100,7 +101,8 @@ def zone_create(*, tier: str, by, name: str = "", incident: Incident | None = No
         geom = _buffer_addresses(list(addresses), buffer_m)
     contents = zone_contents(geom)
     zone = ControlZone(
-        incident=incident, tier=tier, name=(name or zone_label(tier)).strip()[:200], geom=geom,
+        incident=incident, tier=tier, name=clip(ControlZone, "name", (name or zone_label(tier)).strip()),
+        geom=geom,
         generated=generated, buffer_m=buffer_m if generated else None,
         buildings_count=len(contents["building_ids"]), addresses_count=len(contents["address_ids"]),
         people_estimate=contents["people"], created_by=roles.acting_user(by),

@@ -185,11 +185,3 @@ def build_terrain(valleys: Valleys, gullies: list[Axis], bounds: tuple[float, fl
     grid = DemGrid(z.astype(np.float32), transform)
     return Terrain(grid=grid, bounds=(west, south, east, north))
 
-
-def slope_degrees(terrain: Terrain) -> np.ndarray:
-    """Slope of every pixel in degrees."""
-    dy_m = 30.87
-    w, s, e, n = terrain.bounds
-    dx_m = dy_m * np.cos(np.radians((n + s) / 2))
-    gy, gx = np.gradient(terrain.data.astype(np.float64), dy_m, dx_m)
-    return np.degrees(np.arctan(np.hypot(gx, gy)))

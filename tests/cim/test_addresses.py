@@ -6,7 +6,6 @@ import re
 
 import openlocationcode.openlocationcode as olc
 import pytest
-
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from cim.addresses import naming
@@ -206,26 +205,3 @@ def test_a_road_crossing_districts_gets_a_thoroughfare_on_each_side(area):
     assert doors[east.pk].parent.admin_area == other
     assert doors[east.pk].code.startswith("620503000000-")
     assert len({a.code for a in doors.values()}) == 2
-
-
-def test_migration_renames_existing_addresses_after_the_community(area):
-    """Addresses stored before naming.place_name carried the committee's name; migration
-    0008 renames them, and only where the committee's name appears."""
-    import importlib
-
-    from django.apps import apps
-    from django.db import connection
-
-    committee = f.admin_area("620502001002", "光明巷社区居委会", "community", area["street"],
-                             (105.70, 34.57, 105.73, 34.59))
-    road = address_create(kind="thoroughfare", admin_area=committee, label="解放路", by="t")
-    door = address_create(kind="door", parent=road, admin_area=committee, number=26, by="t")
-    assert door.full_name == "秦州区大城街道光明巷社区解放路26号"
-    Address.objects.filter(pk=door.pk).update(full_name="秦州区大城街道光明巷社区居委会解放路26号")
-    other = address_create(kind="door", parent=road, admin_area=area["community"], number=28, by="t")
-    migration = importlib.import_module("cim.migrations.0008_addresses_name_the_community")
-    with connection.schema_editor() as editor:
-        migration.rename(apps, editor)
-    door.refresh_from_db()
-    assert door.full_name == "秦州区大城街道光明巷社区解放路26号"
-    assert Address.objects.get(pk=other.pk).full_name == "秦州区大城街道进步巷社区解放路28号"

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+from affine import Affine
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from affine import Affine
 
 from cim.choices import ImportStatus
 from cim.models import AuditLog, DemRaster, ImportRun

@@ -14,8 +14,16 @@ from django.core.management.base import CommandError
 from django.db.models import Count, Sum
 
 from cim.choices import ImportStatus
-from cim.models import (AuditLog, Building, DemRaster, ImportRun, RejectedFeature, RoadNode, RoadSegment,
-                        ServicePoint)
+from cim.models import (
+    AuditLog,
+    Building,
+    DemRaster,
+    ImportRun,
+    RejectedFeature,
+    RoadNode,
+    RoadSegment,
+    ServicePoint,
+)
 from cim.services.dem import dem_register
 from cim.services.terrain import dem_path
 from tests import factories as f

@@ -31,7 +31,7 @@ def test_valid_code_shows_address_code_community_and_services(plate_city):
     assert "怎么走" in html and "沿民主路走" in html             # directions by road
     assert "<svg" in html and "民主路" in html                    # the offline map
     assert "居住证办理" in html and "智能导办" in html             # service items + guide
-    assert 'action="/P/%s/report/"' % plate.code in html
+    assert f'action="/P/{plate.code}/report/"' in html
     assert "cesium" not in html.lower() and "<script" not in html.lower()
     assert len(resp.content) < 150_000
     assert resp["Content-Language"] == "zh-hans"

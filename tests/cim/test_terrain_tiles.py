@@ -18,13 +18,13 @@ from cim.errors import DomainError
 from cim.models import AuditLog
 from cim.services.dem import dem_register
 from cim.services.terrain import grid_for
-from cim.services.tiles import tiles_build
 from cim.services.terrain_tiles import GRID_LEVELS, max_error_for, terrain_build
+from cim.services.tiles import tiles_build
 from cim.terrain import quantized_mesh as qm
 from cim.terrain import tms
-from cim.terrain.sampler import DemGrid
 from cim.terrain.geoid import undulation
 from cim.terrain.heights import FADE_M, compose
+from cim.terrain.sampler import DemGrid
 from cim.tiling.geodesy import EnuFrame, geodetic_to_ecef
 from tests.cim.test_tiling_build import _decoded, _make_city
 

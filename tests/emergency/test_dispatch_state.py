@@ -124,7 +124,8 @@ def test_same_answers_as_reading_the_database(grid_city, incident_at, picture):
     assert len(picture.kept) == 1 and cached["closures"] == fresh["closures"] == 1
 
     def strip(result):
-        return [[(c["unit"], c["eta_s"], c["position_source"]) for c in g["candidates"]] for g in result["groups"]]
+        return [[(c["unit"], c["eta_s"], c["position_source"]) for c in g["candidates"]]
+                for g in result["groups"]]
 
     assert strip(cached) == strip(fresh)
     e3 = next(c for g in cached["groups"] for c in g["candidates"] if c["code"] == "E3")

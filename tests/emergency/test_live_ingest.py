@@ -248,3 +248,66 @@ def test_a_unit_reporting_faster_than_the_write_interval_is_rewritten_at_most_th
     positions_settle(fixes=[(e1.pk, *node(4, 0), t0 + dt.timedelta(milliseconds=1200 + 300))])
     e1.refresh_from_db()
     assert (e1.last_position.x, e1.last_position.y) == node(4, 0)
+
+
+# ------------------------------------------------------ the one-fix endpoint
+def post_one(client, unit, i=2, j=2, **extra):
+    lon, lat = node(i, j)
+    return client.post(f"/api/emergency/units/{unit.pk}/position/", {"lon": lon, "lat": lat, **extra},
+                       format="json")
+
+
+@pytest.mark.django_db
+def test_the_one_fix_endpoint_goes_through_the_ingest_path(grid_city, api):
+    """``/units/{id}/position/`` answers the unit as before, but the fix is
+    stored like a batch's: a history row, no audit row and no event per fix."""
+    from cim.models import AuditLog
+
+    client, user = api(roles.DISPATCHER)
+    e1 = grid_city.units["E1"]
+    at = timezone.now() - dt.timedelta(seconds=5)
+    response = post_one(client, e1, 3, 3, at=at.isoformat())
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["id"] == e1.pk and body["position"] == dict(zip(("lon", "lat"), node(3, 3), strict=True))
+    assert dt.datetime.fromisoformat(body["last_position_at"]) == at
+    e1.refresh_from_db()
+    assert (e1.last_position.x, e1.last_position.y) == node(3, 3) and e1.last_position_at == at
+    history = PositionReport.objects.get(unit=e1)
+    assert (history.at, history.source, history.reported_by_id) == (at, "http", user.pk)
+    assert not AuditLog.objects.filter(action="unit.position").exists()
+    assert not Event.objects.filter(kind__startswith="unit.position").exists()
+    # an older fix is history only: the unit stays where it is
+    late = post_one(client, e1, 0, 0, at=(at - dt.timedelta(minutes=1)).isoformat())
+    assert late.status_code == 200 and late.json()["position"] == body["position"]
+    assert PositionReport.objects.filter(unit=e1).count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("change", "field", "code"), [
+    ({"lon": 0.0, "lat": 0.0}, "lon", "outside_extent"),
+    ({"at": "2099-01-01T00:00:00+00:00"}, "at", "in_future"),
+    ({"at": "2000-01-01T00:00:00+00:00"}, "at", "too_old"),
+])
+def test_the_one_fix_endpoint_refuses_what_a_batch_refuses(grid_city, api, change, field, code):
+    client, _ = api(roles.DISPATCHER)
+    e1 = grid_city.units["E1"]
+    before = picture()
+    lon, lat = node(2, 2)
+    response = client.post(f"/api/emergency/units/{e1.pk}/position/", {"lon": lon, "lat": lat, **change},
+                           format="json")
+    assert response.status_code == 400, response.json()
+    body = response.json()
+    assert (body["error"], body["field"]) == (code, field) and body["detail"]
+    assert picture() == before
+
+
+@pytest.mark.django_db
+def test_the_one_fix_endpoint_shares_the_position_rate_limit(grid_city, api, settings):
+    settings.EMERGENCY = {"POSITION_HTTP_RATE": "3/min"}
+    client, _ = api(roles.DISPATCHER)
+    e1 = grid_city.units["E1"]
+    codes = [post(client, [fix(e1, 0, 0)]).status_code] + [post_one(client, e1, k, 0).status_code
+                                                          for k in range(1, 4)]
+    assert codes == [200, 200, 200, 429]
+    assert PositionReport.objects.count() == 3

@@ -285,11 +285,13 @@ def test_hub_sends_a_batch_at_once_and_holds_a_unit_inside_its_interval(settings
     import time
 
     from emergency.live.hub import Hub, Member
+    from emergency.live.wire import PositionWire
 
     settings.EMERGENCY = {"LIVE_POSITION_MIN_INTERVAL_S": 0.25}
 
     def wire(unit, at):
-        return [unit, f"U{unit}", 105.7, 34.57, "2025-05-01T08:00:00+00:00", at, 30.0, 90.0, "available", True]
+        return PositionWire(unit=unit, code=f"U{unit}", lon=105.7, lat=34.57, at="2025-05-01T08:00:00+00:00",
+                            at_epoch=at, speed_kmh=30.0, heading=90.0, status="available", written=True)
 
     async def scenario():
         hub = Hub()
@@ -297,7 +299,7 @@ def test_hub_sends_a_batch_at_once_and_holds_a_unit_inside_its_interval(settings
         hub.members[member.consumer] = member
         now = time.time()
         for w in (wire(1, now), wire(2, now)):
-            hub.coalescer.offer(w[0], w[5], w)
+            hub.coalescer.offer(w.unit, w.at_epoch, w)
         hub._flush_soon()
         hub._flush_soon()  # a second batch in the same turn: still one frame
         await asyncio.sleep(0)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from cim.models import RoadSegment
 from cim.routing.engine import RoadGraph
 from emergency import services
+from emergency.live.ingest import positions_ingest
 from emergency.models import Unit
 from emergency.recommend import recommend_units
 from tests.emergency.conftest import node
@@ -59,7 +60,7 @@ def test_fresh_avl_position_is_used_and_stale_falls_back_to_station(grid_city, i
     settings.EMERGENCY = {"UNIT_POSITION_STALE_S": 120}
     incident = incident_at(*node(3, 1))
     e1 = grid_city.units["E1"]
-    services.unit_report_position(unit=e1, lon=node(3, 3)[0], lat=node(3, 3)[1], by="avl")
+    positions_ingest(items=[{"unit": e1.pk, "lon": node(3, 3)[0], "lat": node(3, 3)[1]}], by="avl")
     times = networkx_seconds(node(3, 1))
     fire = group(recommend_units(incident=incident, wanted={"fire_engine": 1}), "fire_engine")
     e1_row = next(c for c in fire["candidates"] if c["code"] == "E1")

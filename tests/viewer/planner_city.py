@@ -14,9 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-from rasterio.transform import from_origin
-
 from django.contrib.gis.geos import LineString, MultiPolygon, Polygon
+from rasterio.transform import from_origin
 
 from cim.models import Waterway
 from tests import factories

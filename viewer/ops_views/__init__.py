@@ -30,7 +30,8 @@ from django.utils.translation import gettext_lazy as _
 from cim import roles
 from cim.models import Building, RoadSegment, ServicePoint
 from emergency import choices as ec
-from emergency.constants import LEVEL_COLOUR, TYPE_CATEGORY, conf
+from emergency.conf import emergency_settings
+from emergency.constants import LEVEL_COLOUR, TYPE_CATEGORY
 from emergency.models import Agency, Camera, Depot, Event, Unit
 from viewer.ops_views.strings import CONSOLE_STRINGS, DASHBOARD_STRINGS, ROLE_LABELS
 from viewer.views import PLANNER_STRINGS, _as_text
@@ -99,7 +100,7 @@ def _labels() -> dict:
         "unitStatusColour": UNIT_STATUS_CSS,
         "agencyKind": _choices(ec.AgencyKind),
         "supplyStatus": _choices(ec.SupplyRequestStatus),
-        "zoneTier": {tier: str(conf("ZONE_NAMES").get(tier) or label)
+        "zoneTier": {tier: str(emergency_settings.ZONE_NAMES.get(tier) or label)
                      for tier, label in ec.ZoneTier.choices},
         "zoneTierColour": ZONE_TIER_CSS,
         "capStatus": _choices(ec.CapStatus),
@@ -186,7 +187,7 @@ def console(request):
         "api": _api_urls(),
         "wsUrl": ws_base(),
         "lastEventId": last_event_id(),
-        "staleSeconds": float(conf("UNIT_POSITION_STALE_S")),
+        "staleSeconds": float(emergency_settings.UNIT_POSITION_STALE_S),
         "language": get_language(),
         "labels": _labels(),
     }
@@ -212,7 +213,7 @@ def dashboard(request):
         "api": {**_api_urls(), **_stats_urls()},
         "wsUrl": ws_base(),
         "lastEventId": last_event_id(),
-        "staleSeconds": float(conf("UNIT_POSITION_STALE_S")),
+        "staleSeconds": float(emergency_settings.UNIT_POSITION_STALE_S),
         "language": get_language(),
         "labels": _labels(),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +17,7 @@ from cim.models import Plate
 from cim.selectors.addresses import address_community_street
 from cim.services import plates as plate_services
 from cim.services import reports as report_services
+from config.common.parsers import LimitedJSONParser
 
 __all__ = ["PublicPlateReportView", "PublicPlateView", "PublicTrackingView"]
 
@@ -63,7 +64,7 @@ class PublicPlateReportView(APIView):
 
     permission_classes = [PublicSubmit]
     throttle_classes = [PublicWriteThrottle]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [LimitedJSONParser, MultiPartParser, FormParser]
     authentication_classes: list = []
 
     @extend_schema(request=PublicReportSerializer, responses={201: TRACKING})

@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--max-level", type=int, default=DEFAULT_MAX_LEVEL,
                             help=f"finest level (default {DEFAULT_MAX_LEVEL}: ≈30–40 m vertex spacing)")
         parser.add_argument("--out", type=Path, default=None,
-                            help="served folder (default: settings.CIM['TERRAIN_DIR'])")
+                            help="served folder (default: CIM['TERRAIN_DIR'])")
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **opts):

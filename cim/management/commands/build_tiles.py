@@ -18,7 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--full", action="store_true", help="rebuild every tile")
         parser.add_argument("--out", type=Path, default=None,
-                            help="served folder (default: settings.CIM['TILES_DIR'])")
+                            help="served folder (default: CIM['TILES_DIR'])")
         parser.add_argument("--max-buildings", type=int, default=MAX_BUILDINGS)
         parser.add_argument("--max-vertices", type=int, default=MAX_VERTICES)
         parser.add_argument("--no-progress", action="store_true")

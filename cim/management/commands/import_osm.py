@@ -30,7 +30,8 @@ class Command(ImportCommand):
         # The file is read from now on, while the import is recorded and its
         # transaction opened.
         self.reading = start_reading(path)
-        return partial(_load, path=path, source=options["source"], progress=self.progress, reading=self.reading)
+        return partial(_load, path=path, source=options["source"], progress=self.progress,
+                       reading=self.reading)
 
 
 def _load(run, report, *, path, source, progress, reading):

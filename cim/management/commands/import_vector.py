@@ -26,7 +26,8 @@ class Command(ImportCommand):
         parser.add_argument("--source", help="source name of the records (default: the file stem)")
         parser.add_argument("--source-crs", help="CRS of a file that declares none, e.g. EPSG:4544")
         parser.add_argument("--snap", type=float, default=DEFAULT_SNAP_M,
-                            help=f"roads: join line ends closer than this, in metres (default {DEFAULT_SNAP_M})")
+                            help="roads: join line ends closer than this, in metres "
+                                 f"(default {DEFAULT_SNAP_M})")
 
     def loader(self, path: Path, options: dict):
         return partial(_load, path=path, options=options, progress=self.progress)

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from cim.masking import mask_name, mask_phone
 from emergency.api.fields import FiniteFloatField, PolygonField, geojson_of
 from emergency.choices import (
     Disposition,
@@ -17,7 +18,6 @@ from emergency.choices import (
     IncidentType,
 )
 from emergency.constants import LEVEL_COLOUR
-from cim.masking import mask_name, mask_phone
 from emergency.models import Attachment, Incident, TimelineEntry
 from emergency.states import INCIDENT_TRANSITIONS
 

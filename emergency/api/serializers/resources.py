@@ -12,7 +12,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from cim.models import ServicePoint
 from emergency.api.fields import FiniteFloatField, geojson_of
 from emergency.choices import CameraProtocol, ReportableUnitStatus
-from emergency.constants import conf
+from emergency.conf import emergency_settings
 from emergency.models import Agency, Assignment, Camera, Unit
 
 __all__ = [
@@ -79,7 +79,8 @@ class UnitSerializer(serializers.ModelSerializer):
 
         if obj.last_position_at is None:
             return True
-        return (timezone.now() - obj.last_position_at).total_seconds() > float(conf("UNIT_POSITION_STALE_S"))
+        age_s = (timezone.now() - obj.last_position_at).total_seconds()
+        return age_s > float(emergency_settings.UNIT_POSITION_STALE_S)
 
 
 class UnitGeoSerializer(serializers.BaseSerializer):

@@ -14,6 +14,7 @@ from config.common.filters import parse_bbox
 from config.common.pagination import GeoPagination
 from emergency import selectors, services
 from emergency.api.common import ERRORS, query_bool, query_choice, query_int
+from emergency.api.live import PositionThrottle
 from emergency.api.serializers import (
     AgencySerializer,
     AssignmentSerializer,
@@ -25,6 +26,7 @@ from emergency.api.serializers import (
     UnitStatusSerializer,
 )
 from emergency.choices import UnitStatus, UnitType
+from emergency.live.ingest import position_report
 from emergency.models import Agency, Camera
 from emergency.permissions import IncidentAccess, RegistryWrite, UnitRegistry, UnitReport
 
@@ -119,14 +121,19 @@ class UnitViewSet(_RegistryViewSet):
         return Response(UnitSerializer(unit).data)
 
     @extend_schema(request=PositionSerializer, responses={200: UnitSerializer, **ERRORS})
-    @action(detail=True, methods=["post"], permission_classes=[UnitReport])
+    @action(detail=True, methods=["post"], permission_classes=[UnitReport],
+            throttle_classes=[PositionThrottle])
     def position(self, request, pk=None):
-        """Report a position fix (AVL)."""
+        """Report one position fix (AVL): a batch of one through the ingest
+        path (``POST /positions/`` takes many); the unit as it now stands."""
         unit = self.get_object()
         s = PositionSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        unit = services.unit_report_position(unit=unit, by=request.user, lon=s.validated_data["lon"],
-                                             lat=s.validated_data["lat"], at=s.validated_data.get("at"))
+        fix = position_report(unit=unit.pk, by=request.user, lon=s.validated_data["lon"],
+                              lat=s.validated_data["lat"], at=s.validated_data.get("at"))
+        unit.refresh_from_db(fields=["last_position", "last_position_at", "status"])
+        if fix is not None:  # the unit's row may take it a moment later (the write interval)
+            unit.last_position, unit.last_position_at = Point(fix.lon, fix.lat, srid=4326), fix.at
         return Response(UnitSerializer(unit).data)
 
 

@@ -1,30 +1,27 @@
-"""Writes of dispatch: assigning units to an incident (atomic, exactly one
-winner per unit), dispatch requests by hand, and road closures."""
+"""Writes of assignments: sending units to an incident (atomic, exactly one
+winner per unit) and releasing them again (a unit calls a dispatch off,
+returns, or its incident is closed or cancelled)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.contrib.gis.geos import Polygon
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cim import roles
-from cim.models import RoadSegment
 from cim.services.audit import audit_record
+from config.common.clip import clip
 from emergency import locks
-from emergency.choices import ClosureReason, IncidentStatus, TimelineKind, UnitStatus, UnitType
+from emergency.choices import IncidentStatus, TimelineKind, UnitStatus
 from emergency.errors import Conflict, DomainError, NotFound, UnitUnavailable
 from emergency.events import emit
-from emergency.models import Assignment, DispatchRequest, Incident, RoadClosure, Unit
+from emergency.models import Assignment, DispatchRequest, Incident, Unit
 from emergency.recommend import unit_origin
 from emergency.routing import drive_graph, route_line, snap_point
 from emergency.services._common import timeline_add
-from emergency.services.incidents import incident_auto_advance
-from emergency.services.units import unit_move
-from emergency.states import INCIDENT_DISPATCHABLE, INCIDENT_TERMINAL
+from emergency.services.transitions import incident_auto_advance, unit_move
+from emergency.states import INCIDENT_DISPATCHABLE
 
-__all__ = ["assignment_create", "closure_create", "closure_lift", "dispatch_request_create"]
+__all__ = ["assignment_create", "assignment_release", "assignments_release_all"]
 
 
 def _busy_reason(unit: Unit) -> str:
@@ -109,76 +106,26 @@ def assignment_create(*, incident: Incident, units: list[int], by) -> list[Assig
     return created
 
 
-@transaction.atomic
-def dispatch_request_create(*, incident: Incident, unit_type: str, count: int, by) -> DispatchRequest:
-    """Ask for units of a type by hand (beyond or without a plan)."""
-    if unit_type not in UnitType.values:
-        raise DomainError(f"unknown unit type {unit_type!r}", field="unit_type")
-    if not 1 <= count <= 100:
-        raise DomainError("count must lie between 1 and 100", field="count")
-    locked = locks.lock_incident(incident.pk)
-    if locked.status in INCIDENT_TERMINAL:
-        raise Conflict(f"incident {locked.number} is {locked.status}", field="incident")
-    request = DispatchRequest.objects.create(
-        incident=locked, unit_type=unit_type, count=count,
-        created_by=roles.acting_user(by))
-    timeline_add(incident=locked, kind=TimelineKind.ASSIGNMENT, by=by,
-                 text=f"请求力量: {UnitType(unit_type).label} × {count}",
-                 data={"dispatch_request": request.pk})
-    audit_record(actor=by, action="dispatch_request.create", obj=request,
-                 after={"unit_type": unit_type, "count": count, "incident": locked.pk})
-    emit("dispatch_request.created", {"incident": locked.pk, "unit_type": unit_type, "count": count})
-    return request
+def assignment_release(*, assignment: Assignment, by, reason: str) -> Assignment:
+    """End an active assignment; a unit that had left starts returning, one
+    that had not goes straight back to available.  Caller holds the
+    incident lock; the unit is locked here (incident before unit)."""
+    unit = locks.lock_unit(assignment.unit_id)
+    assignment.released_at = timezone.now()
+    assignment.release_reason = clip(Assignment, "release_reason", reason)
+    assignment.save(update_fields=["released_at", "release_reason"])
+    if unit.status == UnitStatus.DISPATCHED:
+        unit_move(unit=unit, to=UnitStatus.AVAILABLE, by=by, incident=assignment.incident, note=reason)
+    elif unit.status in (UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE):
+        unit_move(unit=unit, to=UnitStatus.RETURNING, by=by, incident=assignment.incident, note=reason)
+    return assignment
 
 
-@transaction.atomic
-def closure_create(*, reason: str, by, segments: list[int] | None = None, area: Polygon | None = None,
-                   incident: Incident | None = None, ends_at: dt.datetime | None = None,
-                   note: str = "") -> RoadClosure:
-    """Close road segments — named, or every segment crossing ``area`` — from
-    now until ``ends_at`` or until lifted.  Routing honours it from the next
-    query on."""
-    if reason not in ClosureReason.values:
-        raise DomainError(f"unknown reason {reason!r}", field="reason")
-    if not segments and area is None:
-        raise DomainError("name road segments or draw an area", field="segments")
-    now = timezone.now()
-    if ends_at is not None and ends_at <= now:
-        raise DomainError("the closure would end before it starts", field="ends_at")
-    ids: set[int] = set()
-    if segments:
-        found = set(RoadSegment.objects.filter(pk__in=segments).values_list("pk", flat=True))
-        if missing := set(segments) - found:
-            raise NotFound(f"road segment {min(missing)} does not exist", field="segments")
-        ids |= found
-    if area is not None:
-        crossing = set(RoadSegment.objects.filter(geom__intersects=area).values_list("pk", flat=True))
-        if not crossing:
-            raise DomainError("no road segment crosses the area", field="area")
-        ids |= crossing
-    closure = RoadClosure.objects.create(
-        reason=reason, incident=incident, area=area, note=note[:500], starts_at=now, ends_at=ends_at,
-        created_by=roles.acting_user(by))
-    closure.segments.set(sorted(ids))
-    if incident is not None:
-        timeline_add(incident=incident, kind=TimelineKind.CLOSURE, by=by,
-                     text=f"封闭道路 {len(ids)} 段", data={"closure": closure.pk})
-    audit_record(actor=by, action="closure.create", obj=closure,
-                 after={"segments": sorted(ids), "reason": reason, "ends_at": ends_at})
-    emit("closure.created", {"closure": closure.pk, "segments": sorted(ids), "reason": reason,
-                             "incident": incident.pk if incident else None})
-    return closure
-
-
-@transaction.atomic
-def closure_lift(*, closure: RoadClosure, by) -> RoadClosure:
-    """Reopen the roads of a closure."""
-    locked = locks.lock_closure(closure.pk)
-    if locked.lifted_at is not None:
-        raise Conflict("the closure is already lifted", field="closure")
-    locked.lifted_at = timezone.now()
-    locked.save(update_fields=["lifted_at"])
-    audit_record(actor=by, action="closure.lift", obj=locked, after={"lifted_at": locked.lifted_at})
-    emit("closure.lifted", {"closure": locked.pk})
-    return locked
-
+def assignments_release_all(*, incident: Incident, by, reason: str) -> list[int]:
+    """Release the active assignments of a locked incident (its units
+    return); the ids of the units released, in id order."""
+    released = []
+    for assignment in incident.assignments.filter(released_at__isnull=True).order_by("unit_id"):
+        assignment_release(assignment=assignment, by=by, reason=reason)
+        released.append(assignment.unit_id)
+    return released

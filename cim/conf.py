@@ -1,0 +1,37 @@
+"""Every setting of the city-model app, declared once (``settings.CIM``).
+
+A deployment overrides keys in ``settings.CIM``; anything else comes from
+here.  Paths and hosts default to the environment read in ``config/env.py``.
+"""
+
+from __future__ import annotations
+
+from config import env
+from config.common.appsettings import AppSettings, Key
+
+__all__ = ["cim_settings"]
+
+cim_settings = AppSettings("CIM", {
+    # -- files ---------------------------------------------------------------
+    "SHARED_DATA_DIR": Key(env.SHARED_DATA_DIR, "real test data (OSM, SRTM, CityJSON, admin data)"),
+    "DEM_DIR": Key(env.MEDIA_ROOT / "dem", "registered elevation models"),
+    "TILES_DIR": Key(env.MEDIA_ROOT / "tiles", "served 3D Tiles (a link to the current build)"),
+    "TERRAIN_DIR": Key(env.MEDIA_ROOT / "terrain", "served terrain tiles (a link to the current build)"),
+    # -- the city model --------------------------------------------------------
+    "STOREY_HEIGHT_M": Key(3.0, "height of one storey, to derive heights from floors and back"),
+    "MAX_BUILDING_HEIGHT_M": Key(900.0, "taller buildings are refused by the importers"),
+    "OSM_READ_IN_CHILD": Key(True, "import_osm reads the PBF in a forked process beside the loader"),
+    "ROUTING_CHECK_INTERVAL_S": Key(1.0, "how often the routing graph checks whether roads changed"),
+    # -- door plates and the scan page ----------------------------------------
+    "PLATE_HOST": Key(env.PLATE_HOST, "host printed in plate QR codes (https://<host>/P/<CODE>)"),
+    "PLATE_SHEET_MAX": Key(2000, "most plates on one printed sheet (PDF) of a community"),
+    "CLIENT_HASH_SALT": Key(env.CLIENT_HASH_SALT, "salt of the client-address hashes in scan statistics"),
+    "SCAN_PAGE_TTL_S": Key(1800, "a rendered scan page is kept in Redis this long"),
+    "SCAN_RATE_PER_MIN": Key(60, "scans one client may make per minute"),
+    "SCAN_SPIKE_PER_MIN": Key(60, "scans of one plate in a minute that raise a plate alert"),
+    "REPORT_PHOTO_MAX_BYTES": Key(5 * 1024 * 1024, "largest photo of a resident's report"),
+    "REPORT_RATE_PER_10MIN": Key(5, "reports one client may file in ten minutes"),
+    "TRACK_RATE_PER_MIN": Key(30, "tracking-code look-ups one client may make per minute"),
+    # -- pages ------------------------------------------------------------------
+    "WS_URL": Key(env.WS_URL, "where browsers open WebSockets; empty: the page's own origin"),
+})
