@@ -9,4 +9,3 @@ class CimConfig(AppConfig):
 
     def ready(self) -> None:
         from cim import conf, security  # noqa: F401  (declared settings' check; lockout audit)
-        from cim.api import schema  # noqa: F401  (registers OpenAPI extensions)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """A refusal a user can act on: a code, a message, maybe a field."""
+    """A refusal a user can act on: a code, a message, maybe a field, and
+    maybe some context for the answer (``extra``, e.g. suggestions).  The API
+    answers it as ``{"error": code, "detail": message, "field": field, **extra}``
+    (:mod:`config.common.errors`)."""
 
     code = "invalid"
     http_status = 400
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 **extra):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.extra = extra
         if code:
             self.code = code
 

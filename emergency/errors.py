@@ -1,4 +1,4 @@
-"""Errors of the emergency app (mapped to HTTP 400/404/409 by cim.api.errors)."""
+"""Errors of the emergency app (mapped to HTTP 400/404/409 by config.common.errors)."""
 
 from __future__ import annotations
 

@@ -26,10 +26,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from cim.choices import AdminLevel, PlateStatus, ReportCategory, ServiceCategory
+from cim.choices import PlateStatus, ReportCategory, ServiceCategory
 from cim.errors import DomainError
-from cim.models import AdminArea, GuideQuestion, Plate, ServiceItem
+from cim.models import GuideQuestion, Plate, ServiceItem
 from cim.plates import codes
+from cim.selectors.addresses import address_community_street, door_headline
 from cim.services.addresses import (
     address_nearby_services,
     address_point,
@@ -101,13 +102,6 @@ def _too_many(request, lang: str) -> HttpResponse:
     return resp
 
 
-def _community(area: AdminArea) -> tuple[AdminArea | None, AdminArea | None]:
-    chain = [*area.ancestors(), area]
-    community = next((a for a in chain if a.level == AdminLevel.COMMUNITY), None)
-    street = next((a for a in chain if a.level == AdminLevel.STREET), None)
-    return community, street
-
-
 def _guide_tree(question: GuideQuestion, en: bool, items: dict, depth: int = 0) -> dict:
     node = {"text": question.text_en if en else question.text, "options": []}
     if depth > 6:
@@ -129,13 +123,8 @@ def _minutes(seconds):
 def _scan_context(plate: Plate, lang: str) -> dict:
     en = lang == "en"
     address = plate.address
-    community, street = _community(address.admin_area)
-    thoroughfare = address
-    while thoroughfare.parent_id is not None:
-        thoroughfare = thoroughfare.parent
-    headline = address.full_name
-    if address.kind == "door":
-        headline = f"{thoroughfare.label} {address.label}"
+    community, street = address_community_street(address)
+    headline = door_headline(address) or address.full_name
     nearby = address_nearby_services(address=address) if address_point(address) else {
         "routing": False, "points": []}
     categories = dict(ServiceCategory.choices)

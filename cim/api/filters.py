@@ -1,42 +1,154 @@
-"""Query-string parsing shared by the map endpoints, with clear errors."""
+"""Query-string filters of the city-model API (django-filter FilterSets): a bad
+value is a 400 naming the parameter, through the one exception handler."""
 
 from __future__ import annotations
 
-from django.contrib.gis.geos import Polygon
-from rest_framework.exceptions import ValidationError
+from django import forms
+from django_filters import rest_framework as filters
+
+from cim.choices import (
+    AddressKind,
+    AdminLevel,
+    BuildingUse,
+    PlateAlertStatus,
+    PlateStatus,
+    ReportStatus,
+    RoadClass,
+    ServiceCategory,
+    WaterwayKind,
+)
+from cim.models import (
+    Address,
+    AdminArea,
+    Building,
+    Plate,
+    PlateAlert,
+    PublicReport,
+    RoadSegment,
+    ServicePoint,
+    Waterway,
+)
+from config.common.filters import BBoxFilter
+
+__all__ = [
+    "AddressFilter",
+    "AdminAreaFilter",
+    "BuildingFilter",
+    "PlateAlertFilter",
+    "PlateFilter",
+    "ReportFilter",
+    "RoadFilter",
+    "ServicePointFilter",
+    "WaterwayFilter",
+]
+
+_CODE_PREFIX = {"lookup_expr": "startswith", "max_length": 12}
 
 
-def parse_bbox(raw: str | None, *, field: str = "bbox") -> Polygon | None:
-    """``minLon,minLat,maxLon,maxLat`` in WGS 84 → a polygon, or None."""
-    if raw is None or raw == "":
-        return None
-    parts = raw.split(",")
-    if len(parts) != 4:
-        raise ValidationError({field: ["expected four numbers: minLon,minLat,maxLon,maxLat"]})
-    try:
-        x0, y0, x1, y1 = (float(p) for p in parts)
-    except ValueError:
-        raise ValidationError({field: ["every bbox value must be a number"]}) from None
-    if not all(map(_finite, (x0, y0, x1, y1))):
-        raise ValidationError({field: ["bbox values must be finite"]})
-    if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
-        raise ValidationError({field: ["longitudes must lie in [-180, 180] and latitudes in [-90, 90]"]})
-    if x0 >= x1 or y0 >= y1:
-        raise ValidationError({field: ["min must be less than max on both axes"]})
-    return Polygon.from_bbox((x0, y0, x1, y1))
+class IdFilter(filters.Filter):
+    """A record id (a positive integer)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)  # bigint: larger is a 400, not a database error
+        super().__init__(*args, **kwargs)
 
 
-def parse_float(raw: str | None, *, field: str, lo: float, hi: float) -> float:
-    if raw is None or raw == "":
-        raise ValidationError({field: ["this parameter is required"]})
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValidationError({field: ["must be a number"]}) from None
-    if not _finite(value) or not lo <= value <= hi:
-        raise ValidationError({field: [f"must lie between {lo} and {hi}"]})
-    return value
+class ChoiceInFilter(filters.BaseInFilter, filters.ChoiceFilter):
+    """A comma list of choices: ``?status=new,in_progress``."""
 
 
-def _finite(v: float) -> bool:
-    return v == v and v not in (float("inf"), float("-inf"))
+class AddressFilter(filters.FilterSet):
+    kind = filters.ChoiceFilter(choices=AddressKind.choices)
+    parent = IdFilter(field_name="parent_id", help_text="id of the parent address")
+    admin_code = filters.CharFilter(field_name="admin_area__code", **_CODE_PREFIX,
+                                    help_text="prefix of the community code")
+
+    class Meta:
+        model = Address
+        fields = ["kind", "parent", "admin_code"]
+
+
+class PlateFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=PlateStatus.choices)
+    community = filters.CharFilter(field_name="address__admin_area__code", **_CODE_PREFIX,
+                                   help_text="prefix of the division code")
+
+    class Meta:
+        model = Plate
+        fields = ["status", "community"]
+
+
+class PlateAlertFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=PlateAlertStatus.choices)
+
+    class Meta:
+        model = PlateAlert
+        fields = ["status"]
+
+
+class ReportFilter(filters.FilterSet):
+    status = ChoiceInFilter(choices=ReportStatus.choices, lookup_expr="in",
+                            help_text="one status or a comma list")
+    unclaimed = filters.BooleanFilter(method="filter_unclaimed", help_text="only unclaimed reports")
+    mine = filters.BooleanFilter(method="filter_mine", help_text="only the reports I claimed")
+
+    class Meta:
+        model = PublicReport
+        fields = ["status", "unclaimed", "mine"]
+
+    def filter_unclaimed(self, queryset, name, value):
+        return queryset.filter(claimed_by__isnull=True) if value else queryset
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(claimed_by=self.request.user) if value else queryset
+
+
+class AdminAreaFilter(filters.FilterSet):
+    level = filters.ChoiceFilter(choices=AdminLevel.choices)
+    parent = filters.CharFilter(field_name="parent__code", max_length=12,
+                                help_text="code of the parent area")
+
+    class Meta:
+        model = AdminArea
+        fields = ["level", "parent"]
+
+
+class BuildingFilter(filters.FilterSet):
+    bbox = BBoxFilter(field_name="footprint")
+    use = filters.ChoiceFilter(choices=BuildingUse.choices)
+    admin_code = filters.CharFilter(field_name="admin_area__code", **_CODE_PREFIX,
+                                    help_text="prefix of the division code")
+
+    class Meta:
+        model = Building
+        fields = ["bbox", "use", "admin_code"]
+
+
+class RoadFilter(filters.FilterSet):
+    bbox = BBoxFilter(field_name="geom")
+    road_class = filters.ChoiceFilter(choices=RoadClass.choices)
+
+    class Meta:
+        model = RoadSegment
+        fields = ["bbox", "road_class"]
+
+
+class ServicePointFilter(filters.FilterSet):
+    bbox = BBoxFilter(field_name="geom", lookup_expr="within")
+    category = filters.ChoiceFilter(choices=ServiceCategory.choices)
+
+    class Meta:
+        model = ServicePoint
+        fields = ["bbox", "category"]
+
+
+class WaterwayFilter(filters.FilterSet):
+    bbox = BBoxFilter(field_name="geom")
+    kind = filters.ChoiceFilter(choices=WaterwayKind.choices)
+
+    class Meta:
+        model = Waterway
+        fields = ["bbox", "kind"]

@@ -183,9 +183,9 @@ REST_FRAMEWORK = {
         "cim.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["cim.permissions.StaffRead"],
-    "DEFAULT_PAGINATION_CLASS": "cim.api.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.common.pagination.StandardPagination",
     "PAGE_SIZE": 100,
-    "EXCEPTION_HANDLER": "cim.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "config.common.errors.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
         "config.common.parsers.LimitedJSONParser",
         "rest_framework.parsers.FormParser",
@@ -203,6 +203,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": False,
+    # config.common.schema: registers our extensions, documents the one error body
+    "PREPROCESSING_HOOKS": ["config.common.schema.register_extensions"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.common.schema.document_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {  # emergency enums sharing field names with others
         "IncidentStatusEnum": "emergency.choices.IncidentStatus",
         "IncidentLevelEnum": "emergency.choices.IncidentLevel",

@@ -1,26 +1,14 @@
-"""Helpers shared by the emergency API views."""
+"""Helpers shared by the emergency API views (the error responses, ``ERRORS``,
+are the project-wide ones of :mod:`config.common.errors`)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
-from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from config.common.errors import ERRORS
 from emergency.errors import DomainError
 
 __all__ = ["ERRORS", "get_or_400", "query_bool", "query_choice", "query_int"]
-
-_ERROR = inline_serializer("EmergencyError", {
-    "error": serializers.CharField(help_text="machine-readable code, e.g. invalid_transition"),
-    "detail": serializers.JSONField(help_text="what went wrong"),
-    "field": serializers.CharField(required=False, help_text="the field at fault"),
-})
-ERRORS = {
-    400: OpenApiResponse(_ERROR, description="bad input: the field and the reason"),
-    403: OpenApiResponse(description="your role may not do this"),
-    404: OpenApiResponse(_ERROR, description="not found"),
-    409: OpenApiResponse(_ERROR, description="conflicts with the current state (e.g. unit taken)"),
-}
 
 
 def get_or_400(model, pk, field: str):

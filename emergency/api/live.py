@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from config.common.errors import error_body
 from emergency import stats
 from emergency.api.common import ERRORS
 from emergency.conf import emergency_settings
@@ -84,15 +85,13 @@ class PositionBatchView(APIView):
     def post(self, request):
         data = request.data
         if not isinstance(data, dict) or "positions" not in data:
-            return Response({"error": "invalid", "field": "positions",
-                             "detail": "send a JSON object {\"positions\": [...]}"},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response(error_body("invalid", 'send a JSON object {"positions": [...]}',
+                                       "positions"), status=status.HTTP_400_BAD_REQUEST)
         result = positions_ingest(items=data["positions"], by=request.user, source=PositionSource.HTTP)
         body = result.as_dict()
         if not result.accepted:
-            return Response({"error": "rejected", "field": "positions",
-                             "detail": "no position report was accepted", **body},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response(error_body("rejected", "no position report was accepted", "positions",
+                                       **body), status=status.HTTP_400_BAD_REQUEST)
         return Response(body)
 
 

@@ -58,12 +58,13 @@ def test_building_bbox_filter_and_pagination(client_for, city):
 def test_bad_bbox_is_400_naming_the_field(client_for, city, bbox, message):
     resp = client_for("planner").get(f"/api/cim/buildings/?bbox={bbox}")
     assert resp.status_code == 400
-    assert message in resp.json()["bbox"][0]
+    body = resp.json()
+    assert body["field"] == "bbox" and message in body["detail"] and body["error"] == "invalid"
 
 
 def test_unknown_use_is_400(client_for, city):
     resp = client_for("planner").get("/api/cim/buildings/?use=castle")
-    assert resp.status_code == 400 and "use" in resp.json()
+    assert resp.status_code == 400 and resp.json()["field"] == "use"
 
 
 def test_use_and_admin_filters(client_for, city):
@@ -95,7 +96,7 @@ def test_building_edit_permissions_and_audit(client_for, city, role, expected):
 def test_building_edit_out_of_range_changes_nothing(client_for, city):
     b = city["buildings"][0]
     resp = client_for("planner").patch(f"/api/cim/buildings/{b.pk}/", {"height": -3}, format="json")
-    assert resp.status_code == 400 and "height" in resp.json()
+    assert resp.status_code == 400 and resp.json()["field"] == "height"
     assert Building.objects.get(pk=b.pk).height == 20
     assert not AuditLog.objects.exists()
 

@@ -134,11 +134,11 @@ def test_looks_wrong_button_creates_one_alert_per_client(plate_city):
 def test_replaced_plate_page_says_so_after_the_change(plate_city):
     plate = plate_city["plate"]
     assert Client().get(f"/P/{plate.code}").status_code == 200   # cached now
-    from cim.api.plates import _forget_page
+    from cim.services.plates import scan_page_forget
 
     plate_transition(plate=plate, to_status="installed", by="t")
     plate_transition(plate=plate, to_status="damaged", by="t")
-    _forget_page(plate)
+    scan_page_forget(plate.code)
     assert "已登记为损坏" in Client().get(f"/P/{plate.code}").content.decode()
 
 

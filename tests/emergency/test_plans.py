@@ -39,7 +39,7 @@ def test_plan_round_trip_and_conflicts(plans, api):
     assert dup.status_code == 409  # one active plan per type and level
     bad = client.post("/api/emergency/plans/", {"code": "YA-X", "name": "x", "incident_type": "fire",
                                                 "level": "III", "units": {"tank": 1}}, format="json")
-    assert bad.status_code == 400 and "units" in bad.json()
+    assert bad.status_code == 400 and bad.json()["field"] == "units"
     assert Plan.objects.count() == 2
     resp = client.patch(f"/api/emergency/plans/{plans['IV']['id']}/", {"units": {"fire_engine": 3}},
                         format="json")

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from cim.api.plates import community_plates, plate_text
+from cim.selectors.plates import community_plates, plate_text
 from cim.choices import PlateSize
 from cim.models import Plate
 from cim.plates import artwork, qr, sheets

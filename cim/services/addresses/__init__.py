@@ -17,6 +17,7 @@ from cim.addresses import naming
 from cim.choices import AddressKind, AddressStatus, AdminLevel, PositionKind
 from cim.errors import DomainError
 from cim.models import Address, AdminArea, Building, RoadSegment
+from cim.models.admin_areas import ADDRESS_LEVELS
 from cim.services.audit import audit_record, snapshot
 
 __all__ = [
@@ -32,18 +33,14 @@ __all__ = [
 
 def area_prefix(area: AdminArea) -> str:
     """District + street/town + community names leading a full name."""
-    chain = [*area.ancestors(), area]
-    return naming.area_prefix(
-        [a.name for a in chain if a.level in (AdminLevel.DISTRICT, AdminLevel.STREET,
-                                              AdminLevel.COMMUNITY)]
-    )
+    return naming.area_prefix(area.names(ADDRESS_LEVELS))
 
 
 def _district_of(area: AdminArea) -> AdminArea:
-    for a in [area, *reversed(area.ancestors())]:
-        if a.level == AdminLevel.DISTRICT:
-            return a
-    raise DomainError(f"{area} lies in no district", field="admin_area")
+    district = area.ancestor(AdminLevel.DISTRICT)
+    if district is None:
+        raise DomainError(f"{area} lies in no district", field="admin_area")
+    return district
 
 
 @transaction.atomic

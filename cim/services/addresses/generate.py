@@ -17,6 +17,7 @@ from tqdm import tqdm
 from cim.addresses import naming, numbering
 from cim.choices import AddressKind, AddressStatus, AdminLevel, PositionKind
 from cim.models import Address, AdminArea
+from cim.models.admin_areas import ADDRESS_LEVELS
 from cim.services.audit import audit_record
 
 # Road classes that do not carry door numbers.
@@ -81,23 +82,16 @@ class _Writer:
 
 
 def _areas() -> tuple[dict[int, AdminArea], dict[int, str]]:
-    areas = {a.pk: a for a in AdminArea.objects.all()}
-    prefixes = {}
-    for a in areas.values():
-        chain, node = [], a
-        while node is not None:
-            chain.append(node)
-            node = areas.get(node.parent_id)
-        prefixes[a.pk] = naming.area_prefix(
-            [n.name for n in reversed(chain) if n.level in ("district", "street", "community")])
+    areas = {a.pk: a for a in AdminArea.objects.defer("boundary")}
+    AdminArea.objects.attach_chains(areas.values())
+    prefixes = {pk: naming.area_prefix(a.names(ADDRESS_LEVELS)) for pk, a in areas.items()}
     return areas, prefixes
 
 
 def _district_id(areas: dict[int, AdminArea], area_id: int | None) -> int | None:
     node = areas.get(area_id)
-    while node is not None and node.level != AdminLevel.DISTRICT:
-        node = areas.get(node.parent_id)
-    return node.pk if node else None
+    district = node.ancestor(AdminLevel.DISTRICT) if node is not None else None
+    return district.pk if district else None
 
 
 _BUILDINGS_SQL = """
@@ -116,7 +110,7 @@ SELECT t.id, t.use, t.floors, t.height, t.synthetic, t.street, t.housenumber,
 FROM todo t
 LEFT JOIN LATERAL (
     SELECT a.id FROM cim_adminarea a
-    WHERE a.level IN ('community', 'street', 'district') AND a.boundary && t.centroid
+    WHERE a.level = ANY(%(levels)s) AND a.boundary && t.centroid
       AND ST_Intersects(a.boundary, t.centroid)
     ORDER BY length(a.code) DESC, a.code LIMIT 1
 ) com ON true
@@ -158,7 +152,8 @@ def addresses_generate(*, by, progress: bool = True, unit_width_m: float = 13.0,
         pg = cur.connection  # psycopg connection for COPY
         writer = _Writer(pg.cursor(), started)
 
-        cur.execute(_BUILDINGS_SQL, {"srid": srid, "skip": list(UNNUMBERED_CLASSES)})
+        cur.execute(_BUILDINGS_SQL, {"srid": srid, "skip": list(UNNUMBERED_CLASSES),
+                                     "levels": list(ADDRESS_LEVELS)})
         rows = cur.fetchall()
         summary.buildings_seen = len(rows)
 

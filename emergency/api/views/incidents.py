@@ -15,9 +15,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from cim import roles
-from cim.api.filters import parse_bbox
-from cim.api.pagination import GeoPagination
 from cim.models import Address
+from config.common.filters import parse_bbox
+from config.common.pagination import GeoPagination
 from emergency import selectors, services
 from emergency.api.common import ERRORS, get_or_400, query_bool, query_choice
 from emergency.api.serializers import (
@@ -35,6 +35,7 @@ from emergency.api.serializers import (
 )
 from emergency.api.views.incident_dispatch import IncidentDispatchMixin
 from emergency.choices import IncidentLevel, IncidentStatus, IncidentType
+from emergency.errors import DomainError
 from emergency.models import Camera, Incident
 from emergency.permissions import CALLER_READERS, CommanderWrite, IncidentAccess
 from emergency.services.incidents import incident_caller_reveal
@@ -108,8 +109,7 @@ class IncidentViewSet(IncidentDispatchMixin, mixins.ListModelMixin, mixins.Retri
         incident = self.get_object()
         reveal = request.query_params.get("reveal")
         if reveal not in (None, "", "caller"):
-            return Response({"error": "invalid", "detail": "reveal must be 'caller'", "field": "reveal"},
-                            status=status.HTTP_400_BAD_REQUEST)
+            raise DomainError("reveal must be 'caller'", field="reveal")
         if reveal == "caller":
             if not roles.has_role(request.user, *CALLER_READERS):
                 raise PermissionDenied("your role may not read callers' personal data")

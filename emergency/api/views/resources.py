@@ -10,8 +10,8 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from cim.api.filters import parse_bbox
-from cim.api.pagination import GeoPagination
+from config.common.filters import parse_bbox
+from config.common.pagination import GeoPagination
 from emergency import selectors, services
 from emergency.api.common import ERRORS, query_bool, query_choice, query_int
 from emergency.api.live import PositionThrottle

@@ -10,7 +10,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from cim.api.pagination import GeoPagination
+from config.common.pagination import GeoPagination
 from emergency import selectors, services
 from emergency.api.common import ERRORS, get_or_400, query_choice
 from emergency.api.serializers import (

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from rest_framework import serializers
+from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from cim.models import AdminArea, Building, ImportRun, RoadSegment, ServicePoint
+from cim.models import AdminArea, Building, ImportRun, RoadSegment, ServicePoint, Waterway
+from cim.selectors.geo import MAP_DECIMALS
+
+__all__ = [
+    "AdminAreaGeoSerializer",
+    "AdminAreaSerializer",
+    "BuildingGeoSerializer",
+    "BuildingSerializer",
+    "ImportRunSerializer",
+    "RoadSegmentGeoSerializer",
+    "ServicePointGeoSerializer",
+    "WaterwayGeoSerializer",
+]
 
 
 class AdminAreaSerializer(serializers.ModelSerializer):
@@ -89,3 +102,24 @@ class ImportRunSerializer(serializers.ModelSerializer):
         model = ImportRun
         fields = ["id", "kind", "source_name", "checksum", "file_size", "status", "started_at",
                   "finished_at", "counts", "options", "message", "rejected"]
+
+
+class WaterwayGeoSerializer(GeoFeatureModelSerializer):
+    """A water area as a GeoJSON feature, with where to write its name."""
+
+    geom = GeometryField(precision=MAP_DECIMALS)
+    label_lon = serializers.SerializerMethodField()
+    label_lat = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Waterway
+        geo_field = "geom"
+        fields = ["id", "name", "kind", "synthetic", "label_lon", "label_lat"]
+
+    def get_label_lon(self, obj) -> float | None:
+        point = getattr(obj, "label_point", None)
+        return round(point.x, 7) if point else None
+
+    def get_label_lat(self, obj) -> float | None:
+        point = getattr(obj, "label_point", None)
+        return round(point.y, 7) if point else None

@@ -1,26 +1,21 @@
-"""Read queries behind the planner viewer's small map endpoints.
-
-The planner page asks the server what city is loaded (its extent, whether it
-is synthetic, where the camera should start) instead of carrying any of that
-in the JavaScript.
-"""
+"""What the planner viewer asks about the loaded city: its name, extent,
+whether it is synthetic, where the camera starts and the built-in bookmarks
+(instead of carrying any of that in the JavaScript)."""
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
-from django.contrib.gis.db.models import PointField
-from django.contrib.gis.db.models.functions import AsGeoJSON, GeoFunc, PointOnSurface
-from django.contrib.gis.geos import Polygon
-from django.db.models import Count, QuerySet, Value
-from django.db.models.functions import Coalesce, Substr
+from django.db.models import Count
+from django.db.models.functions import Substr
 
-from cim.choices import AddressKind, AddressStatus
-from cim.models import Address, AdminArea, Building, DemRaster, RoadSegment, ServicePoint, Waterway
+from cim.choices import AdminLevel
+from cim.models import AdminArea, Building, DemRaster, RoadSegment, ServicePoint
+
+__all__ = ["View", "city_bookmarks", "city_info", "view_of_extent"]
 
 # Camera defaults: an oblique view from the south, as planners look at a city.
 OVERVIEW_PITCH_DEG = -40.0
@@ -117,7 +112,7 @@ def city_bookmarks() -> list[dict]:
 
 def city_info(*, tileset_url: str, terrain_url: str) -> dict:
     """What the planner viewer needs to know about the loaded city."""
-    city = AdminArea.objects.filter(level="city").order_by("code").first()
+    city = AdminArea.objects.filter(level=AdminLevel.CITY).order_by("code").first()
     extent = Building.objects.aggregate(e=Extent("footprint"))["e"]
     if extent is None and city is not None and city.boundary is not None:
         extent = city.boundary.extent
@@ -151,90 +146,3 @@ def city_info(*, tileset_url: str, terrain_url: str) -> dict:
         "tileset_url": tileset_url if (tiles_dir / "tileset.json").is_file() else None,
         "terrain_url": terrain_url if (terrain_dir / "layer.json").is_file() else None,
     }
-
-
-def building_addresses(*, building: Building) -> dict:
-    """The standard addresses of a building: its door(s) and building-level addresses,
-    and how many units and rooms hang below them (counted, not listed: room
-    addresses enumerate homes)."""
-    current = Address.objects.filter(building=building, status=AddressStatus.CURRENT)
-    main = (current.filter(kind__in=[AddressKind.DOOR, AddressKind.BUILDING])
-            .select_related("admin_area").order_by("kind", "code"))
-    return {
-        "building": building.pk,
-        "addresses": [
-            {"id": a.pk, "kind": a.kind, "full_name": a.full_name, "code": a.code,
-             "plus_code": a.plus_code, "admin_code": a.admin_area.code,
-             "lon": a.position.x if a.position else None,
-             "lat": a.position.y if a.position else None}
-            for a in main
-        ],
-        "units": current.filter(kind=AddressKind.UNIT).count(),
-        "rooms": current.filter(kind=AddressKind.ROOM).count(),
-    }
-
-
-# Map display tolerance per level (metres): finer divisions are looked at from closer.
-BOUNDARY_TOLERANCE_M = {"province": 100.0, "city": 40.0, "district": 15.0, "street": 4.0, "community": 2.0}
-MAP_DECIMALS = 6  # ≈ 0.1 m: enough for drawing, half the bytes of full precision
-
-
-class SimplifyPreserveTopology(GeoFunc):
-    """PostGIS ``ST_SimplifyPreserveTopology(geom, tolerance)``."""
-
-    function = "ST_SimplifyPreserveTopology"
-    geom_param_pos = (0,)
-
-    @property
-    def output_field(self):
-        return self.source_expressions[0].output_field
-
-
-def admin_boundaries(*, levels: list[str], tolerance_m: float | None = None) -> list[dict]:
-    """Boundaries of the given levels for drawing: simplified (per level, or with the
-    given tolerance in metres), six decimals, each with a point inside to put the name on."""
-    out: list[dict] = []
-    for level in levels:
-        metres = tolerance_m if tolerance_m is not None else BOUNDARY_TOLERANCE_M.get(level, 5.0)
-        rows = (
-            AdminArea.objects.filter(level=level, boundary__isnull=False)
-            .annotate(
-                shape=AsGeoJSON(SimplifyPreserveTopology("boundary", Value(metres / 111_320.0)),
-                                precision=MAP_DECIMALS),
-                label_point=PointOnSurface("boundary"),
-            )
-            .select_related("parent").order_by("code")
-        )
-        for a in rows:
-            out.append({
-                "type": "Feature", "id": a.pk, "geometry": json.loads(a.shape),
-                "properties": {
-                    "code": a.code, "name": a.name, "name_en": a.name_en, "level": a.level,
-                    "parent_code": a.parent.code if a.parent else None,
-                    "boundary_synthetic": a.boundary_synthetic,
-                    "label_lon": round(a.label_point.x, MAP_DECIMALS),
-                    "label_lat": round(a.label_point.y, MAP_DECIMALS),
-                },
-            })
-    return out
-
-
-class LineInterpolatePoint(GeoFunc):
-    """PostGIS ``ST_LineInterpolatePoint(line, fraction)`` (Django has no wrapper)."""
-
-    function = "ST_LineInterpolatePoint"
-    output_field = PointField(srid=4326)
-    geom_param_pos = (0,)
-
-
-def waterways_in(*, bbox: Polygon | None = None, kind: str | None = None) -> QuerySet[Waterway]:
-    """Water areas (rivers, streams, lakes) for the map, each with a point to put its
-    name on: halfway along a river's centreline, or inside a lake."""
-    qs = Waterway.objects.annotate(
-        label_point=Coalesce(LineInterpolatePoint("centreline", 0.5), PointOnSurface("geom")),
-    ).order_by("id")
-    if bbox is not None:
-        qs = qs.filter(geom__bboverlaps=bbox)
-    if kind:
-        qs = qs.filter(kind=kind)
-    return qs

@@ -1,26 +1,24 @@
-"""Small read endpoints the planner viewer needs for its map (under ``/api/cim/``)."""
+"""Read endpoints the maps need beyond the layers (under ``/api/cim/``): the
+loaded city, a building's addresses, water areas, boundaries for drawing."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.gzip import gzip_page
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.fields import GeometryField
-from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from cim.api.filters import parse_bbox
-from cim.api.pagination import GeoPagination
-from cim.choices import AdminLevel, WaterwayKind
-from cim.models import Building, Waterway
+from cim import selectors
+from cim.api.filters import WaterwayFilter
+from cim.api.serializers.city import WaterwayGeoSerializer
+from cim.api.serializers.queries import AdminBoundariesQuery
+from cim.models import Building
 from cim.permissions import PublicRead, StaffRead
-from viewer import selectors
+from config.common.pagination import GeoPagination
 
 TILESET_URL = "/tiles/tileset.json"
 TERRAIN_URL = "/terrain/"
@@ -88,27 +86,6 @@ class BuildingAddressesView(APIView):
         return Response(selectors.building_addresses(building=building))
 
 
-class WaterwayGeoSerializer(GeoFeatureModelSerializer):
-    """A water area as a GeoJSON feature, with where to write its name."""
-
-    geom = GeometryField(precision=selectors.MAP_DECIMALS)
-    label_lon = serializers.SerializerMethodField()
-    label_lat = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Waterway
-        geo_field = "geom"
-        fields = ["id", "name", "kind", "synthetic", "label_lon", "label_lat"]
-
-    def get_label_lon(self, obj) -> float | None:
-        point = getattr(obj, "label_point", None)
-        return round(point.x, 7) if point else None
-
-    def get_label_lat(self, obj) -> float | None:
-        point = getattr(obj, "label_point", None)
-        return round(point.y, 7) if point else None
-
-
 @method_decorator(gzip_page, name="dispatch")
 @extend_schema(tags=["cim"])
 class WaterwayViewSet(viewsets.ReadOnlyModelViewSet):
@@ -119,22 +96,11 @@ class WaterwayViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = GeoPagination
     serializer_class = WaterwayGeoSerializer
 
-    def get_queryset(self):
-        if self.action != "list":
-            return selectors.waterways_in()
-        params = self.request.query_params
-        kind = params.get("kind") or None
-        if kind is not None and kind not in WaterwayKind.values:
-            raise ValidationError({"kind": [f"unknown value {kind!r}; one of "
-                                            f"{', '.join(WaterwayKind.values)}"]})
-        return selectors.waterways_in(bbox=parse_bbox(params.get("bbox")), kind=kind)
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = WaterwayFilter
 
-    @extend_schema(parameters=[
-        OpenApiParameter("bbox", OpenApiTypes.STR, description="minLon,minLat,maxLon,maxLat (WGS 84)"),
-        OpenApiParameter("kind", OpenApiTypes.STR, enum=WaterwayKind.values),
-    ])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+    def get_queryset(self):
+        return selectors.waterways_in()
 
 
 @method_decorator(gzip_page, name="dispatch")
@@ -147,33 +113,14 @@ class AdminBoundariesMapView(APIView):
 
     @extend_schema(
         tags=["cim"],
-        parameters=[
-            OpenApiParameter("levels", OpenApiTypes.STR,
-                             description="comma list of " + ", ".join(AdminLevel.values)
-                             + " (default: city,district,street,community)"),
-            OpenApiParameter("tolerance", OpenApiTypes.DOUBLE,
-                             description="simplification in metres, 0–500 (default: per level)"),
-        ],
+        parameters=[AdminBoundariesQuery],
         responses={200: inline_serializer("AdminBoundaries", {
             "type": serializers.CharField(), "count": serializers.IntegerField(),
             "features": serializers.ListField(child=serializers.DictField())})},
     )
     def get(self, request):
-        raw = request.query_params.get("levels") or "city,district,street,community"
-        levels = [v.strip() for v in raw.split(",") if v.strip()]
-        bad = [v for v in levels if v not in AdminLevel.values]
-        if bad or not levels:
-            raise ValidationError({"levels": [f"unknown {', '.join(bad) or 'empty list'}; "
-                                              f"one or more of {', '.join(AdminLevel.values)}"]})
-        tolerance = request.query_params.get("tolerance")
-        if tolerance not in (None, ""):
-            from cim.api.filters import parse_float
-
-            tolerance = parse_float(tolerance, field="tolerance", lo=0.0, hi=500.0)
-        else:
-            tolerance = None
+        query = AdminBoundariesQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        levels, tolerance = query.validated_data["levels"], query.validated_data.get("tolerance")
         features = selectors.admin_boundaries(levels=levels, tolerance_m=tolerance)
         return Response({"type": "FeatureCollection", "count": len(features), "features": features})
-
-
-__all__ = ["AdminBoundariesMapView", "BuildingAddressesView", "CityInfoView", "WaterwayViewSet"]

@@ -1,0 +1,86 @@
+"""Serializers of residents' reports: the staff queue and the public side."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+
+from cim import roles
+from cim.choices import ReportCategory, ReportStatus
+from cim.masking import mask_phone
+from cim.models import PublicReport
+
+__all__ = [
+    "PublicReportSerializer",
+    "ReportSerializer",
+    "ReportStatusSerializer",
+    "TRACKING",
+    "tracking_body",
+]
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    """A report for the staff queue; the reporter's phone is shown in full to
+    dispatchers (who call back) and masked for everyone else."""
+
+    address_name = serializers.CharField(source="address.full_name", read_only=True)
+    address_code = serializers.CharField(source="address.code", read_only=True)
+    lon = serializers.FloatField(source="position.x", default=None, read_only=True)
+    lat = serializers.FloatField(source="position.y", default=None, read_only=True)
+    claimed_by = serializers.CharField(source="claimed_by.username", default=None, read_only=True)
+    plate_code = serializers.CharField(source="plate.code", default=None, read_only=True)
+    reporter_phone = serializers.SerializerMethodField()
+    photo = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PublicReport
+        fields = ["id", "tracking_code", "address", "address_name", "address_code", "plate_code",
+                  "lon", "lat", "category", "description", "photo", "reporter_name",
+                  "reporter_phone", "status", "claimed_by", "claimed_at", "public_reply",
+                  "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_reporter_phone(self, obj) -> str:
+        user = self.context["request"].user
+        if roles.has_role(user, roles.DISPATCHER):
+            return obj.reporter_phone
+        return mask_phone(obj.reporter_phone) if obj.reporter_phone else ""
+
+    def get_photo(self, obj) -> str | None:
+        # Served through the queue's permission check, never as a public media URL.
+        return reverse("report-photo", kwargs={"pk": obj.pk}) if obj.photo else None
+
+
+class ReportStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[ReportStatus.IN_PROGRESS, ReportStatus.RESOLVED,
+                                              ReportStatus.REJECTED])
+    public_reply = serializers.CharField(max_length=500, required=False, default="",
+                                         allow_blank=True)
+
+
+class PublicReportSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=ReportCategory.choices)
+    description = serializers.CharField(min_length=5, max_length=2000)
+    photo = serializers.FileField(required=False, allow_empty_file=False)
+    reporter_name = serializers.CharField(max_length=50, required=False, default="",
+                                          allow_blank=True)
+    reporter_phone = serializers.CharField(max_length=20, required=False, default="",
+                                           allow_blank=True)
+
+
+TRACKING = inline_serializer("ReportTracking", {
+    "tracking_code": serializers.CharField(), "status": serializers.CharField(),
+    "category": serializers.CharField(), "address": serializers.CharField(),
+    "public_reply": serializers.CharField(), "created_at": serializers.DateTimeField(),
+    "events": serializers.ListField(child=serializers.DictField()),
+})
+
+
+def tracking_body(report: PublicReport) -> dict:
+    """What anyone holding the tracking code may see of a report."""
+    return {"tracking_code": report.tracking_code, "status": report.status,
+            "category": report.category, "address": report.address.full_name,
+            "public_reply": report.public_reply, "created_at": report.created_at,
+            "events": [{"at": e.at, "status": e.status, "note": e.public_note}
+                       for e in report.events.all()]}

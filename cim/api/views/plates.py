@@ -1,0 +1,168 @@
+"""Staff API of addresses, door plates and plate alerts.
+
+* ``/api/cim/addresses/`` — standard addresses (staff read).
+* ``/api/cim/plates/`` — plates: issue, lifecycle, artwork, print sheets, scan
+  statistics (admins only).
+* ``/api/cim/plate-alerts/`` — fake-plate alerts (admins).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from cim import errors
+from cim.api.filters import AddressFilter, PlateAlertFilter, PlateFilter
+from cim.api.serializers.plates import (
+    AddressSerializer,
+    PlateAlertSerializer,
+    PlateArtworkQuery,
+    PlateIssueSerializer,
+    PlateReplaceSerializer,
+    PlateSerializer,
+    PlateSheetQuery,
+    PlateTransitionSerializer,
+)
+from cim.models import Address, Plate, PlateAlert
+from cim.permissions import AdminOnly, StaffRead
+from cim.plates import artwork, qr, sheets
+from cim.selectors.plates import community_plates, plate_text
+from cim.services import plates as plate_services
+
+__all__ = ["SHEET_MAX_PLATES", "AddressViewSet", "PlateAlertViewSet", "PlateViewSet"]
+
+#: The most plates one print sheet request renders; bigger runs go through
+#: ``manage.py print_plates`` (a PDF of thousands of plates is a batch job).
+SHEET_MAX_PLATES = 2000
+
+
+@extend_schema(tags=["addresses"])
+class AddressViewSet(viewsets.ReadOnlyModelViewSet):
+    """Standard addresses with their chain (staff).  Filters: kind, parent,
+    admin_code (prefix of the community code)."""
+
+    permission_classes = [StaffRead]
+    serializer_class = AddressSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AddressFilter
+    queryset = Address.objects.select_related("admin_area").order_by("code")
+
+
+@extend_schema(tags=["plates"])
+class PlateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                   viewsets.GenericViewSet):
+    """Door plates (admins only): issue, install/damage/retire, replace,
+    artwork (SVG/PNG), print sheets (PDF) and scan statistics."""
+
+    permission_classes = [AdminOnly]
+    serializer_class = PlateSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PlateFilter
+    queryset = Plate.objects.select_related("address", "replaced_by").order_by("id")
+    lookup_field = "code"
+    lookup_value_regex = "[0-9A-Za-z]{11}"
+
+    def get_object(self):
+        code = self.kwargs["code"].upper()
+        plate = self.get_queryset().filter(code=code).first()
+        if plate is None:
+            raise errors.NotFound(f"no plate with code {code}", field="code")
+        return plate
+
+    @extend_schema(request=PlateIssueSerializer, responses={201: PlateSerializer})
+    def create(self, request, *args, **kwargs):
+        s = PlateIssueSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        plate = plate_services.plate_issue(by=request.user, **s.validated_data)
+        return Response(PlateSerializer(plate).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PlateTransitionSerializer, responses={200: PlateSerializer})
+    @action(detail=True, methods=["post"])
+    def transition(self, request, code=None):
+        s = PlateTransitionSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        plate = plate_services.plate_transition(plate=self.get_object(), by=request.user,
+                                                to_status=s.validated_data["status"],
+                                                note=s.validated_data["note"])
+        plate_services.scan_page_forget(plate.code)
+        return Response(PlateSerializer(plate).data)
+
+    @extend_schema(request=PlateReplaceSerializer, responses={201: PlateSerializer})
+    @action(detail=True, methods=["post"])
+    def replace(self, request, code=None):
+        s = PlateReplaceSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        old = self.get_object()
+        new = plate_services.plate_replace(plate=old, by=request.user, **s.validated_data)
+        plate_services.scan_page_forget(old.code)
+        return Response(PlateSerializer(new).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[PlateArtworkQuery],
+                   responses={(200, "image/svg+xml"): OpenApiTypes.BINARY,
+                              (200, "image/png"): OpenApiTypes.BINARY})
+    @action(detail=True, url_path="artwork", methods=["get"], filter_backends=[])
+    def artwork(self, request, code=None):
+        query = PlateArtworkQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        plate = self.get_object()
+        size = query.validated_data.get("size") or plate.size
+        text = plate_text(plate)
+        url = qr.plate_url(plate.code, settings.CIM["PLATE_HOST"])
+        if query.validated_data["file"] == "svg":
+            return HttpResponse(artwork.plate_svg(text=text, url=url, size=size),
+                                content_type="image/svg+xml")
+        return HttpResponse(artwork.plate_png(text=text, url=url, size=size),
+                            content_type="image/png")
+
+    @extend_schema(parameters=[PlateSheetQuery],
+                   responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=False, url_path="sheet", methods=["get"], filter_backends=[])
+    def sheet(self, request):
+        query = PlateSheetQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        community, size, paper = (query.validated_data[k] for k in ("community", "size", "paper"))
+        plates = community_plates(community)
+        if not plates:
+            raise errors.NotFound(f"no plates in service in {community}", field="community")
+        if len(plates) > SHEET_MAX_PLATES:
+            raise errors.DomainError(f"more than {SHEET_MAX_PLATES} plates: use print_plates",
+                                     field="community", code="too_many")
+        host = settings.CIM["PLATE_HOST"]
+        pdf = sheets.print_sheet(((plate_text(pl), qr.plate_url(pl.code, host)) for pl in plates),
+                                 size=size, paper=paper, title=community)
+        resp = HttpResponse(pdf, content_type="application/pdf")
+        resp["Content-Disposition"] = f'attachment; filename="plates-{community}-{size}.pdf"'
+        return resp
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def scans(self, request, code=None):
+        plate = self.get_object()
+        plate_services.plate_scans_flush(plate_ids=[plate.pk])
+        days = [{"day": d.day, "scans": d.scans, "clients": d.clients}
+                for d in plate.scan_days.all()[:90]]
+        return Response({"code": plate.code, "days": days,
+                         "total": sum(d["scans"] for d in days)})
+
+
+@extend_schema(tags=["plates"])
+class PlateAlertViewSet(viewsets.ReadOnlyModelViewSet):
+    """Alerts about possibly fake plates (scan spikes, residents' flags)."""
+
+    permission_classes = [AdminOnly]
+    serializer_class = PlateAlertSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PlateAlertFilter
+    queryset = PlateAlert.objects.select_related("plate__address").order_by("-created_at", "-id")
+
+    @extend_schema(request=None, responses={200: PlateAlertSerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        alert = plate_services.plate_alert_close(alert=self.get_object(), by=request.user)
+        return Response(PlateAlertSerializer(alert).data)

@@ -1,0 +1,36 @@
+"""Reads for printing plates: what a plate prints and a community's sheet."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from cim.choices import AdminLevel, PlateStatus
+from cim.models import AdminArea, Plate
+from cim.plates import artwork
+from cim.selectors.addresses import door_headline
+
+__all__ = ["IN_SERVICE", "community_plates", "plate_text"]
+
+#: Plates still on a wall: what a print sheet reprints.
+IN_SERVICE = (PlateStatus.ISSUED, PlateStatus.INSTALLED, PlateStatus.DAMAGED)
+_SHEET_LEVELS = (AdminLevel.STREET, AdminLevel.COMMUNITY)
+
+
+def plate_text(plate: Plate) -> artwork.PlateText:
+    """What a plate prints, from its address chain and its divisions."""
+    address = plate.address
+    return artwork.PlateText(
+        headline=door_headline(address) or address.label, address=address.full_name,
+        community=" ".join(address.admin_area.names(_SHEET_LEVELS)),
+        domain=settings.CIM["PLATE_HOST"].lower(), code=plate.code)
+
+
+def community_plates(community_code: str) -> list[Plate]:
+    """The plates in service in a division (code prefix), in address order,
+    with everything :func:`plate_text` reads loaded: two queries in all,
+    however many plates."""
+    plates = list(Plate.objects.filter(
+        status__in=IN_SERVICE, address__admin_area__code__startswith=community_code,
+    ).select_related("address__admin_area", "address__parent").order_by("address__code"))
+    AdminArea.objects.attach_chains(p.address.admin_area for p in plates)
+    return plates
