@@ -300,8 +300,48 @@ def indexes_deferred(models) -> list[str]:
     return rebuild
 
 
+def foreign_keys_deferred(models) -> list[str]:
+    """Of the foreign keys between the models' tables, those whose two
+    tables this transaction holds empty and under ACCESS EXCLUSIVE lock
+    (call :func:`indexes_deferred` first) are dropped; the statements that
+    add them back, as they were, are returned, to run once the rows are in
+    (:func:`indexes_rebuild`).
+
+    Adding a key back makes PostgreSQL check every row in one query, and
+    refuse a dangling reference (the import then fails and rolls back, the
+    key with the rest), instead of one query per row; no other session can
+    see either table meanwhile, and no other table is locked.  Keys to
+    tables outside ``models`` (import run, admin area) stay live.  The
+    transaction's constraints must be IMMEDIATE (as
+    :func:`cim.services.imports.import_execute` sets them): PostgreSQL
+    alters no table with row checks still pending.
+    """
+    tables = [model._meta.db_table for model in models]
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT c.conrelid::regclass::text, quote_ident(c.conname), pg_get_constraintdef(c.oid)
+                 FROM pg_constraint c
+                WHERE c.contype = 'f' AND c.conrelid = ANY(%(t)s::regclass[])
+                  AND c.confrelid = ANY(%(t)s::regclass[])
+                  AND (SELECT count(*) FROM pg_locks l
+                        WHERE l.pid = pg_backend_pid() AND l.granted AND l.mode = 'AccessExclusiveLock'
+                          AND l.relation IN (c.conrelid, c.confrelid))
+                      = CASE WHEN c.conrelid = c.confrelid THEN 1 ELSE 2 END
+                ORDER BY 1, 2""", {"t": tables})
+        keys = cur.fetchall()
+        restore = []
+        for table, name, definition in keys:
+            cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")
+            if not cur.fetchone()[0]:
+                continue
+            cur.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+            restore.append(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+    return restore
+
+
 def indexes_rebuild(statements: list[str]) -> None:
-    """Run the statements :func:`indexes_deferred` returned."""
+    """Run the statements :func:`indexes_deferred` or
+    :func:`foreign_keys_deferred` returned."""
     with connection.cursor() as cur:
         for statement in statements:
             cur.execute(statement)

@@ -104,6 +104,10 @@ def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, prog
     fresh_roads = bulk.fresh_for([RoadNode, RoadSegment], source=source)
     building_indexes = bulk.indexes_deferred([Building]) if fresh_buildings else []
     road_indexes = bulk.indexes_deferred([RoadNode, RoadSegment]) if fresh_roads else []
+    # Segment → node keys checked once over the loaded graph (both tables
+    # are then empty and this import's alone).
+    if road_indexes:
+        road_indexes = [*bulk.foreign_keys_deferred([RoadNode, RoadSegment]), *road_indexes]
 
     # Everything below runs in this thread, on Django's connection: the
     # reading process works meanwhile, and its batches wait in a queue.

@@ -268,6 +268,49 @@ def test_a_building_naming_an_admin_area_that_does_not_exist_is_refused():
     assert _city_tables() == before
 
 
+def _road_keys() -> list[tuple[str, str]]:
+    with connection.cursor() as cur:
+        cur.execute("""SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                        WHERE contype = 'f' AND conrelid = %s::regclass ORDER BY 1""",
+                    [RoadSegment._meta.db_table])
+        return cur.fetchall()
+
+
+@pytest.mark.django_db
+def test_segment_node_keys_dropped_for_a_first_load_are_checked_when_added_back():
+    """A first road load drops the segment → node keys of the two (empty,
+    locked) road tables and adds them back after the COPY: adding them back
+    checks every row, so a segment naming a node that does not exist fails
+    the load, and the keys are there again, unchanged, afterwards."""
+    keys = _road_keys()
+    run = ImportRun.objects.create(kind="osm", source_name="x")
+    with pytest.raises(IntegrityError, match="from_node"), transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as import_execute does
+        bulk.indexes_deferred([RoadNode, RoadSegment])
+        restore = bulk.foreign_keys_deferred([RoadNode, RoadSegment])
+        assert sorted(s.split()[5] for s in restore) == sorted(name for name, _ in keys
+                                                              if "node" in name)
+        nodes, _ = bulk.road_graph_copy(
+            node_refs=np.array([1, 2]),
+            node_wkb=g.points_ewkb_hex(np.array([[105.71, 34.58], [105.72, 34.58]])),
+            segments=[("way/1/0", "", g.to_ewkb_hex(np.array([shapely.LineString([(105.71, 34.58),
+                                                                                (105.72, 34.58)])]))[0],
+                       1, 2, "residential", 30.0, False, False, None, False, False, False, "{}")],
+            lengths=np.array([915.0]), source="test", run_id=run.pk)
+        with connection.cursor() as cur:
+            cur.execute(f"UPDATE {RoadSegment._meta.db_table} SET from_node_id = -1")
+        bulk.indexes_rebuild(restore)
+    assert _road_keys() == keys
+    assert not RoadSegment.objects.exists() and not RoadNode.objects.exists()
+    # Tables that are not empty keep their keys.
+    f.road((105.70, 34.58), (105.701, 34.58))
+    with transaction.atomic():
+        bulk.indexes_deferred([RoadNode, RoadSegment])
+        assert bulk.foreign_keys_deferred([RoadNode, RoadSegment]) == []
+    assert _road_keys() == keys
+
+
 def test_staging_columns_and_upserts_follow_the_models():
     """Column types come from the models; an upsert that would leave a
     column of the model out, or name one it does not have, is refused."""
