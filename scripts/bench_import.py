@@ -250,7 +250,7 @@ def _write_doc(lines: list[str], ours: list[float], theirs: list[float], args) -
         "reading, checking and loading use both cores; the client CPU above includes the reading "
         "process.",
         "",
-        "Integrity (issue 11, point 7): until 2026-12-05 the first import of a source COPYed its rows "
+        "Integrity (issue 11, point 7): until 2026-12-06 the first import of a source COPYed its rows "
         "with PostgreSQL's foreign-key triggers switched off (`session_replication_role = replica`, as "
         "superuser), on Django's connection borrowed by a loader thread; the 1.41× of 2026-11-27 was "
         "measured that way. Now no check is switched off: each row's import-run key (and the admin-area "
@@ -267,7 +267,7 @@ def _write_doc(lines: list[str], ours: list[float], theirs: list[float], args) -
         "hurts the import more: on this shared machine the block ratios of one run spread by up to "
         "0.4× when the load average is 4–7 (e.g. 1.45×, 1.50×, 1.89×), against 0.02× at load ≈ 1 "
         "(2026-11-27: 1.39–1.41×). The same code measured 1.56× (blocks 1.51–1.59×, load 0.8 → 4.3) "
-        "before this change and 1.50× (blocks 1.45–1.89×, load 5.2 → 4.5) after it, on 2026-12-05. "
+        "before this change and 1.50× (blocks 1.45–1.89×, load 5.2 → 4.5) after it, on 2026-12-06. "
         "Compare figures only at a similar load, and read the CPU seconds, which move less.",
         "",
         "Where the time goes (timeline of one import, 2026-11-27, before the integrity change): the "

@@ -90,6 +90,9 @@ class ChildReader:
             except (EOFError, OSError):
                 self._queue.put(_ENDED)
                 return
+            except BaseException:  # noqa: BLE001 - e.g. a message that does not unpickle: the caller raises
+                self._queue.put(("crashed", traceback.format_exc(limit=20)))
+                return
             self._queue.put(message)
             if message[0] in _LAST:
                 return
