@@ -123,6 +123,7 @@ def main() -> int:
         ratio = best_ours / best_theirs
         blocks = [slice(i * args.rounds, (i + 1) * args.rounds) for i in range(args.repeat)]
         ratios = sorted(min(ours[b]) / min(theirs[b]) for b in blocks)
+        per_round = [o / t for o, t in zip(ours, theirs, strict=True)]
         lines = [
             f"file: {args.pbf.name} ({args.pbf.stat().st_size / 1e6:.1f} MB); best of {args.rounds * args.repeat}",
             f"ogr2ogr   : {best_theirs:.2f} s  ({ogr_buildings / best_theirs:,.0f} buildings/s; "
@@ -135,6 +136,9 @@ def main() -> int:
             *([f"the same ratio in {args.repeat} blocks of {args.rounds} rounds (best of each block), sorted: "
                + ", ".join(f"{r:.2f}×" for r in ratios) + f"; median {ratios[len(ratios) // 2]:.2f}×"]
               if args.repeat > 1 else []),
+            "median of the per-round ratios (each import over the ogr2ogr run just before it; steadier "
+            f"than the best times when the load moves): {_median(per_round):.2f}×, "
+            f"quartiles {_quartiles(per_round)}",
             f"import_osm as a command line (manage.py … --skip-checks), Python and Django start-up "
             f"included: {cli[0]:.2f} s",
             "CPU seconds, median of rounds (client process + its PostgreSQL backend; less "
@@ -178,6 +182,11 @@ def _own_and_children_cpu() -> float:
 def _median(values) -> float:
     values = sorted(values)
     return values[len(values) // 2] if values else float("nan")
+
+
+def _quartiles(values: list[float]) -> str:
+    values = sorted(values)
+    return f"{values[len(values) // 4]:.2f}–{values[(3 * len(values)) // 4]:.2f}×" if values else "n/a"
 
 
 def _run_ogr2ogr(cmd: list[str], watch_url: str) -> tuple[float, float, float]:
@@ -258,8 +267,12 @@ def _write_doc(lines: list[str], ours: list[float], theirs: list[float], args) -
         "machine under load, 23,327 buildings + 9,611 road rows); the segment → node keys, whose two "
         "tables a first import holds empty and alone, are dropped and added back after the COPY, so "
         "that PostgreSQL checks the whole graph in one query (paired A/B, 8+8 rounds: best 0.85×, "
-        "median 0.92× of checking them row by row). The row-by-row checks cost ≈ 0.15 s of the "
-        "backend's CPU per import (median of paired rounds, load 4–7: 0.51 → 0.65 s).",
+        "median 0.92× of checking them row by row). What the live checks cost, the previous code "
+        "against this one in paired rounds in the same run (16 + 16, alternating, load 5–6): wall "
+        "time best 1.09×, median 1.03×, median of the pairs 1.10×; the backend's CPU per import "
+        "0.47 → 0.68 s (median), the client's 0.95 → 0.97 s. On an idle machine, where the previous "
+        "code measured 1.39–1.41×, that puts this code at about 1.45–1.55× (an estimate: no idle "
+        "machine was available for this change).",
         "",
         "How the figures vary: the ratio is the best import over the best ogr2ogr of the same run, "
         "so a steady load cancels out to first order, but the import uses both cores (reading "
@@ -267,7 +280,10 @@ def _write_doc(lines: list[str], ours: list[float], theirs: list[float], args) -
         "hurts the import more: on this shared machine the block ratios of one run spread by up to "
         "0.4× when the load average is 4–7 (e.g. 1.45×, 1.50×, 1.89×), against 0.02× at load ≈ 1 "
         "(2026-11-27: 1.39–1.41×). The same code measured 1.56× (blocks 1.51–1.59×, load 0.8 → 4.3) "
-        "before this change and 1.50× (blocks 1.45–1.89×, load 5.2 → 4.5) after it, on 2026-12-06. "
+        "before this change and, after it, 1.50× (blocks 1.45–1.89×, load 5.2 → 4.5) and 1.96× "
+        "(blocks 1.96–2.13×, load 6.2 → 6.9), on 2026-12-06; the median of the per-round ratios, "
+        "steadier, was 1.51× before (load 0.8 → 4.3) and 1.56×, 1.98× and 2.02× after (loads 5, 6–7, "
+        "4–5). "
         "Compare figures only at a similar load, and read the CPU seconds, which move less.",
         "",
         "Where the time goes (timeline of one import, 2026-11-27, before the integrity change): the "
