@@ -123,11 +123,11 @@ def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, prog
         # reading process cuts the road graph.
         if rows:
             on_buildings(rows, BUILDING_RELATIONS)
-        bulk.indexes_rebuild(building_indexes)
+        _run_deferred(building_indexes)
 
     def on_roads(graph: RoadGraph) -> None:
         known, nodes, segments = _roads_load(graph, source=source, run_id=run.pk, fresh=fresh_roads)
-        bulk.indexes_rebuild(road_indexes)
+        _run_deferred(road_indexes)
         report.loaded(ROADS, inserted=len(graph.way_keys) - known, updated=known)
         report.loaded(NODES, inserted=nodes.inserted, updated=nodes.updated)
         report.loaded(SEGMENTS, inserted=segments.inserted, updated=segments.updated)
@@ -153,10 +153,20 @@ def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, prog
                            f"truncated?): {exc}", field="file") from None
     finally:
         bar.close()
+    # A file without roads (or buildings) never called back for them: the
+    # indexes and keys taken off their tables go back all the same.
+    _run_deferred(building_indexes)
+    _run_deferred(road_indexes)
     loaded = _service_points_load(rest, source=source, run_id=run.pk, areas=areas)
     if loaded is not None:
         report.loaded(SERVICE_POINTS, inserted=loaded.inserted, updated=loaded.updated)
     bulk.placement_notes(report, run_id=run.pk, areas=areas, terrain=sample is not None)
+
+
+def _run_deferred(statements: list[str]) -> None:
+    """Run, once, the statements that put back deferred indexes and keys."""
+    bulk.indexes_rebuild(statements)
+    statements.clear()
 
 
 def _read_forked(reading: ChildReader, report: ImportReport, *, on_buildings, on_relation_buildings, on_roads,
