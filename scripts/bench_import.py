@@ -123,6 +123,7 @@ def main() -> int:
         ratio = best_ours / best_theirs
         blocks = [slice(i * args.rounds, (i + 1) * args.rounds) for i in range(args.repeat)]
         ratios = sorted(min(ours[b]) / min(theirs[b]) for b in blocks)
+        per_round = [o / t for o, t in zip(ours, theirs, strict=True)]
         lines = [
             f"file: {args.pbf.name} ({args.pbf.stat().st_size / 1e6:.1f} MB); best of {args.rounds * args.repeat}",
             f"ogr2ogr   : {best_theirs:.2f} s  ({ogr_buildings / best_theirs:,.0f} buildings/s; "
@@ -135,6 +136,9 @@ def main() -> int:
             *([f"the same ratio in {args.repeat} blocks of {args.rounds} rounds (best of each block), sorted: "
                + ", ".join(f"{r:.2f}×" for r in ratios) + f"; median {ratios[len(ratios) // 2]:.2f}×"]
               if args.repeat > 1 else []),
+            "median of the per-round ratios (each import over the ogr2ogr run just before it; steadier "
+            f"than the best times when the load moves): {_median(per_round):.2f}×, "
+            f"quartiles {_quartiles(per_round)}",
             f"import_osm as a command line (manage.py … --skip-checks), Python and Django start-up "
             f"included: {cli[0]:.2f} s",
             "CPU seconds, median of rounds (client process + its PostgreSQL backend; less "
@@ -178,6 +182,11 @@ def _own_and_children_cpu() -> float:
 def _median(values) -> float:
     values = sorted(values)
     return values[len(values) // 2] if values else float("nan")
+
+
+def _quartiles(values: list[float]) -> str:
+    values = sorted(values)
+    return f"{values[len(values) // 4]:.2f}–{values[(3 * len(values)) // 4]:.2f}×" if values else "n/a"
 
 
 def _run_ogr2ogr(cmd: list[str], watch_url: str) -> tuple[float, float, float]:
@@ -242,33 +251,68 @@ def _write_doc(lines: list[str], ours: list[float], theirs: list[float], args) -
         "footprint (GEOS), derives height, floors and use, cuts highways at junctions into a routing "
         "graph with geodesic lengths, speeds and one-way rules, loads service points, sets admin areas "
         "and base elevations when there are any, writes into the platform's tables keyed by (source, "
-        "source_id) (five indexes on buildings) and records the import run, rejections and audit row. "
-        "The file is read in a forked process (started before the import is recorded; nodes, then "
-        "ways, in one pass) while this process's loader thread has PostgreSQL copy each checked batch "
-        "of 2,048 buildings, so reading, checking and loading use both cores; the client CPU above "
-        "includes the reading process.",
+        "source_id) (five indexes on buildings) with every foreign key, unique key and check "
+        "constraint live, and records the import run, rejections and audit row. The file is read in "
+        "a forked process (started before the import is recorded; nodes, then ways, in one pass); in "
+        "this process a receiving thread only takes its batches off the pipe, and the thread that "
+        "owns Django's connection checks each batch of 2,048 buildings and has PostgreSQL copy it, so "
+        "reading, checking and loading use both cores; the client CPU above includes the reading "
+        "process.",
         "",
-        "Where the time goes (timeline of one import, 2026-11-27): the first building batch reaches "
-        "the loader after ≈ 0.13 s (all nodes come first in a PBF); the reading process has read the "
-        "file at ≈ 0.40–0.47 s, with the loader keeping pace; then ≈ 0.21–0.25 s of work that can only "
-        "start once the file is read, all on the import's one connection (the import is one "
-        "transaction): the last batches, ≈ 0.03 s; the deferred indexes of `cim_building` (footprint "
-        "GiST, use, admin area), ≈ 0.09 s, built while the reading process cuts the road graph; the "
-        "road graph COPYed, ≈ 0.065 s; the road tables' deferred indexes, ≈ 0.03 s; service points, "
-        "the run's record and the commit, ≈ 0.02 s. Changes since 2.44×: one pass for nodes and ways; "
-        "the reader in its own process (the reader and loader threads had taken turns on the "
-        "interpreter lock); the cyclic garbage collector paused while reading; no spatial index on "
-        "building centroids, which no query used, and none on the records' import run, read only by "
-        "the per-run placement counts (one scan); creation and "
-        "update times from the database's default (the transaction's time) instead of two parsed "
-        "timestamps per row; source ids compared byte by byte (collation \"C\") in the (source, "
-        "source_id) keys; the multipolygon buildings sent before the road graph is cut, so that the "
-        "buildings' indexes are built meanwhile; the reading process forked before the import is "
-        "recorded. Tried and measured with no gain (paired A/B runs): checking footprints in the "
-        "receiving thread instead of the loader thread (+0.05 s: three busy threads on two cores); a "
-        "second reading process for the road graph; the road graph read in a pass of its own before "
-        "the buildings; the road COPY text written beside the loader; keeping the b-tree indexes live "
-        "during the load; the building relations read by a process of their own.",
+        "Integrity (issue 11, point 7): until 2026-12-06 the first import of a source COPYed its rows "
+        "with PostgreSQL's foreign-key triggers switched off (`session_replication_role = replica`, as "
+        "superuser), on Django's connection borrowed by a loader thread; the 1.41× of 2026-11-27 was "
+        "measured that way. Now no check is switched off: each row's import-run key (and the admin-area "
+        "key, NULL on a first import) is checked by PostgreSQL as it is copied (≈ 8 µs a row on this "
+        "machine under load, 23,327 buildings + 9,611 road rows); the segment → node keys, whose two "
+        "tables a first import holds empty and alone, are dropped and added back after the COPY, so "
+        "that PostgreSQL checks the whole graph in one query (paired A/B, 8+8 rounds: best 0.85×, "
+        "median 0.92× of checking them row by row). What the live checks cost, the previous code "
+        "against this one in paired rounds in the same run (16 + 16, alternating, load 5–6): wall "
+        "time best 1.09×, median 1.03×, median of the pairs 1.10×; the backend's CPU per import "
+        "0.47 → 0.68 s (median), the client's 0.95 → 0.97 s. On an idle machine, where the previous "
+        "code measured 1.39–1.41×, that puts this code at about 1.45–1.55× (an estimate: no idle "
+        "machine was available for this change).",
+        "",
+        "How the figures vary: the ratio is the best import over the best ogr2ogr of the same run, "
+        "so a steady load cancels out to first order, but the import uses both cores (reading "
+        "process, loading thread, PostgreSQL backend) and ogr2ogr about one, so other sessions' load "
+        "hurts the import more: on this shared machine the block ratios of one run spread by up to "
+        "0.4× when the load average is 4–7 (e.g. 1.45×, 1.50×, 1.89×), against 0.02× at load ≈ 1 "
+        "(2026-11-27: 1.39–1.41×). The import measured 1.56× (blocks 1.51–1.59×, load 0.8 → 4.3) "
+        "before this change and, after it, 1.50× (blocks 1.45–1.89×, load 5.2 → 4.5) and 1.96× "
+        "(blocks 1.96–2.13×, load 6.2 → 6.9), on 2026-12-06; the median of the per-round ratios, "
+        "steadier, was 1.51× before (load 0.8 → 4.3) and 1.56×, 1.98× and 2.02× after (loads 5, 6–7, "
+        "4–5). "
+        "Compare figures only at a similar load, and read the CPU seconds, which move less.",
+        "",
+        "Where the time goes (timeline of one import, 2026-11-27, before the integrity change): the "
+        "first building batch is loaded after ≈ 0.13 s (all nodes come first in a PBF); the reading "
+        "process has read the file at ≈ 0.40–0.47 s, with the loading keeping pace; then ≈ 0.21–0.25 s "
+        "of work that can only start once the file is read, all on the import's one connection (the "
+        "import is one transaction): the last batches, ≈ 0.03 s; the deferred indexes of "
+        "`cim_building` (footprint GiST, use, admin area), ≈ 0.09 s, built while the reading process "
+        "cuts the road graph; the road graph COPYed, ≈ 0.065 s; the road tables' deferred indexes, "
+        "≈ 0.03 s (now also the segment → node keys); service points, the run's record and the commit, ≈ 0.02 s. Changes since "
+        "2.44×: one pass for nodes and ways; the reader in its own process; the cyclic garbage "
+        "collector paused while reading; no spatial index on building centroids, which no query used, "
+        "and none on the records' import run, read only by the per-run placement counts (one scan); "
+        "creation and update times from the database's default (the transaction's time) instead of "
+        "two parsed timestamps per row; source ids compared byte by byte (collation \"C\") in the "
+        "(source, source_id) keys; the multipolygon buildings sent before the road graph is cut, so "
+        "that the buildings' indexes are built meanwhile; the reading process forked before the "
+        "import is recorded. Tried and measured with no gain (paired A/B runs): checking footprints "
+        "in the receiving thread instead of the loading thread (+0.05 s: three busy threads on two "
+        "cores); a second reading process for the road graph; the road graph read in a pass of its "
+        "own before the buildings; the road COPY text written beside the loader; keeping the b-tree "
+        "indexes live during the load; the building relations read by a process of their own; "
+        "`maintenance_work_mem` 256 MB for the deferred index builds (backend CPU 0.465 → 0.480 s); "
+        "checking the next building batch in a second thread (no database) while PostgreSQL copies the "
+        "previous one (paired, 10 + 10 rounds at load 6: best 0.81×, median of the pairs 1.00×). "
+        "Not done, though it would save most of the row-by-row key checks: dropping and re-adding the "
+        "keys to `cim_importrun` and `cim_adminarea` too, which takes those tables' ACCESS EXCLUSIVE "
+        "lock until the import commits (every reader of import runs or admin areas would wait, and "
+        "two imports could deadlock).",
         "",
         "",
     ])

@@ -1,63 +1,113 @@
-"""Bulk loading into PostGIS: COPY into a temporary staging table, then one
-``INSERT … ON CONFLICT (source, source_id) DO UPDATE`` per table.
+"""Bulk loading into PostGIS, with every constraint of the tables live:
+COPY into a temporary staging table, then one ``INSERT … SELECT … ON
+CONFLICT (source, source_id) DO UPDATE`` per table, or, for a source's first
+import, COPY straight into the table.  PostgreSQL checks every foreign key,
+unique key and check constraint of every row either way; nothing here
+switches a check off.
 
-Everything here runs inside the import's transaction (the caller's
-``transaction.atomic``); staging tables are temporary and go with the
-transaction.  Rows are tuples in the order of the ``*_COLUMNS`` lists;
-geometries are hex EWKB with SRID 4326, JSON columns are JSON text.
-
-Functions take an optional ``conn``: the raw psycopg connection when they
-run on a :class:`Loader` thread (Django's connection is per thread, the
-transaction is on the caller's), else Django's connection is used.
+Everything runs inside the import's transaction (the caller's
+``transaction.atomic``) on Django's connection, in the thread that owns it;
+staging tables are temporary and go with the transaction.  Staging columns
+and the columns an upsert writes come from the models' ``_meta``
+(:func:`stage_columns`, :func:`sourced_upsert_sql`); a row is a tuple in the
+order of its ``*_ROW`` list of field names; geometries are hex EWKB with
+SRID 4326, JSON columns are JSON text.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from django.contrib.gis.db.models import GeometryField
 from django.db import connection
 from django.db.models import ProtectedError, RestrictedError
 
 from cim.errors import ImportFailed
-from cim.models import AdminArea, Building, ImportRun, RoadNode, RoadSegment, ServicePoint
+from cim.models import AdminArea, Building, RejectedFeature, RoadNode, RoadSegment, ServicePoint
 from cim.services.elevation import Sampler, base_elevations
 
 from . import geometry as g
 from .report import EMPTY_GEOMETRY, INVALID_GEOMETRY
 
-BUILDING_COLUMNS = [
-    ("source_id", "text"), ("name", "text"), ("footprint", "geometry"), ("height", "float8"),
-    ("height_source", "text"), ("floors", "int"), ("use", "text"), ("year_built", "int"),
-    ("lod", "int"), ("solid", "jsonb"), ("tags", "jsonb"), ("base_elevation", "float8"),
-]
-NODE_COLUMNS = [("source_id", "text"), ("geom", "geometry")]
-SEGMENT_COLUMNS = [
-    ("source_id", "text"), ("name", "text"), ("geom", "geometry"), ("from_ref", "text"),
-    ("to_ref", "text"), ("road_class", "text"), ("speed_kmh", "float8"), ("speed_from_tag", "bool"),
-    ("oneway", "bool"), ("lanes", "int"), ("closed", "bool"), ("bridge", "bool"), ("tunnel", "bool"),
-    ("tags", "jsonb"),
-]
-SERVICE_POINT_COLUMNS = [
-    ("source_id", "text"), ("name", "text"), ("name_en", "text"), ("geom", "geometry"),
-    ("category", "text"), ("address", "text"), ("phone", "text"), ("opening_hours", "text"),
-    ("capacity", "int"), ("tags", "jsonb"),
-]
-REJECTED_COLUMNS = [("layer", "text"), ("source_id", "text"), ("reason", "text"), ("detail", "text")]
-ADMIN_AREA_COLUMNS = [
-    ("code", "text"), ("name", "text"), ("name_en", "text"), ("level", "text"),
-    ("parent_code", "text"), ("boundary", "geometry"), ("boundary_source", "text"),
-]
+
+def stage_columns(model, names: Sequence[str], **extra: str) -> list[tuple[str, str]]:
+    """``(column, SQL type)`` of a staging table for rows in the order of
+    ``names``: each a field of ``model``, typed as the model types its column
+    (geometries as plain ``geometry``, so that SQL can still make a polygon
+    a multipolygon), or a column of the stage only, given in ``extra`` with
+    its type.  An unknown name raises ``FieldDoesNotExist``."""
+    columns = []
+    for name in names:
+        if name in extra:
+            columns.append((name, extra[name]))
+            continue
+        field = model._meta.get_field(name)
+        columns.append((field.column, "geometry" if isinstance(field, GeometryField)
+                        else field.db_type(connection)))
+    return columns
+
+
+def _column_names(model, names: Sequence[str]) -> list[str]:
+    """The database columns of ``model``'s fields ``names``, in that order."""
+    return [model._meta.get_field(name).column for name in names]
+
+
+# Row orders (field names) of what the readers hand over.
+BUILDING_ROW = ["source_id", "name", "footprint", "height", "height_source", "floors", "use", "year_built",
+                "lod", "solid", "tags", "base_elevation"]
+NODE_ROW = ["source_id", "geom"]
+SEGMENT_ROW = ["source_id", "name", "geom", "from_ref", "to_ref", "road_class", "speed_kmh", "speed_from_tag",
+               "oneway", "lanes", "closed", "bridge", "tunnel", "tags"]
+SERVICE_POINT_ROW = ["source_id", "name", "name_en", "geom", "category", "address", "phone", "opening_hours",
+                     "capacity", "tags"]
+ADMIN_AREA_ROW = ["code", "name", "name_en", "level", "parent_code", "boundary", "boundary_source"]
+REJECTED_ROW = ["layer", "source_id", "reason", "detail"]
+
+BUILDING_COLUMNS = stage_columns(Building, BUILDING_ROW)
+NODE_COLUMNS = stage_columns(RoadNode, NODE_ROW)
+SEGMENT_COLUMNS = stage_columns(RoadSegment, SEGMENT_ROW, from_ref="text", to_ref="text")
+SERVICE_POINT_COLUMNS = stage_columns(ServicePoint, SERVICE_POINT_ROW)
+ADMIN_AREA_COLUMNS = stage_columns(AdminArea, ADMIN_AREA_ROW, parent_code="text")
+REJECTED_COLUMNS = stage_columns(RejectedFeature, REJECTED_ROW)
 REJECTED_TABLE = "_cim_stage_rejected"
+
+# What an upsert writes into the provenance columns of SourcedModel.
+_PROVENANCE_SQL = {"source": "%(source)s", "synthetic": "false", "import_run_id": "%(run)s",
+                   "created_at": "now()", "updated_at": "now()"}
+_KEPT_ON_UPDATE = ("source", "source_id", "created_at")
+
+
+def sourced_upsert_sql(model, *, values: dict[str, str], from_sql: str) -> str:
+    """``INSERT INTO`` ``model``'s table, every column but the primary key,
+    ``SELECT``-ed from ``from_sql``, ``ON CONFLICT (source, source_id) DO
+    UPDATE`` of every column but the key and the creation time.  ``values``
+    is the SQL of each column (the provenance columns are filled from the
+    ``%(source)s`` and ``%(run)s`` parameters); a column of the model with
+    no value, or a value for no column, is a programming error and raises
+    at once."""
+    columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
+    exprs = {**_PROVENANCE_SQL, **values}
+    missing = [c for c in columns if c not in exprs]
+    unknown = [c for c in values if c not in columns]
+    if missing or unknown:
+        raise ValueError(f"upsert into {model.__name__}: no value for {missing}, no column for {unknown}")
+    update = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in _KEPT_ON_UPDATE)
+    return (f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
+            f"SELECT {', '.join(exprs[c] for c in columns)} FROM {from_sql} "
+            f"ON CONFLICT (source, source_id) DO UPDATE SET {update}")
+
+
+def _staged(stage: Stage, model, alias: str = "s") -> dict[str, str]:
+    """``{column: alias.column}`` for the stage's columns that are ``model``'s."""
+    own = {f.column for f in model._meta.concrete_fields}
+    return {name: f"{alias}.{name}" for name, _ in stage.columns if name in own}
+
 
 _LEVEL_RANK = ("CASE a.level WHEN 'community' THEN 5 WHEN 'street' THEN 4 WHEN 'district' THEN 3 "
                "WHEN 'city' THEN 2 ELSE 1 END")
-_SOURCED = ("synthetic", "import_run_id", "updated_at")
 
 
 def admin_area_sql(point_sql: str, *, any_areas: bool) -> str:
@@ -69,8 +119,8 @@ def admin_area_sql(point_sql: str, *, any_areas: bool) -> str:
             f"AND ST_Covers(a.boundary, {point_sql}) ORDER BY {_LEVEL_RANK} DESC, a.code DESC LIMIT 1)")
 
 
-def any_admin_boundaries(conn=None) -> bool:
-    with _cursor(conn) as cur:
+def any_admin_boundaries() -> bool:
+    with connection.cursor() as cur:
         cur.execute(f"SELECT EXISTS (SELECT 1 FROM {AdminArea._meta.db_table} WHERE boundary IS NOT NULL)")
         return cur.fetchone()[0]
 
@@ -82,111 +132,37 @@ class Upserted:
     rejected: tuple[tuple[str, str, str], ...] = ()  # (source_id, reason, detail) refused while loading
 
 
-def _cursor(conn=None):
-    return conn.cursor() if conn is not None else connection.cursor()
-
-
 class Stage:
-    """A temporary table filled by COPY."""
+    """A temporary table filled by COPY (dropped at the end of the transaction)."""
 
-    def __init__(self, kind: str, columns: list[tuple[str, str]], conn=None) -> None:
+    def __init__(self, kind: str, columns: list[tuple[str, str]]) -> None:
         self.name = f"_cim_stage_{kind}"
         self.columns = columns
-        self.conn = conn
-        with _cursor(conn) as cur:
+        with connection.cursor() as cur:
             cur.execute(f"DROP TABLE IF EXISTS {self.name}")
             cols = ", ".join(f"{name} {kind}" for name, kind in columns)
             cur.execute(f"CREATE TEMP TABLE {self.name} ({cols}) ON COMMIT DROP")
 
-    @contextmanager
-    def writer(self) -> Iterator[Callable[[tuple], None]]:
-        """``with stage.writer() as write: write(row)`` — one COPY stream."""
-        names = ", ".join(name for name, _ in self.columns)
-        with _cursor(self.conn) as cur, cur.copy(f"COPY {self.name} ({names}) FROM STDIN") as copy:
-            yield copy.write_row
-
     def load(self, rows: Iterable[tuple], *, replace: bool = False) -> Stage:
-        if replace:
-            with _cursor(self.conn) as cur:
+        with connection.cursor() as cur:
+            if replace:
                 cur.execute(f"TRUNCATE {self.name}")
-        with self.writer() as write:
-            for row in rows:
-                write(row)
+            _copy_rows(cur, self.name, [name for name, _ in self.columns], rows)
         return self
 
     def drop(self) -> None:
-        with _cursor(self.conn) as cur:
+        with connection.cursor() as cur:
             cur.execute(f"DROP TABLE IF EXISTS {self.name}")
 
 
-class Loader:
-    """Runs database jobs in order on one worker thread, on the caller's
-    connection and so inside the caller's transaction, while the caller
-    goes on reading the file (reading is Python-bound, loading mostly
-    server-bound: on two cores they overlap).
-
-    The caller must not use the database between creating the loader and
-    :meth:`close`.  At most ``max_pending`` jobs wait at a time, so a fast
-    reader cannot fill the memory.
-    """
-
-    def __init__(self, *, max_pending: int = 3) -> None:
-        connection.ensure_connection()
-        self.conn = connection.connection
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cim-loader")
-        self._slots = threading.BoundedSemaphore(max_pending)
-        self._futures: list[Future] = []
-        self._failed = threading.Event()
-
-    def submit(self, job: Callable, *args, **kwargs) -> Future:
-        """Queue ``job(conn, *args, **kwargs)``; re-raises an earlier job's error."""
-        if self._failed.is_set():
-            self._raise_first_error(done_only=True)
-        self._slots.acquire()
-
-        def run():
-            try:
-                if self._failed.is_set():
-                    return None
-                return job(self.conn, *args, **kwargs)
-            except BaseException:
-                self._failed.set()
-                raise
-            finally:
-                self._slots.release()
-
-        future = self._pool.submit(run)
-        self._futures.append(future)
-        return future
-
-    def _raise_first_error(self, *, done_only: bool) -> None:
-        for future in self._futures:
-            if done_only and not future.done():
-                continue
-            error = future.exception()
-            if error is not None:
-                raise error
-
-    def close(self, *, abort: bool = False) -> None:
-        """Wait for every job; re-raise the first error (unless aborting,
-        when the transaction is being rolled back anyway)."""
-        self._pool.shutdown(wait=True)
-        if not abort:
-            self._raise_first_error(done_only=False)
-
-
-def _upsert(sql: str, params: dict, conn=None) -> Upserted:
-    with _cursor(conn) as cur:
+def _upsert(sql: str, params: dict) -> Upserted:
+    with connection.cursor() as cur:
         cur.execute(
             f"WITH up AS ({sql} RETURNING (xmax = 0) AS inserted) "
             "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",
             params)
         inserted, updated = cur.fetchone()
     return Upserted(inserted, updated)
-
-
-def _updates(columns: Iterable[str]) -> str:
-    return ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
 
 
 def with_base_elevations(rows: list[tuple], sample: Sampler | None) -> list[tuple]:
@@ -199,9 +175,9 @@ def with_base_elevations(rows: list[tuple], sample: Sampler | None) -> list[tupl
             for row, base in zip(rows, bases.tolist(), strict=True)]
 
 
-def rejected_stage(conn=None) -> Stage:
+def rejected_stage() -> Stage:
     """The temporary table where SQL-side checks put refused features."""
-    return Stage("rejected", REJECTED_COLUMNS, conn)
+    return Stage("rejected", REJECTED_COLUMNS)
 
 
 def rejected_drain(report) -> None:
@@ -210,23 +186,22 @@ def rejected_drain(report) -> None:
         cur.execute(f"SELECT to_regclass('pg_temp.{REJECTED_TABLE}') IS NOT NULL")
         if not cur.fetchone()[0]:
             return
-        cur.execute(f"DELETE FROM {REJECTED_TABLE} RETURNING layer, source_id, reason, detail")
+        cur.execute(f"DELETE FROM {REJECTED_TABLE} RETURNING {', '.join(REJECTED_ROW)}")
         for layer, source_id, reason, detail in sorted(cur.fetchall()):
             report.reject(layer, source_id, reason, detail)
 
 
-_BUILDING_COLS = ["name", "footprint", "centroid", "height", "height_source", "floors", "use",
-                  "year_built", "lod", "solid", "tags", "base_elevation", "admin_area_id"]
-
-
 def buildings_upsert(stage: Stage, *, source: str, run_id: int, layer: str = "buildings",
-                     areas: bool = True, conn=None) -> Upserted:
-    """Staged buildings → ``Building``: centroid and admin area (the finest
-    one covering the centroid; pass ``areas=False`` when no area has a
-    boundary) computed here.  Footprints PostGIS finds invalid or empty go to
-    the rejected stage (create it with :func:`rejected_stage` first), with
-    PostGIS's reason, instead."""
+                     areas: bool = True) -> Upserted:
+    """Staged buildings (:data:`BUILDING_COLUMNS`) → ``Building``: centroid
+    and admin area (the finest one covering the centroid; pass
+    ``areas=False`` when no area has a boundary) computed here.  Footprints
+    PostGIS finds invalid or empty go to the rejected stage (create it with
+    :func:`rejected_stage` first), with PostGIS's reason, instead."""
     # Validity is checked here in bulk, once per row, as part of the load.
+    insert = sourced_upsert_sql(Building, from_sql="v WHERE v.reason = 'Valid Geometry'", values={
+        **_staged(stage, Building, "v"), "footprint": "ST_Multi(v.footprint)", "centroid": "v.centroid",
+        "admin_area_id": admin_area_sql("v.centroid", any_areas=areas)})
     sql = f"""
         WITH v AS MATERIALIZED (
                SELECT s.*, ST_Centroid(s.footprint) AS centroid,
@@ -234,63 +209,38 @@ def buildings_upsert(stage: Stage, *, source: str, run_id: int, layer: str = "bu
                            ELSE ST_IsValidReason(s.footprint) END AS reason
                  FROM {stage.name} s),
              bad AS (
-               INSERT INTO {REJECTED_TABLE} (layer, source_id, reason, detail)
+               INSERT INTO {REJECTED_TABLE} ({", ".join(REJECTED_ROW)})
                SELECT %(layer)s, v.source_id,
                       CASE WHEN v.reason = 'empty' THEN '{EMPTY_GEOMETRY}' ELSE '{INVALID_GEOMETRY}' END,
                       v.reason
                  FROM v WHERE v.reason <> 'Valid Geometry'),
-             up AS (
-               INSERT INTO {Building._meta.db_table} AS b
-                 (source, source_id, synthetic, import_run_id, created_at, updated_at,
-                  {", ".join(_BUILDING_COLS)})
-               SELECT %(source)s, v.source_id, false, %(run)s, now(), now(), v.name,
-                      ST_Multi(v.footprint), v.centroid, v.height, v.height_source,
-                      v.floors, v.use, v.year_built, v.lod, v.solid, v.tags, v.base_elevation,
-                      {admin_area_sql("v.centroid", any_areas=areas)}
-                 FROM v WHERE v.reason = 'Valid Geometry'
-               ON CONFLICT (source, source_id) DO UPDATE SET {_updates([*_SOURCED, *_BUILDING_COLS])}
-               RETURNING (xmax = 0) AS inserted)
+             up AS ({insert} RETURNING (xmax = 0) AS inserted)
         SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"""
-    with _cursor(conn) as cur:
+    with connection.cursor() as cur:
         cur.execute(sql, {"source": source, "run": run_id, "layer": layer})
         return Upserted(*cur.fetchone())
 
 
-def road_nodes_upsert(stage: Stage, *, source: str, run_id: int, conn=None) -> Upserted:
-    return _upsert(
-        f"""INSERT INTO {RoadNode._meta.db_table} AS n
-              (source, source_id, synthetic, import_run_id, created_at, updated_at, geom)
-            SELECT %(source)s, s.source_id, false, %(run)s, now(), now(), s.geom FROM {stage.name} s
-            ON CONFLICT (source, source_id) DO UPDATE SET {_updates([*_SOURCED, "geom"])}""",
-        {"source": source, "run": run_id}, conn)
+def road_nodes_upsert(stage: Stage, *, source: str, run_id: int) -> Upserted:
+    return _upsert(sourced_upsert_sql(RoadNode, values=_staged(stage, RoadNode), from_sql=f"{stage.name} s"),
+                   {"source": source, "run": run_id})
 
 
-_SEGMENT_COLS = ["name", "geom", "from_node_id", "to_node_id", "road_class", "speed_kmh",
-                 "speed_from_tag", "oneway", "lanes", "closed", "bridge", "tunnel", "length_m", "tags"]
-
-
-def road_segments_upsert(stage: Stage, *, source: str, run_id: int, conn=None) -> Upserted:
+def road_segments_upsert(stage: Stage, *, source: str, run_id: int) -> Upserted:
     """Staged segments → ``RoadSegment``; ``from_ref``/``to_ref`` name nodes
     of the same source (upsert the nodes first).  Length is geodesic: the
     stage's ``length_m`` column when it has one, else computed here."""
     nodes = RoadNode._meta.db_table
-    length = ("s.length_m" if any(name == "length_m" for name, _ in stage.columns)
-              else "ST_Length(s.geom::geography)")
-    return _upsert(
-        f"""INSERT INTO {RoadSegment._meta.db_table} AS r
-              (source, source_id, synthetic, import_run_id, created_at, updated_at,
-               {", ".join(_SEGMENT_COLS)})
-            SELECT %(source)s, s.source_id, false, %(run)s, now(), now(), s.name, s.geom, fn.id, tn.id,
-                   s.road_class, s.speed_kmh, s.speed_from_tag, s.oneway, s.lanes, s.closed, s.bridge,
-                   s.tunnel, {length}, s.tags
-              FROM {stage.name} s
+    values = {"length_m": "ST_Length(s.geom::geography)", **_staged(stage, RoadSegment),
+              "from_node_id": "fn.id", "to_node_id": "tn.id"}
+    return _upsert(sourced_upsert_sql(RoadSegment, values=values, from_sql=(
+        f"""{stage.name} s
               JOIN {nodes} fn ON fn.source = %(source)s AND fn.source_id = s.from_ref
-              JOIN {nodes} tn ON tn.source = %(source)s AND tn.source_id = s.to_ref
-            ON CONFLICT (source, source_id) DO UPDATE SET {_updates([*_SOURCED, *_SEGMENT_COLS])}""",
-        {"source": source, "run": run_id}, conn)
+              JOIN {nodes} tn ON tn.source = %(source)s AND tn.source_id = s.to_ref""")),
+        {"source": source, "run": run_id})
 
 
-def fresh_for(models, *, source: str, conn=None) -> bool:
+def fresh_for(models, *, source: str) -> bool:
     """True when none of the models' tables holds a row of ``source``, and
     none can get one until this transaction ends: new rows of ``source``
     can then go straight in with COPY, with no key to update in place.
@@ -304,7 +254,7 @@ def fresh_for(models, *, source: str, conn=None) -> bool:
     """
     tables = [model._meta.db_table for model in models]
     query = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {table} WHERE source = %(source)s)" for table in tables)
-    with _cursor(conn) as cur:
+    with connection.cursor() as cur:
         cur.execute(f"SELECT {query}", {"source": source})
         if not cur.fetchone()[0]:
             return False
@@ -313,7 +263,7 @@ def fresh_for(models, *, source: str, conn=None) -> bool:
         return cur.fetchone()[0]
 
 
-def indexes_deferred(models, conn=None) -> list[str]:
+def indexes_deferred(models) -> list[str]:
     """Of the models' tables, those that are empty lose the indexes that no
     constraint needs (GiST, foreign-key and other lookup indexes); the
     statements that build them again are returned, to run once the rows
@@ -328,7 +278,7 @@ def indexes_deferred(models, conn=None) -> list[str]:
     empty is left alone and not locked.
     """
     rebuild: list[str] = []
-    with _cursor(conn) as cur:
+    with connection.cursor() as cur:
         for model in models:
             table = model._meta.db_table
             cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")
@@ -350,57 +300,55 @@ def indexes_deferred(models, conn=None) -> list[str]:
     return rebuild
 
 
-def indexes_rebuild(conn, statements: list[str]) -> None:
-    """Run the statements :func:`indexes_deferred` returned (on ``conn``, or
-    Django's connection when None)."""
-    with _cursor(conn) as cur:
+def foreign_keys_deferred(models) -> list[str]:
+    """Of the foreign keys between the models' tables, those whose two
+    tables this transaction holds empty and under ACCESS EXCLUSIVE lock
+    (call :func:`indexes_deferred` first) are dropped; the statements that
+    add them back, as they were, are returned, to run once the rows are in
+    (:func:`indexes_rebuild`).
+
+    Adding a key back makes PostgreSQL check every row in one query, and
+    refuse a dangling reference (the import then fails and rolls back, the
+    key with the rest), instead of one query per row; no other session can
+    see either table meanwhile, and no other table is locked.  Keys to
+    tables outside ``models`` (import run, admin area) stay live.  The
+    transaction's constraints must be IMMEDIATE (as
+    :func:`cim.services.imports.import_execute` sets them): PostgreSQL
+    alters no table with row checks still pending.
+    """
+    tables = [model._meta.db_table for model in models]
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT c.conrelid::regclass::text, quote_ident(c.conname), pg_get_constraintdef(c.oid)
+                 FROM pg_constraint c
+                WHERE c.contype = 'f' AND c.conrelid = ANY(%(t)s::regclass[])
+                  AND c.confrelid = ANY(%(t)s::regclass[])
+                  AND (SELECT count(*) FROM pg_locks l
+                        WHERE l.pid = pg_backend_pid() AND l.granted AND l.mode = 'AccessExclusiveLock'
+                          AND l.relation IN (c.conrelid, c.confrelid))
+                      = CASE WHEN c.conrelid = c.confrelid THEN 1 ELSE 2 END
+                ORDER BY 1, 2""", {"t": tables})
+        keys = cur.fetchall()
+        restore = []
+        for table, name, definition in keys:
+            cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})")
+            if not cur.fetchone()[0]:
+                continue
+            cur.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+            restore.append(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+    return restore
+
+
+def indexes_rebuild(statements: list[str]) -> None:
+    """Run the statements :func:`indexes_deferred` or
+    :func:`foreign_keys_deferred` returned."""
+    with connection.cursor() as cur:
         for statement in statements:
             cur.execute(statement)
 
 
-def references_vouched(models, *, run_id: int, conn=None) -> bool:
-    """Whether the COPYs of :func:`buildings_check_and_load` and
-    :func:`road_graph_copy` may skip PostgreSQL's per-row foreign-key
-    triggers on these models' tables (a third of the server's time of a
-    first import), the importer vouching for the references instead.
-
-    Those COPYs only write references the import sets itself: the import
-    run, and road nodes it has just written in the same transaction (each
-    segment's nodes are checked in one query afterwards); admin areas are
-    only set by SQL, through the checked path.  The import run's row is
-    locked here as the triggers would have locked it (FOR KEY SHARE), so it
-    cannot be deleted before the import commits.  Skipping the triggers
-    (``session_replication_role = replica``, for those statements only)
-    needs a superuser and is only done for tables with no triggers besides
-    the constraints' own; otherwise False, and every row is checked.
-    """
-    tables = [model._meta.db_table for model in models]
-    with _cursor(conn) as cur:
-        cur.execute(
-            """SELECT current_setting('is_superuser') = 'on'
-                      AND NOT EXISTS (SELECT 1 FROM pg_trigger
-                                       WHERE tgrelid = ANY(%s::regclass[]) AND NOT tgisinternal)""",
-            [tables])
-        if not cur.fetchone()[0]:
-            return False
-        cur.execute(f"SELECT 1 FROM {ImportRun._meta.db_table} WHERE id = %s FOR KEY SHARE", [run_id])
-        return cur.fetchone() is not None
-
-
-@contextmanager
-def _copy(cur, table: str, columns: list[str], *, vouched: bool = False):
-    """``COPY table (columns) FROM STDIN``, without the row triggers when
-    the references are ``vouched`` for (see :func:`references_vouched`)."""
-    if vouched:
-        cur.execute("SET LOCAL session_replication_role = replica")
+def _copy_rows(cur, table: str, columns: list[str], rows: Iterable[tuple]) -> None:
     with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        yield copy
-    if vouched:
-        cur.execute("SET LOCAL session_replication_role = origin")
-
-
-def _copy_rows(cur, table: str, columns: list[str], rows: Iterable[tuple], *, vouched: bool = False) -> None:
-    with _copy(cur, table, columns, vouched=vouched) as copy:
         write = copy.write_row
         for row in rows:
             write(row)
@@ -420,31 +368,28 @@ def _copy_text(value) -> str:
     return str(value)  # int, or float in its shortest exact form
 
 
-_SOURCED_COLUMNS = ["source", "source_id", "synthetic", "import_run_id"]
-_SOURCED_COPY = [*_SOURCED_COLUMNS, "created_at", "updated_at"]
+# The attributes of a checked building row, in the order the OSM reader gives them.
 CHECKED_BUILDING_ATTRS = ["name", "height", "height_source", "floors", "use", "year_built", "tags"]
-_CHECKED_BUILDING_COLS = ["name", "footprint", "centroid", "height", "height_source", "floors", "use",
-                          "year_built", "tags", "base_elevation"]
-CHECKED_BUILDING_STAGE = [
-    ("source_id", "text"), ("name", "text"), ("footprint", "geometry"), ("centroid", "geometry"),
-    ("height", "float8"), ("height_source", "text"), ("floors", "int"), ("use", "text"),
-    ("year_built", "int"), ("tags", "jsonb"), ("base_elevation", "float8"),
-]
+CHECKED_BUILDING_STAGE = stage_columns(Building, ["source_id", "footprint", "centroid", "base_elevation",
+                                                  *CHECKED_BUILDING_ATTRS])
+# A COPY line of a new building: the stage's columns, then the constant ones.
+_CHECKED_BUILDING_COPY = [name for name, _ in CHECKED_BUILDING_STAGE] + _column_names(
+    Building, ["source", "synthetic", "import_run", "lod"])
 
 
 def buildings_check_and_load(rows: list[tuple], *, source: str, run_id: int, fresh: bool, areas: bool,
-                             sample: Sampler | None, vouched: bool = False, conn=None) -> Upserted:
+                             sample: Sampler | None) -> Upserted:
     """Building rows ``(source_id, footprint, attrs)`` → ``Building`` (LoD 1),
     ``footprint`` hex EWKB of a MultiPolygon in SRID 4326, ``attrs`` = (name,
     height, height_source, floors, use, year_built, tags as JSON text).
 
-    Here, in bulk (GEOS runs without the GIL, beside the reading thread):
-    each footprint is checked, and the refused ones come back in
-    ``rejected`` with GEOS's reason; centroids and base elevations are
-    computed.  With ``fresh`` (see :func:`fresh_for`) and no admin boundary
-    to look up, the rows are COPYed straight into the table; otherwise
-    they are staged and upserted by ``(source, source_id)``, the admin area
-    set by SQL.  ``vouched``: see :func:`references_vouched`.
+    Here, in bulk: each footprint is checked, and the refused ones come
+    back in ``rejected`` with GEOS's reason; centroids and base elevations
+    are computed.  With ``fresh`` (see :func:`fresh_for`) and no admin
+    boundary to look up, the rows are COPYed straight into the table;
+    otherwise they are staged and upserted by ``(source, source_id)``, the
+    admin area set by SQL.  Either way PostgreSQL checks each row's
+    constraints and references (a run that does not exist is refused).
     """
     # Hex goes through GEOS's own hex reader ten times slower than bytes.
     geoms = shapely.from_wkb([bytes.fromhex(row[1]) for row in rows], on_invalid="ignore")
@@ -462,87 +407,66 @@ def buildings_check_and_load(rows: list[tuple], *, source: str, run_id: int, fre
     else:
         found = base_elevations(geoms, sample)
         bases = [None if np.isnan(b) else round(b, 2) for b in found.tolist()]
-    if fresh and not areas:
-        with _cursor(conn) as cur:
-            # COPY text written here rather than row by row through psycopg:
-            # the attributes repeat (one text per tag combination, kept by
-            # the identity of its tuple), and source ids, hex and numbers need
-            # no escaping.
+    # COPY text written here rather than row by row through psycopg: the
+    # attributes repeat (one text per tag combination, kept by the identity
+    # of its tuple), and source ids, hex and numbers need no escaping.
+    texts = {id(attrs): attrs for _, _, attrs in rows}
+    for key, attrs in texts.items():
+        texts[key] = "\t".join(map(_copy_text, attrs))
+    lines = [f"{sid}\t{footprint}\t{centroid}\t{_copy_text(base)}\t{texts[id(attrs)]}"
+             for (sid, footprint, attrs), centroid, base in zip(rows, centroids, bases, strict=True)]
+    with connection.cursor() as cur:
+        if fresh and not areas:
             constant = "\t".join(map(_copy_text, (source, False, run_id, 1)))
-            texts = {id(attrs): attrs for _, _, attrs in rows}
-            for key, attrs in texts.items():
-                texts[key] = "\t".join(map(_copy_text, attrs))
-            lines = [f"{sid}\t{footprint}\t{centroid}\t{_copy_text(base)}\t{texts[id(attrs)]}\t{constant}\n"
-                     for (sid, footprint, attrs), centroid, base in zip(rows, centroids, bases, strict=True)]
             # created_at and updated_at: the database's default, the transaction's time
-            columns = ["source_id", "footprint", "centroid", "base_elevation", *CHECKED_BUILDING_ATTRS,
-                       "source", "synthetic", "import_run_id", "lod"]
-            with _copy(cur, Building._meta.db_table, columns, vouched=vouched) as copy:
-                copy.write("".join(lines))
-        return Upserted(len(rows), 0, rejected)
-    stage = Stage("checked_building", CHECKED_BUILDING_STAGE, conn).load(
-        (sid, attrs[0], footprint, centroid, *attrs[1:], base)
-        for (sid, footprint, attrs), centroid, base in zip(rows, centroids, bases, strict=True))
-    loaded = _upsert(
-        f"""INSERT INTO {Building._meta.db_table} AS b
-              ({", ".join(_SOURCED_COPY)}, {", ".join(_CHECKED_BUILDING_COLS)}, lod, solid, admin_area_id)
-            SELECT %(source)s, s.source_id, false, %(run)s, now(), now(),
-                   {", ".join(f"s.{c}" for c in _CHECKED_BUILDING_COLS)}, 1, NULL,
-                   {admin_area_sql("s.centroid", any_areas=areas)}
-              FROM {stage.name} s
-            ON CONFLICT (source, source_id) DO UPDATE
-               SET {_updates([*_SOURCED, *_CHECKED_BUILDING_COLS, "lod", "solid", "admin_area_id"])}""",
-        {"source": source, "run": run_id}, conn)
+            with cur.copy(f"COPY {Building._meta.db_table} ({', '.join(_CHECKED_BUILDING_COPY)}) "
+                          "FROM STDIN") as copy:
+                copy.write("".join(f"{line}\t{constant}\n" for line in lines))
+            return Upserted(len(rows), 0, rejected)
+        stage = Stage("checked_building", CHECKED_BUILDING_STAGE)
+        with cur.copy(f"COPY {stage.name} FROM STDIN") as copy:
+            copy.write("".join(f"{line}\n" for line in lines))
+    loaded = _upsert(sourced_upsert_sql(Building, from_sql=f"{stage.name} s", values={
+        **_staged(stage, Building), "lod": "1", "solid": "NULL",
+        "admin_area_id": admin_area_sql("s.centroid", any_areas=areas)}), {"source": source, "run": run_id})
     return Upserted(loaded.inserted, loaded.updated, rejected)
 
 
-_GRAPH_SEGMENT_COLS = ["name", "geom", "from_node_id", "to_node_id", "road_class", "speed_kmh",
-                       "speed_from_tag", "oneway", "lanes", "closed", "bridge", "tunnel", "tags", "length_m"]
+_GRAPH_NODE_COPY = _column_names(RoadNode, ["id", "source", "source_id", "synthetic", "import_run", "geom"])
+_GRAPH_SEGMENT_COPY = _column_names(RoadSegment, [
+    "source", "source_id", "synthetic", "import_run", "name", "geom", "from_node", "to_node",
+    *SEGMENT_ROW[5:], "length_m"])
 
 
 def road_graph_copy(*, node_refs: np.ndarray, node_wkb: list[str], segments: list[tuple],
-                    lengths: np.ndarray, source: str, run_id: int, vouched: bool = False,
-                    conn=None) -> tuple[Upserted, Upserted]:
+                    lengths: np.ndarray, source: str, run_id: int) -> tuple[Upserted, Upserted]:
     """A road graph whose source has no road stored yet (see
     :func:`fresh_for`) COPYed straight in.  Node rows are given as OSM ids
-    (sorted) and hex EWKB points; segment rows as ``(source_id, name, geom,
-    from_ref, to_ref, road_class, speed_kmh, speed_from_tag, oneway, lanes,
-    closed, bridge, tunnel, tags)`` with refs among the node ids, and their
-    lengths in metres.  Node ids are drawn from the table's sequence first,
-    so that the segments name their nodes without a join.  ``vouched``: see
-    :func:`references_vouched`."""
-    with _cursor(conn) as cur:
+    (sorted) and hex EWKB points; segment rows in the order of
+    :data:`SEGMENT_ROW`, with refs among the node ids, and their lengths in
+    metres.  Node ids are drawn from the table's sequence first, so that
+    the segments name their nodes without a join; PostgreSQL checks each
+    segment's nodes and each row's run as the rows go in."""
+    with connection.cursor() as cur:
         cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [RoadNode._meta.db_table])
         sequence = cur.fetchone()[0]
         cur.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, len(node_refs)])
         ids = np.array([row[0] for row in cur.fetchall()], dtype=np.int64)
         # created_at and updated_at: the database's default, the transaction's time
-        _copy_rows(cur, RoadNode._meta.db_table, ["id", *_SOURCED_COLUMNS, "geom"], (
+        _copy_rows(cur, RoadNode._meta.db_table, _GRAPH_NODE_COPY, (
             (node_id, source, f"node/{ref}", False, run_id, wkb)
-            for node_id, ref, wkb in zip(ids.tolist(), node_refs.tolist(), node_wkb, strict=True)),
-            vouched=vouched)
+            for node_id, ref, wkb in zip(ids.tolist(), node_refs.tolist(), node_wkb, strict=True)))
         ends = np.array([(row[3], row[4]) for row in segments], dtype=np.int64).reshape(-1, 2)
         node_ids = ids[np.searchsorted(node_refs, ends)].tolist()
-        _copy_rows(cur, RoadSegment._meta.db_table, [*_SOURCED_COLUMNS, *_GRAPH_SEGMENT_COLS], (
+        _copy_rows(cur, RoadSegment._meta.db_table, _GRAPH_SEGMENT_COPY, (
             (source, row[0], False, run_id, row[1], row[2], a, b, *row[5:], length)
-            for row, (a, b), length in zip(segments, node_ids, lengths.tolist(), strict=True)),
-            vouched=vouched)
-        if vouched:
-            cur.execute(
-                f"""SELECT s.source_id FROM {RoadSegment._meta.db_table} s
-                     WHERE s.source = %s
-                       AND (NOT EXISTS (SELECT 1 FROM {RoadNode._meta.db_table} n WHERE n.id = s.from_node_id)
-                            OR NOT EXISTS (SELECT 1 FROM {RoadNode._meta.db_table} n WHERE n.id = s.to_node_id))
-                     LIMIT 1""", [source])
-            dangling = cur.fetchone()
-            if dangling:
-                raise ImportFailed(f"road segment {dangling[0]} names a node that was not loaded", field="file")
+            for row, (a, b), length in zip(segments, node_ids, lengths.tolist(), strict=True)))
     return Upserted(len(node_refs), 0), Upserted(len(segments), 0)
 
 
-def existing_source_ids(model, *, source: str, source_ids: list[str], conn=None) -> int:
+def existing_source_ids(model, *, source: str, source_ids: list[str]) -> int:
     """How many of ``source_ids`` are already stored for ``source``."""
-    with _cursor(conn) as cur:
+    with connection.cursor() as cur:
         cur.execute(f"SELECT count(*) FROM {model._meta.db_table} WHERE source = %s AND source_id = ANY(%s)",
                     [source, source_ids])
         return cur.fetchone()[0]
@@ -551,7 +475,7 @@ def existing_source_ids(model, *, source: str, source_ids: list[str], conn=None)
 def stale_segments_delete(*, source: str, run_id: int, way_keys: list[str]) -> int:
     """Delete segments of re-imported ways that this run no longer produced
     (a way now cut into fewer parts).  Through the ORM, so that references
-    to a segment are handled as the models say; main thread only."""
+    to a segment are handled as the models say."""
     if not way_keys:
         return 0
     with connection.cursor() as cur:
@@ -572,28 +496,18 @@ def stale_segments_delete(*, source: str, run_id: int, way_keys: list[str]) -> i
     return deleted
 
 
-_SERVICE_POINT_COLS = ["name", "name_en", "geom", "category", "address", "phone", "opening_hours",
-                       "capacity", "tags", "admin_area_id"]
-
-
-def service_points_upsert(stage: Stage, *, source: str, run_id: int, areas: bool = True,
-                          conn=None) -> Upserted:
+def service_points_upsert(stage: Stage, *, source: str, run_id: int, areas: bool = True) -> Upserted:
     """Staged points → ``ServicePoint``, each in the finest admin area covering it."""
-    return _upsert(
-        f"""INSERT INTO {ServicePoint._meta.db_table} AS p
-              (source, source_id, synthetic, import_run_id, created_at, updated_at,
-               {", ".join(_SERVICE_POINT_COLS)})
-            SELECT %(source)s, s.source_id, false, %(run)s, now(), now(), s.name, s.name_en, s.geom,
-                   s.category, s.address, s.phone, s.opening_hours, s.capacity, s.tags,
-                   {admin_area_sql("s.geom", any_areas=areas)}
-              FROM {stage.name} s
-            ON CONFLICT (source, source_id) DO UPDATE SET {_updates([*_SOURCED, *_SERVICE_POINT_COLS])}""",
-        {"source": source, "run": run_id}, conn)
+    values = {**_staged(stage, ServicePoint), "admin_area_id": admin_area_sql("s.geom", any_areas=areas)}
+    return _upsert(sourced_upsert_sql(ServicePoint, values=values, from_sql=f"{stage.name} s"),
+                   {"source": source, "run": run_id})
 
 
-def admin_areas_upsert(stage: Stage, conn=None) -> Upserted:
+def admin_areas_upsert(stage: Stage) -> Upserted:
     """Staged areas → ``AdminArea`` keyed by code; parents are linked by
-    ``parent_code`` afterwards (the parent may be in the same file)."""
+    ``parent_code`` afterwards (the parent may be in the same file).  Contact
+    details and population are the platform's own: set empty for a new
+    area, kept for a known one."""
     table = AdminArea._meta.db_table
     result = _upsert(
         f"""INSERT INTO {table} AS a
@@ -605,8 +519,8 @@ def admin_areas_upsert(stage: Stage, conn=None) -> Upserted:
             ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, name_en = EXCLUDED.name_en,
                    level = EXCLUDED.level, boundary = EXCLUDED.boundary,
                    boundary_synthetic = false, boundary_source = EXCLUDED.boundary_source""",
-        {}, conn)
-    with _cursor(conn) as cur:
+        {})
+    with connection.cursor() as cur:
         cur.execute(
             f"""UPDATE {table} a SET parent_id = p.id
                   FROM {stage.name} s JOIN {table} p ON p.code = s.parent_code
@@ -625,8 +539,8 @@ def placement_notes(report, *, run_id: int, areas: bool = True, terrain: bool = 
         cur.execute(f"""SELECT count(admin_area_id), count(base_elevation) FROM {Building._meta.db_table}
                          WHERE import_run_id = %s""", [run_id])
         buildings_in_area, on_terrain = cur.fetchone()
-        cur.execute(f"SELECT count(admin_area_id) FROM {ServicePoint._meta.db_table} WHERE import_run_id = %s",
-                    [run_id])
+        cur.execute(f"SELECT count(admin_area_id) FROM {ServicePoint._meta.db_table} "
+                    "WHERE import_run_id = %s", [run_id])
         points_in_area = cur.fetchone()[0]
     if buildings_in_area or points_in_area:
         report.notes.append(f"admin area set: {buildings_in_area} buildings, {points_in_area} service points")

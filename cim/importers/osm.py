@@ -1,10 +1,13 @@
 """``import_osm``: an OpenStreetMap PBF into buildings, the road graph and
 service points.
 
-Buildings stream from the reader straight into a COPY while the file is
-being read; roads, nodes and service points follow; then one upsert per
-table keyed by ``(source, source_id)``, the admin area of each building and
-service point, and the base elevation where a DEM covers it.  Source ids:
+Buildings stream from the reader (a forked process) into a COPY, batch by
+batch, while the file is being read; roads, nodes and service points
+follow: straight COPYs for a source's first import, else staged rows and
+one upsert per table keyed by ``(source, source_id)``, with the admin area
+of each building and service point, and the base elevation where a DEM
+covers it.  All of it on Django's connection, in the caller's thread and
+transaction, with every constraint checked by PostgreSQL.  Source ids:
 ``way/123`` and ``relation/789`` (buildings), ``way/123/0`` … (road
 segments, in way order), ``node/456`` (road nodes and service points).
 """
@@ -101,41 +104,42 @@ def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, prog
     fresh_roads = bulk.fresh_for([RoadNode, RoadSegment], source=source)
     building_indexes = bulk.indexes_deferred([Building]) if fresh_buildings else []
     road_indexes = bulk.indexes_deferred([RoadNode, RoadSegment]) if fresh_roads else []
-    vouched = (fresh_buildings or fresh_roads) and bulk.references_vouched(
-        [Building, RoadNode, RoadSegment], run_id=run.pk)
-    # Room for the building batches read while the roads load.  (Its thread
-    # starts with the first job, after the reading process was forked.)
-    loader = bulk.Loader(max_pending=8)
-    batches = []
-    relations = []
-    roads = []
+    # Segment → node keys checked once over the loaded graph (both tables
+    # are then empty and this import's alone).
+    if road_indexes:
+        road_indexes = [*bulk.foreign_keys_deferred([RoadNode, RoadSegment]), *road_indexes]
 
-    def building_job(conn, rows: list[tuple]) -> bulk.Upserted:
-        return bulk.buildings_check_and_load(rows, source=source, run_id=run.pk, fresh=fresh_buildings,
-                                             areas=areas, sample=sample, vouched=vouched, conn=conn)
+    # Everything below runs in this thread, on Django's connection: the
+    # reading process works meanwhile, and its batches wait in a queue.
+    def on_buildings(rows: list[tuple], layer: str = BUILDINGS) -> None:
+        loaded = bulk.buildings_check_and_load(rows, source=source, run_id=run.pk, fresh=fresh_buildings,
+                                               areas=areas, sample=sample)
+        report.loaded(layer, inserted=loaded.inserted, updated=loaded.updated)
+        for source_id, reason, detail in loaded.rejected:
+            report.reject(layer, source_id, reason, detail)
 
     def on_relation_buildings(rows: list[tuple]) -> None:
         # The last of the buildings; their indexes are built while the
         # reading process cuts the road graph.
         if rows:
-            relations.append(loader.submit(building_job, rows))
-        if building_indexes:
-            loader.submit(bulk.indexes_rebuild, building_indexes)
+            on_buildings(rows, BUILDING_RELATIONS)
+        _run_deferred(building_indexes)
 
     def on_roads(graph: RoadGraph) -> None:
-        roads.append((graph, loader.submit(_roads_job, graph, source=source, run_id=run.pk, fresh=fresh_roads,
-                                           vouched=vouched)))
-        if road_indexes:
-            loader.submit(bulk.indexes_rebuild, road_indexes)
+        known, nodes, segments = _roads_load(graph, source=source, run_id=run.pk, fresh=fresh_roads)
+        _run_deferred(road_indexes)
+        report.loaded(ROADS, inserted=len(graph.way_keys) - known, updated=known)
+        report.loaded(NODES, inserted=nodes.inserted, updated=nodes.updated)
+        report.loaded(SEGMENTS, inserted=segments.inserted, updated=segments.updated)
+        if known:
+            stale = bulk.stale_segments_delete(source=source, run_id=run.pk, way_keys=graph.way_keys)
+            if stale:
+                report.notes.append(f"{stale} road segments of re-imported ways no longer exist: deleted")
 
     bar = tqdm(desc=f"reading {path.name}", unit=" obj", unit_scale=True, disable=not progress,
                leave=False)
-
-    def on_buildings(rows: list[tuple]) -> None:
-        batches.append(loader.submit(building_job, rows))
-
     try:
-        with report.timed("read"):
+        with report.timed("read_and_load"):
             if reading is not None:
                 rest = _read_forked(reading, report, on_buildings=on_buildings,
                                     on_relation_buildings=on_relation_buildings, on_roads=on_roads,
@@ -144,38 +148,25 @@ def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, prog
                 rest = OsmReader(str(path), **options, report=report, on_buildings=on_buildings,
                                  on_relation_buildings=on_relation_buildings, on_roads=on_roads,
                                  progress=bar.update).read()
-        service_points = loader.submit(_service_points_job, rest, source=source, run_id=run.pk, areas=areas)
-        with report.timed("load_wait"):
-            loader.close()
     except OsmReadError as exc:
-        loader.close(abort=True)
         raise ImportFailed(f"{path.name}: not a readable OpenStreetMap PBF file (corrupt or "
                            f"truncated?): {exc}", field="file") from None
-    except BaseException:
-        loader.close(abort=True)
-        raise
     finally:
         bar.close()
-
-    for layer, futures in ((BUILDINGS, batches), (BUILDING_RELATIONS, relations)):
-        for future in futures:
-            loaded = future.result()
-            report.loaded(layer, inserted=loaded.inserted, updated=loaded.updated)
-            for source_id, reason, detail in loaded.rejected:
-                report.reject(layer, source_id, reason, detail)
-    for graph, future in roads:
-        known, nodes, segments = future.result()
-        report.loaded(ROADS, inserted=len(graph.way_keys) - known, updated=known)
-        report.loaded(NODES, inserted=nodes.inserted, updated=nodes.updated)
-        report.loaded(SEGMENTS, inserted=segments.inserted, updated=segments.updated)
-        if known:
-            stale = bulk.stale_segments_delete(source=source, run_id=run.pk, way_keys=graph.way_keys)
-            if stale:
-                report.notes.append(f"{stale} road segments of re-imported ways no longer exist: deleted")
-    if service_points.result():
-        loaded = service_points.result()
+    # A file without roads (or buildings) never called back for them: the
+    # indexes and keys taken off their tables go back all the same.
+    _run_deferred(building_indexes)
+    _run_deferred(road_indexes)
+    loaded = _service_points_load(rest, source=source, run_id=run.pk, areas=areas)
+    if loaded is not None:
         report.loaded(SERVICE_POINTS, inserted=loaded.inserted, updated=loaded.updated)
     bulk.placement_notes(report, run_id=run.pk, areas=areas, terrain=sample is not None)
+
+
+def _run_deferred(statements: list[str]) -> None:
+    """Run, once, the statements that put back deferred indexes and keys."""
+    bulk.indexes_rebuild(statements)
+    statements.clear()
 
 
 def _read_forked(reading: ChildReader, report: ImportReport, *, on_buildings, on_relation_buildings, on_roads,
@@ -198,29 +189,29 @@ def _read_forked(reading: ChildReader, report: ImportReport, *, on_buildings, on
     raise OsmReadError("the reading process ended without a result")
 
 
-def _roads_job(conn, graph: RoadGraph, *, source: str, run_id: int, fresh: bool, vouched: bool):
+def _roads_load(graph: RoadGraph, *, source: str, run_id: int, fresh: bool):
     if fresh:
         nodes, segments = bulk.road_graph_copy(node_refs=graph.node_refs, node_wkb=graph.node_wkb,
                                                segments=graph.segments, lengths=graph.lengths,
-                                               source=source, run_id=run_id, vouched=vouched, conn=conn)
+                                               source=source, run_id=run_id)
         return 0, nodes, segments
     known = bulk.existing_source_ids(RoadSegment, source=source,
-                                     source_ids=[f"{key}/0" for key in graph.way_keys], conn=conn)
-    stage = bulk.Stage("road_node", bulk.NODE_COLUMNS, conn).load(
+                                     source_ids=[f"{key}/0" for key in graph.way_keys])
+    stage = bulk.Stage("road_node", bulk.NODE_COLUMNS).load(
         (f"node/{ref}", wkb) for ref, wkb in zip(graph.node_refs.tolist(), graph.node_wkb, strict=True))
-    nodes = bulk.road_nodes_upsert(stage, source=source, run_id=run_id, conn=conn)
-    stage = bulk.Stage("road_segment", [*bulk.SEGMENT_COLUMNS, ("length_m", "float8")], conn).load(
-        (*row[:3], f"node/{row[3]}", f"node/{row[4]}", *row[5:], length)
-        for row, length in zip(graph.segments, graph.lengths.tolist(), strict=True))
-    segments = bulk.road_segments_upsert(stage, source=source, run_id=run_id, conn=conn)
+    nodes = bulk.road_nodes_upsert(stage, source=source, run_id=run_id)
+    stage = bulk.Stage("road_segment", [*bulk.SEGMENT_COLUMNS, *bulk.stage_columns(RoadSegment, ["length_m"])]
+                       ).load((*row[:3], f"node/{row[3]}", f"node/{row[4]}", *row[5:], length)
+                              for row, length in zip(graph.segments, graph.lengths.tolist(), strict=True))
+    segments = bulk.road_segments_upsert(stage, source=source, run_id=run_id)
     return known, nodes, segments
 
 
-def _service_points_job(conn, rest: OsmRest, *, source: str, run_id: int, areas: bool) -> bulk.Upserted | None:
+def _service_points_load(rest: OsmRest, *, source: str, run_id: int, areas: bool) -> bulk.Upserted | None:
     if not rest.service_points:
         return None
     labels = dict(ServiceCategory.choices)
     # A service point needs a name; an unnamed one is called by its category.
     rows = [row if row[1] else (row[0], str(labels[row[4]]), *row[2:]) for row in rest.service_points]
-    stage = bulk.Stage("service_point", bulk.SERVICE_POINT_COLUMNS, conn).load(rows)
-    return bulk.service_points_upsert(stage, source=source, run_id=run_id, areas=areas, conn=conn)
+    stage = bulk.Stage("service_point", bulk.SERVICE_POINT_COLUMNS).load(rows)
+    return bulk.service_points_upsert(stage, source=source, run_id=run_id, areas=areas)

@@ -1,17 +1,20 @@
 """Reading a PBF in a child process, so that reading and loading use both cores.
 
 The reader (:class:`~.osm_reader.OsmReader`) is pure Python over pyosmium
-and holds the interpreter lock while it works; the loader thread of
-:func:`~.osm.load_osm` needs the same lock to build its COPY data and to
-hear back from PostgreSQL.  In one process the two take turns (a building
-batch took two to four times as long while the file was being read); with
-the reader in a forked child they run side by side, and the rows come
-through a pipe (pickled batches of a few hundred kilobytes).
+and holds the interpreter lock while it works; :func:`~.osm.load_osm` needs
+the same lock to check buildings, build its COPY data and hear back from
+PostgreSQL.  In one process the two take turns (a building batch took two
+to four times as long while the file was being read); with the reader in a
+forked child they run side by side, and the rows come through a pipe
+(pickled batches of a few hundred kilobytes).  In this process a receiving
+thread takes them off the pipe as they come (so that the child never waits
+for the loading), into a queue that the caller's thread, the only one that
+uses the database, works through.
 
-The child is forked before the loader's thread starts and never touches
-the database: it inherits the parent's connection socket but leaves it
-alone, and ends with ``os._exit`` (multiprocessing's way), so nothing is
-sent on it.  Where ``fork`` is not available, or ``CIM["OSM_READ_IN_CHILD"]``
+The child is forked before any thread starts and never touches the
+database: it inherits the parent's connection socket but leaves it alone,
+and ends with ``os._exit`` (multiprocessing's way), so nothing is sent on
+it.  Where ``fork`` is not available, or ``CIM["OSM_READ_IN_CHILD"]``
 is False, the reader runs in the caller's thread.
 """
 
@@ -19,6 +22,8 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import queue
+import threading
 import traceback
 from collections.abc import Iterator
 from typing import Any
@@ -58,6 +63,10 @@ def _child(conn, path: str, options: dict[str, Any]) -> None:
         conn.close()
 
 
+_LAST = ("done", "unreadable", "crashed")
+_ENDED = ("ended", None)  # the pipe closed without a last message
+
+
 class ChildReader:
     """A reader forked at once (it reads while the caller prepares the
     database), whose messages are taken later with :meth:`messages`; always
@@ -70,19 +79,38 @@ class ChildReader:
                                       daemon=True)
         self._child.start()
         send.close()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._receiver: threading.Thread | None = None
+
+    def _receive_all(self) -> None:
+        # Touches nothing but the pipe and the queue (no database, no Django).
+        while True:
+            try:
+                message = self._receive.recv()
+            except (EOFError, OSError):
+                self._queue.put(_ENDED)
+                return
+            except BaseException:  # noqa: BLE001 - e.g. a message that does not unpickle: the caller raises
+                self._queue.put(("crashed", traceback.format_exc(limit=20)))
+                return
+            self._queue.put(message)
+            if message[0] in _LAST:
+                return
 
     def messages(self) -> Iterator[tuple[str, Any]]:
         """In order: ``("buildings", rows)`` … ``("progress", n)`` …
         ``("relation_buildings", rows)``, ``("roads", RoadGraph)`` and
         last ``("done", (OsmRest, ImportReport))``.  Raises :class:`OsmReadError` for a file that
         cannot be read, RuntimeError when the child fails otherwise."""
+        if self._receiver is None:
+            self._receiver = threading.Thread(target=self._receive_all, name="cim-osm-receiver", daemon=True)
+            self._receiver.start()
         while True:
-            try:
-                kind, payload = self._receive.recv()
-            except EOFError:
+            kind, payload = self._queue.get()
+            if kind == "ended":
                 self._child.join(5)
                 raise RuntimeError(f"the OSM reading process ended without a result "
-                                   f"(exit code {self._child.exitcode})") from None
+                                   f"(exit code {self._child.exitcode})")
             if kind == "unreadable":
                 raise OsmReadError(payload)
             if kind == "crashed":
@@ -92,10 +120,13 @@ class ChildReader:
                 return
 
     def close(self) -> None:
-        """End and reap the child: once its pipe is closed, a child still
-        reading fails on its next send and exits; one that hangs is killed."""
-        self._receive.close()
-        self._child.join(5)
+        """End and reap the child (one still reading is stopped: its work is
+        no longer wanted), then the receiving thread, which ends when the
+        pipe closes."""
+        self._child.join(0 if self._receiver is None or self._receiver.is_alive() else 5)
         if self._child.is_alive():
             self._child.kill()
             self._child.join(5)
+        if self._receiver is not None:
+            self._receiver.join(5)
+        self._receive.close()

@@ -88,8 +88,10 @@ def import_execute(*, kind: str, path: Path, options: dict | None = None, by=Non
                 # flushes this transaction's WAL too, so durability is kept
                 # while the bulk commit does not wait for its own flush.
                 cur.execute("SET LOCAL synchronous_commit TO OFF")
-                # Check foreign keys as rows are loaded (often on the loader
-                # thread, beside the reading) rather than all at commit.
+                # Check foreign keys as rows are loaded (while the file is
+                # still being read) rather than all at commit.  Every setting
+                # here is the transaction's own (SET LOCAL, SET CONSTRAINTS):
+                # it ends with it, committed or rolled back.
                 cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 # Bulk statements over many rows would cross the JIT threshold and
                 # pay for compiling code they do not need.
@@ -100,7 +102,6 @@ def import_execute(*, kind: str, path: Path, options: dict | None = None, by=Non
                                                   "counts": report.counts()},
                          note=str(path)[:500])
             commit_started = time.perf_counter()
-        # Deferred foreign-key checks of every loaded row run at commit.
         report.timings["commit"] = time.perf_counter() - commit_started
     except ImportFailed as exc:
         if path.name not in exc.message:  # say which file, whatever step refused it

@@ -7,7 +7,7 @@ import numpy as np
 import psycopg
 import pytest
 import shapely
-from django.db import transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 
 from cim.choices import BuildingUse, ImportStatus, RoadClass, ServiceCategory
 from cim.errors import ImportFailed
@@ -16,7 +16,7 @@ from cim.importers import geometry as g
 from cim.importers import osm_tags as t
 from cim.importers.report import ImportReport
 from cim.importers.roadgraph import snap_endpoints, split_at_junctions
-from cim.models import AuditLog, Building, ImportRun, RejectedFeature
+from cim.models import AuditLog, Building, ImportRun, RejectedFeature, RoadNode, RoadSegment
 from cim.services.dem import dem_register
 from cim.services.elevation import base_elevations, building_base_elevations_update, ground_sampler
 from cim.services.imports import file_checksum, import_execute
@@ -171,36 +171,157 @@ def test_import_execute_records_success_and_failure(tmp_path):
     assert RejectedFeature.objects.filter(run=failed, reason="invalid_geometry").count() == 1
 
 
+def _box_row(source_id: str, x: float = 105.71) -> tuple:
+    """A building row in the order of ``bulk.BUILDING_ROW``."""
+    return (source_id, "", g.to_ewkb_hex(np.array([shapely.box(x, 34.58, x + 0.0002, 34.5802)]))[0],
+            10.0, "measured", None, "other", None, 1, None, "{}", None)
+
+
+def _checked_row(source_id: str, x: float = 105.71) -> tuple:
+    """A building row as the OSM reader hands it to ``bulk.buildings_check_and_load``."""
+    return (source_id, g.to_ewkb_hex(np.array([shapely.MultiPolygon([shapely.box(x, 34.58, x + 0.0002,
+                                                                                 34.5802)])]))[0],
+            ("", 10.0, "measured", None, "other", None, "{}"))
+
+
 @pytest.mark.django_db
-def test_a_failing_loader_job_fails_the_import_and_keeps_nothing(tmp_path):
-    """The loader thread shares the import's transaction: an error there
-    (here a table that does not exist) fails the import, and what earlier
-    jobs wrote is rolled back with the rest."""
+def test_a_failing_load_step_fails_the_import_and_keeps_nothing(tmp_path):
+    """An error in any step of the load (here a table that does not exist)
+    fails the import, and what earlier steps wrote is rolled back with the
+    rest."""
     data = tmp_path / "x.osm.pbf"
     data.write_bytes(b"x")
     f.building(105.70, 34.58, source_id="before")
 
     def load(run, report):
-        loader = bulk.Loader()
-        stage = bulk.Stage("building", bulk.BUILDING_COLUMNS, loader.conn)
-        row = ("new", "", g.to_ewkb_hex(np.array([shapely.box(105.71, 34.58, 105.7102, 34.5802)]))[0],
-               10.0, "measured", None, "other", None, 1, None, "{}", None)
-        bulk.rejected_stage(loader.conn)
-        first = loader.submit(lambda c: bulk.buildings_upsert(stage.load([row]), source="test", run_id=run.pk,
-                                                              conn=c))
-        loader.submit(lambda c: c.execute("INSERT INTO no_such_table VALUES (1)"))
-        try:
-            loader.close()
-        except BaseException:
-            loader.close(abort=True)
-            raise
-        assert first.result().inserted == 1
+        bulk.rejected_stage()
+        stage = bulk.Stage("building", bulk.BUILDING_COLUMNS).load([_box_row("new")])
+        assert bulk.buildings_upsert(stage, source="test", run_id=run.pk).inserted == 1
+        with connection.cursor() as cur:
+            cur.execute("INSERT INTO no_such_table VALUES (1)")
 
-    with pytest.raises(psycopg.errors.UndefinedTable):
+    with pytest.raises(ProgrammingError, match="no_such_table"):
         import_execute(kind="osm", path=data, load=load)
     failed = ImportRun.objects.latest("id")
     assert failed.status == ImportStatus.FAILED and "no_such_table" in failed.message
     assert list(Building.objects.values_list("source_id", flat=True)) == ["before"]
+
+
+def _city_tables() -> dict:
+    return {model.__name__: sorted(model.objects.values_list("source", "source_id", "import_run_id",
+                                                             *extra))
+            for model, extra in ((Building, ("admin_area_id",)), (RoadNode, ()),
+                                 (RoadSegment, ("from_node_id", "to_node_id")))}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["copy", "upsert", "road_graph"])
+def test_a_dangling_reference_is_refused_and_nothing_is_stored(tmp_path, path):
+    """The bulk paths write with every foreign key live, whatever the role
+    (the tests run as a superuser, for whom the loader once switched the
+    checks off): rows naming an import run that does not exist are refused
+    by PostgreSQL, the import fails and the city tables are left exactly as
+    they were."""
+    data = tmp_path / "x.osm.pbf"
+    data.write_bytes(b"x")
+    f.building(105.70, 34.58, source_id="before", source="test" if path == "upsert" else "other")
+    before = _city_tables()
+
+    def load(run, report):
+        gone_id = run.pk + 1000
+        if path == "road_graph":
+            assert bulk.fresh_for([RoadNode, RoadSegment], source="test")
+            bulk.road_graph_copy(node_refs=np.array([1, 2]), node_wkb=g.points_ewkb_hex(
+                np.array([[105.71, 34.58], [105.72, 34.58]])), segments=[
+                ("way/1/0", "", g.to_ewkb_hex(np.array([shapely.LineString([(105.71, 34.58),
+                                                                            (105.72, 34.58)])]))[0],
+                 1, 2, "residential", 30.0, False, False, None, False, False, False, "{}")],
+                lengths=np.array([915.0]), source="test", run_id=gone_id)
+        else:
+            fresh = bulk.fresh_for([Building], source="test")
+            assert fresh == (path == "copy")
+            bulk.buildings_check_and_load([_checked_row("way/1"), _checked_row("before", 105.72)],
+                                          source="test", run_id=gone_id, fresh=fresh, areas=False, sample=None)
+
+    with pytest.raises((IntegrityError, psycopg.IntegrityError), match="import_run"):
+        import_execute(kind="osm", path=data, load=load)
+    assert ImportRun.objects.latest("id").status == ImportStatus.FAILED
+    assert _city_tables() == before
+    with connection.cursor() as cur:  # and the session is as it was: no setting outlived the import
+        cur.execute("SELECT current_setting('session_replication_role')")
+        assert cur.fetchone()[0] == "origin"
+
+
+@pytest.mark.django_db
+def test_a_building_naming_an_admin_area_that_does_not_exist_is_refused():
+    """The staging path's upsert runs with the admin-area key live too."""
+    run = ImportRun.objects.create(kind="osm", source_name="x")
+    before = _city_tables()
+    stage = bulk.Stage("building", bulk.BUILDING_COLUMNS).load([_box_row("way/9")])
+    sql = bulk.sourced_upsert_sql(Building, from_sql=f"{stage.name} s", values={
+        **{name: f"s.{name}" for name, _ in bulk.BUILDING_COLUMNS}, "centroid": "ST_Centroid(s.footprint)",
+        "footprint": "ST_Multi(s.footprint)", "admin_area_id": "-1"})
+    with pytest.raises(IntegrityError, match="admin_area"), transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cur.execute(sql, {"source": "test", "run": run.pk})
+    assert _city_tables() == before
+
+
+def _road_keys() -> list[tuple[str, str]]:
+    with connection.cursor() as cur:
+        cur.execute("""SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                        WHERE contype = 'f' AND conrelid = %s::regclass ORDER BY 1""",
+                    [RoadSegment._meta.db_table])
+        return cur.fetchall()
+
+
+@pytest.mark.django_db
+def test_segment_node_keys_dropped_for_a_first_load_are_checked_when_added_back():
+    """A first road load drops the segment → node keys of the two (empty,
+    locked) road tables and adds them back after the COPY: adding them back
+    checks every row, so a segment naming a node that does not exist fails
+    the load, and the keys are there again, unchanged, afterwards."""
+    keys = _road_keys()
+    run = ImportRun.objects.create(kind="osm", source_name="x")
+    with pytest.raises(IntegrityError, match="from_node"), transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as import_execute does
+        bulk.indexes_deferred([RoadNode, RoadSegment])
+        restore = bulk.foreign_keys_deferred([RoadNode, RoadSegment])
+        assert sorted(s.split()[5] for s in restore) == sorted(name for name, _ in keys
+                                                              if "node" in name)
+        nodes, _ = bulk.road_graph_copy(
+            node_refs=np.array([1, 2]),
+            node_wkb=g.points_ewkb_hex(np.array([[105.71, 34.58], [105.72, 34.58]])),
+            segments=[("way/1/0", "", g.to_ewkb_hex(np.array([shapely.LineString([(105.71, 34.58),
+                                                                                (105.72, 34.58)])]))[0],
+                       1, 2, "residential", 30.0, False, False, None, False, False, False, "{}")],
+            lengths=np.array([915.0]), source="test", run_id=run.pk)
+        with connection.cursor() as cur:
+            cur.execute(f"UPDATE {RoadSegment._meta.db_table} SET from_node_id = -1")
+        bulk.indexes_rebuild(restore)
+    assert _road_keys() == keys
+    assert not RoadSegment.objects.exists() and not RoadNode.objects.exists()
+    # Tables that are not empty keep their keys.
+    f.road((105.70, 34.58), (105.701, 34.58))
+    with transaction.atomic():
+        bulk.indexes_deferred([RoadNode, RoadSegment])
+        assert bulk.foreign_keys_deferred([RoadNode, RoadSegment]) == []
+    assert _road_keys() == keys
+
+
+def test_staging_columns_and_upserts_follow_the_models():
+    """Column types come from the models; an upsert that would leave a
+    column of the model out, or name one it does not have, is refused."""
+    assert dict(bulk.BUILDING_COLUMNS)["name"] == "varchar(200)"
+    assert dict(bulk.BUILDING_COLUMNS)["footprint"] == "geometry"
+    assert dict(bulk.SEGMENT_COLUMNS)["from_ref"] == "text"
+    with pytest.raises(ValueError, match="admin_area_id"):
+        bulk.sourced_upsert_sql(Building, values={"source_id": "s.source_id"}, from_sql="x s")
+    with pytest.raises(ValueError, match="no_such_column"):
+        bulk.sourced_upsert_sql(RoadNode, values={"source_id": "s.source_id", "geom": "s.geom",
+                                                  "no_such_column": "1"}, from_sql="x s")
 
 
 @pytest.mark.django_db

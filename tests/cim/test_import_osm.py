@@ -175,6 +175,38 @@ def test_small_file_every_rule(tmp_path):
     assert any("no longer exist" in note for note in third.counts["notes"])
 
 
+def _keys_and_indexes() -> list[tuple[str, str]]:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("""SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                        WHERE conrelid = ANY(%(t)s::regclass[])
+                       UNION ALL
+                       SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index
+                        WHERE indrelid = ANY(%(t)s::regclass[]) ORDER BY 1, 2""",
+                    {"t": [Building._meta.db_table, RoadNode._meta.db_table, RoadSegment._meta.db_table]})
+        return cur.fetchall()
+
+
+def test_a_first_import_puts_back_every_key_and_index_even_without_roads(tmp_path):
+    """A first import takes the lookup indexes (and the segment → node keys)
+    off the empty tables and puts them back after the rows; a file with
+    buildings but no road puts them back too."""
+    before = _keys_and_indexes()
+    path = tmp_path / "houses.osm.pbf"
+    with osmium.SimpleWriter(str(path), overwrite=True) as writer:
+        for i, (dx, dy) in enumerate([(0, 0), (D, 0), (D, D), (0, D)]):
+            writer.add_node(osmium.osm.mutable.Node(id=i + 1, location=(LON + dx, LAT + dy)))
+        writer.add_way(osmium.osm.mutable.Way(id=1, nodes=[1, 2, 3, 4, 1], tags={"building": "yes"}))
+    run, _ = run_import(path)
+    assert run.status == ImportStatus.SUCCEEDED and Building.objects.count() == 1
+    assert not RoadSegment.objects.exists()
+    assert _keys_and_indexes() == before
+    run, _ = run_import(write_osm(tmp_path / "small.osm.pbf"), "--source", "other")
+    assert run.status == ImportStatus.SUCCEEDED and RoadSegment.objects.exists()
+    assert _keys_and_indexes() == before
+
+
 def test_monaco(shared_data, media_root):
     """The real extract: every building and highway way that osmium counts is
     read, and each is either loaded or refused with a reason; with a DEM and
