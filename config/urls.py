@@ -1,16 +1,24 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from cim import tiles_views
+from cim.permissions import StaffRead
 from viewer.views import auth as auth_pages
 
+# The API's schema and its documentation pages are for staff (any platform
+# role): the public reaches only the public endpoints, which need no manual.
+_STAFF = [StaffRead]
+
 urlpatterns = [
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=_STAFF), name="schema"),
+    path("api/docs/", login_required(
+        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=_STAFF)), name="api-docs"),
+    path("api/redoc/", login_required(
+        SpectacularRedocView.as_view(url_name="schema", permission_classes=_STAFF)), name="api-redoc"),
     path("api/cim/", include("cim.api.urls")),
     path("api/emergency/", include("emergency.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

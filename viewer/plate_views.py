@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from cim.choices import PlateStatus, ReportCategory, ServiceCategory
+from cim.conf import cim_settings
 from cim.errors import DomainError
 from cim.models import GuideQuestion, Plate, ServiceItem
 from cim.plates import codes
@@ -48,10 +49,6 @@ from cim.services.reports import report_create, tracking_lookup
 
 LANGS = ("zh-hans", "en")
 _ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # as Django's GZipMiddleware reads Accept-Encoding
-
-
-def _cim(name, default):
-    return settings.CIM.get(name, default)
 
 
 def _language(request) -> tuple[str, bool]:
@@ -164,7 +161,7 @@ def _scan_context(plate: Plate, lang: str) -> dict:
     return {
         "plate": plate, "code_pretty": codes.pretty(plate.code), "address": address,
         "headline": headline, "community": community, "street": street,
-        "domain": settings.CIM["PLATE_HOST"].lower(),
+        "domain": cim_settings.PLATE_HOST.lower(),
         "points": points, "routing": nearby["routing"], "map_svg": map_svg,
         "catalogue": catalogue, "guide": guide, "categories": ReportCategory.choices,
         "status_note": {
@@ -260,7 +257,7 @@ def plate_report(request, code: str):
         return _render(request, "plates/not_found.html", {"typed": code[:40], "suggestions": []},
                        lang=lang, status=404)
     client = client_hash(request.META)
-    if throttle(scope="report", client=client, limit=_cim("REPORT_RATE_PER_10MIN", 5), window_s=600):
+    if throttle(scope="report", client=client, limit=cim_settings.REPORT_RATE_PER_10MIN, window_s=600):
         return _too_many(request, lang)
     try:
         report = report_create(
@@ -303,7 +300,7 @@ def report_track(request, tracking: str | None = None):
     translation.activate(lang)
     tracking = tracking or request.GET.get("code", "")
     client = client_hash(request.META)
-    if throttle(scope="track", client=client, limit=_cim("TRACK_RATE_PER_MIN", 30)):
+    if throttle(scope="track", client=client, limit=cim_settings.TRACK_RATE_PER_MIN):
         return _too_many(request, lang)
     report = tracking_lookup(tracking) if tracking else None
     if report is None:

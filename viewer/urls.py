@@ -1,15 +1,14 @@
 from django.urls import path
 
 from viewer import plate_views, views
-from viewer import views as ops_views  # console and dashboard: views.console / views.dashboard
 
 app_name = "viewer"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("viewer/", views.planner, name="planner"),
-    path("console/", ops_views.console, name="console"),
-    path("dashboard/", ops_views.dashboard, name="dashboard"),
+    path("console/", views.console, name="console"),
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("P/", plate_views.plate_lookup, name="plate-lookup"),
     path("P/<str:code>", plate_views.plate_scan, name="plate-scan"),
     path("p/<str:code>", plate_views.plate_scan, name="plate-scan-lower"),

@@ -36,15 +36,14 @@ seen from outside the solid).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import json
+from pathlib import Path
 
 import numpy as np
 import orjson
-from django.conf import settings
 from tqdm import tqdm
 
+from cim.conf import cim_settings
 from cim.errors import ImportFailed
 from cim.importers.inputs import input_file
 from cim.models import ImportRun
@@ -77,7 +76,7 @@ def load_cityjson(*, path: Path, run: ImportRun, report: ImportReport, crs: str 
                 "(metadata.referenceSystem); give one with --crs, e.g. --crs EPSG:28992",
                 field="crs")
         reader = CityJsonReader(doc, crs_epsg=epsg, report=report,
-                                max_height_m=settings.CIM["MAX_BUILDING_HEIGHT_M"])
+                                max_height_m=cim_settings.MAX_BUILDING_HEIGHT_M)
         buildings = reader.buildings()
     except CityJsonError as exc:
         raise ImportFailed(f"{path.name}: {exc}", field="file") from None

@@ -17,10 +17,10 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from django.conf import settings
 from tqdm import tqdm
 
 from cim.choices import ServiceCategory
+from cim.conf import cim_settings
 from cim.errors import ImportFailed
 from cim.importers.inputs import input_file
 from cim.models import Building, ImportRun, RoadNode, RoadSegment
@@ -28,8 +28,18 @@ from cim.services.elevation import ground_sampler
 
 from . import bulk
 from .osm_process import ChildReader, fork_available
-from .osm_reader import (BUILDING_RELATIONS, BUILDINGS, NODES, ROADS, SEGMENTS, SERVICE_POINTS,
-                         OsmReader, OsmReadError, OsmRest, RoadGraph)
+from .osm_reader import (
+    BUILDING_RELATIONS,
+    BUILDINGS,
+    NODES,
+    ROADS,
+    SEGMENTS,
+    SERVICE_POINTS,
+    OsmReader,
+    OsmReadError,
+    OsmRest,
+    RoadGraph,
+)
 from .report import ImportReport
 
 PBF_SUFFIXES = (".pbf",)
@@ -85,12 +95,12 @@ _READS = "import_osm reads OpenStreetMap PBF files (.osm.pbf)"
 
 
 def _read_in_child() -> bool:
-    return settings.CIM.get("OSM_READ_IN_CHILD", True) and fork_available()
+    return cim_settings.OSM_READ_IN_CHILD and fork_available()
 
 
 def _reader_options() -> dict:
-    cim = settings.CIM
-    return {"storey_height_m": cim["STOREY_HEIGHT_M"], "max_height_m": cim["MAX_BUILDING_HEIGHT_M"]}
+    return {"storey_height_m": cim_settings.STOREY_HEIGHT_M,
+            "max_height_m": cim_settings.MAX_BUILDING_HEIGHT_M}
 
 
 def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, progress: bool, options: dict,

@@ -27,12 +27,12 @@ import numpy as np
 import orjson
 import pyproj
 import shapely
-from django.conf import settings
 from django.contrib.gis.gdal import CoordTransform, DataSource, SpatialReference
 from django.contrib.gis.gdal.error import GDALException
 from tqdm import tqdm
 
 from cim.choices import BuildingUse, RoadClass, ServiceCategory
+from cim.conf import cim_settings
 from cim.errors import ImportFailed
 from cim.importers.inputs import input_file
 from cim.models import ImportRun, RoadSegment
@@ -273,7 +273,6 @@ def _json(value) -> str:
 
 
 def _buildings(features: list[Feature], *, run: ImportRun, report: r.ImportReport, source: str) -> None:
-    cim = settings.CIM
     uses = _choice_lookup(BuildingUse.choices)
     rows = []
     for f in _checked(features, "buildings", report):
@@ -294,12 +293,12 @@ def _buildings(features: list[Feature], *, run: ImportRun, report: r.ImportRepor
         if height is not None:
             height_source = "measured"
         elif floors is not None:
-            height, height_source = floors * cim["STOREY_HEIGHT_M"], "levels"
+            height, height_source = floors * cim_settings.STOREY_HEIGHT_M, "levels"
         else:
             height, height_source = t.DEFAULT_ESTIMATED_HEIGHT_M, "estimated"
-        if not 0 < height <= cim["MAX_BUILDING_HEIGHT_M"]:
+        if not 0 < height <= cim_settings.MAX_BUILDING_HEIGHT_M:
             report.reject("buildings", f.source_id, r.ABSURD_HEIGHT,
-                          f"height {height:g} m is not within 0–{cim['MAX_BUILDING_HEIGHT_M']:g} m")
+                          f"height {height:g} m is not within 0–{cim_settings.MAX_BUILDING_HEIGHT_M:g} m")
             continue
         use = "other"
         raw_use = v.get("use")

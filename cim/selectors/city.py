@@ -7,12 +7,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.db.models import Count
 from django.db.models.functions import Substr
 
 from cim.choices import AdminLevel
+from cim.conf import cim_settings
 from cim.models import AdminArea, Building, DemRaster, RoadSegment, ServicePoint
 
 __all__ = ["View", "city_bookmarks", "city_info", "view_of_extent"]
@@ -123,8 +123,8 @@ def city_info(*, tileset_url: str, terrain_url: str) -> dict:
         "terrain": DemRaster.objects.filter(synthetic=True).exists(),
         "admin_boundaries": AdminArea.objects.filter(boundary_synthetic=True).exists(),
     }
-    tiles_dir = settings.CIM["TILES_DIR"]
-    terrain_dir = settings.CIM["TERRAIN_DIR"]
+    tiles_dir = cim_settings.TILES_DIR
+    terrain_dir = cim_settings.TERRAIN_DIR
     bookmarks = city_bookmarks()
     overview = next((b["view"] for b in bookmarks if b["key"] == "overview"), None)
     if overview is None and extent:

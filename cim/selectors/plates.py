@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from cim.choices import AdminLevel, PlateStatus
+from cim.conf import cim_settings
 from cim.models import AdminArea, Plate
 from cim.plates import artwork
 from cim.selectors.addresses import door_headline
@@ -22,7 +21,7 @@ def plate_text(plate: Plate) -> artwork.PlateText:
     return artwork.PlateText(
         headline=door_headline(address) or address.label, address=address.full_name,
         community=" ".join(address.admin_area.names(_SHEET_LEVELS)),
-        domain=settings.CIM["PLATE_HOST"].lower(), code=plate.code)
+        domain=cim_settings.PLATE_HOST.lower(), code=plate.code)
 
 
 def community_plates(community_code: str) -> list[Plate]:

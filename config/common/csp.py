@@ -7,8 +7,10 @@ imagery in Web Workers created from ``blob:`` URLs and compiles WebAssembly,
 and its widgets set inline styles: hence ``worker-src blob:``,
 ``'wasm-unsafe-eval'`` and ``style-src 'unsafe-inline'`` (styles cannot run
 code).  CesiumJS itself compiles functions from strings (knockout bindings
-of its widgets, Emscripten glue of its decoders), so the 3D pages — and
-only they, marked with :func:`cesium_page` — also allow ``'unsafe-eval'``;
+of its widgets, Emscripten glue of its decoders) and its workers load their
+code with ``importScripts`` from ``blob:`` URLs, so the 3D pages — and only
+they, marked with :func:`cesium_page` — also allow ``'unsafe-eval'`` and
+``blob:`` scripts;
 the public scan page, the portal, sign-in and the API do not.  Nothing is
 allowed from another host: the platform runs on a closed network.
 
@@ -33,7 +35,7 @@ def _policy(ws_origin: str, extra_img: tuple[str, ...], allow_eval: bool) -> str
     connect = ["'self'", *([ws_origin] if ws_origin else [])]
     directives = {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'wasm-unsafe-eval'", *(["'unsafe-eval'"] if allow_eval else [])],
+        "script-src": ["'self'", "'wasm-unsafe-eval'", *(["'unsafe-eval'", "blob:"] if allow_eval else [])],
         "worker-src": ["'self'", "blob:"],
         "child-src": ["'self'", "blob:"],
         "style-src": ["'self'", "'unsafe-inline'"],
@@ -65,7 +67,8 @@ def policy(*, allow_eval: bool = False) -> str:
 
 
 def cesium_page(view):
-    """Mark a page that runs CesiumJS: its policy also allows ``'unsafe-eval'``."""
+    """Mark a page that runs CesiumJS: its policy also allows ``'unsafe-eval'``
+    and ``blob:`` scripts (Cesium's workers)."""
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)

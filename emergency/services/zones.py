@@ -3,12 +3,12 @@ buildings, addresses and people inside; lift."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
 from django.utils import timezone
 
 from cim import roles
+from cim.conf import cim_settings
 from cim.models import Address, Building
 from cim.services.audit import audit_record
 from config.common.clip import clip
@@ -51,7 +51,7 @@ def zone_contents(geom: MultiPolygon) -> dict:
     """Buildings crossing the zone, addresses inside it, and an estimate of
     the people inside: Σ floor area inside × people per m² by use (floors
     from the building, else height / storey height)."""
-    storey = float(settings.CIM.get("STOREY_HEIGHT_M", 3.0))
+    storey = float(cim_settings.STOREY_HEIGHT_M)
     density = emergency_settings.PEOPLE_PER_M2
     with connection.cursor() as cur:
         cur.execute(

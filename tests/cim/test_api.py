@@ -131,8 +131,14 @@ def test_admin_area_geojson_and_detail(client_for, city):
     assert client.get("/api/cim/admin-areas/999999/").status_code == 404
 
 
-def test_openapi_schema_served(client_for):
-    resp = client_for(None).get("/api/schema/?format=json")
+def test_openapi_schema_served_to_staff_only(client_for):
+    # issue 12, security fix 10: the schema and its pages are not public
+    assert client_for(None).get("/api/schema/?format=json").status_code in (401, 403)
+    from django.test import Client
+
+    assert Client().get("/api/docs/").status_code == 302  # to the sign-in page
+    assert Client().get("/api/redoc/").status_code == 302
+    resp = client_for("planner").get("/api/schema/?format=json")
     assert resp.status_code == 200
     paths = resp.json()["paths"]
     assert "/api/cim/buildings/" in paths and "/api/cim/terrain/height/" in paths

@@ -7,11 +7,11 @@ the live WebSocket (``/ws/ops/``).
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import Max
 from django.utils.translation import get_language
 
 from cim import roles
+from cim.conf import cim_settings
 from cim.models import Building, RoadSegment, ServicePoint
 from emergency import choices as ec
 from emergency.conf import emergency_settings
@@ -47,7 +47,7 @@ def last_event_id() -> int:
 
 def ws_base() -> str:
     """Where the browser opens WebSockets; empty means the page's own origin."""
-    return (settings.CIM.get("WS_URL") or "").rstrip("/")
+    return (cim_settings.WS_URL or "").rstrip("/")
 
 
 def labels() -> dict:

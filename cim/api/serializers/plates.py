@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from rest_framework import serializers
 
 from cim.choices import PlateSize, PlateStatus
+from cim.conf import cim_settings
 from cim.models import Address, Plate, PlateAlert
 from cim.plates import qr, sheets
 
@@ -46,7 +46,7 @@ class PlateSerializer(serializers.ModelSerializer):
         read_only_fields = ["code", "status", "issued_at", "installed_at", "status_changed_at"]
 
     def get_url(self, obj) -> str:
-        return qr.plate_url(obj.code, settings.CIM["PLATE_HOST"])
+        return qr.plate_url(obj.code, cim_settings.PLATE_HOST)
 
 
 class PlateIssueSerializer(serializers.Serializer):

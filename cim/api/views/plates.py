@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -29,6 +28,7 @@ from cim.api.serializers.plates import (
     PlateSheetQuery,
     PlateTransitionSerializer,
 )
+from cim.conf import cim_settings
 from cim.models import Address, Plate, PlateAlert
 from cim.permissions import AdminOnly, StaffRead
 from cim.plates import artwork, qr, sheets
@@ -113,7 +113,7 @@ class PlateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         plate = self.get_object()
         size = query.validated_data.get("size") or plate.size
         text = plate_text(plate)
-        url = qr.plate_url(plate.code, settings.CIM["PLATE_HOST"])
+        url = qr.plate_url(plate.code, cim_settings.PLATE_HOST)
         if query.validated_data["file"] == "svg":
             return HttpResponse(artwork.plate_svg(text=text, url=url, size=size),
                                 content_type="image/svg+xml")
@@ -133,7 +133,7 @@ class PlateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         if len(plates) > SHEET_MAX_PLATES:
             raise errors.DomainError(f"more than {SHEET_MAX_PLATES} plates: use print_plates",
                                      field="community", code="too_many")
-        host = settings.CIM["PLATE_HOST"]
+        host = cim_settings.PLATE_HOST
         pdf = sheets.print_sheet(((plate_text(pl), qr.plate_url(pl.code, host)) for pl in plates),
                                  size=size, paper=paper, title=community)
         resp = HttpResponse(pdf, content_type="application/pdf")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from cim.selectors.plates import community_plates, plate_text
 from cim.choices import PlateSize
+from cim.conf import cim_settings
 from cim.models import Plate
 from cim.plates import artwork, qr, sheets
+from cim.selectors.plates import community_plates, plate_text
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="output file (default: plates-<code>-<size>.<ext>)")
 
     def handle(self, *args, **opts):
-        host = settings.CIM["PLATE_HOST"]
+        host = cim_settings.PLATE_HOST
         if opts["plate"]:
             plate = Plate.objects.select_related("address").filter(code=opts["plate"].upper()).first()
             if plate is None:
