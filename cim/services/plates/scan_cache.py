@@ -14,6 +14,9 @@ import dataclasses
 import datetime as dt
 import functools
 import gzip
+import os
+import threading
+import time
 
 import redis
 from django.conf import settings
@@ -83,6 +86,56 @@ def _scan_script(url: str):
     return _redis_for(url).register_script(_SCAN_LUA)
 
 
+_RETRY = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+
+class _ScanLink(threading.local):
+    """A Redis connection of its own (per process and thread) for the scan
+    script, used without the client's pool, retry and telemetry layers:
+    those cost twice Redis's own work on the busiest public page."""
+
+    conn = None
+    owner: tuple = ()
+
+    def _connection(self, url: str):
+        if self.conn is None or self.owner != (os.getpid(), url):  # first use, a fork, another server
+            pool = _redis_for(url).connection_pool
+            self.conn = pool.connection_class(**pool.connection_kwargs)
+            self.owner = (os.getpid(), url)
+        return self.conn
+
+    def evalsha(self, url: str, script, args: tuple):
+        for attempt in range(3):
+            conn = self._connection(url)
+            try:
+                conn.send_packed_command(conn.pack_command("EVALSHA", script.sha, *args))
+                return conn.read_response()
+            except redis.exceptions.NoScriptError:  # Redis restarted or flushed its scripts
+                if attempt == 2:
+                    raise
+                script.registered_client.script_load(script.script)
+            except _RETRY:  # a dropped connection: a new one, once
+                conn.disconnect()
+                self.conn = None
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+
+_link = _ScanLink()
+_day_of_minute: tuple[int, str] = (-1, "")
+
+
+def _today(minute: int) -> str:
+    """The local date (ISO) during ``minute`` (epoch minutes), worked out
+    once a minute: a date changes only on a minute boundary."""
+    global _day_of_minute
+    if _day_of_minute[0] != minute:
+        start = dt.datetime.fromtimestamp(minute * 60, dt.UTC)
+        _day_of_minute = (minute, timezone.localdate(start).isoformat())
+    return _day_of_minute[1]
+
+
 def scan_page_key(code: str, lang: str) -> str:
     # "pagegz": gzip-compressed pages (plain pages of earlier versions under "page" are ignored)
     return redis_key("pagegz", code, lang)
@@ -116,22 +169,16 @@ def plate_scan_record(*, code: str, lang: str, client: str, count_limit: bool = 
     return it and count the scan for the plate (day total, distinct clients,
     per-minute spike window).  Raises a :class:`PlateAlert` when the scans of a
     plate within a minute pass ``CIM["SCAN_SPIKE_PER_MIN"]`` (once an hour)."""
-    now = timezone.now()
-    minute = int(now.timestamp()) // 60
-    day = timezone.localdate(now).isoformat()
+    minute = int(time.time()) // 60
+    day = _today(minute)
     limit = int(cim_setting("SCAN_RATE_PER_MIN"))
-    script = _scan_script(settings.CACHES["default"]["LOCATION"])
-    keys_args = (scan_page_key(code, lang), redis_key("rl", "scan", client, minute),
-                 redis_key("scans", code, day), redis_key("clients", code, day),
-                 redis_key("spike", code, minute),
+    cache = settings.CACHES["default"]
+    p = f"{cache.get('KEY_PREFIX', '')}:plates:"  # as redis_key, spelled out on this path
+    keys_args = (f"{p}pagegz:{code}:{lang}", f"{p}rl:scan:{client}:{minute}", f"{p}scans:{code}:{day}",
+                 f"{p}clients:{code}:{day}", f"{p}spike:{code}:{minute}",
                  client, limit, SCAN_KEEP_S, "0" if count_limit else "1")
-    try:
-        # EVALSHA straight through the client: redis-py's Script wrapper
-        # costs a fifth of the call on the busiest public page.
-        page, rl, _total, per_minute = script.registered_client.execute_command("EVALSHA", script.sha, 5,
-                                                                                *keys_args)
-    except redis.exceptions.NoScriptError:  # Redis restarted or flushed its scripts
-        page, rl, _total, per_minute = script(keys=keys_args[:5], args=keys_args[5:])
+    page, rl, _total, per_minute = _link.evalsha(cache["LOCATION"], _scan_script(cache["LOCATION"]),
+                                                 (5, *keys_args))
     if rl > limit:
         return ScanResult(limited=True)
     if page is None:
