@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 
 from django.conf import settings
 
 from cim.services.plates._settings import cim_setting
 
 __all__ = ["client_hash", "client_ip"]
+
+# A dotted-quad IPv4 address as ipaddress accepts it (no leading zeros): the
+# common case, checked without building an address object.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 
 
 def client_ip(meta: dict) -> str:
@@ -21,6 +27,8 @@ def client_ip(meta: dict) -> str:
     forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
     if forwarded and remote in cim_setting("TRUSTED_PROXIES"):
         candidate = forwarded.split(",")[-1].strip()
+        if _IPV4.fullmatch(candidate):
+            return candidate
         try:
             ipaddress.ip_address(candidate)
             return candidate

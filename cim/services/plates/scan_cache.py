@@ -20,6 +20,11 @@ import time
 
 import redis
 from django.conf import settings
+
+try:  # the C packer of the hiredis parser (in the lock); redis-py's own otherwise
+    from hiredis import pack_command as _pack
+except ImportError:  # pragma: no cover
+    _pack = None
 from django.db import connection
 from django.utils import timezone
 
@@ -108,7 +113,8 @@ class _ScanLink(threading.local):
         for attempt in range(3):
             conn = self._connection(url)
             try:
-                conn.send_packed_command(conn.pack_command("EVALSHA", script.sha, *args))
+                command = ("EVALSHA", script.sha, *args)
+                conn.send_packed_command([_pack(command)] if _pack else conn.pack_command(*command))
                 return conn.read_response()
             except redis.exceptions.NoScriptError:  # Redis restarted or flushed its scripts
                 if attempt == 2:
