@@ -146,11 +146,12 @@ def _fingerprints(rec: BuildingRecords, solid_texts, idx: np.ndarray | None = No
     width = numbers.shape[1] * 8
     out = []
     wkb, use, name, code, area = rec.wkb, rec.use, rec.name, rec.admin_code, rec.admin_name
+    blake2b = hashlib.blake2b
     for k, i in enumerate(idx.tolist()):
-        h = hashlib.blake2b(wkb[i], digest_size=8)
-        h.update(rows[k * width:(k + 1) * width])
-        h.update("\x1f".join((use[i], name[i], code[i], area[i], solid_texts[i] or "")).encode())
-        out.append(h.hexdigest())
+        # one call over the concatenation: the same digest as three updates
+        text = "\x1f".join((use[i], name[i], code[i], area[i], solid_texts[i] or "")).encode()
+        out.append(blake2b(b"".join((wkb[i], rows[k * width:(k + 1) * width], text)),
+                           digest_size=8).hexdigest())
     return out
 
 
