@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import functools
 import gzip
+import hashlib
 import os
 import threading
 import time
@@ -64,7 +65,8 @@ def redis_key(*parts) -> str:
 
 _SCAN_LUA = """
 -- KEYS: page, rate-limit window, day scans, day clients (HLL), minute spike
--- ARGV: client hash, rate limit, seconds to keep counters, skip the rate-limit count
+-- ARGV: client hash, rate limit, seconds to keep counters, skip the rate-limit count,
+--       the first line of the page the caller already holds ('' if none)
 local rl
 if ARGV[4] == '1' then rl = tonumber(redis.call('GET', KEYS[2]) or '0')
 else
@@ -72,7 +74,12 @@ else
   if rl == 1 then redis.call('EXPIRE', KEYS[2], 65) end
 end
 if rl > tonumber(ARGV[2]) then return {false, rl, 0, 0} end
-local page = redis.call('GET', KEYS[1])
+local page
+if ARGV[5] ~= '' then
+  page = redis.call('GETRANGE', KEYS[1], 0, #ARGV[5] - 1)
+  if page == '' then page = false
+  elseif page ~= ARGV[5] then page = redis.call('GET', KEYS[1]) end
+else page = redis.call('GET', KEYS[1]) end
 if not page then return {false, rl, 0, 0} end
 local total = redis.call('INCR', KEYS[3])
 redis.call('PFADD', KEYS[4], ARGV[1])
@@ -84,6 +91,13 @@ local m = redis.call('INCR', KEYS[5])
 if m == 1 then redis.call('EXPIRE', KEYS[5], 120) end
 return {page, rl, total, m}
 """
+
+# The pages this process has seen, by Redis key: (first line "<plate id> <digest>\n",
+# gzipped page).  The script answers with the first line alone when it is the
+# caller's, so a page crosses Redis and the socket once per process and version,
+# not on every scan.  A changed or forgotten page has another first line or none.
+_pages: dict[str, tuple[bytes, bytes]] = {}
+_PAGES_HELD = 1000  # ≈ 10 MB of pages per process at most
 
 
 @functools.lru_cache(maxsize=4)
@@ -152,7 +166,8 @@ def scan_page_store(*, code: str, lang: str, plate_id: int, html: str) -> bytes:
     gzip-compressed (a phone takes it as it is: a sixth of the bytes through
     Redis and the network); returns the compressed page."""
     packed = gzip.compress(html.encode("utf-8"), compresslevel=9, mtime=0)
-    redis_client().set(scan_page_key(code, lang), f"{plate_id}\n".encode() + packed,
+    digest = hashlib.blake2b(packed, digest_size=8).hexdigest()
+    redis_client().set(scan_page_key(code, lang), f"{plate_id} {digest}\n".encode() + packed,
                        ex=int(cim_setting("SCAN_PAGE_TTL_S")))
     return packed
 
@@ -180,17 +195,27 @@ def plate_scan_record(*, code: str, lang: str, client: str, count_limit: bool = 
     limit = int(cim_setting("SCAN_RATE_PER_MIN"))
     cache = settings.CACHES["default"]
     p = f"{cache.get('KEY_PREFIX', '')}:plates:"  # as redis_key, spelled out on this path
-    keys_args = (f"{p}pagegz:{code}:{lang}", f"{p}rl:scan:{client}:{minute}", f"{p}scans:{code}:{day}",
+    page_key = f"{p}pagegz:{code}:{lang}"
+    held = _pages.get(page_key)
+    keys_args = (page_key, f"{p}rl:scan:{client}:{minute}", f"{p}scans:{code}:{day}",
                  f"{p}clients:{code}:{day}", f"{p}spike:{code}:{minute}",
-                 client, limit, SCAN_KEEP_S, "0" if count_limit else "1")
+                 client, limit, SCAN_KEEP_S, "0" if count_limit else "1", held[0] if held else "")
     page, rl, _total, per_minute = _link.evalsha(cache["LOCATION"], _scan_script(cache["LOCATION"]),
                                                  (5, *keys_args))
     if rl > limit:
         return ScanResult(limited=True)
     if page is None:
         return ScanResult(limited=False)
-    plate_id, gzipped = page.split(b"\n", 1)
-    plate_id = int(plate_id)
+    if held is not None and page == held[0]:
+        head, gzipped = held
+    else:
+        cut = page.index(b"\n") + 1
+        head, gzipped = page[:cut], page[cut:]
+        if b" " in head:  # with a digest (pages stored by earlier versions have none)
+            if len(_pages) >= _PAGES_HELD:
+                _pages.clear()
+            _pages[page_key] = (head, gzipped)
+    plate_id = int(head.split()[0])
     # INCR is atomic: exactly one scan per minute window crosses the threshold.
     threshold = int(cim_setting("SCAN_SPIKE_PER_MIN"))
     if per_minute == threshold + 1:
