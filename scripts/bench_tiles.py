@@ -38,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- tiles:start -->", "<!-- tiles:end -->"
+REPORT_START, REPORT_END = "<!-- tiles-report:start -->", "<!-- tiles-report:end -->"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
@@ -167,46 +168,18 @@ def main() -> int:
 
 
 def write_doc(report: str) -> None:
-    section = f"""{START}
-## 3D Tiles
-
-Command (a database holding the demo city, `manage.py build_demo_city`):
-
-    DATABASE_URL=postgis://postgres@127.0.0.1:5432/tiles_bench \\
-      .venv/bin/python scripts/bench_tiles.py --rounds 5 --terrain --write
-
-Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on this machine, shared with other work (absolute
-times vary; the ratio comes from the same run, floor and build alternating):
-
-```
-{report}
-```
-
-The floor reads the same rows (footprint WKB, centroid, height, floors, use, year,
-name, admin code and name, LoD, base, solid) with `COPY … (FORMAT binary)` and
-writes them to a file.  The build does that read plus everything else: ground
-heights for every footprint vertex (and probes 40 m around, for the wall
-depth), LoD1 prisms (earcut roofs), LoD2 solids, the quadtree, glb with
-quantized positions and normals and the property table, a gzip sibling per
-tile (compressed on a second thread), tileset.json, the manifest and the
-atomic switch of the served folder.
-
-Reading the figures: the wall-clock ratio depends on the machine's load.  The
-floor is one query, mostly inside PostgreSQL; the build is a dozen phases in
-this process, each of which waits for a share of the two cores when other
-sessions run browser test suites (load average 7–10 during these runs), so
-its wall time stretches to 2–3× its CPU time while the floor's barely
-moves.  The CPU seconds (this process with its gzip thread, plus its
-PostgreSQL backend) are the comparison that does not depend on the
-neighbours; on an idle machine the wall ratio comes down towards the CPU
-ratio.  For scale: pg2b3dm publishes ≈1,400–3,800 buildings per second and
-≈2 KB per building.
-{END}"""
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        text = text[:text.index(START)] + section + text[text.index(END) + len(END):]
+    """Put this run's report into the 3D Tiles section of docs/benchmarks.md
+    (between its report markers; the narrative and the table of runs around
+    it are written by hand)."""
+    block = (f"{REPORT_START}\nLatest run, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}:\n\n"
+             f"```\n{report}\n```\n{REPORT_END}")
+    text = DOC.read_text()
+    if REPORT_START in text and REPORT_END in text:
+        text = text[:text.index(REPORT_START)] + block + text[text.index(REPORT_END) + len(REPORT_END):]
+    elif START in text and END in text:
+        text = text[:text.index(END)] + block + "\n" + text[text.index(END):]
     else:
-        text = text.rstrip() + "\n\n" + section + "\n"
+        text = text.rstrip() + f"\n\n{START}\n## 3D Tiles\n\n{block}\n{END}\n"
     DOC.write_text(text)
 
 
