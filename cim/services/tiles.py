@@ -277,8 +277,8 @@ def tiles_build(
                 plan, frame, light, prepared = found
                 return _write(served, previous, old, plan, frame, light, prepared, by=by,
                               progress=progress, key=key, started=started)
-        return _build_full(served, records, solid_texts, by=by, key=key, started=started,
-                           max_buildings=max_buildings, max_vertices=max_vertices,
+        return _build_full(served, records, solid_texts, by=by, progress=progress, key=key,
+                           started=started, max_buildings=max_buildings, max_vertices=max_vertices,
                            workers=min(2, cores()) if workers is None else workers)
 
 
@@ -328,7 +328,7 @@ def _build_part(job, *, records, solid_texts, frame, x, y, ground, build_dir, ma
                 max_vertices) -> _Part:
     """Meshes, subtrees, glb + gzip files of some stubs' buildings (runs in
     a forked worker: no database, no threads)."""
-    stubs: list[Tile] = job
+    stubs, progress = job
     idx = np.sort(np.concatenate([s.buildings for s in stubs]))
     prepared = _prepare(records.subset(idx), frame, ground)
     importance = np.zeros(len(records))
@@ -336,7 +336,8 @@ def _build_part(job, *, records, solid_texts, frame, x, y, ground, build_dir, ma
     importance[idx] = prepared.importance
     vertices[idx] = prepared.vertex_count
     subtrees, contents = {}, {}
-    for stub in stubs:
+    # the bar follows this process's share only (the other worker's runs alongside)
+    for stub in tqdm(stubs, desc="tile cells", unit="cell", disable=not progress, leave=False):
         tree = build_quadtree(x=x, y=y, importance=importance, vertices=vertices, ids=records.ids,
                               members=stub.buildings, cell=(stub.x0, stub.y0, stub.size),
                               tile_id=stub.id, max_buildings=max_buildings, max_vertices=max_vertices)
@@ -370,8 +371,8 @@ def _shares(stubs: list[Tile], workers: int) -> list[list[Tile]]:
     return [share for share in shares if share]
 
 
-def _build_full(served, records, solid_texts, *, by, key, started, max_buildings, max_vertices,
-                workers) -> TilesBuildResult:
+def _build_full(served, records, solid_texts, *, by, progress, key, started, max_buildings,
+                max_vertices, workers) -> TilesBuildResult:
     """Every tile anew: the frame and the top of the quadtree here, the
     subtrees under the first cells that may hold content in ``workers``
     processes, then tileset.json, the manifest and the switch here."""
@@ -389,7 +390,7 @@ def _build_full(served, records, solid_texts, *, by, key, started, max_buildings
             functools.partial(_build_part, records=records, solid_texts=solid_texts, frame=frame,
                               x=x, y=y, ground=ground, build_dir=build_dir,
                               max_buildings=max_buildings, max_vertices=max_vertices),
-            _shares(stubs, workers))
+            [(share, progress and k == 0) for k, share in enumerate(_shares(stubs, workers))])
         n = len(records)
         importance = np.zeros(n)
         vertices = np.zeros(n, dtype=np.int64)
