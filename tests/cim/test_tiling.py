@@ -19,7 +19,7 @@ from cim.tiling.geodesy import EnuFrame, ecef_to_geodetic, geodetic_to_ecef
 from cim.tiling.glb import read_glb
 from cim.tiling.mesh import BuildingMeshes, gather_ranges
 from cim.tiling.parallel import WorkerError, run_forked
-from cim.tiling.prisms import footprints_from_wkb, prism_meshes
+from cim.tiling.prisms import _rings_from_wkb, footprints_from_wkb, prism_meshes
 from cim.tiling.quadtree import MIN_GE, build_quadtree, geometric_errors, split_above_content
 from cim.tiling.solids import SolidError, solid_mesh
 from cim.tiling.validate import glb_reports, tileset_errors
@@ -106,6 +106,24 @@ def test_footprint_parsing_drops_closing_and_repeated_vertices_and_degenerate_ri
     assert fp.ring_count.tolist() == [4, 4, 4]
     assert fp.ring_building.tolist() == [0, 2, 2]
     assert fp.ring_exterior.tolist() == [True, True, False]
+
+
+def test_wkb_read_from_the_bytes_gives_what_shapely_gives():
+    sq = Polygon([(0, 0), (1, 0), (1, 1), (0, 1)])
+    holed = Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (1, 2), (2, 2), (2, 1)]])
+    far = Polygon([(10, 10), (12, 10), (11, 13)])
+    polyz = Polygon([(0, 0, 5), (2, 0, 5), (2, 2, 5)])
+    wkb = [shapely.to_wkb(MultiPolygon([sq])), shapely.to_wkb(MultiPolygon([holed])),
+           shapely.to_wkb(MultiPolygon([sq, far])), shapely.to_wkb(MultiPolygon([far]), byte_order=0),
+           shapely.to_wkb(sq), shapely.to_wkb(MultiPolygon([polyz])), shapely.to_wkb(MultiPolygon()),
+           shapely.to_wkb(MultiPolygon([far])), shapely.to_wkb(MultiPolygon([sq]), include_srid=True)]
+    coords, coord_ring, ring_poly, poly_building, n_polys = _rings_from_wkb(wkb)
+    polys, want_building = shapely.get_parts(shapely.from_wkb(wkb), return_index=True)
+    rings, want_poly = shapely.get_rings(polys, return_index=True)
+    want_coords, want_ring = shapely.get_coordinates(rings, return_index=True)
+    assert np.array_equal(coords, want_coords) and np.array_equal(coord_ring, want_ring)
+    assert np.array_equal(ring_poly, want_poly) and np.array_equal(poly_building, want_building)
+    assert n_polys == len(polys)
 
 
 def _prism(polys, *, top=30.0, bottom=-3.0):
