@@ -52,7 +52,8 @@ _ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # as Django's GZipMiddleware reads Acce
 
 
 def _language(request) -> tuple[str, bool]:
-    asked = request.GET.get("lang")
+    # no query string (almost every scan): no need to parse one
+    asked = request.GET.get("lang") if request.META.get("QUERY_STRING") else None
     if asked in LANGS:
         return asked, True
     # as LocaleMiddleware chose it (the scan fast path runs before it: the same choice)
@@ -61,11 +62,12 @@ def _language(request) -> tuple[str, bool]:
 
 
 def _respond(request, html: str | bytes, *, status: int = 200, lang: str, set_cookie: bool) -> HttpResponse:
-    resp = HttpResponse(html, status=status, content_type="text/html; charset=utf-8")
+    body = html.encode() if isinstance(html, str) else html
+    resp = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
     resp["Content-Language"] = lang
     resp["Cache-Control"] = "private, no-cache"
     resp["Referrer-Policy"] = "no-referrer"
-    resp["Content-Length"] = str(len(resp.content))  # also on the fast path, which skips CommonMiddleware
+    resp["Content-Length"] = str(len(body))  # also on the fast path, which skips CommonMiddleware
     if set_cookie:
         resp.set_cookie(settings.LANGUAGE_COOKIE_NAME, lang, max_age=365 * 86400, samesite="Lax")
     return resp

@@ -17,6 +17,7 @@ sampler and geoid as the terrain tiles (:func:`cim.services.terrain.ground_heigh
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -28,6 +29,7 @@ from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from tqdm import tqdm
@@ -36,13 +38,22 @@ from cim.choices import BuildingUse
 from cim.errors import Conflict, DomainError
 from cim.models import AdminArea, Building, DemRaster
 from cim.services.audit import audit_record
-from cim.services.terrain import ground_heights
+from cim.services.terrain import grid_for, ground_heights
 from cim.terrain.geoid import undulation
 from cim.tiling import manifest as mf
 from cim.tiling.builder import SKIRT_M, BuildingRecords, Prepared, encode_tile, prepare, tileset_document
 from cim.tiling.geodesy import EnuFrame
+from cim.tiling.parallel import cores, run_forked
 from cim.tiling.publish import current_build, discard, new_build_dir, publish, write_atomic, write_with_gzip
-from cim.tiling.quadtree import MAX_BUILDINGS, MAX_CONTENT_SIZE_M, MAX_VERTICES, root_cell
+from cim.tiling.quadtree import (
+    MAX_BUILDINGS,
+    MAX_CONTENT_SIZE_M,
+    MAX_VERTICES,
+    Tile,
+    build_quadtree,
+    root_cell,
+    split_above_content,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,18 +86,30 @@ class TilesBuildResult:
 
 
 def read_records() -> BuildingRecords:
-    """Every building as column arrays, ordered by id, with fingerprints.
+    """Every building as column arrays, ordered by id, with fingerprints."""
+    records, solid_texts = _read()
+    records.fingerprints = _fingerprints(records, solid_texts)
+    return records
+
+
+def _read() -> tuple[BuildingRecords, list[str | None]]:
+    """Every building as column arrays, ordered by id (no fingerprints yet),
+    and each one's solid as the database's JSON text.
 
     No ORDER BY: PostgreSQL would sort the wide rows (WKB) in temporary files
     beyond ``work_mem``; Python sorts the fetched rows in a few milliseconds.
     """
-    with connection.cursor() as cur:
+    connection.ensure_connection()
+    # Binary results (a plain server-side-bound cursor; Django's client-side
+    # cursors cannot): the WKB arrives as it is instead of as hex text, and
+    # the numbers need no parsing; half the client's time of the read.
+    with psycopg.Cursor(connection.connection) as cur:
         cur.execute(
             "SELECT b.id, ST_AsBinary(b.footprint), ST_X(b.centroid), ST_Y(b.centroid), b.height, "
             "coalesce(b.floors, 0), b.use, coalesce(b.year_built, 0), b.name, coalesce(a.code, ''), "
             "coalesce(a.name, ''), b.lod, b.base_elevation, b.solid::text "
             f"FROM {Building._meta.db_table} b "
-            f"LEFT JOIN {AdminArea._meta.db_table} a ON a.id = b.admin_area_id")
+            f"LEFT JOIN {AdminArea._meta.db_table} a ON a.id = b.admin_area_id", binary=True)
         rows = cur.fetchall()
     rows.sort(key=itemgetter(0))
     n = len(rows)
@@ -108,25 +131,27 @@ def read_records() -> BuildingRecords:
         base_elevation=np.array([np.nan if v is None else v for v in col[12]], dtype=np.float64),
         solids=[json.loads(s) if s else None for s in solid_texts],
     )
-    records.fingerprints = _fingerprints(records, solid_texts)
-    return records
+    return records, solid_texts
 
 
-def _fingerprints(rec: BuildingRecords, solid_texts) -> list[str]:
-    """A 64-bit hash per building over every value the tiles show or depend
-    on.  Computed here rather than in SQL, where md5 over text casts cost
-    more than the whole read."""
-    numbers = np.column_stack([rec.centroid, rec.height, rec.floors, rec.year, rec.lod,
-                               rec.base_elevation]).astype("<f8") if len(rec) else np.zeros((0, 7))
+def _fingerprints(rec: BuildingRecords, solid_texts, idx: np.ndarray | None = None) -> list[str]:
+    """A 64-bit hash per building (of ``idx``, default all) over every value
+    the tiles show or depend on.  Computed here rather than in SQL, where md5
+    over text casts cost more than the whole read."""
+    idx = np.arange(len(rec)) if idx is None else np.asarray(idx, dtype=np.int64)
+    numbers = np.column_stack([rec.centroid[idx], rec.height[idx], rec.floors[idx], rec.year[idx],
+                               rec.lod[idx], rec.base_elevation[idx]]).astype("<f8") \
+        if len(idx) else np.zeros((0, 7))
     rows = numbers.tobytes()
     width = numbers.shape[1] * 8
     out = []
-    for i in range(len(rec)):
-        h = hashlib.blake2b(rec.wkb[i], digest_size=8)
-        h.update(rows[i * width:(i + 1) * width])
-        h.update("\x1f".join((rec.use[i], rec.name[i], rec.admin_code[i], rec.admin_name[i],
-                              solid_texts[i] or "")).encode())
-        out.append(h.hexdigest())
+    wkb, use, name, code, area = rec.wkb, rec.use, rec.name, rec.admin_code, rec.admin_name
+    blake2b = hashlib.blake2b
+    for k, i in enumerate(idx.tolist()):
+        # one call over the concatenation: the same digest as three updates
+        text = "\x1f".join((use[i], name[i], code[i], area[i], solid_texts[i] or "")).encode()
+        out.append(blake2b(b"".join((wkb[i], rows[k * width:(k + 1) * width], text)),
+                           digest_size=8).hexdigest())
     return out
 
 
@@ -146,8 +171,30 @@ def _undulation(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
     return undulation(lons, lats) if len(lons) else np.zeros(0)
 
 
-def _prepare(records: BuildingRecords, frame: EnuFrame) -> Prepared:
-    return prepare(records, frame=frame, ground=_ground, undulation=_undulation)
+def _prepare(records: BuildingRecords, frame: EnuFrame, ground=_ground) -> Prepared:
+    return prepare(records, frame=frame, ground=ground, undulation=_undulation)
+
+
+def _ground_sampler():
+    """:func:`ground_heights` with the DEMs looked up now: the forked workers
+    of a full build sample heights without a query (they must not use the
+    parent's database connection)."""
+    dems = [(grid_for(dem), dem.vertical_datum == "ellipsoid") for dem in DemRaster.objects.all()]
+    _undulation(np.zeros(1), np.zeros(1))  # the geoid transformer, made once before any fork
+
+    def ground(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+        lons = np.asarray(lons, dtype=np.float64)
+        lats = np.asarray(lats, dtype=np.float64)
+        out = np.full(lons.shape, np.nan)
+        for grid, ellipsoidal in dems:  # in priority order, as ground_heights
+            todo = np.isnan(out)
+            if not todo.any():
+                break
+            values = grid.sample(lons[todo], lats[todo])
+            out[todo] = values - undulation(lons[todo], lats[todo]) if ellipsoidal else values
+        return out
+
+    return ground
 
 
 def _load_manifest(build: Path | None, key: str) -> dict | None:
@@ -199,9 +246,12 @@ def tiles_build(
     out_dir: Path | None = None,
     max_buildings: int = MAX_BUILDINGS,
     max_vertices: int = MAX_VERTICES,
+    workers: int | None = None,
 ) -> TilesBuildResult:
     """Build (or bring up to date) the 3D Tiles of all buildings.
 
+    A full build spreads the meshes and tiles over ``workers`` processes
+    (default: the cores, at most two); the output is the same as with one.
     Raises :class:`DomainError` when there is no building to tile and
     :class:`Conflict` when another build runs; the published tileset is then
     left as it was.
@@ -212,56 +262,188 @@ def tiles_build(
         key = _build_key(max_buildings, max_vertices)
         previous = current_build(served)
         old = None if full else _load_manifest(previous, key)
-        records = read_records()
+        records, solid_texts = _read()
         if len(records) == 0:
             raise DomainError("there are no buildings to tile; import some first",
                               field="buildings", code="no_buildings")
-        plan, frame, light, prepared = _plan(old, records, max_buildings, max_vertices)
-        if plan is None:
-            return TilesBuildResult(mode="unchanged", path=served, version=old["version"],
-                                    tiles=sum(1 for t in old["tiles"].values() if t["content"]),
-                                    buildings=len(records), seconds=time.perf_counter() - started)
-        return _write(served, previous, old, plan, frame, light, prepared, by=by, progress=progress,
-                      key=key, started=started)
+        if old is not None:  # incremental: every fingerprint first, to find what changed
+            records.fingerprints = _fingerprints(records, solid_texts)
+            found = _plan_incremental(old, records, max_buildings, max_vertices)
+            if found == "unchanged":
+                return TilesBuildResult(mode="unchanged", path=served, version=old["version"],
+                                        tiles=sum(1 for t in old["tiles"].values() if t["content"]),
+                                        buildings=len(records), seconds=time.perf_counter() - started)
+            if found is not None:
+                plan, frame, light, prepared = found
+                return _write(served, previous, old, plan, frame, light, prepared, by=by,
+                              progress=progress, key=key, started=started)
+        return _build_full(served, records, solid_texts, by=by, progress=progress, key=key,
+                           started=started, max_buildings=max_buildings, max_vertices=max_vertices,
+                           workers=min(2, cores()) if workers is None else workers)
 
 
-def _plan(old: dict | None, records: BuildingRecords, max_buildings: int, max_vertices: int):
-    """Full or incremental, which tiles to encode, and the meshes they need."""
+def _plan_incremental(old: dict, records: BuildingRecords, max_buildings: int, max_vertices: int):
+    """"unchanged", (plan, frame, light, prepared) for the tiles to re-encode,
+    or None when only a full build will do."""
     lonlat = records.centroid
-    if old is not None:
-        frame = EnuFrame(*old["frame"])
-        xy = frame.from_geodetic(lonlat[:, 0], lonlat[:, 1], 0.0)
-        light = mf.Light(records.ids, records.fingerprints, xy[:, 0], xy[:, 1])
-        changed, added, removed = mf.diff(old, light)
-        if not (changed or added or removed):
-            return None, frame, light, None
-        touched = np.isin(records.ids, np.array(sorted(changed | added), dtype=np.int64))
-        fresh_prep = _prepare(records.subset(touched), frame)
-        fresh = {int(bid): (float(fresh_prep.importance[k]), int(fresh_prep.vertex_count[k]))
-                 for k, bid in enumerate(fresh_prep.records.ids)}
-        plan = mf.plan_incremental(old, light, fresh=fresh, max_buildings=max_buildings,
-                                   max_vertices=max_vertices)
-        if plan is not None:
-            needed = [t.buildings for t in plan.tree.walk() if t.id in plan.dirty]
-            mask = np.zeros(len(records), dtype=bool)
-            if needed:
-                mask[np.concatenate(needed)] = True
-            prepared = _prepare(records.subset(mask), frame)
-            out = _Plan(plan.tree, plan.dirty, plan.importance, plan.vertices, tuple(old["root"]),
-                        False, len(changed), len(added), len(removed))
-            return out, frame, light, prepared
+    frame = EnuFrame(*old["frame"])
+    xy = frame.from_geodetic(lonlat[:, 0], lonlat[:, 1], 0.0)
+    light = mf.Light(records.ids, records.fingerprints, xy[:, 0], xy[:, 1])
+    changed, added, removed = mf.diff(old, light)
+    if not (changed or added or removed):
+        return "unchanged"
+    touched = np.isin(records.ids, np.array(sorted(changed | added), dtype=np.int64))
+    fresh_prep = _prepare(records.subset(touched), frame)
+    fresh = {int(bid): (float(fresh_prep.importance[k]), int(fresh_prep.vertex_count[k]))
+             for k, bid in enumerate(fresh_prep.records.ids)}
+    plan = mf.plan_incremental(old, light, fresh=fresh, max_buildings=max_buildings,
+                               max_vertices=max_vertices)
+    if plan is None:
         log.info("a new building lies outside the tiled area: full build")
+        return None
+    needed = [t.buildings for t in plan.tree.walk() if t.id in plan.dirty]
+    mask = np.zeros(len(records), dtype=bool)
+    if needed:
+        mask[np.concatenate(needed)] = True
+    prepared = _prepare(records.subset(mask), frame)
+    out = _Plan(plan.tree, plan.dirty, plan.importance, plan.vertices, tuple(old["root"]),
+                False, len(changed), len(added), len(removed))
+    return out, frame, light, prepared
+
+
+@dataclass
+class _Part:
+    """What one worker of a full build made of its share of the city."""
+
+    idx: np.ndarray  # its buildings (indices into the records), sorted
+    importance: np.ndarray
+    vertices: np.ndarray
+    fingerprints: list[str]
+    subtrees: dict[str, tuple[np.ndarray, list[Tile]]]  # stub id → (own buildings, children)
+    contents: dict[str, dict]
+    problems: list[tuple[int, str]]
+
+
+def _build_part(job, *, records, solid_texts, frame, x, y, ground, build_dir, max_buildings,
+                max_vertices) -> _Part:
+    """Meshes, subtrees, glb + gzip files of some stubs' buildings (runs in
+    a forked worker: no database, no threads)."""
+    stubs, progress = job
+    idx = np.sort(np.concatenate([s.buildings for s in stubs]))
+    prepared = _prepare(records.subset(idx), frame, ground)
+    importance = np.zeros(len(records))
+    vertices = np.zeros(len(records), dtype=np.int64)
+    importance[idx] = prepared.importance
+    vertices[idx] = prepared.vertex_count
+    subtrees, contents = {}, {}
+    # the bar follows this process's share only (the other worker's runs alongside)
+    for stub in tqdm(stubs, desc="tile cells", unit="cell", disable=not progress, leave=False):
+        tree = build_quadtree(x=x, y=y, importance=importance, vertices=vertices, ids=records.ids,
+                              members=stub.buildings, cell=(stub.x0, stub.y0, stub.size),
+                              tile_id=stub.id, max_buildings=max_buildings, max_vertices=max_vertices)
+        subtrees[stub.id] = (tree.buildings, tree.children)
+        for tile in tree.walk():
+            if len(tile.buildings) == 0:
+                continue
+            content = encode_tile(prepared, np.searchsorted(idx, tile.buildings), use_values=USE_VALUES)
+            if content is None:
+                continue
+            name = f"t/{tile.id}.glb"
+            gzip_bytes = write_with_gzip(build_dir / name, content.data)
+            contents[tile.id] = {
+                "file": name, "uri": f"{name}?v={content.digest}", "digest": content.digest,
+                "bytes": len(content.data), "gzip_bytes": gzip_bytes, "vertices": content.vertices,
+                "box_min": content.box_min, "box_max": content.box_max,
+            }
+    return _Part(idx, prepared.importance, prepared.vertex_count,
+                 _fingerprints(records, solid_texts, idx), subtrees, contents, prepared.problems)
+
+
+def _shares(stubs: list[Tile], workers: int) -> list[list[Tile]]:
+    """The stubs dealt to ``workers`` workers, largest first to the least
+    loaded (by footprint count: meshing and encoding go with it)."""
+    loads = [0] * max(1, workers)
+    shares: list[list[Tile]] = [[] for _ in loads]
+    for stub in sorted(stubs, key=lambda s: (-len(s.buildings), s.id)):
+        k = loads.index(min(loads))
+        shares[k].append(stub)
+        loads[k] += len(stub.buildings)
+    return [share for share in shares if share]
+
+
+def _build_full(served, records, solid_texts, *, by, progress, key, started, max_buildings,
+                max_vertices, workers) -> TilesBuildResult:
+    """Every tile anew: the frame and the top of the quadtree here, the
+    subtrees under the first cells that may hold content in ``workers``
+    processes, then tileset.json, the manifest and the switch here."""
+    lonlat = records.centroid
     lo, hi = lonlat.min(axis=0), lonlat.max(axis=0)
     frame = EnuFrame(float((lo[0] + hi[0]) / 2), float((lo[1] + hi[1]) / 2), 0.0)
     xy = frame.from_geodetic(lonlat[:, 0], lonlat[:, 1], 0.0)
-    light = mf.Light(records.ids, records.fingerprints, xy[:, 0], xy[:, 1])
-    prepared = _prepare(records, frame)
-    cell = root_cell(light.x, light.y)
-    plan = mf.plan_full(light, importance=prepared.importance, vertices=prepared.vertex_count,
-                        cell=cell, max_buildings=max_buildings, max_vertices=max_vertices)
-    out = _Plan(plan.tree, plan.dirty, plan.importance, plan.vertices, cell, True,
-                added=len(records))
-    return out, frame, light, prepared
+    x, y = xy[:, 0], xy[:, 1]
+    cell = root_cell(x, y)
+    tree, stubs = split_above_content(x=x, y=y, cell=cell)
+    ground = _ground_sampler()
+    version, build_dir = new_build_dir(served)
+    try:
+        parts = run_forked(
+            functools.partial(_build_part, records=records, solid_texts=solid_texts, frame=frame,
+                              x=x, y=y, ground=ground, build_dir=build_dir,
+                              max_buildings=max_buildings, max_vertices=max_vertices),
+            [(share, progress and k == 0) for k, share in enumerate(_shares(stubs, workers))])
+        n = len(records)
+        importance = np.zeros(n)
+        vertices = np.zeros(n, dtype=np.int64)
+        fingerprints: list[str] = [""] * n
+        contents: dict[str, dict] = {}
+        problems: list[tuple[int, str]] = []
+        by_id = {s.id: s for s in stubs}
+        for part in parts:
+            importance[part.idx] = part.importance
+            vertices[part.idx] = part.vertices
+            for i, fp in zip(part.idx.tolist(), part.fingerprints, strict=True):
+                fingerprints[i] = fp
+            for stub_id, (own, children) in part.subtrees.items():
+                by_id[stub_id].buildings, by_id[stub_id].children = own, children
+            contents.update(part.contents)
+            problems.extend(part.problems)
+        # in the order one process finds them: solids that failed, then empty footprints
+        problems.sort(key=lambda p: (p[1].startswith("footprint has no valid ring"), p[0]))
+        records.fingerprints = fingerprints
+        light = mf.Light(records.ids, fingerprints, x, y)
+        result = TilesBuildResult(mode="full", path=served, version=version, buildings=n, added=n,
+                                  tiles_written=len(contents), problems=problems)
+        _finish(served, build_dir, tree=tree, frame=frame, light=light, importance=importance,
+                vertices=vertices, cell=cell, contents=contents, key=key, version=version)
+    except BaseException:
+        discard(build_dir)
+        raise
+    return _done(result, contents, by=by, started=started)
+
+
+def _finish(served, build_dir, *, tree, frame, light, importance, vertices, cell, contents, key,
+            version) -> None:
+    """tileset.json and manifest.json into the build folder, then publish it."""
+    doc = tileset_document(tree, frame=frame, contents=contents, version=version)
+    write_atomic(build_dir / "tileset.json", json.dumps(doc, separators=(",", ":")).encode())
+    tiles_section = mf.tiles_to_manifest(tree, light=light, importance=importance,
+                                         vertices=vertices, contents=contents)
+    manifest = {"format": mf.FORMAT, "key": key, "version": version,
+                "frame": [frame.lon, frame.lat, frame.height], "root": list(cell),
+                "tiles": tiles_section}
+    write_atomic(build_dir / "manifest.json", json.dumps(manifest, separators=(",", ":")).encode())
+    publish(served, build_dir)
+
+
+def _done(result: TilesBuildResult, contents: dict, *, by, started) -> TilesBuildResult:
+    result.tiles = len(contents)
+    result.bytes = sum(c["bytes"] for c in contents.values())
+    result.gzip_bytes = sum(c["gzip_bytes"] for c in contents.values())
+    result.seconds = time.perf_counter() - started
+    with transaction.atomic():
+        audit_record(actor=by or "system", action="tiles.build", object_type="cim.tileset",
+                     object_id=result.version, after=result.summary())
+    return result
 
 
 def _write(served, previous, old, plan, frame, light, prepared, *, by, progress, key,
@@ -305,25 +487,12 @@ def _write(served, previous, old, plan, frame, light, prepared, *, by, progress,
             }
         for tile_id, future in pending:
             contents[tile_id]["gzip_bytes"] = future.result()
-        doc = tileset_document(plan.tree, frame=frame, contents=contents, version=version)
-        write_atomic(build_dir / "tileset.json", json.dumps(doc, separators=(",", ":")).encode())
-        tiles_section = mf.tiles_to_manifest(plan.tree, light=light, importance=plan.importance,
-                                             vertices=plan.vertices, contents=contents)
-        manifest = {"format": mf.FORMAT, "key": key, "version": version,
-                    "frame": [frame.lon, frame.lat, frame.height], "root": list(plan.cell),
-                    "tiles": tiles_section}
-        write_atomic(build_dir / "manifest.json", json.dumps(manifest, separators=(",", ":")).encode())
-        publish(served, build_dir)
+        _finish(served, build_dir, tree=plan.tree, frame=frame, light=light,
+                importance=plan.importance, vertices=plan.vertices, cell=plan.cell,
+                contents=contents, key=key, version=version)
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         discard(build_dir)
         raise
     pool.shutdown(wait=True)
-    result.tiles = len(contents)
-    result.bytes = sum(c["bytes"] for c in contents.values())
-    result.gzip_bytes = sum(c["gzip_bytes"] for c in contents.values())
-    result.seconds = time.perf_counter() - started
-    with transaction.atomic():
-        audit_record(actor=by or "system", action="tiles.build", object_type="cim.tileset",
-                     object_id=version, after=result.summary())
-    return result
+    return _done(result, contents, by=by, started=started)

@@ -99,8 +99,7 @@ class Prepared:
         if self._use_codes is None or self._use_codes[0] != key:
             index = {name: i for i, name in enumerate(use_values)}
             fallback = index.get("other", 0)
-            codes = np.fromiter((index.get(u, fallback) for u in self.records.use), np.uint8,
-                                len(self.records))
+            codes = np.array([index.get(u, fallback) for u in self.records.use], dtype=np.uint8)
             self._use_codes = (key, codes)
         return self._use_codes[1]
 

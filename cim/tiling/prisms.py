@@ -52,13 +52,77 @@ class Footprints:
                           self.ring_exterior[rings])
 
 
+def _u32(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Little-endian uint32 at byte offsets ``at`` of ``buf``."""
+    b = [buf[at + k].astype(np.uint32) for k in range(4)]
+    return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)
+
+
+def _rings_from_wkb(wkb) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """(coords, coord_ring, ring_poly, poly_building, number of polygons), as
+    shapely's get_parts → get_rings → get_coordinates give them.
+
+    Most footprints are a 2D little-endian MultiPolygon of one polygon with one
+    ring: those are read straight from the bytes with numpy (shapely makes a
+    Python object per part and per ring, most of the parsing time); the others
+    go through shapely, and both are merged in building order."""
+    wkb = list(wkb)
+    n = len(wkb)
+    lengths = np.fromiter(map(len, wkb), np.int64, n)
+    buf = np.frombuffer(b"".join(wkb), np.uint8)
+    start = np.cumsum(lengths) - lengths
+    simple = lengths >= 22
+    at = start[simple]
+    ok = ((buf[at] == 1) & (_u32(buf, at + 1) == 6) & (_u32(buf, at + 5) == 1) & (buf[at + 9] == 1)
+          & (_u32(buf, at + 10) == 3) & (_u32(buf, at + 14) == 1))
+    npts = np.zeros(len(at), np.int64)
+    npts[ok] = _u32(buf, at[ok] + 18)
+    ok &= lengths[simple] == 22 + 16 * npts
+    simple[np.flatnonzero(simple)[~ok]] = False
+    s_build = np.flatnonzero(simple)
+    s_count = ((lengths[simple] - 22) // 16).astype(np.int64)
+    # every byte offset seen as the start of an 8-byte word, so that the doubles
+    # (at any alignment in the joined buffer) are gathered one word at a time
+    words = np.lib.stride_tricks.as_strided(buf, shape=(max(len(buf) - 7, 0), 8), strides=(1, 1))
+    s_words = (np.repeat(start[simple] + 22, 2 * s_count)
+               + 8 * gather_ranges(np.zeros(len(s_count), np.int64), 2 * s_count))
+    s_coords = np.ascontiguousarray(words[s_words]).view("<f8").reshape(-1, 2).astype(np.float64)
+    others = np.flatnonzero(~simple)
+    if len(others):
+        geoms = shapely.from_wkb(np.asarray([wkb[i] for i in others], dtype=object))
+        polys, o_poly_building = shapely.get_parts(geoms, return_index=True)
+        rings, o_ring_poly = shapely.get_rings(polys, return_index=True)
+        o_coords, o_coord_ring = shapely.get_coordinates(rings, return_index=True)
+        o_count = np.bincount(o_coord_ring, minlength=len(rings)).astype(np.int64)
+        o_ring_building = others[o_poly_building[o_ring_poly]]
+    else:
+        o_coords, o_count = np.zeros((0, 2)), np.zeros(0, np.int64)
+        o_ring_poly = o_ring_building = np.zeros(0, np.int64)
+    # Rings of both kinds in building order (stable: a building's rings keep theirs).
+    ring_building = np.concatenate([s_build, o_ring_building])
+    ring_part = np.concatenate([np.full(len(s_build), -1), o_ring_poly])  # polygon, within its kind
+    counts = np.concatenate([s_count, o_count])
+    coord_start = np.cumsum(counts) - counts
+    order = np.argsort(ring_building, kind="stable")
+    all_coords = np.concatenate([s_coords, o_coords[:, :2]]) if len(o_coords) else s_coords
+    coords = all_coords[gather_ranges(coord_start[order], counts[order])]
+    ring_building, ring_part, counts = ring_building[order], ring_part[order], counts[order]
+    # Polygons numbered in building order, as get_parts numbers them.
+    new_poly = np.ones(len(order), bool)
+    if len(order):
+        new_poly[1:] = (ring_building[1:] != ring_building[:-1]) | (ring_part[1:] != ring_part[:-1])
+    ring_poly = np.cumsum(new_poly) - 1
+    n_polys = int(ring_poly[-1]) + 1 if len(order) else 0
+    poly_building = np.zeros(n_polys, np.int64)
+    poly_building[ring_poly] = ring_building
+    coord_ring = np.repeat(np.arange(len(order)), counts)
+    return coords, coord_ring, ring_poly, poly_building, n_polys
+
+
 def footprints_from_wkb(wkb: list[bytes] | np.ndarray) -> Footprints:
     """Parse (Multi)Polygon WKB, drop repeated vertices and degenerate rings."""
-    geoms = shapely.from_wkb(np.asarray(wkb, dtype=object))
-    polys, poly_building = shapely.get_parts(geoms, return_index=True)
-    rings, ring_poly = shapely.get_rings(polys, return_index=True)
-    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
-    n_rings = len(rings)
+    coords, coord_ring, ring_poly, poly_building, n_polys = _rings_from_wkb(wkb)
+    n_rings = len(ring_poly)
     counts = np.bincount(coord_ring, minlength=n_rings)
     starts = np.cumsum(counts) - counts
     keep = np.ones(len(coords), dtype=bool)
@@ -81,7 +145,7 @@ def footprints_from_wkb(wkb: list[bytes] | np.ndarray) -> Footprints:
         exterior[0] = True
         exterior[1:] = ring_poly[1:] != ring_poly[:-1]
     # A polygon whose exterior collapsed is dropped with its holes.
-    bad_poly = np.zeros(len(polys), dtype=bool)
+    bad_poly = np.zeros(n_polys, dtype=bool)
     bad_poly[ring_poly[exterior & (counts < 3)]] = True
     good = (counts >= 3) & ~bad_poly[ring_poly]
     vkeep = np.repeat(good, counts)

@@ -166,3 +166,43 @@ def build_quadtree(
                 max_buildings=max_buildings, max_vertices=max_vertices,
                 max_content_size=max_content_size))
     return tile
+
+
+def split_above_content(
+    *,
+    x: np.ndarray,
+    y: np.ndarray,
+    members: np.ndarray | None = None,
+    cell: tuple[float, float, float] | None = None,
+    tile_id: str = "r",
+    max_content_size: float = MAX_CONTENT_SIZE_M,
+) -> tuple[Tile, list[Tile]]:
+    """The top of the tree: the cells too wide for content, down to the first
+    cells that may hold some (the *stubs*, with all their members in
+    ``buildings``).  Building :func:`build_quadtree` under every stub
+    (``members=stub.buildings``, its cell and id) and grafting the result
+    onto the stub gives exactly the tree of :func:`build_quadtree` over
+    everything; the stubs' subtrees share no building, so they can be built
+    apart (in parallel)."""
+    if members is None:
+        members = np.arange(len(x))
+    if cell is None:
+        cell = root_cell(x, y)
+    x0, y0, size = cell
+    members = np.asarray(members, dtype=np.int64)
+    tile = Tile(tile_id, x0, y0, size, members)
+    if not (size > max_content_size and size >= MIN_CELL_M):
+        return tile, [tile]
+    tile.buildings = np.zeros(0, dtype=np.int64)
+    stubs: list[Tile] = []
+    half = size / 2  # the same arithmetic as build_quadtree, so the same cells
+    quad = (x[members] >= x0 + half).astype(int) + 2 * (y[members] >= y0 + half).astype(int)
+    for q in range(4):
+        sub = members[quad == q]
+        if len(sub):
+            child, below = split_above_content(
+                x=x, y=y, members=sub, cell=(x0 + half * (q % 2), y0 + half * (q // 2), half),
+                tile_id=f"{tile_id}{q}", max_content_size=max_content_size)
+            tile.children.append(child)
+            stubs.extend(below)
+    return tile, stubs

@@ -244,3 +244,19 @@ def test_a_plates_first_scan_in_a_minute_reaches_the_database(plate_city):
     assert plate_scans_flush(plate_ids=[plate.pk]) == 1
     day.refresh_from_db()
     assert day.scans == 3 and day.clients == 3
+
+
+def test_a_changed_page_replaces_the_copy_a_process_keeps(plate_city):
+    """Pages are kept per process after their first trip through Redis; a page
+    stored anew (another digest) is fetched again, a forgotten one rendered."""
+    from cim.services.plates import scan_page_forget, scan_page_store
+
+    plate = plate_city["plate"]
+    client = Client()
+    client.get(f"/P/{plate.code}")  # rendered and stored
+    assert "进步巷社区" in client.get(f"/P/{plate.code}").content.decode()  # from Redis, now kept here
+    scan_page_store(code=plate.code, lang="zh-hans", plate_id=plate.pk, html="<p>新的一页</p>")
+    assert client.get(f"/P/{plate.code}").content.decode() == "<p>新的一页</p>"
+    assert client.get(f"/P/{plate.code}").content.decode() == "<p>新的一页</p>"  # kept copy
+    scan_page_forget(plate.code)
+    assert "进步巷社区" in client.get(f"/P/{plate.code}").content.decode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +18,9 @@ from cim.tiling.builder import BuildingRecords, encode_tile, prepare, tileset_do
 from cim.tiling.geodesy import EnuFrame, ecef_to_geodetic, geodetic_to_ecef
 from cim.tiling.glb import read_glb
 from cim.tiling.mesh import BuildingMeshes, gather_ranges
-from cim.tiling.prisms import footprints_from_wkb, prism_meshes
-from cim.tiling.quadtree import MIN_GE, build_quadtree, geometric_errors
+from cim.tiling.parallel import WorkerError, run_forked
+from cim.tiling.prisms import _rings_from_wkb, footprints_from_wkb, prism_meshes
+from cim.tiling.quadtree import MIN_GE, build_quadtree, geometric_errors, split_above_content
 from cim.tiling.solids import SolidError, solid_mesh
 from cim.tiling.validate import glb_reports, tileset_errors
 
@@ -104,6 +106,24 @@ def test_footprint_parsing_drops_closing_and_repeated_vertices_and_degenerate_ri
     assert fp.ring_count.tolist() == [4, 4, 4]
     assert fp.ring_building.tolist() == [0, 2, 2]
     assert fp.ring_exterior.tolist() == [True, True, False]
+
+
+def test_wkb_read_from_the_bytes_gives_what_shapely_gives():
+    sq = Polygon([(0, 0), (1, 0), (1, 1), (0, 1)])
+    holed = Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (1, 2), (2, 2), (2, 1)]])
+    far = Polygon([(10, 10), (12, 10), (11, 13)])
+    polyz = Polygon([(0, 0, 5), (2, 0, 5), (2, 2, 5)])
+    wkb = [shapely.to_wkb(MultiPolygon([sq])), shapely.to_wkb(MultiPolygon([holed])),
+           shapely.to_wkb(MultiPolygon([sq, far])), shapely.to_wkb(MultiPolygon([far]), byte_order=0),
+           shapely.to_wkb(sq), shapely.to_wkb(MultiPolygon([polyz])), shapely.to_wkb(MultiPolygon()),
+           shapely.to_wkb(MultiPolygon([far])), shapely.to_wkb(MultiPolygon([sq]), include_srid=True)]
+    coords, coord_ring, ring_poly, poly_building, n_polys = _rings_from_wkb(wkb)
+    polys, want_building = shapely.get_parts(shapely.from_wkb(wkb), return_index=True)
+    rings, want_poly = shapely.get_rings(polys, return_index=True)
+    want_coords, want_ring = shapely.get_coordinates(rings, return_index=True)
+    assert np.array_equal(coords, want_coords) and np.array_equal(coord_ring, want_ring)
+    assert np.array_equal(ring_poly, want_poly) and np.array_equal(poly_building, want_building)
+    assert n_polys == len(polys)
 
 
 def _prism(polys, *, top=30.0, bottom=-3.0):
@@ -298,6 +318,35 @@ def test_quadtree_caps_each_tile_and_places_every_building_exactly_once():
                            max_vertices=15_000)
     assert [(t.id, t.buildings.tolist()) for t in again.walk()] == \
         [(t.id, t.buildings.tolist()) for t in tree.walk()]
+
+
+def test_subtrees_built_apart_under_the_content_cells_graft_into_the_same_tree():
+    x, y, imp, verts, ids = _tree_inputs(12_000)
+    caps = {"max_buildings": 300, "max_vertices": 9_000, "max_content_size": 1_500.0}
+    whole = build_quadtree(x=x, y=y, importance=imp, vertices=verts, ids=ids, **caps)
+    top, stubs = split_above_content(x=x, y=y, max_content_size=caps["max_content_size"])
+    assert len(stubs) > 16
+    assert sorted(np.concatenate([s.buildings for s in stubs]).tolist()) == list(range(12_000))
+    for stub in reversed(stubs):  # in any order: they share no building
+        sub = build_quadtree(x=x, y=y, importance=imp, vertices=verts, ids=ids, members=stub.buildings,
+                             cell=(stub.x0, stub.y0, stub.size), tile_id=stub.id, **caps)
+        stub.buildings, stub.children = sub.buildings, sub.children
+    assert [(t.id, t.x0, t.y0, t.size, t.buildings.tolist()) for t in top.walk()] == \
+        [(t.id, t.x0, t.y0, t.size, t.buildings.tolist()) for t in whole.walk()]
+
+
+def _job(k: int) -> tuple[int, int]:
+    if k == 13:
+        raise ValueError("job 13 failed")
+    return k * k, os.getpid()
+
+
+def test_forked_jobs_come_back_in_order_and_a_failure_is_reported():
+    results = run_forked(_job, [1, 2, 3])
+    assert [r[0] for r in results] == [1, 4, 9]
+    assert results[0][1] == os.getpid() and len({r[1] for r in results}) == 3
+    with pytest.raises(WorkerError, match="job 13 failed"):
+        run_forked(_job, [1, 13])
 
 
 def test_geometric_error_brings_leaves_in_within_about_a_kilometre():

@@ -244,6 +244,28 @@ def test_a_failed_build_leaves_the_published_tileset_untouched(monaco_dem, monke
     assert [p.name for p in builds.iterdir()] == [Path(target).name]  # no half-built folder left
 
 
+def test_a_full_build_over_two_workers_writes_the_same_tiles_as_one(monaco_dem, monkeypatch):
+    _make_city(120)
+    split = tiles_service.split_above_content
+    # content cells of 400 m, so that this small city gives several subtrees to deal out
+    monkeypatch.setattr(tiles_service, "split_above_content",
+                        lambda **kw: split(**kw, max_content_size=400.0))
+
+    def build(workers: int) -> tuple:
+        result = tiles_build(full=True, max_buildings=20, workers=workers)
+        tileset = json.loads((_tiles_dir() / "tileset.json").read_text())
+        manifest = json.loads((_tiles_dir() / "manifest.json").read_text())
+        assert tileset["asset"].pop("tilesetVersion") == manifest.pop("version") == result.version
+        return _glbs(), tileset, manifest, result
+
+    one, two = build(1), build(2)
+    assert len(one[0]) > 4 and one[0] == two[0]
+    assert one[1] == two[1] and one[2] == two[2]
+    assert (one[3].tiles, one[3].bytes, one[3].gzip_bytes) == (two[3].tiles, two[3].bytes, two[3].gzip_bytes)
+    assert tileset_errors(one[1], SCHEMAS) == []
+    assert tiles_build(max_buildings=20).mode == "unchanged"  # the merged manifest's fingerprints hold
+
+
 def test_no_buildings_is_a_clear_error_and_publishes_nothing(media_root):
     with pytest.raises(DomainError) as err:
         tiles_build()
