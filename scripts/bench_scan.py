@@ -244,7 +244,9 @@ def main() -> None:
     settings_dir = tempfile.mkdtemp(prefix="bench_scan_")
     Path(settings_dir, "bench_scan_settings.py").write_text(
         f"from {os.environ['DJANGO_SETTINGS_MODULE']} import *  # noqa\n"
-        "DEBUG = False\nWHITENOISE_AUTOREFRESH = False\nWHITENOISE_USE_FINDERS = True\n")
+        "DEBUG = False\nWHITENOISE_AUTOREFRESH = False\nWHITENOISE_USE_FINDERS = True\n"
+        # wrk plays a reverse proxy on loopback: its X-Forwarded-For is believed.
+        "TRUSTED_PROXIES = ['127.0.0.1']\n")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench_scan_settings",
            "PYTHONPATH": os.pathsep.join([settings_dir, str(ROOT)])}
     server = subprocess.Popen(

@@ -169,6 +169,7 @@ class CityJsonReader:
         if len(self.lonlat) and not np.isfinite(self.lonlat).all():
             raise CityJsonError(f"the coordinates do not fit {self.crs_name}; is the CRS right?")
         self.to_wgs84 = to_wgs84
+        self.extent = g.crs_extent(self.horizontal)
 
     def buildings(self) -> list[CityBuilding]:
         objects = self.doc["CityObjects"]
@@ -241,13 +242,17 @@ class CityJsonReader:
                                f"height {height:g} m (max z − min z) is not within 0–{self.max_height:g} m")
             return None
         footprint = self._footprint(faces, semantics)
-        problem = g.check(np.array([footprint], dtype=object))[0]
+        problem = g.check(np.array([footprint], dtype=object), lonlat=False)[0]
         if problem is not None:
             self.report.reject(LAYER, key, *problem)
             return None
+        lonlat = self.lonlat[used]
+        stray = g.outside(np.array([shapely.multipoints(lonlat)], dtype=object), self.extent)[0]
+        if stray is not None:
+            self.report.reject(LAYER, key, r.OUT_OF_RANGE, f"{stray} of {self.crs_name}")
+            return None
         lod = max(lods, key=_lod_key)
         remap = {old: new for new, old in enumerate(used)}
-        lonlat = self.lonlat[used]
         solid = {
             "lod": lod,
             "crs": self.crs_name,

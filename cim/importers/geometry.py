@@ -11,11 +11,52 @@ from . import report as r
 
 VALID = "Valid Geometry"
 _WGS84 = pyproj.Geod(ellps="WGS84")
+WORLD = (-180.0, -90.0, 180.0, 90.0)
+# A file's coordinates may stray this far (degrees) past its CRS's area of
+# use (a zone's edge, a survey that spills over) before they are refused.
+CRS_MARGIN_DEG = 1.0
 
 
-def check(geoms: np.ndarray) -> list[tuple[str, str] | None]:
+def crs_extent(crs: pyproj.CRS, margin_deg: float = CRS_MARGIN_DEG) -> tuple[float, float, float, float]:
+    """Where a CRS is valid, as (west, south, east, north) in degrees, grown by
+    ``margin_deg`` and cut to the world; the world when the CRS does not say."""
+    area = crs.area_of_use
+    if area is None:
+        return WORLD
+    return (max(area.west - margin_deg, -180.0), max(area.south - margin_deg, -90.0),
+            min(area.east + margin_deg, 180.0), min(area.north + margin_deg, 90.0))
+
+
+def outside(geoms: np.ndarray, extent: tuple[float, float, float, float] = WORLD) -> list[str | None]:
+    """For each lon/lat geometry: None when every coordinate is finite and in
+    ``extent``, else why not (its bounds).  Missing geometries pass (they are
+    refused elsewhere with their own reason)."""
+    geoms = np.asarray(geoms, dtype=object)
+    out: list[str | None] = [None] * len(geoms)
+    if not len(geoms):
+        return out
+    present = ~shapely.is_missing(geoms)
+    present[present] = ~shapely.is_empty(geoms[present])
+    bounds = np.full((len(geoms), 4), np.nan)
+    if present.any():
+        bounds[present] = shapely.bounds(geoms[present])
+        # NaN/inf anywhere: shapely's bounds skip NaN, so look at the coordinates too.
+        for i in np.flatnonzero(present):
+            if not np.isfinite(shapely.get_coordinates(geoms[i])).all():
+                bounds[i] = (np.inf,) * 4
+    west, south, east, north = extent
+    for i in np.flatnonzero(present):
+        x0, y0, x1, y1 = bounds[i]
+        if not (np.isfinite(bounds[i]).all() and west <= x0 and x1 <= east and south <= y0 and y1 <= north):
+            out[i] = (f"coordinates span lon {x0:.6g}…{x1:.6g}, lat {y0:.6g}…{y1:.6g}: outside the valid "
+                      f"area lon {west:g}…{east:g}, lat {south:g}…{north:g}")
+    return out
+
+
+def check(geoms: np.ndarray, *, lonlat: bool = True) -> list[tuple[str, str] | None]:
     """For each geometry: None when it can be stored, else ``(reason,
-    detail)`` with shapely's explanation (``Self-intersection[7.42 43.73]``)."""
+    detail)`` with shapely's explanation (``Self-intersection[7.42 43.73]``);
+    lon/lat geometries (the default) must also lie on the globe."""
     geoms = np.asarray(geoms, dtype=object)
     out: list[tuple[str, str] | None] = [None] * len(geoms)
     if not len(geoms):
@@ -35,6 +76,10 @@ def check(geoms: np.ndarray) -> list[tuple[str, str] | None]:
             out[i] = (r.EMPTY_GEOMETRY, "the feature has no geometry")
         else:
             out[i] = (r.INVALID_GEOMETRY, str(reasons[i]))
+    if lonlat:
+        for i, problem in enumerate(outside(geoms)):
+            if problem is not None and out[i] is None:
+                out[i] = (r.OUT_OF_RANGE, problem)
     return out
 
 

@@ -179,6 +179,7 @@ def _read(src_layer, *, path: Path, kind: str, mapping: dict, id_field: str | No
                            "one with --source-crs, e.g. --source-crs EPSG:4544", field="crs")
     wgs84 = SpatialReference(4326)
     transform = None if _same_crs(srs, wgs84) else CoordTransform(srs, wgs84)
+    extent = _crs_extent(srs)
     layer_count = report.layer(kind)
     seen: set[str] = set()
     out: list[Feature] = []
@@ -209,7 +210,28 @@ def _read(src_layer, *, path: Path, kind: str, mapping: dict, id_field: str | No
     except GDALException as exc:
         raise ImportFailed(f"{path.name}: GDAL stopped reading at feature {layer_count.read} (corrupt or "
                            f"truncated?): {exc}", field="file") from None
-    return out
+    # Coordinates outside the valid area of the file's CRS (a polygon at
+    # longitude 500, a projected file labelled as lon/lat) are refused.
+    strays = g.outside(np.array([f.geom for f in out], dtype=object), extent)
+    kept = []
+    for feature, stray in zip(out, strays, strict=True):
+        if stray is None:
+            kept.append(feature)
+        else:
+            report.reject(kind, feature.source_id, r.OUT_OF_RANGE, f"{stray} of the file's CRS ({srs.name})")
+    return kept
+
+
+def _crs_extent(srs: SpatialReference) -> tuple[float, float, float, float]:
+    """Where the file's CRS is valid; GDAL's WKT often lacks the area of use,
+    which the EPSG definition it matches has."""
+    try:
+        crs = pyproj.CRS.from_wkt(srs.wkt)
+        if crs.area_of_use is None and (epsg := crs.to_epsg(min_confidence=70)) is not None:
+            crs = pyproj.CRS.from_epsg(epsg)
+        return g.crs_extent(crs)
+    except pyproj.exceptions.CRSError:
+        return g.WORLD
 
 
 def _same_crs(srs: SpatialReference, wgs84: SpatialReference) -> bool:

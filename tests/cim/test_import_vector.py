@@ -101,7 +101,7 @@ def test_geopackage_and_projected_shapefile(tmp_path):
     run, _ = run_import(gpkg, *BUILDING_MAP, "--layer", "bauten", "--source", "gpkg")
     assert run.counts["buildings"]["imported"] == 3
     # Shapefile in CGCS2000 / 3-degree Gauss-Kruger CM 105E: reprojected back to lon/lat.
-    shp = ogr(src, tmp_path / "city.shp", "-f", "ESRI Shapefile", "-t_srs", "EPSG:4547", "-skipfailures",
+    shp = ogr(src, tmp_path / "city.shp", "-f", "ESRI Shapefile", "-t_srs", "EPSG:4544", "-skipfailures",
               "-lco", "ENCODING=UTF-8")
     run, _ = run_import(shp, *BUILDING_MAP, "--source", "shp")
     assert run.counts["buildings"]["imported"] == 3
@@ -116,7 +116,7 @@ def test_geopackage_and_projected_shapefile(tmp_path):
         run_import(shp, *BUILDING_MAP, "--source", "noprj")
     assert ImportRun.objects.latest("id").status == ImportStatus.FAILED
     assert not Building.objects.filter(source="noprj").exists()
-    run_import(shp, *BUILDING_MAP, "--source", "noprj", "--source-crs", "EPSG:4547")
+    run_import(shp, *BUILDING_MAP, "--source", "noprj", "--source-crs", "EPSG:4544")
     assert Building.objects.get(source="noprj", source_id="A1").centroid.x == pytest.approx(
         a1_gpkg.centroid.x, abs=1e-7)
 
@@ -211,3 +211,37 @@ def test_bad_inputs_fail_cleanly(tmp_path):
     with pytest.raises(CommandError, match="'colour' is not a target of buildings"):
         run_import(tmp_path / "good.geojson", "--kind", "buildings", "--map", "colour=NAME")
     assert list(Building.objects.order_by("id").values_list("source_id", "height", "footprint")) == before
+
+
+def test_coordinates_outside_the_crs_are_refused(tmp_path):
+    """issue 12, security fix 11: a polygon at longitude 500 (or a projected file
+    whose coordinates lie outside its CRS's area) is refused with the reason;
+    the rest of the file loads."""
+    path = write_geojson(tmp_path / "stray.geojson", [
+        feature({"BID": "OK1", "HOEHE": 12}, {"type": "Polygon", "coordinates": box(X, Y)}),
+        feature({"BID": "LON500", "HOEHE": 12}, {"type": "Polygon", "coordinates": box(500.0, Y)}),
+        feature({"BID": "LAT95", "HOEHE": 12}, {"type": "Polygon", "coordinates": box(X, 95.0)}),
+    ])
+    run, _ = run_import(path, "--kind", "buildings", "--id-field", "BID", "--map", "height=HOEHE")
+    assert set(Building.objects.values_list("source_id", flat=True)) == {"OK1"}
+    refused = {r.source_id: r for r in RejectedFeature.objects.filter(run=run)}
+    assert set(refused) == {"LON500", "LAT95"}
+    assert refused["LON500"].reason == "out_of_range" and "lon 500" in refused["LON500"].detail
+
+    # CGCS2000 3° GK zone 35 (CM 105° E): easting 35,500,000 ± 150 km is the zone;
+    # a footprint 2,000 km east lies outside the CRS's area of use.
+    gk = pyproj.Transformer.from_crs(4326, 4544, always_xy=True)
+    e, n = gk.transform(X, Y)
+
+    def square(x0, y0):
+        return [[[x0, y0], [x0 + 20, y0], [x0 + 20, y0 + 20], [x0, y0 + 20], [x0, y0]]]
+
+    src = write_geojson(tmp_path / "gk.geojson", [
+        feature({"BID": "GK1", "HOEHE": 9}, {"type": "Polygon", "coordinates": square(e, n)}),
+        feature({"BID": "FAR", "HOEHE": 9}, {"type": "Polygon", "coordinates": square(e + 2_000_000, n)}),
+    ])
+    run, _ = run_import(src, "--kind", "buildings", "--id-field", "BID", "--map", "height=HOEHE",
+                        "--source-crs", "EPSG:4544", "--source", "gk")
+    assert set(Building.objects.filter(source="gk").values_list("source_id", flat=True)) == {"GK1"}
+    far = RejectedFeature.objects.get(run=run, source_id="FAR")
+    assert far.reason == "out_of_range" and "outside the valid area" in far.detail

@@ -83,7 +83,7 @@ def test_page_loads_nothing_from_outside(make_user):
     assert urls, "the page references its scripts and styles"
     assert [u for u in urls if re.match(r"^(https?:)?//", u)] == []
     assert '/static/vendor/cesium/Cesium.js' in html
-    assert 'window.CESIUM_BASE_URL = "/static/vendor/cesium/"' in html
+    assert 'data-base="/static/vendor/cesium/"' in html and "<script>" not in html  # no inline script (CSP)
     assert "cesium.com" not in html
 
 

@@ -29,8 +29,8 @@ except ImportError:  # pragma: no cover
 from django.db import connection
 from django.utils import timezone
 
+from cim.conf import cim_settings
 from cim.models import Plate, PlateScanDay
-from cim.services.plates._settings import cim_setting
 from cim.services.plates.alerts import scan_spike_alert
 
 __all__ = [
@@ -168,7 +168,7 @@ def scan_page_store(*, code: str, lang: str, plate_id: int, html: str) -> bytes:
     packed = gzip.compress(html.encode("utf-8"), compresslevel=9, mtime=0)
     digest = hashlib.blake2b(packed, digest_size=8).hexdigest()
     redis_client().set(scan_page_key(code, lang), f"{plate_id} {digest}\n".encode() + packed,
-                       ex=int(cim_setting("SCAN_PAGE_TTL_S")))
+                       ex=int(cim_settings.SCAN_PAGE_TTL_S))
     return packed
 
 
@@ -192,7 +192,7 @@ def plate_scan_record(*, code: str, lang: str, client: str, count_limit: bool = 
     plate within a minute pass ``CIM["SCAN_SPIKE_PER_MIN"]`` (once an hour)."""
     minute = int(time.time()) // 60
     day = _today(minute)
-    limit = int(cim_setting("SCAN_RATE_PER_MIN"))
+    limit = int(cim_settings.SCAN_RATE_PER_MIN)
     cache = settings.CACHES["default"]
     p = f"{cache.get('KEY_PREFIX', '')}:plates:"  # as redis_key, spelled out on this path
     page_key = f"{p}pagegz:{code}:{lang}"
@@ -217,7 +217,7 @@ def plate_scan_record(*, code: str, lang: str, client: str, count_limit: bool = 
             _pages[page_key] = (head, gzipped)
     plate_id = int(head.split()[0])
     # INCR is atomic: exactly one scan per minute window crosses the threshold.
-    threshold = int(cim_setting("SCAN_SPIKE_PER_MIN"))
+    threshold = int(cim_settings.SCAN_SPIKE_PER_MIN)
     if per_minute == threshold + 1:
         if redis_client().set(redis_key("spike-alerted", code), 1, nx=True, ex=3600):
             scan_spike_alert(plate_id=plate_id, per_minute=per_minute, threshold=threshold)
