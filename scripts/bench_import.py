@@ -40,10 +40,11 @@ def psql(url: str, sql: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument("--pbf", type=Path, default=Path(os.environ.get("CIM_SHARED_DATA", ROOT.parent / "shared" / "data"))
-                        / "osm" / "monaco_osrm_2016.osm.pbf")
+    shared_data = Path(os.environ.get("CIM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    parser.add_argument("--pbf", type=Path, default=shared_data / "osm" / "monaco_osrm_2016.osm.pbf")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--repeat", type=int, default=1, help="measure the best-of-rounds ratio this many times")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure the best-of-rounds ratio this many times")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     args = parser.parse_args()
     if not args.pbf.is_file():
@@ -93,7 +94,8 @@ def main() -> int:
             started = time.perf_counter()
             call_command("import_osm", str(args.pbf), "--no-progress", verbosity=0)
             ours.append(time.perf_counter() - started)
-            our_cpu.append((_own_and_children_cpu() - client_before, _cpu_seconds(backend_pid) - backend_before))
+            our_cpu.append((_own_and_children_cpu() - client_before,
+                            _cpu_seconds(backend_pid) - backend_before))
             print(f"round {round_no}: ogr2ogr {theirs[-1]:.2f} s, import_osm {ours[-1]:.2f} s", flush=True)
         loads.append(os.getloadavg()[0])
         # CPU split in rounds of their own: watching ogr2ogr's backend costs CPU too.
@@ -125,7 +127,8 @@ def main() -> int:
         ratios = sorted(min(ours[b]) / min(theirs[b]) for b in blocks)
         per_round = [o / t for o, t in zip(ours, theirs, strict=True)]
         lines = [
-            f"file: {args.pbf.name} ({args.pbf.stat().st_size / 1e6:.1f} MB); best of {args.rounds * args.repeat}",
+            f"file: {args.pbf.name} ({args.pbf.stat().st_size / 1e6:.1f} MB); "
+            f"best of {args.rounds * args.repeat}",
             f"ogr2ogr   : {best_theirs:.2f} s  ({ogr_buildings / best_theirs:,.0f} buildings/s; "
             f"{ogr_buildings:,} building polygons, {ogr_lines:,} highway lines)",
             f"import_osm: {best_ours:.2f} s  ({our_buildings / best_ours:,.0f} buildings/s; "
@@ -133,8 +136,9 @@ def main() -> int:
             f"{counts['road_nodes']['imported']:,} nodes, {counts['service_points']['imported']:,} "
             f"service points)",
             f"ratio import_osm / ogr2ogr: {ratio:.2f}× (target ≤ 1.5×)",
-            *([f"the same ratio in {args.repeat} blocks of {args.rounds} rounds (best of each block), sorted: "
-               + ", ".join(f"{r:.2f}×" for r in ratios) + f"; median {ratios[len(ratios) // 2]:.2f}×"]
+            *([f"the same ratio in {args.repeat} blocks of {args.rounds} rounds (best of each block), "
+               "sorted: " + ", ".join(f"{r:.2f}×" for r in ratios)
+               + f"; median {ratios[len(ratios) // 2]:.2f}×"]
               if args.repeat > 1 else []),
             "median of the per-round ratios (each import over the ogr2ogr run just before it; steadier "
             f"than the best times when the load moves): {_median(per_round):.2f}×, "
@@ -293,7 +297,8 @@ def _write_doc(lines: list[str], ours: list[float], theirs: list[float], args) -
         "import is one transaction): the last batches, ≈ 0.03 s; the deferred indexes of "
         "`cim_building` (footprint GiST, use, admin area), ≈ 0.09 s, built while the reading process "
         "cuts the road graph; the road graph COPYed, ≈ 0.065 s; the road tables' deferred indexes, "
-        "≈ 0.03 s (now also the segment → node keys); service points, the run's record and the commit, ≈ 0.02 s. Changes since "
+        "≈ 0.03 s (now also the segment → node keys); service points, the run's record and the commit, "
+        "≈ 0.02 s. Changes since "
         "2.44×: one pass for nodes and ways; the reader in its own process; the cyclic garbage "
         "collector paused while reading; no spatial index on building centroids, which no query used, "
         "and none on the records' import run, read only by the per-run placement counts (one scan); "

@@ -395,7 +395,8 @@ class OsmReader:
         flat_coords = np.concatenate(self._road_coords)
         sizes = cuts.last - cuts.first + 1
         edge_of_vertex = np.repeat(np.arange(len(sizes)), sizes)
-        vertices = cuts.first[edge_of_vertex] + np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        edge_start = np.repeat(np.cumsum(sizes) - sizes, sizes)
+        vertices = cuts.first[edge_of_vertex] + np.arange(sizes.sum()) - edge_start
         coords = flat_coords[vertices]
         lines = shapely.linestrings(coords, indices=edge_of_vertex)
         backwards = np.array([rules.backwards for rules in self._road_rules])[cuts.way]
@@ -409,7 +410,8 @@ class OsmReader:
             node_refs=cuts.junctions,
             # Coordinates of the junction nodes: where each id first occurs.
             node_wkb=g.points_ewkb_hex(flat_coords[_first_positions(flat_refs, cuts.junctions)]),
-            segments=[(f"way/{way_id}/{part}", attr[0], wkb, a, b, *attr[1:]) for way_id, part, attr, wkb, (a, b)
+            segments=[(f"way/{way_id}/{part}", attr[0], wkb, a, b, *attr[1:])
+                      for way_id, part, attr, wkb, (a, b)
                       in zip(way_ids, cuts.part.tolist(), attrs, g.to_ewkb_hex(lines).tolist(), ends.tolist(),
                              strict=True)],
             lengths=g.geodesic_lengths(coords, sizes),

@@ -153,7 +153,8 @@ def _read(src_layer, *, path: Path, kind: str, mapping: dict, id_field: str | No
         if target in mapping:
             if mapping[target] not in fields:
                 raise ImportFailed(f"--map {target}={mapping[target]}: {path.name} has no field "
-                                   f"{mapping[target]!r} (fields: {', '.join(fields) or 'none'})", field="map")
+                                   f"{mapping[target]!r} (fields: {', '.join(fields) or 'none'})",
+                                   field="map")
             columns[target] = mapping[target]
         elif target in by_lower:
             columns[target] = by_lower[target]
@@ -190,7 +191,8 @@ def _read(src_layer, *, path: Path, kind: str, mapping: dict, id_field: str | No
             raw_id = feature.get(id_field) if id_field else feature.fid
             source_id = "" if raw_id is None else str(raw_id).strip()
             if not source_id:
-                report.reject(kind, f"fid {feature.fid}", r.MISSING_VALUE, f"no value in id field {id_field!r}")
+                report.reject(kind, f"fid {feature.fid}", r.MISSING_VALUE,
+                              f"no value in id field {id_field!r}")
                 continue
             if source_id in seen:
                 report.reject(kind, source_id, r.DUPLICATE_ID, f"id {source_id!r} appears more than once")
@@ -310,7 +312,8 @@ def _buildings(features: list[Feature], *, run: ImportRun, report: r.ImportRepor
             report.reject("buildings", f.source_id, r.OUT_OF_RANGE, f"floors {floors:g} is not within 1–200")
             continue
         if year is not None and not 1000 <= year <= 2100:
-            report.reject("buildings", f.source_id, r.OUT_OF_RANGE, f"year_built {year:g} is not within 1000–2100")
+            report.reject("buildings", f.source_id, r.OUT_OF_RANGE,
+                          f"year_built {year:g} is not within 1000–2100")
             continue
         if height is not None:
             height_source = "measured"
@@ -461,7 +464,8 @@ def _service_points(features: list[Feature], *, run: ImportRun, report: r.Import
     ewkb = g.to_ewkb_hex(np.array([row[3] for row in rows], dtype=object))
     stage = bulk.Stage("service_point", bulk.SERVICE_POINT_COLUMNS).load(
         (*row[:3], wkb, *row[4:]) for row, wkb in zip(rows, ewkb, strict=True))
-    loaded = bulk.service_points_upsert(stage, source=source, run_id=run.pk, areas=bulk.any_admin_boundaries())
+    loaded = bulk.service_points_upsert(stage, source=source, run_id=run.pk,
+                                        areas=bulk.any_admin_boundaries())
     report.loaded("service_points", inserted=loaded.inserted, updated=loaded.updated)
 
 

@@ -27,7 +27,8 @@ def run_import(path: Path, *args: str) -> tuple[ImportRun, str]:
 
 
 @pytest.mark.parametrize("text,code", [
-    ("https://www.opengis.net/def/crs/EPSG/0/7415", 7415), ("http://www.opengis.net/def/crs/EPSG/0/28992", 28992),
+    ("https://www.opengis.net/def/crs/EPSG/0/7415", 7415),
+    ("http://www.opengis.net/def/crs/EPSG/0/28992", 28992),
     ("urn:ogc:def:crs:EPSG::7415", 7415), ("urn:ogc:def:crs:EPSG:1.0:28992", 28992), ("EPSG:4547", 4547),
     ("", None), (None, None),
 ])

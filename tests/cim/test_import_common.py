@@ -241,7 +241,8 @@ def test_a_dangling_reference_is_refused_and_nothing_is_stored(tmp_path, path):
             fresh = bulk.fresh_for([Building], source="test")
             assert fresh == (path == "copy")
             bulk.buildings_check_and_load([_checked_row("way/1"), _checked_row("before", 105.72)],
-                                          source="test", run_id=gone_id, fresh=fresh, areas=False, sample=None)
+                                          source="test", run_id=gone_id, fresh=fresh, areas=False,
+                                          sample=None)
 
     with pytest.raises((IntegrityError, psycopg.IntegrityError), match="import_run"):
         import_execute(kind="osm", path=data, load=load)

@@ -111,7 +111,8 @@ def test_small_file_every_rule(tmp_path):
     assert tower.tags["addr:street"] == "Rue A" and tower.tags["addr:housenumber"] == "7"
     assert tower.centroid.x == pytest.approx(LON + D / 2) and tower.footprint.geom_type == "MultiPolygon"
     levels = Building.objects.get(source_id="way/105")
-    assert (levels.height, levels.height_source, levels.floors, levels.year_built) == (15.0, "levels", 4, 1995)
+    assert (levels.height, levels.height_source, levels.floors, levels.year_built) == \
+        (15.0, "levels", 4, 1995)
     house = Building.objects.get(source_id="way/106")
     assert (house.height, house.height_source) == (7.0, "estimated")
     courtyard = Building.objects.get(source_id="relation/900")
@@ -243,7 +244,8 @@ def test_monaco(shared_data, media_root):
     assert segments.filter(road_class="pedestrian").count() > 500
     assert segments.filter(oneway=True).count() > 500
     assert segments.filter(speed_from_tag=True).exists() and segments.filter(speed_from_tag=False).exists()
-    categories = dict(ServicePoint.objects.filter(source="osm").values_list("category").annotate(n=Count("id")))
+    osm_points = ServicePoint.objects.filter(source="osm")
+    categories = dict(osm_points.values_list("category").annotate(n=Count("id")))
     assert categories["hospital"] == 5 and categories["fire_station"] == 3
     assert categories["police_station"] == 14
 
@@ -388,7 +390,8 @@ def test_the_reader_finishes_the_buildings_before_it_cuts_the_road_graph(tmp_pat
                        on_roads=lambda graph: calls.append(("roads", len(graph.segments))))
     rest = reader.read()
     assert [kind for kind, _ in calls] == ["buildings", "relation_buildings", "roads"]
-    assert calls == [("buildings", 4), ("relation_buildings", 1), ("roads", 7)]  # the bowtie is refused later, by GEOS
+    # the bowtie is refused later, by GEOS
+    assert calls == [("buildings", 4), ("relation_buildings", 1), ("roads", 7)]
     assert {row[0] for row in rest.service_points} == {"node/400", "node/401", "node/403", "way/100"}
 
 

@@ -136,7 +136,8 @@ def test_roads_get_nodes_snapped_within_tolerance(tmp_path):
                 {"type": "LineString", "coordinates": [at(100.4, 0), at(100.4, 80)]}),
         feature({"id": "r3", "klasse": "footway", "einbahn": "-1"},
                 {"type": "LineString", "coordinates": [at(0, 0.3), at(-50, 0)]}),
-        feature({"id": "r4", "klasse": "hyperloop"}, {"type": "LineString", "coordinates": [at(0, 0), at(5, 5)]}),
+        feature({"id": "r4", "klasse": "hyperloop"},
+                {"type": "LineString", "coordinates": [at(0, 0), at(5, 5)]}),
         feature({"id": "r5", "klasse": "primary", "v": 900},
                 {"type": "LineString", "coordinates": [at(0, 10), at(5, 10)]}),
     ])

@@ -246,7 +246,8 @@ def assert_local(tab: Tab) -> None:
 
 def rect(page, selector: str) -> dict | None:
     return page.evaluate("""s => { const e = document.querySelector(s); if (!e || e.hidden) return null;
-        const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; }""", selector)
+        const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; }""",
+                         selector)
 
 
 def map_point_free(page, lon: float, lat: float, *, avoid: str | None = None) -> dict | None:
@@ -255,7 +256,8 @@ def map_point_free(page, lon: float, lat: float, *, avoid: str | None = None) ->
     if not xy:
         return None
     box = rect(page, "#cesium")
-    inside = box["x"] + 20 < xy["x"] < box["x"] + box["width"] - 20 and box["y"] + 90 < xy["y"] < box["y"] + box["height"] - 70
+    inside = (box["x"] + 20 < xy["x"] < box["x"] + box["width"] - 20
+              and box["y"] + 90 < xy["y"] < box["y"] + box["height"] - 70)
     if not inside:
         return None
     if avoid:
@@ -300,7 +302,8 @@ def test_commander_walks_an_incident_from_call_to_close(ops_site, orm):
 
         # 1. A call: new incident, placed by a click on the map next to a road.
         press(page, "#btn-new-incident")
-        wait_for(page, "!document.querySelector('#new-incident').hidden && cimConsole.map.tool?.kind === 'point'")
+        wait_for(page, "!document.querySelector('#new-incident').hidden"
+                       " && cimConsole.map.tool?.kind === 'point'")
         centre = ((EXTENT[0] + EXTENT[2]) / 2, (EXTENT[1] + EXTENT[3]) / 2)
         target = next(((p, xy) for p in _road_points(centre)
                        if (xy := map_point_free(page, *p, avoid="#new-incident"))), None)
@@ -325,13 +328,15 @@ def test_commander_walks_an_incident_from_call_to_close(ops_site, orm):
             incident = Incident.objects.filter(title="建设路居民楼火灾").first()
             page.wait_for_timeout(300)
         assert incident is not None, "the incident was not stored"
-        assert (incident.level, incident.incident_type, incident.source, incident.status) == ("III", "fire", "119", "received")
+        assert (incident.level, incident.incident_type, incident.source, incident.status) == \
+            ("III", "fire", "119", "received")
         assert incident.caller_name == "张三丰" and incident.caller_phone == "13812345678"
         assert incident.location.distance(Point(lon, lat, srid=4326)) < 0.0006, \
             "the incident lies where the map was clicked (±50 m)"
         wait_for(page, f"cimConsole.selected === {incident.pk}", 30, "the new incident selected")
         overview = page.locator("[data-panel=overview]")
-        wait_for(page, "document.querySelector('[data-panel=overview]').textContent.includes('138****5678')", 20,
+        wait_for(page, "document.querySelector('[data-panel=overview]').textContent"
+                       ".includes('138****5678')", 20,
                  "masked caller")
         assert "张**" in overview.text_content() and "13812345678" not in page.content(), \
             "the console shows the caller masked and never receives the number"
@@ -339,7 +344,8 @@ def test_commander_walks_an_incident_from_call_to_close(ops_site, orm):
         # 2. Verify; the state machine greys out what cannot follow.
         assert page.is_disabled("[data-to=closed]") and page.is_disabled("[data-to=on_scene]")
         press(page, "[data-to=verified]")
-        wait_for(page, "document.querySelector('#d-status').classList.contains('st-verified')", 30, "verified")
+        wait_for(page, "document.querySelector('#d-status').classList.contains('st-verified')", 30,
+                 "verified")
         incident.refresh_from_db()
         assert incident.status == "verified"
         assert page.is_enabled("[data-to=cancelled]") and page.is_disabled("[data-to=verified]")
@@ -349,7 +355,8 @@ def test_commander_walks_an_incident_from_call_to_close(ops_site, orm):
         press(page, "[data-tab=dispatch]")
         press(page, ".plan-list li.best button")
         wait_for(page, "document.querySelectorAll('.checklist li').length > 0", 40, "the plan's tasks")
-        wait_for(page, "document.querySelectorAll('.rec-table tr[data-unit]').length > 0", 60, "recommendations")
+        wait_for(page, "document.querySelectorAll('.rec-table tr[data-unit]').length > 0", 60,
+                 "recommendations")
         assert incident.tasks.count() == page.locator(".checklist li").count() > 0
         groups = page.locator(".rec-group").evaluate_all("gs => gs.map(g => g.dataset.type)")
         assert set(groups) >= {"fire_engine", "ambulance", "police_car"}
@@ -373,7 +380,8 @@ def test_commander_walks_an_incident_from_call_to_close(ops_site, orm):
             second = other.post("/api/emergency/incidents/", {
                 "title": "邻近路段车辆起火", "incident_type": "fire", "level": "IV", "source": "119",
                 "lon": lon + 0.002, "lat": lat + 0.001}, format="json").json()
-            other.post(f"/api/emergency/incidents/{second['id']}/transition/", {"to": "verified"}, format="json")
+            other.post(f"/api/emergency/incidents/{second['id']}/transition/", {"to": "verified"},
+                       format="json")
             return other.post(f"/api/emergency/incidents/{second['id']}/assignments/", {"units": [taken.pk]},
                               format="json").status_code
 
@@ -384,10 +392,14 @@ def test_commander_walks_an_incident_from_call_to_close(ops_site, orm):
         assert taken.code in conflict and "调派冲突" in conflict
         assert not Assignment.objects.filter(incident=incident).exists(), "all or none: nothing was sent"
         page.evaluate("cimConsole.live.connect()")
-        wait_for(page, f"cimConsole.live.state === 'live' && cimConsole.unitStatus({taken.pk}) === 'dispatched'", 40,
+        wait_for(page, "cimConsole.live.state === 'live'"
+                       f" && cimConsole.unitStatus({taken.pk}) === 'dispatched'", 40,
                  "the missed dispatch replayed on reconnect")
-        wait_for(page, "document.querySelectorAll('.rec-table tr[data-unit]').length > 0", 60, "fresh recommendations")
-        assert taken.pk not in page.evaluate("[...document.querySelectorAll('.rec-table tr[data-unit]')].map(r => +r.dataset.unit)")
+        wait_for(page, "document.querySelectorAll('.rec-table tr[data-unit]').length > 0", 60,
+                 "fresh recommendations")
+        recommended = page.evaluate("[...document.querySelectorAll('.rec-table tr[data-unit]')]"
+                                    ".map(r => +r.dataset.unit)")
+        assert taken.pk not in recommended
         shot(page, "console_05_conflict")
 
         # 5. Send the units now recommended; their routes appear on the map.
@@ -412,7 +424,8 @@ def test_commander_walks_an_incident_from_call_to_close(ops_site, orm):
         page.locator(".new-request [name=quantity]").fill("5")
         press(page, ".new-request [type=submit]")
         deadline = time.monotonic() + 30
-        while not (request := SupplyRequest.objects.filter(incident=incident, lines__item_id=int(tent)).first()):
+        requests = SupplyRequest.objects.filter(incident=incident, lines__item_id=int(tent))
+        while not (request := requests.first()):
             assert time.monotonic() < deadline, "the supply request was not stored"
             page.wait_for_timeout(300)
         card = f".supply-card[data-request='{request.pk}']"
@@ -471,7 +484,8 @@ def test_commander_walks_an_incident_from_call_to_close(ops_site, orm):
         wait_for(page, "document.querySelector('#d-status').classList.contains('st-closed')", 30, "closed")
         incident.refresh_from_db()
         assert (incident.status, incident.disposition) == ("closed", "resolved")
-        assert all(page.is_disabled(f"[data-to={s}]") for s in ("verified", "on_scene", "closed", "cancelled"))
+        assert all(page.is_disabled(f"[data-to={s}]")
+                   for s in ("verified", "on_scene", "closed", "cancelled"))
         press(page, "[data-tab=timeline]")
         wait_for(page, "document.querySelectorAll('.timeline li').length >= 8", 30, "the timeline")
         shot(page, "console_09_closed")

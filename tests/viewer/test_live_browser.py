@@ -115,15 +115,18 @@ def test_dashboard_draws_known_data_and_refreshes_live(ops_site, orm):  # noqa: 
         tab = open_tab(browser, ops_site, ops_site.users[roles.COMMANDER], "/dashboard/")
         page = tab.page
         settle(page, "cimDashboard")
-        wait_for(page, "cimDashboard.data.incidents && cimDashboard.data.plates && cimDashboard.data.supplies", 60)
+        wait_for(page, "cimDashboard.data.incidents && cimDashboard.data.plates"
+                       " && cimDashboard.data.supplies", 60)
         assert page.is_visible("#synthetic-badge")
 
         # incidents by level and category (every incident of the window is one of ours)
         assert Incident.objects.count() == len(KNOWN_INCIDENTS)
         level = page.evaluate("cimDashboard.option('level')")
-        expected_levels = [sum(1 for _, lv, _ in KNOWN_INCIDENTS if lv == code) for code in ("I", "II", "III", "IV")]
+        expected_levels = [sum(1 for _, lv, _ in KNOWN_INCIDENTS if lv == code)
+                           for code in ("I", "II", "III", "IV")]
         assert _series(level) == expected_levels
-        category = {d["name"]: d["value"] for d in page.evaluate("cimDashboard.option('category')")["series"][0]["data"]}
+        category_data = page.evaluate("cimDashboard.option('category')")["series"][0]["data"]
+        category = {d["name"]: d["value"] for d in category_data}
         assert category == {"自然灾害": 1, "事故灾难": 3, "公共卫生事件": 1, "社会安全事件": 1}
         hours = _series(page.evaluate("cimDashboard.option('hour')"))
         assert sum(hours) == len(KNOWN_INCIDENTS) and len(hours) in (24, 25)
@@ -139,7 +142,8 @@ def test_dashboard_draws_known_data_and_refreshes_live(ops_site, orm):  # noqa: 
         assert sorted(met) == [[False, False, False], [True, True, True]], "1 within every target, 2 over"
 
         # units by status; masks against their minimum (DEPOT-1 now below it); plates per community
-        units = {d["name"]: d["value"] for d in page.evaluate("cimDashboard.option('units')")["series"][0]["data"]}
+        units_data = page.evaluate("cimDashboard.option('units')")["series"][0]["data"]
+        units = {d["name"]: d["value"] for d in units_data}
         assert units["到场"] == 2 and units["可调派"] == Unit.objects.count() - 2
         supplies = page.evaluate("cimDashboard.option('supplies')")
         names = supplies["yAxis"][0]["data"]
@@ -163,7 +167,8 @@ def test_dashboard_draws_known_data_and_refreshes_live(ops_site, orm):  # noqa: 
         in_thread(lambda: services.incident_create(
             title="新发地震", incident_type="earthquake", level="I", source="110",
             location=Point(105.718, 34.578, srid=4326), by=ops_site.users[roles.DISPATCHER]))
-        wait_for(page, f"cimDashboard.loads > {loads} && cimDashboard.option('level').series[0].data[0].value === 1",
+        wait_for(page, f"cimDashboard.loads > {loads}"
+                       " && cimDashboard.option('level').series[0].data[0].value === 1",
                  30, "the live refresh")
         assert page.text_content("[data-kpi=incidents] [data-value]") == str(len(KNOWN_INCIDENTS) + 1)
         shot(page, "dashboard_live", "cimDashboard")
@@ -181,7 +186,8 @@ def test_two_consoles_see_a_unit_move_and_a_new_incident(ops_site, orm):  # noqa
     track = [(start.x + 0.0008 * k, start.y + 0.0003 * k) for k in range(1, 4)]
     T0[0] = time.monotonic()
     with chromium() as browser:
-        tabs = [open_tab(browser, ops_site, ops_site.users[role], "/console/", viewport={"width": 1366, "height": 768})
+        tabs = [open_tab(browser, ops_site, ops_site.users[role], "/console/",
+                         viewport={"width": 1366, "height": 768})
                 for role in (roles.COMMANDER, roles.DISPATCHER)]
         for tab in tabs:
             settle(tab.page)
@@ -191,7 +197,8 @@ def test_two_consoles_see_a_unit_move_and_a_new_incident(ops_site, orm):  # noqa
             client = APIClient()
             client.force_authenticate(ops_site.users[roles.DISPATCHER])  # an AVL gateway account
             return client.post("/api/emergency/positions/", {"positions": [
-                {"unit": unit.pk, "lon": lon, "lat": lat, "at": at.isoformat(), "speed_kmh": 36, "heading": 70}]},
+                {"unit": unit.pk, "lon": lon, "lat": lat, "at": at.isoformat(), "speed_kmh": 36,
+                 "heading": 70}]},
                 format="json")
 
         for lon, lat in track:
@@ -199,7 +206,8 @@ def test_two_consoles_see_a_unit_move_and_a_new_incident(ops_site, orm):  # noqa
             answer = in_thread(report, lon, lat, timezone.now())
             assert answer.status_code == 200 and answer.json()["accepted"] == 1, answer.content
             for tab in tabs:
-                wait_for(tab.page, f"(p => p && Math.abs(p[0] - {lon}) < 1e-7 && Math.abs(p[1] - {lat}) < 1e-7)"
+                wait_for(tab.page, f"(p => p && Math.abs(p[0] - {lon}) < 1e-7"
+                                   f" && Math.abs(p[1] - {lat}) < 1e-7)"
                                    f"(cimConsole.unitAt({unit.pk}))", 20, "the unit's new position")
             print(f"  position on both consoles after {time.monotonic() - sent:.2f} s")
         on_screen = [tab.page.evaluate(f"cimConsole.toPage({track[-1][0]}, {track[-1][1]})") for tab in tabs]
@@ -219,10 +227,12 @@ def test_two_consoles_see_a_unit_move_and_a_new_incident(ops_site, orm):  # noqa
             title="民主路燃气泄漏", incident_type="gas_leak", level="IV", source="119",
             location=Point(*track[-1], srid=4326), by=ops_site.users[roles.DISPATCHER]))
         for tab in tabs:
-            wait_for(tab.page, f"cimConsole.unitStatus({unit.pk}) === 'out_of_service'", 20, "the status, live")
+            wait_for(tab.page, f"cimConsole.unitStatus({unit.pk}) === 'out_of_service'", 20,
+                     "the status, live")
             wait_for(tab.page, f"!!document.querySelector('#incident-list [data-id=\"{incident.pk}\"]')", 20,
                      "the new incident in the list")
-            tab.page.evaluate(f"cimConsole.map.flyTo({track[-1][0]}, {track[-1][1]}, {{range: 1400, duration: 0}})")
+            tab.page.evaluate(f"cimConsole.map.flyTo({track[-1][0]}, {track[-1][1]},"
+                              " {range: 1400, duration: 0})")
             tab.page.evaluate("cimConsole.idle(120000)")
         shot(tabs[0].page, "live_console_a")
         shot(tabs[1].page, "live_console_b")

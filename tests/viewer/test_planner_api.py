@@ -188,7 +188,8 @@ def test_building_addresses_list_doors_and_count_units_and_rooms(client_for, sma
                     road)
     unit = _address("unit", building, area, "620502001001-0001-00010-01", "民主路1号1单元", door)
     for room in ("101", "102"):
-        _address("room", building, area, f"620502001001-0001-00010-01-{room}", f"民主路1号1单元{room}室", unit)
+        _address("room", building, area, f"620502001001-0001-00010-01-{room}", f"民主路1号1单元{room}室",
+                 unit)
     _address("door", building, area, "620502001001-0001-00020", "秦州区大城街道进步巷社区民主路2号",
              road, status="retired")
     _address("door", small_city["buildings"][1], area, "620502001001-0001-00030", "民主路3号", road)

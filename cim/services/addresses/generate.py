@@ -310,7 +310,7 @@ def _write(doors, writer, prefixes, summary, taken, unit_width_m, storey_m, prog
         else:
             door_rows[key] = d
     ids = iter(writer.ids(len(door_rows)))
-    for key, d in door_rows.items():
+    for d in door_rows.values():
         t, area = d["thoroughfare"], d["area"]
         d["id"] = next(ids)
         d["code"] = naming.door_code(area.code12, t.serial, d["number"], d["suffix"])
