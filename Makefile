@@ -21,5 +21,5 @@ serve: ## serve without rebuilding anything
 bench: ## run every benchmark and print the figures for docs/benchmarks.md
 	scripts/bench_all.sh
 
-lint:
-	.venv/bin/ruff check . || true
+lint: ## ruff and ESLint (also run first by make test)
+	scripts/lint.sh

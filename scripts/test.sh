@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Run the whole suite: unit, database and API tests first, then the browser tests
+# Run the linters, then the whole suite: unit, database and API tests first, then the browser tests
 # (one Playwright per process, after everything else; see RECIPES.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE=config.settings.test
+# Lint first (ruff, ESLint): a finding fails the run like a failing test.
+scripts/lint.sh
 .venv/bin/python -m pytest -m "not browser" "$@"
 if [ -z "${SKIP_BROWSER_TESTS:-}" ]; then
   rc=0

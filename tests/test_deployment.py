@@ -94,3 +94,10 @@ def test_runtime_lock_ships_no_test_tools():
         assert tool not in runtime, tool
     dev = (ROOT / "requirements-dev.lock").read_text()
     assert "-r requirements.lock" in dev and "pytest==" in dev
+
+
+def test_make_test_runs_the_linters_first():
+    body = (ROOT / "scripts" / "test.sh").read_text()
+    assert body.index("scripts/lint.sh") < body.index("pytest")
+    lint = (ROOT / "scripts" / "lint.sh").read_text()
+    assert "ruff check" in lint and "eslint" in lint
