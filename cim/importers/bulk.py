@@ -27,6 +27,7 @@ from django.db.models import ProtectedError, RestrictedError
 
 from cim.errors import ImportFailed
 from cim.models import AdminArea, Building, RejectedFeature, RoadNode, RoadSegment, ServicePoint
+from cim.models.admin_areas import level_rank_sql
 from cim.services.elevation import Sampler, base_elevations
 
 from . import geometry as g
@@ -106,8 +107,7 @@ def _staged(stage: Stage, model, alias: str = "s") -> dict[str, str]:
     return {name: f"{alias}.{name}" for name, _ in stage.columns if name in own}
 
 
-_LEVEL_RANK = ("CASE a.level WHEN 'community' THEN 5 WHEN 'street' THEN 4 WHEN 'district' THEN 3 "
-               "WHEN 'city' THEN 2 ELSE 1 END")
+_LEVEL_RANK = level_rank_sql("a.level")  # the finer the level, the higher
 
 
 def admin_area_sql(point_sql: str, *, any_areas: bool) -> str:
@@ -116,7 +116,7 @@ def admin_area_sql(point_sql: str, *, any_areas: bool) -> str:
     if not any_areas:
         return "NULL::bigint"
     return (f"(SELECT a.id FROM {AdminArea._meta.db_table} a WHERE a.boundary IS NOT NULL "
-            f"AND ST_Covers(a.boundary, {point_sql}) ORDER BY {_LEVEL_RANK} DESC, a.code DESC LIMIT 1)")
+            f"AND ST_Covers(a.boundary, {point_sql}) ORDER BY {_LEVEL_RANK} DESC NULLS LAST, a.code DESC LIMIT 1)")
 
 
 def any_admin_boundaries() -> bool:

@@ -36,6 +36,7 @@ from cim.conf import cim_settings
 from cim.errors import ImportFailed
 from cim.importers.inputs import input_file
 from cim.models import ImportRun, RoadSegment
+from cim.models.admin_areas import LEVELS
 from cim.services.elevation import ground_sampler
 
 from . import bulk
@@ -490,7 +491,7 @@ def parent_code(code: str) -> str | None:
 
 
 def _admin_areas(features: list[Feature], *, report: r.ImportReport, source: str) -> None:
-    levels = _choice_lookup([(k, k) for k in ("province", "city", "district", "street", "community")])
+    levels = _choice_lookup([(k, k) for k in LEVELS])
     rows = []
     for f in _checked(features, "admin_areas", report):
         v = f.values
