@@ -116,7 +116,8 @@ def admin_area_sql(point_sql: str, *, any_areas: bool) -> str:
     if not any_areas:
         return "NULL::bigint"
     return (f"(SELECT a.id FROM {AdminArea._meta.db_table} a WHERE a.boundary IS NOT NULL "
-            f"AND ST_Covers(a.boundary, {point_sql}) ORDER BY {_LEVEL_RANK} DESC NULLS LAST, a.code DESC LIMIT 1)")
+            f"AND ST_Covers(a.boundary, {point_sql}) "
+            f"ORDER BY {_LEVEL_RANK} DESC NULLS LAST, a.code DESC LIMIT 1)")
 
 
 def any_admin_boundaries() -> bool:
