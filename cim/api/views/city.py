@@ -23,6 +23,7 @@ from cim.api.serializers.city import (
     ServicePointGeoSerializer,
 )
 from cim.api.serializers.queries import AdminTreeQuery, PointQuery
+from cim.api.views.layers import MapLayerViewSet
 from cim.models import AdminArea, ImportRun
 from cim.permissions import AdminOnly, PlannerWrite, PublicRead, StaffRead
 from cim.services.buildings import building_update
@@ -84,33 +85,23 @@ class BuildingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 
 @extend_schema(tags=["cim"])
-class RoadViewSet(viewsets.ReadOnlyModelViewSet):
+class RoadViewSet(MapLayerViewSet):
     """Road segments as GeoJSON (staff)."""
 
     permission_classes = [StaffRead]
-    pagination_class = GeoPagination
     serializer_class = RoadSegmentGeoSerializer
-
-    filter_backends = [DjangoFilterBackend]
     filterset_class = RoadFilter
-
-    def get_queryset(self):
-        return selectors.roads_in()
+    selector = staticmethod(selectors.roads_in)
 
 
 @extend_schema(tags=["cim"])
-class ServicePointViewSet(viewsets.ReadOnlyModelViewSet):
+class ServicePointViewSet(MapLayerViewSet):
     """Service points (public information): halls, hospitals, stations…"""
 
     permission_classes = [PublicRead]
-    pagination_class = GeoPagination
     serializer_class = ServicePointGeoSerializer
-
-    filter_backends = [DjangoFilterBackend]
     filterset_class = ServicePointFilter
-
-    def get_queryset(self):
-        return selectors.service_points_in()
+    selector = staticmethod(selectors.service_points_in)
 
 
 @extend_schema(tags=["cim"])

@@ -6,9 +6,8 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.decorators.gzip import gzip_page
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, viewsets
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,9 +15,9 @@ from cim import selectors
 from cim.api.filters import WaterwayFilter
 from cim.api.serializers.city import WaterwayGeoSerializer
 from cim.api.serializers.queries import AdminBoundariesQuery
+from cim.api.views.layers import MapLayerViewSet
 from cim.models import Building
 from cim.permissions import PublicRead, StaffRead
-from config.common.pagination import GeoPagination
 
 TILESET_URL = "/tiles/tileset.json"
 TERRAIN_URL = "/terrain/"
@@ -88,19 +87,14 @@ class BuildingAddressesView(APIView):
 
 @method_decorator(gzip_page, name="dispatch")
 @extend_schema(tags=["cim"])
-class WaterwayViewSet(viewsets.ReadOnlyModelViewSet):
+class WaterwayViewSet(MapLayerViewSet):
     """Rivers, streams and lakes as water areas (public map information): a
     paginated GeoJSON FeatureCollection with a bbox filter."""
 
     permission_classes = [PublicRead]
-    pagination_class = GeoPagination
     serializer_class = WaterwayGeoSerializer
-
-    filter_backends = [DjangoFilterBackend]
     filterset_class = WaterwayFilter
-
-    def get_queryset(self):
-        return selectors.waterways_in()
+    selector = staticmethod(selectors.waterways_in)
 
 
 @method_decorator(gzip_page, name="dispatch")
