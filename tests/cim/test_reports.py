@@ -47,14 +47,22 @@ def test_report_flow_end_to_end(plate_city, client_for, media):
     page = resident.get(tracking_page).content.decode()
     assert "上报成功" in page and "已受理" in page and "13812345678" not in page
 
-    # the staff queue: dispatchers see the phone, commanders a masked one
+    # the staff queue masks the reporter everywhere (issue 12, security fix 7); a
+    # dispatcher reveals one report's contact on purpose, and every reveal is audited
     a, b = client_for("dispatcher"), client_for("dispatcher")
     queue = a.get("/api/cim/reports/?status=new").json()
-    assert queue["count"] == 1 and queue["results"][0]["reporter_phone"] == "13812345678"
+    assert queue["count"] == 1 and queue["results"][0]["reporter_phone"] == "138****5678"
+    assert queue["results"][0]["contact_masked"] is True
     masked = client_for("commander").get("/api/cim/reports/").json()["results"][0]
     assert masked["reporter_phone"] == "138****5678"
-    a.get(f"/api/cim/reports/{report.pk}/")
-    assert AuditLog.objects.filter(action="report.read_contact").count() == 1
+    assert a.get(f"/api/cim/reports/{report.pk}/").json()["reporter_phone"] == "138****5678"
+    assert not AuditLog.objects.filter(action="report.read_contact").exists()
+    revealed = a.get(f"/api/cim/reports/{report.pk}/?reveal=contact").json()
+    assert revealed["reporter_phone"] == "13812345678" and revealed["contact_masked"] is False
+    a.get(f"/api/cim/reports/{report.pk}/?reveal=contact")
+    assert AuditLog.objects.filter(action="report.read_contact").count() == 2
+    assert client_for("commander").get(f"/api/cim/reports/{report.pk}/?reveal=contact").status_code == 403
+    assert a.get(f"/api/cim/reports/{report.pk}/?reveal=all").status_code == 400
 
     # one claim at a time
     assert a.post(f"/api/cim/reports/{report.pk}/claim/").status_code == 200

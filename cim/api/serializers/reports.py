@@ -6,9 +6,8 @@ from django.urls import reverse
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from cim import roles
 from cim.choices import ReportCategory, ReportStatus
-from cim.masking import mask_phone
+from cim.masking import mask_name, mask_phone
 from cim.models import PublicReport
 
 __all__ = [
@@ -21,8 +20,10 @@ __all__ = [
 
 
 class ReportSerializer(serializers.ModelSerializer):
-    """A report for the staff queue; the reporter's phone is shown in full to
-    dispatchers (who call back) and masked for everyone else."""
+    """A report for the staff queue.  The reporter's name and phone are masked
+    everywhere (lists, claims, status changes) unless the view was asked to
+    reveal them (``context["reveal_contact"]``: a dispatcher's audited
+    ``?reveal=contact`` on one report)."""
 
     address_name = serializers.CharField(source="address.full_name", read_only=True)
     address_code = serializers.CharField(source="address.code", read_only=True)
@@ -30,22 +31,30 @@ class ReportSerializer(serializers.ModelSerializer):
     lat = serializers.FloatField(source="position.y", default=None, read_only=True)
     claimed_by = serializers.CharField(source="claimed_by.username", default=None, read_only=True)
     plate_code = serializers.CharField(source="plate.code", default=None, read_only=True)
+    reporter_name = serializers.SerializerMethodField()
     reporter_phone = serializers.SerializerMethodField()
+    contact_masked = serializers.SerializerMethodField()
     photo = serializers.SerializerMethodField()
 
     class Meta:
         model = PublicReport
         fields = ["id", "tracking_code", "address", "address_name", "address_code", "plate_code",
                   "lon", "lat", "category", "description", "photo", "reporter_name",
-                  "reporter_phone", "status", "claimed_by", "claimed_at", "public_reply",
+                  "reporter_phone", "contact_masked", "status", "claimed_by", "claimed_at", "public_reply",
                   "created_at", "updated_at"]
         read_only_fields = fields
 
+    def _reveal(self) -> bool:
+        return bool(self.context.get("reveal_contact"))
+
+    def get_reporter_name(self, obj) -> str:
+        return obj.reporter_name if self._reveal() else mask_name(obj.reporter_name)
+
     def get_reporter_phone(self, obj) -> str:
-        user = self.context["request"].user
-        if roles.has_role(user, roles.DISPATCHER):
-            return obj.reporter_phone
-        return mask_phone(obj.reporter_phone) if obj.reporter_phone else ""
+        return obj.reporter_phone if self._reveal() else mask_phone(obj.reporter_phone)
+
+    def get_contact_masked(self, obj) -> bool:
+        return not self._reveal()
 
     def get_photo(self, obj) -> str | None:
         # Served through the queue's permission check, never as a public media URL.

@@ -6,15 +6,17 @@ from __future__ import annotations
 from django.http import FileResponse, Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from cim import roles
 from cim.api.filters import ReportFilter
 from cim.api.permissions import ReportQueue
 from cim.api.serializers.reports import ReportSerializer, ReportStatusSerializer
+from cim.errors import DomainError
 from cim.models import PublicReport
 from cim.services import reports as report_services
 from cim.services.report_contacts import report_contact_read
@@ -34,11 +36,22 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = PublicReport.objects.select_related("address", "claimed_by", "plate").order_by(
         "created_at", "id")
 
+    @extend_schema(parameters=[OpenApiParameter(
+        "reveal", OpenApiTypes.STR, enum=["contact"],
+        description="show the reporter's name and phone unmasked (dispatchers; audited)")])
     def retrieve(self, request, *args, **kwargs):
+        """One report; the reporter's contact is masked unless a dispatcher asks
+        ``?reveal=contact`` (each reveal is an audit row)."""
         report = self.get_object()
-        if report.reporter_phone and roles.has_role(request.user, roles.DISPATCHER):
+        reveal = request.query_params.get("reveal")
+        if reveal not in (None, "", "contact"):
+            raise DomainError("reveal must be 'contact'", field="reveal")
+        if reveal == "contact":
+            if not roles.has_role(request.user, roles.DISPATCHER):
+                raise PermissionDenied("only dispatchers may reveal a reporter's contact")
             report_contact_read(report=report, by=request.user)
-        return Response(self.get_serializer(report).data)
+        context = {**self.get_serializer_context(), "reveal_contact": reveal == "contact"}
+        return Response(ReportSerializer(report, context=context).data)
 
     @extend_schema(request=None, responses={200: ReportSerializer})
     @action(detail=True, methods=["post"])
