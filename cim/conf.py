@@ -32,6 +32,7 @@ cim_settings = AppSettings("CIM", {
     "REPORT_PHOTO_MAX_BYTES": Key(5 * 1024 * 1024, "largest photo of a resident's report"),
     "REPORT_RATE_PER_10MIN": Key(5, "reports one client may file in ten minutes"),
     "TRACK_RATE_PER_MIN": Key(30, "tracking-code look-ups one client may make per minute"),
+    "FLAG_RATE_PER_10MIN": Key(5, "plate problem flags one client may send in ten minutes"),
     # -- pages ------------------------------------------------------------------
     "WS_URL": Key(env.WS_URL, "where browsers open WebSockets; empty: the page's own origin"),
 })

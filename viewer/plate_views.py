@@ -43,8 +43,8 @@ from cim.services.plates import (
     plate_flag,
     plate_scan_record,
     scan_page_store,
-    throttle,
 )
+from cim.services.plates.throttle import action_throttled
 from cim.services.reports import report_create, tracking_lookup
 
 LANGS = ("zh-hans", "en")
@@ -259,7 +259,7 @@ def plate_report(request, code: str):
         return _render(request, "plates/not_found.html", {"typed": code[:40], "suggestions": []},
                        lang=lang, status=404)
     client = client_hash(request.META)
-    if throttle(scope="report", client=client, limit=cim_settings.REPORT_RATE_PER_10MIN, window_s=600):
+    if action_throttled("report", client):
         return _too_many(request, lang)
     try:
         report = report_create(
@@ -285,7 +285,7 @@ def plate_flag_view(request, code: str):
         return _render(request, "plates/not_found.html", {"typed": code[:40], "suggestions": []},
                        lang=lang, status=404)
     client = client_hash(request.META)
-    if throttle(scope="flag", client=client, limit=5, window_s=600):
+    if action_throttled("flag", client):
         return _too_many(request, lang)
     plate_flag(plate=plate, client=client, comment=request.POST.get("comment", ""))
     return _render(request, "plates/message.html", {
@@ -302,7 +302,7 @@ def report_track(request, tracking: str | None = None):
     translation.activate(lang)
     tracking = tracking or request.GET.get("code", "")
     client = client_hash(request.META)
-    if throttle(scope="track", client=client, limit=cim_settings.TRACK_RATE_PER_MIN):
+    if action_throttled("track", client):
         return _too_many(request, lang)
     report = tracking_lookup(tracking) if tracking else None
     if report is None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from cim.services.plates import client_hash
+from cim.services.plates.throttle import ACTIONS, action_throttled
 
-__all__ = ["PublicThrottle", "PublicWriteThrottle"]
+__all__ = ["PublicThrottle", "PublicWriteThrottle", "ReportActionThrottle", "TrackActionThrottle"]
 
 
 class PublicThrottle(SimpleRateThrottle):
@@ -29,3 +30,24 @@ class PublicWriteThrottle(PublicThrottle):
     """The tighter limit of public writes (filing a report)."""
 
     scope = "public_write"
+
+
+class _ActionThrottle(BaseThrottle):
+    """The resident's action limit (cim.services.plates.throttle), counted on
+    the same key as the scan page's form: one limit, whatever the door."""
+
+    action = ""
+
+    def allow_request(self, request, view) -> bool:
+        return not action_throttled(self.action, client_hash(request.META))
+
+    def wait(self) -> float:
+        return float(ACTIONS[self.action][1])
+
+
+class ReportActionThrottle(_ActionThrottle):
+    action = "report"
+
+
+class TrackActionThrottle(_ActionThrottle):
+    action = "track"

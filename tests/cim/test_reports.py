@@ -188,3 +188,25 @@ def test_report_photo_only_through_the_queue(plate_city, client_for, media, role
         assert "no-store" in resp["Cache-Control"]
     # the file is never reachable as a plain media URL
     assert Client().get(f"/media/{report.photo.name}").status_code == 404
+
+
+def test_one_limit_per_action_whatever_the_door(plate_city, settings):
+    """issue 12, security fix 6: the form and the JSON API count against the
+    same limit (reports, tracking-code look-ups)."""
+    settings.CIM = {**settings.CIM, "REPORT_RATE_PER_10MIN": 2, "TRACK_RATE_PER_MIN": 3}
+    plate = plate_city["plate"]
+    client = Client(REMOTE_ADDR="10.3.0.9")
+    assert _file(client, plate).status_code == 303  # the form: 1
+    api = f"/api/cim/public/plates/{plate.code}/reports/"
+    body = {"category": "road", "description": "井盖缺失很危险"}
+    assert client.post(api, body, content_type="application/json").status_code == 201  # the API: 2
+    assert client.post(api, body, content_type="application/json").status_code == 429
+    assert _file(client, plate).status_code == 429
+    assert PublicReport.objects.count() == 2
+
+    code = PublicReport.objects.first().tracking_code
+    assert client.get(f"/track/{code}/").status_code == 200
+    assert client.get(f"/api/cim/public/reports/{code}/").status_code == 200
+    assert client.get(f"/track/{code}/").status_code == 200
+    assert client.get(f"/api/cim/public/reports/{code}/").status_code == 429
+    assert client.get(f"/track/{code}/").status_code == 429

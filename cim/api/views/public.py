@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from cim import errors
 from cim.api.permissions import PublicSubmit
 from cim.api.serializers.reports import TRACKING, PublicReportSerializer, tracking_body
-from cim.api.throttles import PublicThrottle, PublicWriteThrottle
+from cim.api.throttles import PublicThrottle, PublicWriteThrottle, ReportActionThrottle, TrackActionThrottle
 from cim.models import Plate
 from cim.selectors.addresses import address_community_street
 from cim.services import plates as plate_services
@@ -63,7 +63,7 @@ class PublicPlateReportView(APIView):
     Returns the tracking code."""
 
     permission_classes = [PublicSubmit]
-    throttle_classes = [PublicWriteThrottle]
+    throttle_classes = [PublicWriteThrottle, ReportActionThrottle]
     parser_classes = [LimitedJSONParser, MultiPartParser, FormParser]
     authentication_classes: list = []
 
@@ -85,7 +85,7 @@ class PublicTrackingView(APIView):
     """The public status of a report by its tracking code."""
 
     permission_classes = [PublicSubmit]
-    throttle_classes = [PublicThrottle]
+    throttle_classes = [PublicThrottle, TrackActionThrottle]
 
     @extend_schema(responses={200: TRACKING})
     def get(self, request, tracking: str):
