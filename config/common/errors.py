@@ -25,7 +25,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cim.errors import DomainError
+from config.common.domain_errors import DomainError
 
 __all__ = ["ERRORS", "ERROR_REF", "ERROR_SCHEMA", "error_body", "exception_handler"]
 
