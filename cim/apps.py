@@ -9,3 +9,4 @@ class CimConfig(AppConfig):
 
     def ready(self) -> None:
         from cim import conf, security  # noqa: F401  (declared settings' check; lockout audit)
+        from cim.services import admin_audit  # noqa: F401  (Django admin edits are audited)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from viewer import plate_views, views
+from viewer.views import audit
 
 app_name = "viewer"
 
@@ -9,6 +10,8 @@ urlpatterns = [
     path("viewer/", views.planner, name="planner"),
     path("console/", views.console, name="console"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("audit/", audit.audit_log, name="audit"),
+    path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("P/", plate_views.plate_lookup, name="plate-lookup"),
     path("P/<str:code>", plate_views.plate_scan, name="plate-scan"),
     path("p/<str:code>", plate_views.plate_scan, name="plate-scan-lower"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count
 from django.shortcuts import render
 
+from cim import roles
 from cim.models import AdminArea, Building, RoadSegment, ServicePoint
 
 
@@ -18,7 +19,8 @@ def home(request):
         "communities": AdminArea.objects.filter(level="community").count(),
     }
     by_use = list(Building.objects.values("use").annotate(n=Count("id")).order_by("-n"))
-    return render(request, "viewer/home.html", {"stats": stats, "by_use": by_use})
+    return render(request, "viewer/home.html", {"stats": stats, "by_use": by_use,
+                                                "is_admin": roles.has_role(request.user, roles.ADMIN)})
 
 
 __all__ = ["home"]
