@@ -117,6 +117,16 @@ def root_cell(x: np.ndarray, y: np.ndarray, margin: float = 0.05) -> tuple[float
     return float(cx - size / 2), float(cy - size / 2), float(size)
 
 
+def _cell_tile(x: np.ndarray, y: np.ndarray, members: np.ndarray | None,
+               cell: tuple[float, float, float] | None, tile_id: str) -> Tile:
+    """The tile of ``cell`` (default: the root cell of all points) holding
+    ``members`` (default: all)."""
+    if members is None:
+        members = np.arange(len(x))
+    x0, y0, size = root_cell(x, y) if cell is None else cell
+    return Tile(tile_id, x0, y0, size, np.asarray(members, dtype=np.int64))
+
+
 def build_quadtree(
     *,
     x: np.ndarray,
@@ -135,13 +145,8 @@ def build_quadtree(
 
     ``ids`` break importance ties, so the same input always gives the same tree.
     """
-    if members is None:
-        members = np.arange(len(x))
-    if cell is None:
-        cell = root_cell(x, y)
-    x0, y0, size = cell
-    members = np.asarray(members, dtype=np.int64)
-    tile = Tile(tile_id, x0, y0, size, members)
+    tile = _cell_tile(x, y, members, cell, tile_id)
+    x0, y0, size, members = tile.x0, tile.y0, tile.size, tile.buildings
     splittable = size >= MIN_CELL_M
     if size > max_content_size and splittable:
         tile.buildings = np.zeros(0, dtype=np.int64)
@@ -184,13 +189,8 @@ def split_above_content(
     onto the stub gives exactly the tree of :func:`build_quadtree` over
     everything; the stubs' subtrees share no building, so they can be built
     apart (in parallel)."""
-    if members is None:
-        members = np.arange(len(x))
-    if cell is None:
-        cell = root_cell(x, y)
-    x0, y0, size = cell
-    members = np.asarray(members, dtype=np.int64)
-    tile = Tile(tile_id, x0, y0, size, members)
+    tile = _cell_tile(x, y, members, cell, tile_id)
+    x0, y0, size, members = tile.x0, tile.y0, tile.size, tile.buildings
     if not (size > max_content_size and size >= MIN_CELL_M):
         return tile, [tile]
     tile.buildings = np.zeros(0, dtype=np.int64)
