@@ -12,6 +12,8 @@ from .base import *  # noqa: F401,F403
 from .base import env
 
 DEBUG = env.DEBUG
+# The demo's own commands (create_demo_users) run only under these settings.
+DEMO_MODE = True
 _local = env.local_secrets()
 SECRET_KEY = env.SECRET_KEY or _local.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:

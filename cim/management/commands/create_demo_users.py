@@ -28,8 +28,8 @@ class Command(BaseCommand):
     help = "Create the demo users admin, planner, commander, dispatcher, responder (idempotent)."
 
     def handle(self, *args, **options):
-        if not settings.DEBUG:
-            raise CommandError("demo users are only created with DEBUG on (the demo settings)")
+        if not getattr(settings, "DEMO_MODE", False):
+            raise CommandError("demo users are only created with the demo settings (config.settings.dev)")
         User = get_user_model()
         roles.ensure_groups()
         with transaction.atomic():
@@ -45,3 +45,4 @@ class Command(BaseCommand):
                 user.groups.add(Group.objects.get(name=role))
         for role, username in DEMO_USERS.items():
             self.stdout.write(f"  {role:<11} {username:<11} {demo_password(role)}")
+        self.stdout.write("  (admin: set up an authenticator app at the first sign-in, /accounts/two-factor/)")
