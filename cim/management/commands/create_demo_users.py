@@ -45,4 +45,5 @@ class Command(BaseCommand):
                 user.groups.add(Group.objects.get(name=role))
         for role, username in DEMO_USERS.items():
             self.stdout.write(f"  {role:<11} {username:<11} {demo_password(role)}")
-        self.stdout.write("  (admin: set up an authenticator app at the first sign-in, /accounts/two-factor/)")
+        self.stdout.write("  (admin: set up an authenticator app at the first sign-in, "
+                          "/accounts/two-factor/)")
