@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from viewer.plate_views import plate_scan_cached
+from viewer.views.plates import plate_scan_cached
 
 __all__ = ["ScanPageFastPath"]
 

@@ -1,7 +1,8 @@
 from django.urls import path
 
-from viewer import plate_views, views
+from viewer import views
 from viewer.views import audit
+from viewer.views import plates as plate_views
 
 app_name = "viewer"
 

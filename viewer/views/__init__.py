@@ -6,7 +6,10 @@
 - ``dashboard``: the city operations dashboard (/dashboard/)
 - ``ops``: what the console and the dashboard share (labels, API addresses, live feed)
 
-The plate pages (/P/…) are still in ``viewer/plate_views.py``.
+- ``plates``: the resident's door-plate pages (/P/…, /track/), served first by
+  the scan fast path of ``viewer/middleware.py``
+- ``audit``: the audit trail for administrators (/audit/)
+- ``auth``: sign-in with a second factor and its enrolment
 """
 
 from viewer.views.console import console
