@@ -37,19 +37,22 @@ def outside(geoms: np.ndarray, extent: tuple[float, float, float, float] = WORLD
         return out
     present = ~shapely.is_missing(geoms)
     present[present] = ~shapely.is_empty(geoms[present])
-    bounds = np.full((len(geoms), 4), np.nan)
-    if present.any():
-        bounds[present] = shapely.bounds(geoms[present])
-        # NaN/inf anywhere: shapely's bounds skip NaN, so look at the coordinates too.
-        for i in np.flatnonzero(present):
-            if not np.isfinite(shapely.get_coordinates(geoms[i])).all():
-                bounds[i] = (np.inf,) * 4
+    idx = np.flatnonzero(present)
+    if not len(idx):
+        return out
+    bounds = shapely.bounds(geoms[idx])
+    # NaN or inf anywhere (shapely's bounds skip NaN): look at the coordinates, all at once.
+    coords, owner = shapely.get_coordinates(geoms[idx], return_index=True)
+    broken = np.zeros(len(idx), dtype=bool)
+    broken[owner[~np.isfinite(coords).all(axis=1)]] = True
     west, south, east, north = extent
-    for i in np.flatnonzero(present):
-        x0, y0, x1, y1 = bounds[i]
-        if not (np.isfinite(bounds[i]).all() and west <= x0 and x1 <= east and south <= y0 and y1 <= north):
-            out[i] = (f"coordinates span lon {x0:.6g}…{x1:.6g}, lat {y0:.6g}…{y1:.6g}: outside the valid "
-                      f"area lon {west:g}…{east:g}, lat {south:g}…{north:g}")
+    with np.errstate(invalid="ignore"):
+        inside = ((bounds[:, 0] >= west) & (bounds[:, 2] <= east)
+                  & (bounds[:, 1] >= south) & (bounds[:, 3] <= north))
+    for k in np.flatnonzero(broken | ~inside):
+        x0, y0, x1, y1 = bounds[k]
+        out[idx[k]] = (f"coordinates span lon {x0:.6g}…{x1:.6g}, lat {y0:.6g}…{y1:.6g}: outside the valid "
+                       f"area lon {west:g}…{east:g}, lat {south:g}…{north:g}")
     return out
 
 
