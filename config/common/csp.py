@@ -31,7 +31,8 @@ HEADER = "Content-Security-Policy"
 
 
 @lru_cache(maxsize=16)
-def _policy(ws_origin: str, extra_img: tuple[str, ...], allow_eval: bool) -> str:
+def _policy(ws_url: str, extra_img: tuple[str, ...], allow_eval: bool) -> str:
+    ws_origin = _origin(ws_url)
     connect = ["'self'", *([ws_origin] if ws_origin else [])]
     directives = {
         "default-src": ["'self'"],
@@ -62,8 +63,7 @@ def policy(*, allow_eval: bool = False) -> str:
     the province's basemap service on the closed network) are allowed."""
     from cim.conf import cim_settings
 
-    return _policy(_origin(cim_settings.WS_URL), tuple(getattr(settings, "CSP_EXTRA_IMG_SRC", ())),
-                   allow_eval)
+    return _policy(cim_settings.WS_URL or "", tuple(settings.CSP_EXTRA_IMG_SRC), allow_eval)
 
 
 def cesium_page(view):

@@ -173,6 +173,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # comes near these; a larger or deeper one is refused with a 400.
 API_JSON_MAX_BYTES = 4 * 1024 * 1024
 API_JSON_MAX_DEPTH = 64
+# Image hosts the pages may load besides their own (e.g. the province's basemap
+# service on the closed network); the Content-Security-Policy allows them.
+CSP_EXTRA_IMG_SRC: tuple[str, ...] = ()
 
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]  # Debian 12 ships GDAL 3.6; it works.
 
