@@ -9,6 +9,7 @@ from rest_framework import serializers
 from cim.choices import ReportCategory, ReportStatus
 from cim.masking import mask_name, mask_phone
 from cim.models import PublicReport
+from config.common.fields import MaskedField, MaskedFlag
 
 __all__ = [
     "PublicReportSerializer",
@@ -31,9 +32,9 @@ class ReportSerializer(serializers.ModelSerializer):
     lat = serializers.FloatField(source="position.y", default=None, read_only=True)
     claimed_by = serializers.CharField(source="claimed_by.username", default=None, read_only=True)
     plate_code = serializers.CharField(source="plate.code", default=None, read_only=True)
-    reporter_name = serializers.SerializerMethodField()
-    reporter_phone = serializers.SerializerMethodField()
-    contact_masked = serializers.SerializerMethodField()
+    reporter_name = MaskedField(mask=mask_name, reveal="reveal_contact")
+    reporter_phone = MaskedField(mask=mask_phone, reveal="reveal_contact")
+    contact_masked = MaskedFlag(reveal="reveal_contact")
     photo = serializers.SerializerMethodField()
 
     class Meta:
@@ -43,18 +44,6 @@ class ReportSerializer(serializers.ModelSerializer):
                   "reporter_phone", "contact_masked", "status", "claimed_by", "claimed_at", "public_reply",
                   "created_at", "updated_at"]
         read_only_fields = fields
-
-    def _reveal(self) -> bool:
-        return bool(self.context.get("reveal_contact"))
-
-    def get_reporter_name(self, obj) -> str:
-        return obj.reporter_name if self._reveal() else mask_name(obj.reporter_name)
-
-    def get_reporter_phone(self, obj) -> str:
-        return obj.reporter_phone if self._reveal() else mask_phone(obj.reporter_phone)
-
-    def get_contact_masked(self, obj) -> bool:
-        return not self._reveal()
 
     def get_photo(self, obj) -> str | None:
         # Served through the queue's permission check, never as a public media URL.

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from cim.masking import mask_name, mask_phone
+from config.common.fields import MaskedField, MaskedFlag
 from emergency.api.fields import FiniteFloatField, LonLatTogether, PolygonField, geojson_of
 from emergency.choices import (
     Disposition,
@@ -101,9 +102,9 @@ class IncidentSerializer(serializers.ModelSerializer):
     level_colour = serializers.SerializerMethodField()
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     source_label = serializers.CharField(source="get_source_display", read_only=True)
-    caller_name = serializers.SerializerMethodField()
-    caller_phone = serializers.SerializerMethodField()
-    caller_masked = serializers.SerializerMethodField()
+    caller_name = MaskedField(mask=mask_name, reveal="reveal_caller")
+    caller_phone = MaskedField(mask=mask_phone, reveal="reveal_caller")
+    caller_masked = MaskedFlag(reveal="reveal_caller")
     location = serializers.SerializerMethodField()
     snapped = serializers.SerializerMethodField()
     area = serializers.SerializerMethodField()
@@ -123,20 +124,8 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def _reveal(self) -> bool:
-        return bool(self.context.get("reveal_caller"))
-
     def get_level_colour(self, obj) -> str:
         return LEVEL_COLOUR.get(obj.level, "")
-
-    def get_caller_name(self, obj) -> str:
-        return obj.caller_name if self._reveal() else mask_name(obj.caller_name)
-
-    def get_caller_phone(self, obj) -> str:
-        return obj.caller_phone if self._reveal() else mask_phone(obj.caller_phone)
-
-    def get_caller_masked(self, obj) -> bool:
-        return not self._reveal()
 
     @extend_schema_field({"type": "object", "properties": {"lon": {"type": "number"},
                                                            "lat": {"type": "number"}}})
