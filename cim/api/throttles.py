@@ -8,7 +8,7 @@ from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from cim.services.plates import client_hash
 from cim.services.plates.throttle import ACTIONS, action_throttled
 
-__all__ = ["PublicThrottle", "PublicWriteThrottle", "ReportActionThrottle", "TrackActionThrottle"]
+__all__ = ["PublicThrottle", "ReportActionThrottle", "TrackActionThrottle"]
 
 
 class PublicThrottle(SimpleRateThrottle):
@@ -24,12 +24,6 @@ class PublicThrottle(SimpleRateThrottle):
         if request.user and request.user.is_authenticated:
             return None
         return self.cache_format % {"scope": self.scope, "ident": client_hash(request.META)}
-
-
-class PublicWriteThrottle(PublicThrottle):
-    """The tighter limit of public writes (filing a report)."""
-
-    scope = "public_write"
 
 
 class _ActionThrottle(BaseThrottle):

@@ -146,8 +146,7 @@ def test_report_form_rate_limited(plate_city, settings):
 
 
 def test_public_api_report_and_its_throttle(plate_city, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        "public": "120/min", "public_write": "2/min"}}
+    settings.CIM = {**settings.CIM, "REPORT_RATE_PER_10MIN": 2}
     plate = plate_city["plate"]
     client = Client(REMOTE_ADDR="10.3.0.7")
     url = f"/api/cim/public/plates/{plate.code}/reports/"

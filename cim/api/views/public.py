@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from cim import errors
 from cim.api.permissions import PublicSubmit
 from cim.api.serializers.reports import TRACKING, PublicReportSerializer, tracking_body
-from cim.api.throttles import PublicThrottle, PublicWriteThrottle, ReportActionThrottle, TrackActionThrottle
+from cim.api.throttles import PublicThrottle, ReportActionThrottle, TrackActionThrottle
 from cim.models import Plate
 from cim.selectors.addresses import address_community_street
 from cim.services import plates as plate_services
@@ -63,7 +63,7 @@ class PublicPlateReportView(APIView):
     Returns the tracking code."""
 
     permission_classes = [PublicSubmit]
-    throttle_classes = [PublicWriteThrottle, ReportActionThrottle]
+    throttle_classes = [ReportActionThrottle]
     parser_classes = [LimitedJSONParser, MultiPartParser, FormParser]
     authentication_classes: list = []
 
