@@ -10,7 +10,7 @@ from django.utils import timezone
 from cim.errors import DomainError
 from cim.models import AuditLog
 
-__all__ = ["AUDIT_FILTERS", "audit_entries"]
+__all__ = ["AUDIT_FILTERS", "audit_entries", "recent_actions"]
 
 # query parameter → what it filters
 AUDIT_FILTERS = ("actor", "action", "object_type", "object_id", "since", "until")
@@ -52,3 +52,10 @@ def audit_entries(params) -> QuerySet[AuditLog]:
     if last:
         rows = rows.filter(at__lte=datetime.combine(last, time.max, tzinfo=zone))
     return rows.order_by("-at", "-id")
+
+
+def recent_actions(sample: int = 5000) -> list[str]:
+    """The action names of the newest ``sample`` rows, sorted (suggestions for
+    the filter): bounded work however long the trail grows."""
+    newest = AuditLog.objects.order_by("-id").values_list("action", flat=True)[:sample]
+    return sorted(set(newest))

@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from cim.conf import cim_settings
+
 __all__ = ["ContentSecurityPolicyMiddleware", "cesium_page", "policy"]
 
 HEADER = "Content-Security-Policy"
@@ -61,8 +63,6 @@ def policy(*, allow_eval: bool = False) -> str:
     """The policy for the current settings: the WebSocket server's origin
     (``CIM["WS_URL"]``) and any extra image hosts (``CSP_EXTRA_IMG_SRC``, e.g.
     the province's basemap service on the closed network) are allowed."""
-    from cim.conf import cim_settings
-
     return _policy(cim_settings.WS_URL or "", tuple(settings.CSP_EXTRA_IMG_SRC), allow_eval)
 
 

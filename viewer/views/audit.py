@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from cim import roles
 from cim.errors import DomainError
-from cim.selectors.audit import AUDIT_FILTERS, audit_entries
+from cim.selectors.audit import AUDIT_FILTERS, audit_entries, recent_actions
 from cim.services.audit import audit_record
 
 __all__ = ["audit_export", "audit_log"]
@@ -39,11 +39,11 @@ def audit_log(request):
         error = None
     except DomainError as exc:
         rows, error = audit_entries({}).none(), exc
-    page = Paginator(rows.select_related(None), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
     return render(request, "viewer/audit.html", {
         "page": page, "filters": filters, "error": error, "query": query,
-        "actions": audit_entries({}).order_by().values_list("action", flat=True).distinct()[:200],
+        "actions": recent_actions(),
     }, status=400 if error else 200)
 
 

@@ -8,6 +8,8 @@ default) must enrol one before they can use anything else
 
 from __future__ import annotations
 
+from base64 import b32encode
+
 import segno
 from django import forms
 from django.contrib.auth import views as auth_views
@@ -70,7 +72,7 @@ class TwoFactorSetupView(View):
     def _page(self, request, device, error="", status=200):
         return render(request, self.template_name, {
             "error": error, "qr_svg": _qr_svg(device.config_url),
-            "secret": device.config_url.split("secret=")[1].split("&")[0],
+            "secret": b32encode(device.bin_key).decode(),
             "enrolled": user_has_device(request.user),
         }, status=status)
 

@@ -10,7 +10,7 @@ plate_issue`` keeps working.
 from __future__ import annotations
 
 from cim.services.plates.alerts import plate_alert_close, plate_flag, scan_spike_alert
-from cim.services.plates.clients import client_hash, client_ip
+from cim.services.plates.clients import client_hash
 from cim.services.plates.lifecycle import (
     PLATE_KINDS,
     TRANSITIONS,
@@ -43,7 +43,6 @@ __all__ = [
     "TRANSITIONS",
     "ScanResult",
     "client_hash",
-    "client_ip",
     "plate_alert_close",
     "plate_code_lookup",
     "plate_flag",

@@ -9,17 +9,11 @@ import hashlib
 from cim.conf import cim_settings
 from config.common.clientip import client_ip_from_meta
 
-__all__ = ["client_hash", "client_ip"]
-
-
-def client_ip(meta: dict) -> str:
-    """The client's address (config.common.clientip: X-Forwarded-For only from
-    the proxies named in ``TRUSTED_PROXIES``)."""
-    return client_ip_from_meta(meta)
+__all__ = ["client_hash"]
 
 
 def client_hash(meta: dict) -> str:
     """A salted hash of the client's address: counts distinct clients and
     keys rate limits without ever storing the address itself."""
     salt = cim_settings.CLIENT_HASH_SALT
-    return hashlib.sha256(f"{salt}|{client_ip(meta)}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{salt}|{client_ip_from_meta(meta)}".encode()).hexdigest()[:32]
