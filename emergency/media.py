@@ -17,7 +17,7 @@ import struct
 import subprocess
 from dataclasses import dataclass
 
-__all__ = ["MediaRefused", "MediaType", "probe", "sniff"]
+__all__ = ["MediaRefused", "MediaType", "probe", "probe_photo", "sniff"]
 
 PROBE_TIMEOUT_S = 30
 # A photo larger than this many pixels is refused before it is decoded
@@ -149,13 +149,19 @@ def _probe_stream(path: str, media: MediaType) -> MediaType:
     raise MediaRefused(f"the file holds no {'video' if media.kind == 'video' else 'audio'} stream")
 
 
+def probe_photo(f, media: MediaType) -> MediaType:
+    """``media`` when the open binary file ``f`` decodes as that photo;
+    :class:`MediaRefused` otherwise."""
+    problem = _probe_photo(f, media)
+    if problem:
+        raise MediaRefused(problem)
+    return media
+
+
 def probe(path: str, media: MediaType) -> MediaType:
     """What the file at ``path`` really is (``media``, or sound only where the
     container held no picture); :class:`MediaRefused` when it is not media."""
     if media.kind == "photo":
         with open(path, "rb") as f:
-            problem = _probe_photo(f, media)
-        if problem:
-            raise MediaRefused(problem)
-        return media
+            return probe_photo(f, media)
     return _probe_stream(path, media)

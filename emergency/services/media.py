@@ -16,7 +16,7 @@ from emergency.choices import TimelineKind
 from emergency.conf import emergency_settings
 from emergency.errors import Conflict, DomainError
 from emergency.events import emit
-from emergency.media import MediaRefused, MediaType, probe, sniff
+from emergency.media import MediaRefused, MediaType, probe, probe_photo, sniff
 from emergency.models import Attachment, Incident
 from emergency.services._common import timeline_add
 
@@ -26,10 +26,14 @@ ACCEPTED = "JPEG/PNG/WebP/HEIC photos, MP4/MOV/WebM/AVI video, MP3/WAV/OGG/AMR/M
 
 
 def _probe_upload(upload: UploadedFile, media: MediaType) -> MediaType:
-    """Decode or probe the upload (from its temporary file, or a copy of it)."""
+    """Decode or probe the upload: a photo from the upload itself, sound and
+    video (ffprobe needs a file) from its temporary file or a copy of it."""
     path = getattr(upload, "temporary_file_path", None)
     if path is not None:
         return probe(path(), media)
+    if media.kind == "photo":
+        upload.seek(0)
+        return probe_photo(upload, media)
     with tempfile.NamedTemporaryFile(suffix=media.extension) as copy:
         upload.seek(0)
         for chunk in upload.chunks():
