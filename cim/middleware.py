@@ -6,6 +6,8 @@ from urllib.parse import unquote_to_bytes
 
 from django.http import JsonResponse
 
+from config.common.errors import error_body
+
 _TEXT_BODIES = ("application/json", "application/x-www-form-urlencoded", "text/")
 
 
@@ -23,10 +25,7 @@ class RejectNulBytesMiddleware:
     def __call__(self, request):
         where = self._nul_in(request)
         if where:
-            return JsonResponse(
-                {"error": "invalid", "field": where, "detail": "NUL characters are not allowed"},
-                status=400,
-            )
+            return JsonResponse(error_body("invalid", "NUL characters are not allowed", where), status=400)
         return self.get_response(request)
 
     @staticmethod

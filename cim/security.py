@@ -18,6 +18,7 @@ from django_otp import user_has_device
 
 from cim import roles
 from cim.services.audit import audit_record
+from config.common.errors import error_body
 
 
 @receiver(user_locked_out, dispatch_uid="cim.audit_lockout")
@@ -61,9 +62,8 @@ class RequireSecondFactorMiddleware:
         user = request.user
         if user.is_authenticated and second_factor_required(user) and not user.is_verified():
             if request.path.startswith("/api/") or request.path.startswith("/ws/"):
-                return JsonResponse({"error": "second_factor_required",
-                                     "detail": "sign in with your authenticator code first", "field": None},
-                                    status=403)
+                return JsonResponse(error_body("second_factor_required",
+                                               "sign in with your authenticator code first"), status=403)
             if user_has_device(user):
                 logout(request)
                 return redirect(f"{reverse('login')}?next={request.path}")
@@ -87,8 +87,8 @@ class IdleSessionTimeoutMiddleware:
             if last is not None and now - int(last) > timeout:
                 logout(request)
                 if request.path.startswith("/api/"):
-                    return JsonResponse({"error": "session_expired", "detail": "signed out after inactivity",
-                                         "field": None}, status=401)
+                    return JsonResponse(error_body("session_expired", "signed out after inactivity"),
+                                        status=401)
                 return redirect(f"{reverse('login')}?next={request.path}&idle=1")
             if last is None or now - int(last) >= 60:
                 request.session["cim_last_seen"] = now

@@ -25,13 +25,14 @@ import gzip
 import re
 from pathlib import Path
 
-from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from cim import roles
+from cim.conf import cim_settings
 from config.common.csp import policy
+from config.common.errors import error_body
 
 TILE_FILE = re.compile(r"^(tileset\.json|t/[A-Za-z0-9_]+\.glb)$")
 TERRAIN_FILE = re.compile(r"^(layer\.json|[0-9]{1,2}/[0-9]{1,7}/[0-9]{1,7}\.terrain)$")
@@ -91,12 +92,10 @@ def _respond(request, path: Path, *, cache: str, gzipped_path: Path | None = Non
 def tiles(request, path: str):
     """A file of the published 3D Tiles (signed-in platform roles only)."""
     if not request.user.is_authenticated:
-        return JsonResponse({"error": "not_authenticated", "detail": "sign in to load the 3D city"},
-                            status=401)
+        return JsonResponse(error_body("not_authenticated", "sign in to load the 3D city"), status=401)
     if not roles.roles_of(request.user):
-        return JsonResponse({"error": "permission_denied",
-                             "detail": "the 3D city is for platform staff"}, status=403)
-    file = _resolve(Path(settings.CIM["TILES_DIR"]), path, TILE_FILE)
+        return JsonResponse(error_body("permission_denied", "the 3D city is for platform staff"), status=403)
+    file = _resolve(Path(cim_settings.TILES_DIR), path, TILE_FILE)
     sidecar = file.with_name(file.name + ".gz")
     versioned = "v" in request.GET and file.suffix == ".glb"
     cache = "private, " + (IMMUTABLE if versioned else "no-cache")
@@ -106,7 +105,7 @@ def tiles(request, path: str):
 @require_safe
 def terrain(request, path: str):
     """A file of the published terrain (public)."""
-    file = _resolve(Path(settings.CIM["TERRAIN_DIR"]), path, TERRAIN_FILE)
+    file = _resolve(Path(cim_settings.TERRAIN_DIR), path, TERRAIN_FILE)
     if file.suffix == ".terrain":
         cache = "public, " + (IMMUTABLE if "v" in request.GET else "no-cache")
         return _respond(request, file, cache=cache, stored_gzipped=True)
@@ -117,7 +116,7 @@ def tiles_check(request):
     """A bare CesiumJS page loading the tileset and the terrain (DEBUG and
     browser tests only; the planner viewer is the real page)."""
     if not request.user.is_authenticated:
-        return JsonResponse({"error": "not_authenticated", "detail": "sign in first"}, status=401)
+        return JsonResponse(error_body("not_authenticated", "sign in first"), status=401)
     response = render(request, "cim/tiles_check.html",
                       {"tileset_url": "/tiles/tileset.json", "terrain_url": "/terrain/"})
     # A test page with its script inline: its own, looser policy.

@@ -1,7 +1,7 @@
 """Building the city's 3D Tiles from PostGIS (the geometry work is in
 :mod:`cim.tiling`, which knows nothing of Django).
 
-Output: ``settings.CIM["TILES_DIR"]`` (a symbolic link to the current build)
+Output: ``cim_settings.TILES_DIR`` (a symbolic link to the current build)
 holds ``tileset.json``, ``manifest.json`` and ``t/<tile id>.glb`` (+ ``.gz``).
 
 One query reads every building (one snapshot, so nothing can change between
@@ -30,11 +30,11 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
-from django.conf import settings
 from django.db import connection, transaction
 from tqdm import tqdm
 
 from cim.choices import BuildingUse
+from cim.conf import cim_settings
 from cim.errors import Conflict, DomainError
 from cim.models import AdminArea, Building, DemRaster
 from cim.services.audit import audit_record
@@ -257,7 +257,7 @@ def tiles_build(
     left as it was.
     """
     started = time.perf_counter()
-    served = Path(out_dir or settings.CIM["TILES_DIR"])
+    served = Path(out_dir or cim_settings.TILES_DIR)
     with _Lock():
         key = _build_key(max_buildings, max_vertices)
         previous = current_build(served)
