@@ -10,12 +10,13 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from cim import roles
+from cim.conf import cim_settings
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data`` (real OSM, SRTM, CityJSON, Tianshui admin data)."""
-    path = Path(settings.CIM["SHARED_DATA_DIR"])
+    path = Path(cim_settings.SHARED_DATA_DIR)
     if not path.is_dir():
         pytest.fail(f"shared data folder missing: {path} (set CIM_SHARED_DATA)")
     return path

@@ -234,14 +234,6 @@ SPECTACULAR_SETTINGS = {
 # The city-model app's settings: every key is declared, with its default and
 # meaning, in cim/conf.py; set here only what a deployment changes.
 CIM = {
-    "SHARED_DATA_DIR": env.SHARED_DATA_DIR,
-    "DEM_DIR": env.MEDIA_ROOT / "dem",
-    "TILES_DIR": env.MEDIA_ROOT / "tiles",
-    "TERRAIN_DIR": env.MEDIA_ROOT / "terrain",
-    "STOREY_HEIGHT_M": 3.0,
-    "MAX_BUILDING_HEIGHT_M": 900.0,
-    "PLATE_HOST": env.PLATE_HOST,
-    "WS_URL": env.WS_URL,
     "CLIENT_HASH_SALT": env.CLIENT_HASH_SALT or SECRET_KEY,
 }
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 from rasterio.transform import Affine
 
+from cim.conf import cim_settings
 from cim.errors import DomainError
 from cim.models import AuditLog
 from cim.services.dem import dem_register
@@ -154,7 +154,7 @@ def monaco_dem(db, media_root, shared_data):
 
 
 def _terrain_dir() -> Path:
-    return Path(settings.CIM["TERRAIN_DIR"])
+    return Path(cim_settings.TERRAIN_DIR)
 
 
 @pytest.mark.django_db
@@ -229,7 +229,7 @@ def test_buildings_stand_on_the_terrain_mesh_neither_floating_nor_sunk(monaco_de
     city = _make_city(80)
     tiles_build()
     terrain_build(max_level=13)
-    frame = EnuFrame(*json.loads((Path(settings.CIM["TILES_DIR"]) / "manifest.json").read_text())["frame"])
+    frame = EnuFrame(*json.loads((Path(cim_settings.TILES_DIR) / "manifest.json").read_text())["frame"])
     decoded = _decoded(frame)
     size = tms.tile_size_deg(13)
     points = []  # (tile, lon, lat, building bottom, base)

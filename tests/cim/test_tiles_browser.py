@@ -16,6 +16,7 @@ from django.conf import settings
 from django.urls import path
 
 from cim import tiles_views
+from cim.conf import cim_settings
 from cim.models import Building
 from cim.services.terrain_tiles import terrain_build
 from cim.services.tiles import tiles_build
@@ -60,7 +61,7 @@ def test_tileset_and_terrain_load_in_cesium_and_a_building_answers_a_pick(
     _make_city(150)
     tiles_build(max_buildings=40)
     terrain_build(max_level=13)
-    doc = json.loads((Path(settings.CIM["TILES_DIR"]) / "tileset.json").read_text())
+    doc = json.loads((Path(cim_settings.TILES_DIR) / "tileset.json").read_text())
     assert doc["root"].get("children"), "the test city should have a hierarchy"
     target = Building.objects.select_related("admin_area").order_by("-height").first()
     n = float(undulation(target.centroid.x, target.centroid.y)[0])

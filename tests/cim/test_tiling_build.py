@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from django.conf import settings
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from cim.conf import cim_settings
 from cim.errors import DomainError
 from cim.models import AuditLog, Building
 from cim.services import tiles as tiles_service
@@ -31,7 +31,7 @@ from cim.tiling.validate import glb_reports, tileset_errors
 from tests import factories
 from tests.cim.test_tiling import cube_solid
 
-SCHEMAS = Path(settings.CIM["SHARED_DATA_DIR"]).parent / "schemas" / "3d-tiles"
+SCHEMAS = Path(cim_settings.SHARED_DATA_DIR).parent / "schemas" / "3d-tiles"
 M_PER_DEG = 111_132.0
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,7 @@ def _make_city(n: int = 160, *, seed: int = 11) -> list[Building]:
 
 
 def _tiles_dir() -> Path:
-    return Path(settings.CIM["TILES_DIR"])
+    return Path(cim_settings.TILES_DIR)
 
 
 def _glbs() -> dict[str, bytes]:

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from cim import roles
+from cim.conf import cim_settings
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -150,8 +151,8 @@ def test_city_info_reports_real_data_as_not_synthetic(client_for, media_root):
 
 
 def test_city_info_points_at_built_tiles_and_terrain(client_for, small_city, media_root, settings):
-    tiles = settings.CIM["TILES_DIR"]
-    terrain = settings.CIM["TERRAIN_DIR"]
+    tiles = cim_settings.TILES_DIR
+    terrain = cim_settings.TERRAIN_DIR
     tiles.mkdir(parents=True)
     terrain.mkdir(parents=True)
     (tiles / "tileset.json").write_text("{}")
