@@ -46,7 +46,9 @@ def json_depth(value) -> int:
 def loads_limited(data: bytes | str, *, max_depth: int = DEFAULT_MAX_DEPTH,
                   max_bytes: int = DEFAULT_MAX_BYTES):
     """Parse ``data`` or raise :class:`JSONLimitError` (never RecursionError)."""
-    size = len(data.encode() if isinstance(data, str) else data)
+    size = len(data)
+    if isinstance(data, str) and size * 4 > max_bytes:  # UTF-8 takes at most 4 bytes a character
+        size = len(data.encode())
     if size > max_bytes:
         raise JSONLimitError("too_large", f"the JSON body has {size} bytes; at most {max_bytes} are accepted")
     try:
