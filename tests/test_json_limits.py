@@ -42,3 +42,6 @@ def test_incident_api_answers_nested_and_oversized_json_with_400(client_for, set
     big = '{"title": "' + "火" * 2000 + '"}'
     resp = client.post("/api/emergency/incidents/", big, content_type="application/json")
     assert resp.status_code == 400 and "at most 1000" in resp.content.decode()
+    from emergency.models import Incident
+
+    assert not Incident.objects.exists()  # nothing stored by either refused body
