@@ -1,7 +1,8 @@
 """The platform's roles (Django groups) and how to ask about them.
 
-Roles: admin, planner, commander, dispatcher, responder; a request without a
-user is the anonymous public.  A superuser counts as admin.
+Roles: admin, planner, commander, dispatcher, responder, community (街道/社区
+staff who handle residents' reports), auditor (reads the audit trail, changes
+nothing); a request without a user is the anonymous public.  A superuser counts as admin.
 """
 
 from __future__ import annotations
@@ -13,15 +14,20 @@ PLANNER = "planner"
 COMMANDER = "commander"
 DISPATCHER = "dispatcher"
 RESPONDER = "responder"
+COMMUNITY = "community"
+AUDITOR = "auditor"
 
-ALL_ROLES = (ADMIN, PLANNER, COMMANDER, DISPATCHER, RESPONDER)
-STAFF_ROLES = ALL_ROLES
+ALL_ROLES = (ADMIN, PLANNER, COMMANDER, DISPATCHER, RESPONDER, COMMUNITY, AUDITOR)
+# Everyone who works with the city model (the auditor only reads the audit trail).
+STAFF_ROLES = (ADMIN, PLANNER, COMMANDER, DISPATCHER, RESPONDER, COMMUNITY)
 # The control room: sees every incident and unit, dispatches, reads callers.
 CONTROL_ROLES = (ADMIN, COMMANDER, DISPATCHER)
 # Decisions above dispatch (plans, alerts, levels).
 COMMAND_ROLES = (ADMIN, COMMANDER)
 # Everyone who works on incidents, responders included (their own units only).
 EMERGENCY_ROLES = (*CONTROL_ROLES, RESPONDER)
+# Who reads the audit trail.
+AUDIT_ROLES = (ADMIN, AUDITOR)
 
 
 def roles_of(user) -> set[str]:

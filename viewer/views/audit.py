@@ -20,14 +20,14 @@ from cim.services.audit import audit_record
 
 __all__ = ["audit_export", "audit_log"]
 
-AUDIT_ROLES = (roles.ADMIN,)
+AUDIT_ROLES = roles.AUDIT_ROLES
 PAGE_SIZE = 50
 EXPORT_MAX_ROWS = 100_000
 
 
 def _allowed(request) -> None:
     if not roles.has_role(request.user, *AUDIT_ROLES):
-        raise PermissionDenied("the audit trail is for administrators")
+        raise PermissionDenied("the audit trail is for administrators and auditors")
 
 
 @login_required

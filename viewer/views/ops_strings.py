@@ -11,6 +11,7 @@ from viewer.views.planner_strings import BASEMAP_STRINGS
 ROLE_LABELS = {
     "admin": _("系统管理员"), "planner": _("规划人员"), "commander": _("指挥长"),
     "dispatcher": _("调度员"), "responder": _("出警人员"),
+    "community": _("街道社区工作人员"), "auditor": _("安全审计员"),
 }
 
 COMMON_STRINGS = {

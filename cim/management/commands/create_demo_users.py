@@ -17,6 +17,8 @@ DEMO_USERS = {
     roles.COMMANDER: "commander",
     roles.DISPATCHER: "dispatcher",
     roles.RESPONDER: "responder",
+    roles.COMMUNITY: "community",
+    roles.AUDITOR: "auditor",
 }
 
 
@@ -25,7 +27,7 @@ def demo_password(role: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "Create the demo users admin, planner, commander, dispatcher, responder (idempotent)."
+    help = "Create one demo user per role (idempotent)."
 
     def handle(self, *args, **options):
         if not getattr(settings, "DEMO_MODE", False):
