@@ -13,6 +13,8 @@ step "standard addresses and door plates"
 $M generate_addresses
 $M seed_service_items
 $M issue_plates
+step "static files, collected and compressed (gzip) as in production"
+$M collectstatic --noinput -v0
 step "terrain and 3D Tiles"
 $M build_terrain
 $M build_tiles

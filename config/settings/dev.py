@@ -24,10 +24,14 @@ if not SECRET_KEY:
 CIM["CLIENT_HASH_SALT"] = (  # noqa: F405
     env.CLIENT_HASH_SALT or _local.get("CIM_CLIENT_HASH_SALT") or SECRET_KEY
 )
-# Serve static files (CesiumJS from node_modules included) straight from the
-# finders under gunicorn, without a collectstatic step in the demo.
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = True
-STORAGES["staticfiles"] = {  # noqa: F405
-    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-}
+if DEBUG:
+    # Development by explicit choice: static files (CesiumJS from node_modules
+    # included) straight from the finders, reloaded on change, uncompressed.
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
+    STORAGES["staticfiles"] = {  # noqa: F405
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+    }
+# Otherwise, as in production: ``scripts/demo.sh`` runs ``collectstatic`` into
+# STATIC_ROOT and the base settings' storage writes a gzip copy of every text
+# file beside it, which WhiteNoise sends to clients that accept gzip.
