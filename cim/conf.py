@@ -22,6 +22,9 @@ cim_settings = AppSettings("CIM", {
     "MAX_BUILDING_HEIGHT_M": Key(900.0, "taller buildings are refused by the importers"),
     "OSM_READ_IN_CHILD": Key(True, "import_osm reads the PBF in a forked process beside the loader"),
     "ROUTING_CHECK_INTERVAL_S": Key(1.0, "how often the routing graph checks whether roads changed"),
+    "METRIC_SRID": Key(4544, "metric CRS of the city's analyses (CGCS2000 3° Gauss-Krüger, CM 105° E)"),
+    "DATUM_1985_OFFSET_M": Key(0.0, "1985 national height datum minus the DEM's EGM96 heights, in metres, "
+                                    "at the city (a few decimetres at most; 0 when not surveyed)"),
     # -- door plates and the scan page ----------------------------------------
     "PLATE_HOST": Key(env.PLATE_HOST, "host printed in plate QR codes (https://<host>/P/<CODE>)"),
     "PLATE_SHEET_MAX": Key(2000, "most plates on one printed sheet (PDF) of a community"),

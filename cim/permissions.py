@@ -43,6 +43,14 @@ class PlannerWrite(RolePermission):
     write_roles = (roles.ADMIN, roles.PLANNER)
 
 
+class AnalysisAccess(RolePermission):
+    """Planning analyses: planners run and save them; commanders read the
+    results (they decide with them); everyone else, the public included, nothing."""
+
+    read_roles = (roles.ADMIN, roles.PLANNER, roles.COMMANDER)
+    write_roles = (roles.ADMIN, roles.PLANNER)
+
+
 class AdminOnly(RolePermission):
     """Admins only, for reading and writing."""
 

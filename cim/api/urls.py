@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from cim.api.views import city, maps, plates, public, reports, search
+from cim.api.views import analyses, city, maps, plates, public, reports, search
 
 router = DefaultRouter()
 router.register("admin-areas", city.AdminAreaViewSet, basename="admin-area")
@@ -14,6 +14,8 @@ router.register("addresses", plates.AddressViewSet, basename="address")
 router.register("plates", plates.PlateViewSet, basename="plate")
 router.register("plate-alerts", plates.PlateAlertViewSet, basename="plate-alert")
 router.register("reports", reports.ReportViewSet, basename="report")
+router.register("analyses/height-zones", analyses.HeightZoneViewSet, basename="height-zone")
+router.register("analyses/runs", analyses.AnalysisRunViewSet, basename="analysis-run")
 
 urlpatterns = [
     path("terrain/height/", city.TerrainHeightView.as_view(), name="terrain-height"),
@@ -23,6 +25,7 @@ urlpatterns = [
     path("map/admin-boundaries/", maps.AdminBoundariesMapView.as_view(),
          name="map-admin-boundaries"),
     path("search/", search.SearchView.as_view(), name="search"),
+    path("analyses/height-check/", analyses.HeightCheckView.as_view(), name="height-check"),
     path("public/plates/<str:code>/", public.PublicPlateView.as_view(), name="public-plate"),
     path("public/plates/<str:code>/reports/", public.PublicPlateReportView.as_view(),
          name="public-plate-report"),

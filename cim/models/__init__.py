@@ -3,6 +3,7 @@ terrain, imports and the audit log."""
 
 from .addresses import Address
 from .admin_areas import AdminArea
+from .analyses import AnalysisRun, HeightZone
 from .audit import AuditLog
 from .buildings import Building
 from .imports import ImportRun, RejectedFeature
@@ -17,11 +18,13 @@ from .water import Waterway
 __all__ = [
     "Address",
     "AdminArea",
+    "AnalysisRun",
     "AuditLog",
     "Building",
     "DemRaster",
     "GuideOption",
     "GuideQuestion",
+    "HeightZone",
     "ImportRun",
     "Plate",
     "PlateAlert",

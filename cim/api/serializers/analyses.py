@@ -1,0 +1,80 @@
+"""Serializers of the planning analyses (height-control zones, saved runs)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework_gis.fields import GeometryField
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from cim.models import AnalysisRun, HeightZone
+from cim.models.analyses import HeightDatum, LimitShape
+
+__all__ = [
+    "AnalysisRunBriefSerializer",
+    "AnalysisRunSerializer",
+    "HeightCheckSerializer",
+    "HeightZoneGeoSerializer",
+    "HeightZoneImportSerializer",
+    "HeightZoneInputSerializer",
+]
+
+
+@extend_schema_field({"type": "object", "description": "GeoJSON Polygon or MultiPolygon (lon/lat)"})
+class GeoJSONPolygonField(GeometryField):
+    pass
+
+
+@extend_schema_field({"type": "object", "nullable": True, "description": "GeoJSON Point (lon/lat)"})
+class GeoJSONPointField(GeometryField):
+    pass
+
+
+class HeightZoneGeoSerializer(GeoFeatureModelSerializer):
+    class Meta:
+        model = HeightZone
+        geo_field = "geom"
+        fields = ["id", "name", "kind", "datum", "shape", "max_height", "plane_origin",
+                  "plane_azimuth", "plane_slope", "note", "synthetic", "created_at"]
+
+
+class HeightZoneInputSerializer(serializers.Serializer):
+    """A zone drawn in the viewer: a polygon (GeoJSON, lon/lat) and its limit."""
+
+    name = serializers.CharField(max_length=200)
+    kind = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    geometry = GeoJSONPolygonField()
+    datum = serializers.ChoiceField(choices=HeightDatum.choices)
+    shape = serializers.ChoiceField(choices=LimitShape.choices, default=LimitShape.FLAT)
+    max_height = serializers.FloatField(min_value=-500, max_value=9000)
+    plane_origin = GeoJSONPointField(required=False, allow_null=True, default=None)
+    plane_azimuth = serializers.FloatField(required=False, allow_null=True, default=None)
+    plane_slope = serializers.FloatField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class HeightZoneImportSerializer(serializers.Serializer):
+    """A GeoJSON FeatureCollection of zones (each feature with ``max_height``)."""
+
+    document = serializers.JSONField()
+    datum = serializers.ChoiceField(choices=HeightDatum.choices, required=False,
+                                    help_text="datum of features that do not state their own")
+
+
+class HeightCheckSerializer(serializers.Serializer):
+    zones = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+                                  max_length=500, help_text="zone ids; default: every zone")
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class AnalysisRunBriefSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
+
+    class Meta:
+        model = AnalysisRun
+        fields = ["id", "kind", "title", "summary", "model_version", "created_by", "created_at"]
+
+
+class AnalysisRunSerializer(AnalysisRunBriefSerializer):
+    class Meta(AnalysisRunBriefSerializer.Meta):
+        fields = [*AnalysisRunBriefSerializer.Meta.fields, "params", "result"]

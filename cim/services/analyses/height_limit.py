@@ -1,0 +1,318 @@
+"""控高分析: which buildings rise above the limit of the height-control zone
+they stand in, and by how much.
+
+The limit of a flat zone is one number; a plane zone's limit at a point is
+``max_height + slope × (distance along the azimuth from the origin)``, in the
+city's metric CRS.  A building is held to the lowest limit over the part of
+its footprint inside the zone (a plane is linear, so that minimum is at a
+vertex of the footprint ∩ zone polygon).  Heights above the 1985 national
+datum are the building's base elevation (EGM96, from the DEM) plus the
+datum offset setting, plus its height.
+
+One SQL statement evaluates every building in every zone (the footprints'
+spatial index finds them); only the violations come back to Python.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Point, Polygon
+from django.db import connection, transaction
+
+from cim.conf import cim_settings
+from cim.errors import DomainError
+from cim.models import AnalysisRun, HeightZone, ImportRun
+from cim.models.analyses import AnalysisKind, HeightDatum, LimitShape
+from cim.services.audit import audit_record, snapshot
+from config.common.clip import clip
+
+__all__ = [
+    "ZoneInput",
+    "height_check",
+    "height_check_csv",
+    "model_version",
+    "zone_create",
+    "zone_delete",
+    "zones_from_geojson",
+]
+
+# Excess below this (float noise of the plane evaluation) is not a violation.
+TOLERANCE_M = 0.01
+
+
+@dataclass
+class ZoneInput:
+    name: str
+    geom: GEOSGeometry
+    datum: str
+    max_height: float | None
+    shape: str = LimitShape.FLAT
+    kind: str = ""
+    plane_origin: Point | None = None
+    plane_azimuth: float | None = None
+    plane_slope: float | None = None
+    note: str = ""
+    synthetic: bool = False
+
+
+def _check_zone(z: ZoneInput, prefix: str = "") -> MultiPolygon:
+    f = lambda name: f"{prefix}{name}"  # noqa: E731 - field names of a list item
+    if not (z.name or "").strip():
+        raise DomainError("a zone needs a name", field=f("name"))
+    if z.datum not in HeightDatum.values:
+        raise DomainError(f"datum must be one of {', '.join(HeightDatum.values)}", field=f("datum"))
+    if z.shape not in LimitShape.values:
+        raise DomainError(f"shape must be one of {', '.join(LimitShape.values)}", field=f("shape"))
+    if z.max_height is None:
+        raise DomainError("the zone has no height limit (max_height)", field=f("max_height"))
+    if not (-500 <= z.max_height <= 9000):
+        raise DomainError("max_height must lie between -500 and 9000 m", field=f("max_height"))
+    geom = z.geom
+    if geom is None or geom.empty:
+        raise DomainError("the zone has no geometry", field=f("geometry"))
+    if geom.srid not in (None, 4326):
+        try:
+            geom = geom.transform(4326, clone=True)
+        except GEOSException as exc:
+            raise DomainError(f"cannot transform from EPSG:{geom.srid}: {exc}", field=f("geometry")) from exc
+    geom.srid = 4326
+    if isinstance(geom, Polygon):
+        geom = MultiPolygon(geom, srid=4326)
+    if not isinstance(geom, MultiPolygon):
+        raise DomainError(f"a zone is a polygon, not a {geom.geom_type}", field=f("geometry"))
+    lon0, lat0, lon1, lat1 = geom.extent
+    if lon0 < -180 or lon1 > 180 or lat0 < -90 or lat1 > 90:
+        raise DomainError("coordinates outside longitude/latitude range (is the CRS right?)",
+                          field=f("geometry"))
+    if not geom.valid:
+        raise DomainError(f"invalid polygon: {geom.valid_reason}", field=f("geometry"))
+    if z.shape == LimitShape.PLANE:
+        if z.plane_origin is None:
+            raise DomainError("a plane limit needs its origin point", field=f("plane_origin"))
+        if not isinstance(z.plane_origin, Point) or not (
+                -180 <= z.plane_origin.x <= 180 and -90 <= z.plane_origin.y <= 90):
+            raise DomainError("plane_origin must be a point in longitude/latitude", field=f("plane_origin"))
+        if z.plane_azimuth is None or not (0 <= z.plane_azimuth < 360):
+            raise DomainError("plane_azimuth must be in [0, 360) degrees", field=f("plane_azimuth"))
+        if z.plane_slope is None or not (0 <= z.plane_slope <= 1):
+            raise DomainError("plane_slope must be in [0, 1] metres per metre", field=f("plane_slope"))
+    return geom
+
+
+@transaction.atomic
+def zone_create(*, zone: ZoneInput, by) -> HeightZone:
+    geom = _check_zone(zone)
+    row = HeightZone.objects.create(
+        name=clip(HeightZone, "name", zone.name.strip()), kind=clip(HeightZone, "kind", zone.kind),
+        geom=geom, datum=zone.datum, shape=zone.shape, max_height=zone.max_height,
+        plane_origin=zone.plane_origin if zone.shape == LimitShape.PLANE else None,
+        plane_azimuth=zone.plane_azimuth if zone.shape == LimitShape.PLANE else None,
+        plane_slope=zone.plane_slope if zone.shape == LimitShape.PLANE else None,
+        note=clip(HeightZone, "note", zone.note), synthetic=zone.synthetic,
+        created_by=_user(by),
+    )
+    audit_record(actor=by, action="height_zone.create", obj=row, after=snapshot(row))
+    return row
+
+
+@transaction.atomic
+def zone_delete(*, zone: HeightZone, by) -> None:
+    before = snapshot(zone)
+    audit_record(actor=by, action="height_zone.delete", obj=zone, before=before)
+    zone.delete()
+
+
+def _user(by):
+    from cim.roles import acting_user
+
+    return acting_user(by)
+
+
+def zones_from_geojson(document: dict, *, default_datum: str | None = None) -> list[ZoneInput]:
+    """Zones from a GeoJSON FeatureCollection whose features carry
+    ``max_height`` (and ``name``, ``datum``; for a plane ``shape: plane``,
+    ``plane_origin: [lon, lat]``, ``plane_azimuth``, ``plane_slope``).
+    Raises :class:`DomainError` naming the feature and field of the first fault."""
+    import json
+
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+        raise DomainError("expected a GeoJSON FeatureCollection", field="file")
+    features = document.get("features")
+    if not isinstance(features, list) or not features:
+        raise DomainError("the collection has no features", field="file")
+    crs_name = ((document.get("crs") or {}).get("properties") or {}).get("name", "")
+    srid = 4326
+    if crs_name and "CRS84" not in crs_name and "4326" not in crs_name:
+        try:
+            srid = int(crs_name.rsplit(":", 1)[-1])
+        except ValueError:
+            raise DomainError(f"unknown CRS {crs_name!r}", field="crs") from None
+    zones = []
+    for i, feature in enumerate(features):
+        prefix = f"features[{i}]."
+        props = (feature or {}).get("properties") or {}
+        try:
+            geom = GEOSGeometry(json.dumps(feature.get("geometry")), srid=srid)
+        except (GEOSException, ValueError, TypeError, AttributeError) as exc:
+            raise DomainError(f"unreadable geometry: {exc}", field=prefix + "geometry") from exc
+        max_height = props.get("max_height")
+        if max_height is not None:
+            try:
+                max_height = float(max_height)
+            except (TypeError, ValueError):
+                raise DomainError("max_height is not a number", field=prefix + "max_height") from None
+        origin = props.get("plane_origin")
+        origin_pt = None
+        if origin is not None:
+            try:
+                origin_pt = Point(float(origin[0]), float(origin[1]), srid=4326)
+            except (TypeError, ValueError, IndexError):
+                raise DomainError("plane_origin must be [lon, lat]", field=prefix + "plane_origin") from None
+
+        def _num(key, _props=props, _prefix=prefix):
+            value = _props.get(key)
+            try:
+                return None if value is None else float(value)
+            except (TypeError, ValueError):
+                raise DomainError(f"{key} is not a number", field=_prefix + key) from None
+
+        zone = ZoneInput(
+            name=str(props.get("name") or f"控高区 {i + 1}"), geom=geom,
+            datum=str(props.get("datum") or default_datum or ""), max_height=max_height,
+            shape=str(props.get("shape") or LimitShape.FLAT), kind=str(props.get("kind") or ""),
+            plane_origin=origin_pt, plane_azimuth=_num("plane_azimuth"), plane_slope=_num("plane_slope"),
+            note=str(props.get("note") or ""),
+        )
+        zone.geom = _check_zone(zone, prefix)
+        zones.append(zone)
+    return zones
+
+
+@transaction.atomic
+def zones_import(*, document: dict, by, default_datum: str | None = None) -> list[HeightZone]:
+    """All zones of a file or none."""
+    return [zone_create(zone=z, by=by) for z in zones_from_geojson(document, default_datum=default_datum)]
+
+
+def model_version() -> str:
+    """Which state of the city model a result was computed on: the last
+    finished import run and the buildings' last change."""
+    last_run = ImportRun.objects.order_by("-pk").values_list("pk", flat=True).first()
+    with connection.cursor() as cur:
+        cur.execute("SELECT max(updated_at), count(*) FROM cim_building")
+        changed, count = cur.fetchone()
+    return f"run {last_run or 0} · {count} bldg · {changed.isoformat(timespec='seconds') if changed else '-'}"
+
+
+_CHECK_SQL = """
+WITH candidates AS (
+    SELECT b.id AS building_id, z.id AS zone_id, b.height, b.base_elevation,
+           z.datum, z.shape, z.max_height, z.plane_azimuth, z.plane_slope,
+           CASE WHEN z.shape = 'plane' THEN ST_Transform(z.plane_origin, %(srid)s) END AS origin,
+           CASE WHEN z.shape = 'plane' THEN
+               ST_Transform(ST_Intersection(b.footprint, z.geom), %(srid)s) END AS part
+    FROM cim_heightzone z
+    JOIN cim_building b ON ST_Intersects(b.footprint, z.geom)
+    WHERE z.id = ANY(%(zones)s)
+), evaluated AS (
+    SELECT c.building_id, c.zone_id, c.datum, c.height, c.base_elevation,
+           CASE WHEN c.shape = 'flat' THEN c.max_height
+                ELSE c.max_height + c.plane_slope * (
+                    SELECT min((ST_X(d.geom) - ST_X(c.origin)) * sin(radians(c.plane_azimuth))
+                             + (ST_Y(d.geom) - ST_Y(c.origin)) * cos(radians(c.plane_azimuth)))
+                    FROM ST_DumpPoints(c.part) AS d)
+           END AS limit_m,
+           CASE WHEN c.datum = 'ground' THEN c.height
+                ELSE c.base_elevation + %(offset)s + c.height END AS top_m
+    FROM candidates c
+)
+SELECT e.building_id, e.zone_id, e.datum, e.height, e.base_elevation, e.limit_m, e.top_m,
+       b.name, b.floors, b.use, ST_X(b.centroid), ST_Y(b.centroid)
+FROM evaluated e JOIN cim_building b ON b.id = e.building_id
+WHERE e.top_m IS NULL OR e.top_m - e.limit_m > %(tol)s
+UNION ALL
+SELECT NULL, zone_id, NULL, count(*), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM evaluated GROUP BY zone_id
+"""
+
+
+def _evaluate(zone_ids: list[int]) -> tuple[list[dict], list[dict], dict[int, int]]:
+    with connection.cursor() as cur:
+        cur.execute(_CHECK_SQL, {"srid": cim_settings.METRIC_SRID, "zones": zone_ids,
+                                 "offset": cim_settings.DATUM_1985_OFFSET_M, "tol": TOLERANCE_M})
+        rows = cur.fetchall()
+    violations, unknown, checked = [], [], {}
+    for (bid, zid, datum, height, base, limit_m, top_m, name, floors, use, lon, lat) in rows:
+        if bid is None:
+            checked[zid] = int(height)
+            continue
+        item = {"building": bid, "zone": zid, "name": name, "floors": floors, "use": use,
+                "height": round(height, 2), "datum": datum,
+                "base_elevation": None if base is None else round(base, 2),
+                "limit": round(limit_m, 2), "lon": round(lon, 7), "lat": round(lat, 7)}
+        if top_m is None:
+            unknown.append({**item, "reason": "no ground elevation for an absolute limit"})
+        else:
+            violations.append({**item, "top": round(top_m, 2), "excess": round(top_m - limit_m, 2)})
+    violations.sort(key=lambda v: (-v["excess"], v["building"]))
+    return violations, unknown, checked
+
+
+@transaction.atomic
+def height_check(*, by, zones: list[HeightZone] | None = None, title: str = "") -> AnalysisRun:
+    """Run the check over ``zones`` (default: every zone) and save the result."""
+    zone_rows = list(zones if zones is not None else HeightZone.objects.all())
+    if not zone_rows:
+        raise DomainError("there is no height-control zone to check", field="zones")
+    ids = [z.pk for z in zone_rows]
+    violations, unknown, checked = _evaluate(ids)
+    per_zone = []
+    for z in zone_rows:
+        over = [v for v in violations if v["zone"] == z.pk]
+        per_zone.append({"zone": z.pk, "name": z.name, "datum": z.datum, "shape": z.shape,
+                         "max_height": z.max_height, "checked": checked.get(z.pk, 0),
+                         "violations": len(over),
+                         "max_excess": max((v["excess"] for v in over), default=0.0)})
+    summary = {
+        "zones": len(zone_rows),
+        "checked": sum(checked.values()),
+        "violations": len(violations),
+        "buildings_over": len({v["building"] for v in violations}),
+        "unknown": len(unknown),
+        "max_excess": max((v["excess"] for v in violations), default=0.0),
+        "per_zone": per_zone,
+    }
+    run = AnalysisRun.objects.create(
+        kind=AnalysisKind.HEIGHT_LIMIT, title=clip(AnalysisRun, "title", title or "控高分析"),
+        params={"zones": ids, "datum_1985_offset_m": cim_settings.DATUM_1985_OFFSET_M,
+                "tolerance_m": TOLERANCE_M},
+        summary=summary, result={"violations": violations, "unknown": unknown},
+        model_version=model_version(), created_by=_user(by),
+    )
+    audit_record(actor=by, action="analysis.height_limit", obj=run,
+                 after={"zones": ids, "violations": len(violations)})
+    return run
+
+
+CSV_COLUMNS = ("building", "name", "use", "floors", "zone", "datum", "height", "base_elevation",
+               "top", "limit", "excess", "lon", "lat")
+
+
+def height_check_csv(run: AnalysisRun) -> str:
+    """The violations of a saved run as CSV (UTF-8 with BOM, for Excel)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    names = {z["zone"]: z["name"] for z in run.summary.get("per_zone", [])}
+    for v in run.result.get("violations", []):
+        writer.writerow({**v, "zone": names.get(v["zone"], v["zone"])})
+    return out.getvalue()
+
+
+def buildings_in(run: AnalysisRun) -> list[int]:
+    return sorted({v["building"] for v in run.result.get("violations", [])})
+
