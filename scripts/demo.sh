@@ -13,6 +13,7 @@ step "standard addresses and door plates"
 $M generate_addresses
 $M seed_service_items
 $M issue_plates
+$M seed_height_zones
 step "static files, collected and compressed (gzip) as in production"
 $M collectstatic --noinput -v0
 step "terrain and 3D Tiles"
