@@ -25,6 +25,8 @@ cim_settings = AppSettings("CIM", {
     "METRIC_SRID": Key(4544, "metric CRS of the city's analyses (CGCS2000 3° Gauss-Krüger, CM 105° E)"),
     "DATUM_1985_OFFSET_M": Key(0.0, "1985 national height datum minus the DEM's EGM96 heights, in metres, "
                                     "at the city (a few decimetres at most; 0 when not surveyed)"),
+    "REPORT_FONT": Key("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+                       "TrueType CJK font embedded in PDF reports (Debian fonts-wqy-zenhei)"),
     # -- door plates and the scan page ----------------------------------------
     "PLATE_HOST": Key(env.PLATE_HOST, "host printed in plate QR codes (https://<host>/P/<CODE>)"),
     "PLATE_SHEET_MAX": Key(2000, "most plates on one printed sheet (PDF) of a community"),

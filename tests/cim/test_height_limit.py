@@ -201,3 +201,18 @@ def test_plane_origin_must_be_a_point(client_for):
         "plane_slope": 0.02, "geometry": {"type": "Polygon", "coordinates": [ring]},
         "plane_origin": {"type": "Polygon", "coordinates": [ring]}}, format="json")
     assert r.status_code == 400 and r.json()["field"] == "plane_origin"
+
+
+def test_pdf_report(client_for, block, tmp_path):
+    import shutil
+    import subprocess
+
+    run = hl.height_check(by="test", zones=[_zone()])
+    r = client_for("commander").get(f"/api/cim/analyses/runs/{run.pk}/pdf/")
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        pdf = tmp_path / "r.pdf"
+        pdf.write_bytes(r.content)
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "测试控高区" in text and "+20.0" in text

@@ -20,7 +20,7 @@ import pytest
 from django.conf import settings
 from pyproj import Geod
 
-from cim.models import Building
+from cim.models import AnalysisRun, Building, HeightZone
 from cim.services.addresses import addresses_generate
 from cim.services.terrain import ground_height
 from cim.services.terrain_tiles import terrain_build
@@ -331,5 +331,46 @@ def test_planner_switches_language_sections_studies_sunlight_and_keeps_bookmarks
     page.evaluate("cimViewer.info.lastDetails")
     _tiles_settled(page)
     _shot(page, "english")
+
+    # Height-limit check (控高分析): draw a zone around the landmark with a 24 m limit above
+    # ground, run it; the landmark (118 m) tops the table, coloured red in 3D; the same
+    # buildings as a query of the stored model; the CSV downloads.
+    page.click("#info-close")
+    page.click("#panel-height > summary")
+    page.click("[data-tool=zone]")
+    d = 0.0011
+    ring = [(lon - d, lat - d), (lon + d, lat - d), (lon + d, lat + d), (lon - d, lat + d)]
+    for n, (zlon, zlat) in enumerate(ring, start=1):
+        xy = _to_page(page, zlon, zlat, _ground(zlon, zlat))
+        page.mouse.click(xy["x"], xy["y"])
+        _wait(page, f"cimViewer.heightLimit.points.length === {n}", 30)
+    page.mouse.click(xy["x"], xy["y"], button="right")
+    _wait(page, "!document.querySelector('#hl-form').hidden", 30)
+    page.fill("#hl-name", "Test zone")
+    page.fill("#hl-limit", "24")
+    page.click("#hl-save")
+    _wait(page, "cimViewer.heightLimit.zones.length === 1", 30)
+    page.click("#hl-run")
+    _wait(page, "cimViewer.heightLimit.run !== null", 60)
+    assert page.get_attribute("#hl-table tbody tr", "data-building") == str(landmark.pk)
+    excess = page.evaluate(f"cimViewer.fmt({landmark.height - 24}, 1)")
+    assert f"+{excess}" in page.text_content("#hl-table tbody tr")
+    zone = HeightZone.objects.get(name="Test zone")
+    expected = set(Building.objects.filter(footprint__intersects=zone.geom, height__gt=24.01)
+                   .values_list("pk", flat=True))
+    run = AnalysisRun.objects.get()
+    assert {v["building"] for v in run.result["violations"]} == expected
+    _wait(page, f"""(() => {{
+        const found = [];
+        const walk = (t) => {{ const c = t.content;
+          if (c && c.featuresLength) for (let i = 0; i < c.featuresLength; i += 1) {{
+            const f = c.getFeature(i); if (String(f.getProperty('id')) === '{landmark.pk}') found.push(f); }}
+          t.children.forEach(walk); }};
+        walk(cimViewer.tileset.root);
+        return found.length > 0 && found.every((f) => f.color.toCssHexString() === '#e8262a'); }})()""", 30)
+    _tiles_settled(page)
+    _shot(page, "height_limit")
+    csv = page.request.get(base + page.get_attribute("#hl-csv", "href"))
+    assert csv.status == 200 and f"\n{landmark.pk}," in csv.text()
 
     _assert_local(requests, base)

@@ -24,11 +24,16 @@ from cim.choices import (
     RoadClass,
     ServiceCategory,
 )
+from cim.models.analyses import HeightDatum
+from cim.permissions import AnalysisAccess
 from config.common.csp import cesium_page
 from viewer.views.helpers import as_text, basemap_urls, url_or_none
 from viewer.views.planner_strings import PLANNER_STRINGS
 
 PLANNER_VIEWER_ROLES = (roles.ADMIN, roles.PLANNER, roles.COMMANDER, roles.DISPATCHER)
+# The analyses panel: planners run analyses, commanders open saved results (cim.permissions.AnalysisAccess).
+ANALYSIS_READ_ROLES = AnalysisAccess.read_roles
+ANALYSIS_RUN_ROLES = AnalysisAccess.write_roles
 
 
 @cesium_page
@@ -52,7 +57,18 @@ def planner(request):
         "addressKindLabels": dict(AddressKind.choices),
         "heightSourceLabels": dict(HeightSource.choices),
     }
+    can_see_analyses = roles.has_role(request.user, *ANALYSIS_READ_ROLES)
+    if can_see_analyses:
+        config["analyses"] = {
+            "canRun": roles.has_role(request.user, *ANALYSIS_RUN_ROLES),
+            "heightZonesUrl": reverse("height-zone-list"),
+            "heightCheckUrl": reverse("height-check"),
+            "runsUrl": reverse("analysis-run-list"),
+            "terrainHeightUrl": reverse("terrain-height"),
+            "datumLabels": dict(HeightDatum.choices),
+        }
     return render(request, "viewer/planner.html", {
+        "can_see_analyses": can_see_analyses,
         "planner_config": as_text(config),
         "planner_i18n": as_text(PLANNER_STRINGS),
     })

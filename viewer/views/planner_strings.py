@@ -6,6 +6,23 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 PLANNER_STRINGS = {
+    # 控高分析
+    "hlDrawHint": _("单击地图逐点绘制控高区，右键结束"),
+    "hlNeedThree": _("控高区至少需要三个点"),
+    "hlZoneSaved": _("已保存控高区：{name}"),
+    "hlNotGeoJSON": _("{name} 不是有效的 GeoJSON 文件"),
+    "hlImported": _("已导入 {n} 个控高区"),
+    "hlNoZone": _("请先勾选至少一个控高区"),
+    "hlFlatLimit": _("限高 {h} 米"),
+    "hlPlaneLimit": _("倾斜面，起点 {h} 米，坡度 {slope}%"),
+    "hlSynthetic": _("示例"),
+    "hlLegend": _("控高分析"),
+    "hlLegendOver": _("超过限高"),
+    "hlLegendOk": _("未超限或不在控高区"),
+    "hlSummary": _("检查建筑 {checked} 栋，超高 {over} 栋，最大超高 {max} 米"),
+    "hlMeta": _("结果 #{id} · {who} · {when} · 模型版本 {version}"),
+    "hlMore": _("另有 {n} 条超高记录，见 CSV"),
+    "hlUnknown": _("{n} 栋建筑缺少地面高程，无法按绝对高程判断"),
     "loadingCity": _("正在读取城市信息…"),
     "loadingTiles": _("正在加载三维建筑"),
     "tilesPending": _("待加载瓦片 {pending}，处理中 {processing}"),

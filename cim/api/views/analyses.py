@@ -4,7 +4,8 @@ commanders read them, the public nothing.
 * ``height-zones/`` — height-control zones (GeoJSON); create one drawn in the
   viewer, import a FeatureCollection, delete.
 * ``height-check/`` — run the height-limit check; the saved run is returned.
-* ``runs/`` — saved runs; ``runs/{id}/csv/`` the violations as CSV.
+* ``runs/`` — saved runs; ``runs/{id}/csv/`` the violations as CSV,
+  ``runs/{id}/pdf/`` the printable report.
 """
 
 from __future__ import annotations
@@ -98,4 +99,14 @@ class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
         run = self.get_object()
         response = HttpResponse(height_limit.height_check_csv(run), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="analysis-{run.pk}.csv"'
+        return response
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, url_path="pdf")
+    def export_pdf(self, request, pk=None):
+        from cim.services.analyses.report_pdf import height_check_pdf
+
+        run = self.get_object()
+        response = HttpResponse(height_check_pdf(run), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="analysis-{run.pk}.pdf"'
         return response

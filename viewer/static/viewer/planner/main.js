@@ -9,6 +9,7 @@ import { cartographicLight, createViewer, flyToView, loadTerrain, loadTileset, p
 import { Bookmarks } from "./bookmarks.js";
 import { Clipper } from "./clip.js";
 import { config, fmt, fmtInt, i18n, localName, t } from "./i18n.js";
+import { HeightLimit } from "./heightlimit.js";
 import { InfoPanel } from "./info.js";
 import { Measure } from "./measure.js";
 import { ServicePoints } from "./poi.js";
@@ -52,6 +53,12 @@ const measure = new Measure(viewer);
 const clipper = new Clipper(viewer, () => state.tileset);
 const sun = new SunStudy(viewer, () => state.tileset);
 const bookmarks = new Bookmarks(viewer);
+const heightLimit = new HeightLimit(viewer, {
+  getTileset: () => state.tileset,
+  restyle: () => setTheme(state.theme),
+  highlight: (id) => highlightBuildingById(id),
+  toast,
+});
 
 async function groundHeight(lon, lat) {
   const carto = Cesium.Cartographic.fromDegrees(lon, lat);
@@ -81,6 +88,8 @@ handler.setInputAction((event) => {
     info.pickAt(event.position);
   } else if (state.tool === "clip") {
     clipper.addPoint(pickPoint(scene, event.position));
+  } else if (state.tool === "zone") {
+    heightLimit.addPoint(pickPoint(scene, event.position));
   } else {
     measure.addPoint(pickPoint(scene, event.position));
     if (state.tool === "height" && !measure.mode) setTool("select");
@@ -88,12 +97,15 @@ handler.setInputAction((event) => {
 }, Cesium.ScreenSpaceEventType.LEFT_CLICK);
 handler.setInputAction((event) => {
   if (state.tool === "clip") clipper.moveTo(pickPoint(scene, event.endPosition));
+  else if (state.tool === "zone") heightLimit.moveTo(pickPoint(scene, event.endPosition));
   else if (state.tool !== "select") measure.moveTo(pickPoint(scene, event.endPosition));
 }, Cesium.ScreenSpaceEventType.MOUSE_MOVE);
 handler.setInputAction(() => {
   if (state.tool === "clip") {
     const message = clipper.finish();
     if (message) toast(message, { kind: "info", ms: 3000 });
+  } else if (state.tool === "zone") {
+    heightLimit.finish();
   } else if (state.tool !== "select") {
     measure.finish(true);
   }
@@ -102,11 +114,13 @@ handler.setInputAction(() => {
 
 function setTool(tool) {
   if (state.tool === "clip" && tool !== "clip") clipper.finish();
+  if (state.tool === "zone" && tool !== "zone" && heightLimit.drawing) heightLimit.finish();
   state.tool = tool;
   if (["distance", "area", "height"].includes(tool)) measure.start(tool);
   if (tool === "clip") clipper.start();
+  if (tool === "zone") heightLimit.start();
   for (const button of $$("[data-tool]")) button.classList.toggle("active", button.dataset.tool === tool);
-  const hints = { distance: "measureDistanceHint", area: "measureAreaHint", height: "measureHeightHint", clip: "clipHint" };
+  const hints = { distance: "measureDistanceHint", area: "measureAreaHint", height: "measureHeightHint", clip: "clipHint", zone: "hlDrawHint" };
   const hint = $("#tool-hint");
   hint.textContent = hints[tool] ? t(hints[tool]) : "";
   hint.hidden = !hints[tool];
@@ -254,7 +268,7 @@ async function start() {
 
   // Rivers, main roads and service points just outside the built-up area belong on the map too.
   const around = padExtent(city.extent);
-  const results = await Promise.allSettled([basemap.load(around), poi.load(around)]);
+  const results = await Promise.allSettled([basemap.load(around), poi.load(around), heightLimit.load()]);
   for (const result of results) {
     if (result.status === "rejected") {
       state.errors.push(String(result.reason?.message || result.reason));
@@ -285,6 +299,7 @@ window.cimViewer = {
   clipper,
   sun,
   bookmarks,
+  heightLimit,
   basemap,
   poi,
   progress,

@@ -1,0 +1,158 @@
+"""The printable report of a saved analysis run (PDF, A4): what was run, by
+whom, on which state of the model, a map of the zones and the buildings over
+their limit, the figures per zone and the worst cases as a table."""
+
+from __future__ import annotations
+
+import io
+import math
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from cim.conf import cim_settings
+from cim.models import AnalysisRun, HeightZone
+
+FALLBACK_FONT = "STSong-Light"  # not embedded: PDF readers substitute a system CJK font
+TABLE_ROWS = 200
+RED = colors.HexColor("#e8262a")
+ZONE = {"flat": colors.HexColor("#f6b93b"), "plane": colors.HexColor("#36c5f0")}
+
+
+def _font() -> str:
+    """The report's CJK font: a TrueType font embedded (subset) in the PDF when one is
+    installed (Debian's fonts-wqy-zenhei), else the reader-substituted CID font."""
+    path = cim_settings.REPORT_FONT
+    name = "CIM-Report-CJK"
+    if name in pdfmetrics.getRegisteredFontNames():
+        return name
+    try:
+        pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=0))
+        return name
+    except Exception:  # noqa: BLE001 - missing or unreadable font file: fall back
+        if FALLBACK_FONT not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
+        return FALLBACK_FONT
+
+
+def _styles(font: str) -> dict[str, ParagraphStyle]:
+    return {
+        "title": ParagraphStyle("title", fontName=font, fontSize=18, leading=24, spaceAfter=4),
+        "h2": ParagraphStyle("h2", fontName=font, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4),
+        "body": ParagraphStyle("body", fontName=font, fontSize=9, leading=13),
+        "small": ParagraphStyle("small", fontName=font, fontSize=7.5, leading=10, textColor=colors.grey),
+    }
+
+
+def _map(run: AnalysisRun, zones: list[HeightZone], width: float, height: float) -> Drawing:
+    """Zones (outlines) and the buildings over the limit (red dots, size by excess), with a scale bar."""
+    drawing = Drawing(width, height)
+    pts = [c for z in zones for poly in z.geom for c in poly[0]]
+    pts += [(v["lon"], v["lat"]) for v in run.result.get("violations", [])]
+    if not pts:
+        return drawing
+    lon0, lon1 = min(p[0] for p in pts), max(p[0] for p in pts)
+    lat0, lat1 = min(p[1] for p in pts), max(p[1] for p in pts)
+    kx = math.cos(math.radians((lat0 + lat1) / 2)) * 111_320  # metres per degree of longitude
+    ky = 110_540
+    span_x, span_y = max((lon1 - lon0) * kx, 1.0), max((lat1 - lat0) * ky, 1.0)
+    scale = min((width - 20) / span_x, (height - 30) / span_y)  # points per metre
+
+    def xy(lon, lat):
+        return 10 + (lon - lon0) * kx * scale, 20 + (lat - lat0) * ky * scale
+
+    for z in zones:
+        for poly in z.geom:
+            flat = [v for lon, lat in poly[0] for v in xy(lon, lat)]
+            drawing.add(Polygon(flat, strokeColor=ZONE.get(z.shape, colors.orange), strokeWidth=1,
+                                fillColor=ZONE.get(z.shape, colors.orange).clone(alpha=0.12)))
+    worst = max((v["excess"] for v in run.result.get("violations", [])), default=1.0) or 1.0
+    for v in run.result.get("violations", [])[:5000]:
+        x, y = xy(v["lon"], v["lat"])
+        drawing.add(Circle(x, y, 1.2 + 2.5 * v["excess"] / worst, fillColor=RED, strokeColor=None))
+    # scale bar: a round length near a quarter of the width
+    target = (width - 20) / 4 / scale
+    bar = 10 ** math.floor(math.log10(target))
+    bar = next(b for b in (bar * 5, bar * 2, bar) if b <= target)
+    drawing.add(Line(10, 8, 10 + bar * scale, 8, strokeWidth=2))
+    label = f"{bar / 1000:g} km" if bar >= 1000 else f"{bar:g} m"
+    drawing.add(String(14 + bar * scale, 5, label, fontName="Helvetica", fontSize=7))
+    drawing.add(String(width - 10, height - 10, "N ↑", fontName="Helvetica", fontSize=8, textAnchor="end"))
+    return drawing
+
+
+def height_check_pdf(run: AnalysisRun) -> bytes:
+    font = _font()
+    styles = _styles(font)
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm,
+                            topMargin=14 * mm, bottomMargin=14 * mm,
+                            title=f"{run.get_kind_display()} #{run.pk}", author="Tianshui CIM")
+    s = run.summary
+    zone_ids = [z["zone"] for z in s.get("per_zone", [])]
+    zones = list(HeightZone.objects.filter(pk__in=zone_ids))
+    when = timezone.localtime(run.created_at).strftime("%Y-%m-%d %H:%M")
+    who = run.created_by.get_username() if run.created_by else "—"
+    story = [
+        Paragraph(f"{run.get_kind_display()} · {run.title}", styles["title"]),
+        Paragraph(_("结果 #%(id)s · %(who)s · %(when)s · 城市模型版本 %(version)s") % {
+            "id": run.pk, "who": who, "when": when, "version": run.model_version}, styles["small"]),
+        Paragraph(_("检查建筑 %(checked)s 栋，超高 %(over)s 栋，最大超高 %(max).1f 米；"
+                    "%(unknown)s 栋缺少地面高程。") % {
+            "checked": f"{s.get('checked', 0):,}", "over": f"{s.get('buildings_over', 0):,}",
+            "max": s.get("max_excess", 0.0), "unknown": s.get("unknown", 0)}, styles["body"]),
+        Spacer(1, 4 * mm),
+        _map(run, zones, doc.width, 95 * mm),
+        Paragraph(_("图：控高区范围（黄：水平限高面，蓝：倾斜限高面）与超高建筑（红点，越大超得越多）。"),
+                  styles["small"]),
+        Paragraph(_("各控高区"), styles["h2"]),
+    ]
+    datum = {"ground": _("距室外地面"), "absolute": _("1985国家高程基准")}
+    rows = [[_("控高区"), _("基准"), _("限高(米)"), _("检查"), _("超高"), _("最大超高(米)")]]
+    for z in s.get("per_zone", []):
+        limit = f"{z['max_height']:.1f}" + (" ↗" if z["shape"] == "plane" else "")
+        rows.append([Paragraph(z["name"], styles["body"]), datum.get(z["datum"], z["datum"]), limit,
+                     f"{z['checked']:,}", f"{z['violations']:,}", f"{z['max_excess']:.1f}"])
+    story.append(_table(font, rows, [62 * mm, 30 * mm, 20 * mm, 18 * mm, 18 * mm, 24 * mm]))
+    violations = run.result.get("violations", [])
+    story.append(Paragraph(_("超高建筑（按超高排序，前 %(n)d 栋）") % {"n": min(TABLE_ROWS, len(violations))},
+                           styles["h2"]))
+    names = {z["zone"]: z["name"] for z in s.get("per_zone", [])}
+    rows = [[_("建筑"), _("控高区"), _("高度(米)"), _("顶部(米)"), _("限高(米)"), _("超高(米)")]]
+    for v in violations[:TABLE_ROWS]:
+        rows.append([Paragraph(v.get("name") or f"#{v['building']}", styles["body"]),
+                     Paragraph(names.get(v["zone"], str(v["zone"])), styles["body"]),
+                     f"{v['height']:.1f}", f"{v['top']:.1f}", f"{v['limit']:.1f}", f"+{v['excess']:.1f}"])
+    story.append(_table(font, rows, [50 * mm, 52 * mm, 18 * mm, 20 * mm, 18 * mm, 18 * mm]))
+    if len(violations) > TABLE_ROWS:
+        story.append(Paragraph(_("其余 %(n)s 栋见 CSV 导出。") % {"n": f"{len(violations) - TABLE_ROWS:,}"},
+                               styles["small"]))
+    story.append(Spacer(1, 3 * mm))
+    story.append(Paragraph(_("说明：绝对高程 = 基底高程（DEM，EGM96）+ 基准差改正 + 建筑高度；"
+                             "倾斜限高面按建筑在区内部分的最低点计。演示数据为程序生成，非真实测绘成果。"),
+                           styles["small"]))
+    doc.build(story)
+    return out.getvalue()
+
+
+def _table(font: str, rows, widths) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), font, 8.5),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#12407f")),
+        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+        ("ALIGN", (2, 1), (-1, -1), "RIGHT"),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#b8c4d6")),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f2f5fa")]),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]))
+    return table
