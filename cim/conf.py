@@ -25,6 +25,7 @@ cim_settings = AppSettings("CIM", {
     "METRIC_SRID": Key(4544, "metric CRS of the city's analyses (CGCS2000 3° Gauss-Krüger, CM 105° E)"),
     "DATUM_1985_OFFSET_M": Key(0.0, "1985 national height datum minus the DEM's EGM96 heights, in metres, "
                                     "at the city (a few decimetres at most; 0 when not surveyed)"),
+    "PEOPLE_PER_HOUSEHOLD": Key(2.62, "people per dwelling for estimates (2020 census, national average)"),
     "REPORT_FONT": Key("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
                        "TrueType CJK font embedded in PDF reports (Debian fonts-wqy-zenhei)"),
     # -- door plates and the scan page ----------------------------------------

@@ -26,6 +26,7 @@ urlpatterns = [
          name="map-admin-boundaries"),
     path("search/", search.SearchView.as_view(), name="search"),
     path("analyses/height-check/", analyses.HeightCheckView.as_view(), name="height-check"),
+    path("analyses/flood/", analyses.FloodView.as_view(), name="flood"),
     path("public/plates/<str:code>/", public.PublicPlateView.as_view(), name="public-plate"),
     path("public/plates/<str:code>/reports/", public.PublicPlateReportView.as_view(),
          name="public-plate-report"),

@@ -13,6 +13,7 @@ from cim.models.analyses import HeightDatum, LimitShape
 __all__ = [
     "AnalysisRunBriefSerializer",
     "AnalysisRunSerializer",
+    "FloodSerializer",
     "HeightCheckSerializer",
     "HeightZoneGeoSerializer",
     "HeightZoneImportSerializer",
@@ -64,6 +65,20 @@ class HeightZoneImportSerializer(serializers.Serializer):
 class HeightCheckSerializer(serializers.Serializer):
     zones = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
                                   max_length=500, help_text="zone ids; default: every zone")
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class FloodSerializer(serializers.Serializer):
+    """Either ``level`` (absolute, 1985 datum) or ``rise`` (above the river)."""
+
+    extent = serializers.ListField(
+        child=serializers.FloatField(), min_length=4, max_length=4, required=False,
+        help_text="west, south, east, north (degrees); default: the city")
+    level = serializers.FloatField(required=False, allow_null=True, default=None,
+                                   min_value=-500, max_value=9000)
+    rise = serializers.FloatField(required=False, allow_null=True, default=None)
+    cell = serializers.FloatField(required=False, default=5.0)
+    obstacles = serializers.BooleanField(required=False, default=True)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 

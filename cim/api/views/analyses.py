@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from cim.api.serializers.analyses import (
     AnalysisRunBriefSerializer,
     AnalysisRunSerializer,
+    FloodSerializer,
     HeightCheckSerializer,
     HeightZoneGeoSerializer,
     HeightZoneImportSerializer,
@@ -31,7 +32,7 @@ from cim.models import AnalysisRun, HeightZone
 from cim.permissions import AnalysisAccess
 from cim.services.analyses import height_limit
 
-__all__ = ["AnalysisRunViewSet", "HeightCheckView", "HeightZoneViewSet"]
+__all__ = ["AnalysisRunViewSet", "FloodView", "HeightCheckView", "HeightZoneViewSet"]
 
 
 @extend_schema(tags=["analyses"])
@@ -86,6 +87,25 @@ class HeightCheckView(APIView):
 
 
 @extend_schema(tags=["analyses"])
+class FloodView(APIView):
+    """淹没分析: the flooded area, depth image, buildings, dwellings and roads."""
+
+    permission_classes = [AnalysisAccess]
+
+    @extend_schema(request=FloodSerializer, responses={201: AnalysisRunSerializer})
+    def post(self, request):
+        from cim.services.analyses import flood
+
+        data = FloodSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        extent = tuple(v["extent"]) if v.get("extent") else flood.city_extent()
+        run = flood.flood_run(by=request.user, extent=extent, level=v["level"], rise=v["rise"],
+                              cell=v["cell"], obstacles=v["obstacles"], title=v["title"])
+        return Response(AnalysisRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["analyses"])
 class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [AnalysisAccess]
     queryset = AnalysisRun.objects.select_related("created_by")
@@ -100,6 +120,18 @@ class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
         response = HttpResponse(height_limit.height_check_csv(run), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="analysis-{run.pk}.csv"'
         return response
+
+    @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY})
+    @action(detail=True, url_path="depth")
+    def depth_image(self, request, pk=None):
+        """The flood's depth as a PNG to drape over its ``summary.image_bounds``."""
+        from cim.services.analyses import flood
+
+        run = self.get_object()
+        path = flood.depth_image_path(run)
+        if run.kind != "flood" or not path.exists():
+            raise DomainError("this run has no depth image", field="id")
+        return HttpResponse(path.read_bytes(), content_type="image/png")
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, url_path="pdf")
