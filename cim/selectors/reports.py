@@ -11,9 +11,12 @@ after its resolution deadline.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 
+import shapely
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -36,6 +39,7 @@ from cim.models import PublicReport
 __all__ = [
     "REPORT_FILTERS",
     "report_detail",
+    "report_map_data",
     "report_queue",
     "report_sla_hours",
     "with_sla",
@@ -58,9 +62,11 @@ def report_sla_hours(kind: str) -> dict[str, float]:
 
 def _deadline(kind: str):
     hours = report_sla_hours(kind)
-    interval = Case(*[When(category=c, then=Value(timedelta(hours=h))) for c, h in hours.items()],
-                    default=Value(timedelta(hours=hours[ReportCategory.OTHER])),
-                    output_field=DurationField())
+    interval = Case(
+        *[When(category=c, then=Value(timedelta(hours=h))) for c, h in hours.items()],
+        default=Value(timedelta(hours=hours[ReportCategory.OTHER])),
+        output_field=DurationField(),
+    )
     return ExpressionWrapper(F("created_at") + interval, output_field=DateTimeField())
 
 
@@ -73,9 +79,12 @@ def with_sla(qs: QuerySet, *, now=None) -> QuerySet:
     open_ = ~Q(status__in=CLOSED)
     late = open_ & ((Q(acknowledged_at__isnull=True) & Q(respond_by__lt=now)) | Q(resolve_by__lt=now))
     return qs.annotate(
-        due_at=Case(When(status__in=CLOSED, then=Value(None)),
-                    When(acknowledged_at__isnull=True, then=F("respond_by")),
-                    default=F("resolve_by"), output_field=DateTimeField()),
+        due_at=Case(
+            When(status__in=CLOSED, then=Value(None)),
+            When(acknowledged_at__isnull=True, then=F("respond_by")),
+            default=F("resolve_by"),
+            output_field=DateTimeField(),
+        ),
         overdue=ExpressionWrapper(late, output_field=BooleanField()),
     )
 
@@ -113,22 +122,28 @@ def report_queue(*, user, params=None) -> QuerySet:
             elif value in ReportStatus.values:
                 wanted.add(value)
             else:
-                raise DomainError(f"unknown status {value!r}; one of open, "
-                                  f"{', '.join(ReportStatus.values)}", field="status")
+                raise DomainError(
+                    f"unknown status {value!r}; one of open, {', '.join(ReportStatus.values)}", field="status"
+                )
         qs = qs.filter(status__in=wanted)
     category = str(params.get("category", "") or "").strip()
     if category:
         if category not in ReportCategory.values:
-            raise DomainError(f"unknown category {category!r}; one of "
-                              f"{', '.join(ReportCategory.values)}", field="category")
+            raise DomainError(
+                f"unknown category {category!r}; one of {', '.join(ReportCategory.values)}", field="category"
+            )
         qs = qs.filter(category=category)
     area = str(params.get("area", "") or "").strip()
     if area:
         if not _AREA_CODE.match(area):
-            raise DomainError("area is the 6- to 12-digit code of a district, street or community",
-                              field="area")
-        qs = qs.filter(Q(address__admin_area__code=area) | Q(address__admin_area__parent__code=area)
-                       | Q(address__admin_area__parent__parent__code=area))
+            raise DomainError(
+                "area is the 6- to 12-digit code of a district, street or community", field="area"
+            )
+        qs = qs.filter(
+            Q(address__admin_area__code=area)
+            | Q(address__admin_area__parent__code=area)
+            | Q(address__admin_area__parent__parent__code=area)
+        )
     if _flag(params, "overdue"):
         qs = qs.filter(overdue=True)
     if _flag(params, "mine"):
@@ -140,10 +155,12 @@ def report_queue(*, user, params=None) -> QuerySet:
         raise DomainError("search text is longer than 100 characters", field="q")
     if text:
         compact = text.replace("-", "").replace(" ", "").upper()
-        qs = qs.filter(Q(tracking_code__icontains=compact) | Q(address__full_name__icontains=text)
-                       | Q(description__icontains=text))
-    return qs.order_by(Case(When(status__in=CLOSED, then=Value(1)), default=Value(0)),
-                       "created_at", "id")
+        qs = qs.filter(
+            Q(tracking_code__icontains=compact)
+            | Q(address__full_name__icontains=text)
+            | Q(description__icontains=text)
+        )
+    return qs.order_by(Case(When(status__in=CLOSED, then=Value(1)), default=Value(0)), "created_at", "id")
 
 
 def report_detail(*, user, pk) -> PublicReport:
@@ -153,9 +170,77 @@ def report_detail(*, user, pk) -> PublicReport:
         pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound("no such report", field="id") from None
-    report = (with_sla(_visible(user)).select_related("address__admin_area__parent", "claimed_by",
-                                                      "plate")
-              .prefetch_related("events").filter(pk=pk).first())
+    report = (
+        with_sla(_visible(user))
+        .select_related("address__admin_area__parent", "claimed_by", "plate")
+        .prefetch_related("events")
+        .filter(pk=pk)
+        .first()
+    )
     if report is None:
         raise NotFound(f"no report {pk}", field="id")
     return report
+
+
+# Map colours of a report: overdue, open, closed.
+MAP_COLOURS = {"overdue": "#d1242f", "open": "#1f4e9c", "closed": "#8c959f"}
+_MAP_ROAD_ORDER = ("motorway", "trunk", "primary", "secondary", "tertiary", "residential", "service")
+
+
+def report_map_data(reports, *, labels=None):
+    """A 2D map (the scan page's :mod:`cim.plates.mapdraw`) of ``reports``:
+    one numbered pin each (``labels``, default 1, 2, …), red when overdue, grey
+    once closed, over the roads of the area.  None when no report has a place."""
+    from cim.plates.mapdraw import MapData, fit_radius
+
+    placed = [
+        (r, lbl)
+        for r, lbl in zip(reports, labels or range(1, len(reports) + 1), strict=False)
+        if r.position is not None
+    ]
+    if not placed:
+        return None
+    lons = [r.position.x for r, _ in placed]
+    lats = [r.position.y for r, _ in placed]
+    centre = ((min(lons) + max(lons)) / 2, (min(lats) + max(lats)) / 2)
+    radius = fit_radius(centre, list(zip(lons, lats, strict=True)), least=350.0, most=8000.0)
+    # reports at the same place share one pin, labelled with the first number and "+"
+    groups: dict[tuple[float, float], list] = {}
+    for report, label in placed:
+        groups.setdefault((round(report.position.x, 6), round(report.position.y, 6)), []).append(
+            (report, label)
+        )
+    points = []
+    for (lon, lat), members in groups.items():
+        states = set()
+        for report, _label in members:
+            state = "closed" if report.status in CLOSED else "open"
+            if state == "open" and getattr(report, "overdue", False):
+                state = "overdue"
+            states.add(state)
+        state = next(s for s in ("overdue", "open", "closed") if s in states)
+        labels_here = [str(label) for _r, label in members]
+        text = labels_here[0] if len(labels_here) == 1 else f"{labels_here[0]}+"
+        points.append((lon, lat, text, MAP_COLOURS[state]))
+    data = MapData(centre=centre, radius_m=radius, points=points, mark_centre=False)
+    dlat = radius / 110_574.0
+    dlon = radius / (111_320.0 * max(0.1, math.cos(math.radians(centre[1]))))
+    # a wide view draws the main roads only; a street-sized one every road
+    classes = _MAP_ROAD_ORDER[:5] if radius > 1500 else _MAP_ROAD_ORDER
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT ST_AsBinary(geom), road_class, name FROM cim_roadsegment "
+            "WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND road_class = ANY(%s) "
+            "ORDER BY array_position(%s::text[], road_class::text) LIMIT 2500",
+            [
+                centre[0] - dlon,
+                centre[1] - dlat,
+                centre[0] + dlon,
+                centre[1] + dlat,
+                list(classes),
+                list(_MAP_ROAD_ORDER),
+            ],
+        )
+        for wkb, road_class, name in cur.fetchall():
+            data.roads.append((list(shapely.from_wkb(bytes(wkb)).coords), road_class, name))
+    return data
