@@ -98,6 +98,22 @@ def _areas() -> list[dict]:
     return [{"code": r["code"], "name": r["name"], "level": r["level"]} for r in rows]
 
 
+def timeline(events) -> list[dict]:
+    """The report's events as the staff read them: a note under an unchanged
+    status is a reply; a return to *new* after a claim is a release."""
+    rows, previous = [], None
+    for e in events:
+        if e.public_note and e.status == previous:
+            label = _("答复群众")
+        elif e.status == ReportStatus.NEW and previous is not None:
+            label = _("退回待认领")
+        else:
+            label = e.get_status_display()
+        rows.append({"event": e, "label": label})
+        previous = e.status
+    return rows
+
+
 @login_required
 def reports_queue(request):
     """The queue: filters, the page of reports with their SLA clocks, a map."""
@@ -189,7 +205,7 @@ def report_page(request, pk: int):
         "viewer/reports_detail.html",
         {
             "report": report,
-            "events": list(report.events.all()),
+            "events": timeline(report.events.all()),
             "sla": sla_text(report, timezone.now()),
             "contact": {"name": mask_name(report.reporter_name), "phone": mask_phone(report.reporter_phone)},
             "map_svg": map_svg,
