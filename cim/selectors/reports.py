@@ -123,14 +123,18 @@ def report_queue(*, user, params=None) -> QuerySet:
                 wanted.add(value)
             else:
                 raise DomainError(
-                    f"unknown status {value!r}; one of open, {', '.join(ReportStatus.values)}", field="status"
+                    f"unknown status {value!r}; one of open, {', '.join(ReportStatus.values)}",
+                    field="status",
+                    code="invalid_choice",
                 )
         qs = qs.filter(status__in=wanted)
     category = str(params.get("category", "") or "").strip()
     if category:
         if category not in ReportCategory.values:
             raise DomainError(
-                f"unknown category {category!r}; one of {', '.join(ReportCategory.values)}", field="category"
+                f"unknown category {category!r}; one of {', '.join(ReportCategory.values)}",
+                field="category",
+                code="invalid_choice",
             )
         qs = qs.filter(category=category)
     area = str(params.get("area", "") or "").strip()
@@ -170,6 +174,8 @@ def report_detail(*, user, pk) -> PublicReport:
         pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound("no such report", field="id") from None
+    if not 0 < pk < 2**63:  # beyond bigint: not a record, and not a database error either
+        raise NotFound(f"no report {pk}", field="id")
     report = (
         with_sla(_visible(user))
         .select_related("address__admin_area__parent", "claimed_by", "plate")

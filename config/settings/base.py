@@ -227,6 +227,7 @@ SPECTACULAR_SETTINGS = {
         "ClosureReasonEnum": "emergency.choices.ClosureReason",
         "StockSetReasonEnum": "emergency.choices.StockSetReason",
         "ReportCategoryEnum": "cim.choices.ReportCategory",  # residents' reports (plates)
+        "ReportStatusEnum": "cim.choices.ReportStatus",
     },
 }
 

@@ -166,9 +166,12 @@ def test_bad_filters_are_400_naming_the_field(file_report, client_for, params, f
     assert body["field"] == field and body["error"] and body["detail"]
 
 
-def test_unknown_report_is_404(client_for, plate_city):
-    resp = client_for("dispatcher").get(f"{URL}999999/")
+@pytest.mark.parametrize("pk", ["999999", "0", "-1", str(2**70), "abc"])
+def test_unknown_report_is_404(client_for, plate_city, pk):
+    client = client_for("dispatcher")
+    resp = client.get(f"{URL}{pk}/")
     assert resp.status_code == 404 and resp.json()["error"]
+    assert client.post(f"{URL}{pk}/claim/").status_code == 404
 
 
 # -- replies, status, closing -----------------------------------------------------------------------
