@@ -1,9 +1,8 @@
 from django.urls import path
 
 from viewer import views
-from viewer.views import audit
+from viewer.views import audit, reports_queue
 from viewer.views import plates as plate_views
-from viewer.views import reports_queue
 
 app_name = "viewer"
 
