@@ -58,14 +58,29 @@ def _cookie(user) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
+def _photo():
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (640, 420), (38, 44, 58))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((300, 40, 340, 380), fill=(90, 96, 110))  # a lamp post at dusk
+    draw.ellipse((270, 20, 370, 90), fill=(70, 70, 60))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=85)
+    return SimpleUploadedFile("lamp.jpg", buf.getvalue(), content_type="image/jpeg")
+
+
 @pytest.fixture
-def queue(plate_city, make_user):
+def queue(plate_city, make_user, media_root):
     """Three reports at a plate's door (one five hours old: past its response
     deadline) and the staff, all committed before the browser starts."""
     door, plate = plate_city["door"], plate_city["plate"]
     lamp = report_create(address=door, plate=plate, category="lighting", client="c1",
                          description="楼前路灯不亮已经三天了，晚上回家很不安全", reporter_name="李桂英",
-                         reporter_phone="13712345678")
+                         reporter_phone="13712345678", photo=_photo())
     hole = report_create(address=door, plate=plate, category="road", client="c2",
                          description="民主路人行道井盖缺失，已有老人差点摔倒", reporter_phone="13698765432")
     PublicReport.objects.filter(pk=hole.pk).update(created_at=timezone.now() - timedelta(hours=5))
@@ -119,6 +134,7 @@ def test_community_worker_works_a_report_and_a_dispatcher_escalates(live_server,
     assert "李**" in page.inner_text("#contact")
     page.click("#reveal")
     page.wait_for_selector("#contact:has-text('13712345678')")
+    assert page.locator("img.photo").evaluate("img => img.complete && img.naturalWidth") == 640
     page.click("button[data-action=claim]")
     page.wait_for_selector("#reply-form")
     assert page.inner_text("#report-holder") == "jinbu_grid"
@@ -157,6 +173,7 @@ def test_community_worker_works_a_report_and_a_dispatcher_escalates(live_server,
     incident = Incident.objects.get()
     assert incident.number in desk.inner_text("#report-incident")
     assert incident.external_ref == lamp.tracking_code and incident.address_id == door.pk
+    assert incident.attachments.get().kind == "photo"  # the resident's photo went with it
     desk.screenshot(path=str(SHOTS / "reports_detail_escalated.png"), full_page=True)
     track.goto(f"{base}/track/{lamp.tracking_code}/")
     assert incident.number in track.inner_text("#track-timeline")
