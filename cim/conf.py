@@ -38,6 +38,16 @@ cim_settings = AppSettings("CIM", {
     "REPORT_PHOTO_MAX_BYTES": Key(5 * 1024 * 1024, "largest photo of a resident's report"),
     "REPORT_RATE_PER_10MIN": Key(5, "reports one client may file in ten minutes"),
     "TRACK_RATE_PER_MIN": Key(30, "tracking-code look-ups one client may make per minute"),
+    "REPORT_RESPOND_HOURS": Key(
+        {"road": 2, "lighting": 4, "sanitation": 4, "water": 2, "safety": 1, "noise": 2, "plate": 8,
+         "other": 4},
+        "hours, per report category, within which staff must claim (acknowledge) a new report; "
+        "a category not listed gets the value of 'other'"),
+    "REPORT_RESOLVE_HOURS": Key(
+        {"road": 72, "lighting": 72, "sanitation": 48, "water": 48, "safety": 24, "noise": 48,
+         "plate": 168, "other": 72},
+        "hours, per report category, within which a report must be resolved or rejected"),
+    "REPORT_QUEUE_PAGE_SIZE": Key(20, "reports per page of the back-office queue"),
     "FLAG_RATE_PER_10MIN": Key(5, "plate problem flags one client may send in ten minutes"),
     # -- pages ------------------------------------------------------------------
     "WS_URL": Key(env.WS_URL, "where browsers open WebSockets; empty: the page's own origin"),

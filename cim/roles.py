@@ -28,6 +28,10 @@ COMMAND_ROLES = (ADMIN, COMMANDER)
 EMERGENCY_ROLES = (*CONTROL_ROLES, RESPONDER)
 # Who reads the audit trail.
 AUDIT_ROLES = (ADMIN, AUDITOR)
+# The residents' report queue: who reads it (commanders only read) and who works it
+# (claims, replies, closes, reveals a reporter's contact to call back).
+REPORT_QUEUE_ROLES = (ADMIN, COMMANDER, DISPATCHER, COMMUNITY)
+REPORT_WORK_ROLES = (ADMIN, DISPATCHER, COMMUNITY)
 
 
 def roles_of(user) -> set[str]:

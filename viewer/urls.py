@@ -1,7 +1,7 @@
 from django.urls import path
 
 from viewer import views
-from viewer.views import audit
+from viewer.views import audit, reports_queue
 from viewer.views import plates as plate_views
 
 app_name = "viewer"
@@ -13,6 +13,8 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("audit/", audit.audit_log, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
+    path("backoffice/reports/", reports_queue.reports_queue, name="reports-queue"),
+    path("backoffice/reports/<int:pk>/", reports_queue.report_page, name="report-page"),
     path("P/", plate_views.plate_lookup, name="plate-lookup"),
     path("P/<str:code>", plate_views.plate_scan, name="plate-scan"),
     path("p/<str:code>", plate_views.plate_scan, name="plate-scan-lower"),

@@ -12,7 +12,6 @@ from cim.choices import (
     BuildingUse,
     PlateAlertStatus,
     PlateStatus,
-    ReportStatus,
     RoadClass,
     ServiceCategory,
     WaterwayKind,
@@ -23,7 +22,6 @@ from cim.models import (
     Building,
     Plate,
     PlateAlert,
-    PublicReport,
     RoadSegment,
     ServicePoint,
     Waterway,
@@ -36,7 +34,6 @@ __all__ = [
     "BuildingFilter",
     "PlateAlertFilter",
     "PlateFilter",
-    "ReportFilter",
     "RoadFilter",
     "ServicePointFilter",
     "WaterwayFilter",
@@ -87,23 +84,6 @@ class PlateAlertFilter(filters.FilterSet):
     class Meta:
         model = PlateAlert
         fields = ["status"]
-
-
-class ReportFilter(filters.FilterSet):
-    status = ChoiceInFilter(choices=ReportStatus.choices, lookup_expr="in",
-                            help_text="one status or a comma list")
-    unclaimed = filters.BooleanFilter(method="filter_unclaimed", help_text="only unclaimed reports")
-    mine = filters.BooleanFilter(method="filter_mine", help_text="only the reports I claimed")
-
-    class Meta:
-        model = PublicReport
-        fields = ["status", "unclaimed", "mine"]
-
-    def filter_unclaimed(self, queryset, name, value):
-        return queryset.filter(claimed_by__isnull=True) if value else queryset
-
-    def filter_mine(self, queryset, name, value):
-        return queryset.filter(claimed_by=self.request.user) if value else queryset
 
 
 class AdminAreaFilter(filters.FilterSet):

@@ -11,10 +11,11 @@ __all__ = ["PublicSubmit", "ReportQueue"]
 
 
 class ReportQueue(RolePermission):
-    """The report queue: admins, commanders and dispatchers read and work it."""
+    """The report queue: admins, dispatchers and 街道/社区 staff read and work
+    it; commanders read it."""
 
-    read_roles = roles.CONTROL_ROLES
-    write_roles = roles.CONTROL_ROLES
+    read_roles = roles.REPORT_QUEUE_ROLES
+    write_roles = roles.REPORT_WORK_ROLES
 
 
 class PublicSubmit(BasePermission):

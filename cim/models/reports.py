@@ -38,6 +38,11 @@ class PublicReport(models.Model):
     )
     claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
     public_reply = models.CharField(_("答复"), max_length=500, blank=True)
+    # SLA clocks: the first claim answers the response deadline, closing the resolution one.
+    acknowledged_at = models.DateTimeField(_("首次响应时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # The incident this report became (emergency keeps the tracking code as its external ref).
+    incident_number = models.CharField(_("转办事件编号"), max_length=32, blank=True)
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -63,12 +68,14 @@ class PublicReport(models.Model):
 
 
 class PublicReportEvent(models.Model):
-    """A status change of a report, with the reply shown to the resident."""
+    """A status change of a report, or a reply to the resident (``public_note``,
+    shown in order on the tracking page); ``actor`` is staff-only."""
 
     report = models.ForeignKey(PublicReport, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("时间"), auto_now_add=True)
     status = models.CharField(_("状态"), max_length=16, choices=ReportStatus.choices)
     public_note = models.CharField(_("公开说明"), max_length=500, blank=True)
+    actor = models.CharField(_("操作人"), max_length=150, blank=True)
 
     class Meta:
         ordering = ["at", "id"]

@@ -27,8 +27,9 @@ class MapData:
     roads: list[tuple[list[tuple[float, float]], str, str]] = field(default_factory=list)
     buildings: list[list[tuple[float, float]]] = field(default_factory=list)
     target_building: list[tuple[float, float]] | None = None
-    points: list[tuple[float, float, str]] = field(default_factory=list)  # lon, lat, label
+    points: list[tuple] = field(default_factory=list)  # lon, lat, label[, fill colour]
     route: list[tuple[float, float]] = field(default_factory=list)
+    mark_centre: bool = True  # the "you are here" pin (off for a map of many places)
 
 
 def fit_radius(centre: tuple[float, float], points, *, least: float = 180.0,
@@ -127,16 +128,18 @@ def surroundings_svg(data: MapData, *, title: str = "") -> str:
         parts.append(f'<path d="{_path(pts)}" fill="none" stroke="#1f6feb" '
                      f'stroke-width="{4 * k:.1f}" stroke-dasharray="{8 * k:.0f} {5 * k:.0f}" '
                      f'stroke-linecap="round"/>')
-    for lon, lat, label in data.points:
+    for lon, lat, label, *colour in data.points:
         x, y = proj(lon, lat)
         if abs(x) > r or abs(y) > r * 0.75:
             continue
+        fill = escape(colour[0]) if colour else "#1a7f37"
         parts.append(f'<g transform="translate({x:.0f} {y:.0f}) scale({k:.2f})"><circle r="9" '
-                     f'fill="#1a7f37" stroke="#fff" stroke-width="2"/><text y="4.5" font-size="12" '
+                     f'fill="{fill}" stroke="#fff" stroke-width="2"/><text y="4.5" font-size="12" '
                      f'fill="#fff" text-anchor="middle" font-weight="700">{escape(label)}</text></g>')
-    parts.append(f'<g transform="scale({k:.2f})"><circle r="11" fill="#d1242f" stroke="#fff" '
-                 f'stroke-width="3"/><circle r="3.5" fill="#fff"/></g>')
-    bar = next(b for b in (50, 100, 200, 500, 1000) if b >= r / 3.5)
+    if data.mark_centre:
+        parts.append(f'<g transform="scale({k:.2f})"><circle r="11" fill="#d1242f" stroke="#fff" '
+                     f'stroke-width="3"/><circle r="3.5" fill="#fff"/></g>')
+    bar = next((b for b in (50, 100, 200, 500, 1000, 2000, 5000) if b >= r / 3.5), 10000)
     parts.append(f'<g transform="translate({-r + 12 * k:.0f} {r * 0.75 - 14 * k:.0f})" '
                  f'font-size="{11 * k:.0f}" fill="#333"><path d="M0 0h{bar}" stroke="#333" '
                  f'stroke-width="{2 * k:.1f}"/><text x="{bar / 2}" y="{-4 * k:.0f}" '

@@ -27,7 +27,9 @@ from cim.services.audit import audit_record, snapshot
 __all__ = [
     "report_claim",
     "report_create",
+    "report_link_incident",
     "report_release",
+    "report_reply",
     "report_set_status",
     "tracking_lookup",
 ]
@@ -123,6 +125,11 @@ def _snap(report: PublicReport) -> dict:
     return data
 
 
+def _event(report: PublicReport, by, status: str, note: str = "") -> PublicReportEvent:
+    return PublicReportEvent.objects.create(report=report, status=status, public_note=note,
+                                            actor=roles.actor_label(by))
+
+
 def _locked(report: PublicReport) -> PublicReport:
     return PublicReport.objects.select_for_update(of=("self",)).get(pk=report.pk)
 
@@ -138,9 +145,11 @@ def report_claim(*, report: PublicReport, by) -> PublicReport:
                        field="claimed_by", code="claimed")
     before = _snap(report)
     report.claimed_by, report.claimed_at = by, timezone.now()
+    if report.acknowledged_at is None:
+        report.acknowledged_at = report.claimed_at  # the response deadline is met
     if report.status == ReportStatus.NEW:
         report.status = ReportStatus.CLAIMED
-        PublicReportEvent.objects.create(report=report, status=ReportStatus.CLAIMED)
+        _event(report, by, ReportStatus.CLAIMED)
     report.save()
     audit_record(actor=by, action="report.claim", obj=report, before=before,
                  after=_snap(report))
@@ -163,7 +172,7 @@ def report_release(*, report: PublicReport, by) -> PublicReport:
     report.claimed_by = report.claimed_at = None
     report.status = ReportStatus.NEW
     report.save()
-    PublicReportEvent.objects.create(report=report, status=ReportStatus.NEW)
+    _event(report, by, ReportStatus.NEW)
     audit_record(actor=by, action="report.release", obj=report, before=before,
                  after=_snap(report))
     hooks.notify(hooks.REPORT_UPDATED, report=report)
@@ -191,11 +200,54 @@ def report_set_status(*, report: PublicReport, by, status: str, public_reply: st
     report.status = status
     if public_reply:
         report.public_reply = public_reply
+    if status in CLOSED:
+        report.closed_at = timezone.now()
     report.save()
-    PublicReportEvent.objects.create(report=report, status=status, public_note=public_reply)
+    _event(report, by, status, public_reply)
     audit_record(actor=by, action=f"report.{status}", obj=report, before=before,
                  after=_snap(report))
     hooks.notify(hooks.REPORT_UPDATED, report=report)
+    return report
+
+
+@transaction.atomic
+def report_reply(*, report: PublicReport, by, message: str) -> PublicReport:
+    """Send the resident a message without changing the status: a new event
+    with the note, shown in order on the tracking page.  Only the holder of the
+    claim may reply (409 otherwise), and a closed report takes no replies."""
+    report = _locked(report)
+    message = (message or "").strip()
+    if not message:
+        raise DomainError("write the reply to the resident", field="message")
+    if len(message) > 500:
+        raise DomainError("reply is longer than 500 characters", field="message")
+    if report.status in CLOSED:
+        raise Conflict(f"report is already {report.status}", field="status", code="closed")
+    if report.claimed_by_id != by.pk:
+        raise Conflict("claim the report before replying", field="claimed_by", code="not_claimed")
+    before = _snap(report)
+    report.public_reply = message
+    report.save()
+    _event(report, by, report.status, message)
+    audit_record(actor=by, action="report.reply", obj=report, before=before, after=_snap(report))
+    hooks.notify(hooks.REPORT_UPDATED, report=report)
+    return report
+
+
+@transaction.atomic
+def report_link_incident(*, report: PublicReport, by, number: str) -> PublicReport:
+    """Record the incident a report was escalated into (one per report: 409
+    when it already has one).  Called by the emergency side in the
+    transaction that created the incident."""
+    report = _locked(report)
+    if report.incident_number:
+        raise Conflict(f"report is already incident {report.incident_number}", field="report",
+                       code="escalated")
+    before = _snap(report)
+    report.incident_number = number
+    report.save(update_fields=["incident_number", "updated_at"])
+    audit_record(actor=by, action="report.escalate", obj=report, before=before,
+                 after=_snap(report), note=number)
     return report
 
 

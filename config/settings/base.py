@@ -228,6 +228,7 @@ SPECTACULAR_SETTINGS = {
         "StockSetReasonEnum": "emergency.choices.StockSetReason",
         "ReportCategoryEnum": "cim.choices.ReportCategory",  # residents' reports (plates)
         "AnalysisKindEnum": "cim.models.analyses.AnalysisKind",
+        "ReportStatusEnum": "cim.choices.ReportStatus",
     },
 }
 

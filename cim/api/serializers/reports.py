@@ -8,11 +8,14 @@ from rest_framework import serializers
 
 from cim.choices import ReportCategory, ReportStatus
 from cim.masking import mask_name, mask_phone
-from cim.models import PublicReport
+from cim.models import PublicReport, PublicReportEvent
 from config.common.fields import MaskedField, MaskedFlag
 
 __all__ = [
     "PublicReportSerializer",
+    "ReportDetailSerializer",
+    "ReportEventSerializer",
+    "ReportReplySerializer",
     "ReportSerializer",
     "ReportStatusSerializer",
     "TRACKING",
@@ -36,18 +39,49 @@ class ReportSerializer(serializers.ModelSerializer):
     reporter_phone = MaskedField(mask=mask_phone, reveal="reveal_contact")
     contact_masked = MaskedFlag(reveal="reveal_contact")
     photo = serializers.SerializerMethodField()
+    community = serializers.CharField(source="address.admin_area.name", read_only=True)
+    street = serializers.CharField(source="address.admin_area.parent.name", default=None,
+                                   read_only=True)
+    # SLA clocks, computed by the selector (cim.selectors.reports.with_sla)
+    respond_by = serializers.DateTimeField(read_only=True, default=None)
+    resolve_by = serializers.DateTimeField(read_only=True, default=None)
+    due_at = serializers.DateTimeField(read_only=True, default=None,
+                                       help_text="the deadline that applies now (none once closed)")
+    overdue = serializers.BooleanField(read_only=True, default=False)
 
     class Meta:
         model = PublicReport
         fields = ["id", "tracking_code", "address", "address_name", "address_code", "plate_code",
-                  "lon", "lat", "category", "description", "photo", "reporter_name",
-                  "reporter_phone", "contact_masked", "status", "claimed_by", "claimed_at", "public_reply",
-                  "created_at", "updated_at"]
+                  "community", "street", "lon", "lat", "category", "description", "photo",
+                  "reporter_name", "reporter_phone", "contact_masked", "status", "claimed_by",
+                  "claimed_at", "public_reply", "acknowledged_at", "closed_at", "incident_number",
+                  "respond_by", "resolve_by", "due_at", "overdue", "created_at", "updated_at"]
         read_only_fields = fields
 
     def get_photo(self, obj) -> str | None:
         # Served through the queue's permission check, never as a public media URL.
         return reverse("report-photo", kwargs={"pk": obj.pk}) if obj.photo else None
+
+
+class ReportEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PublicReportEvent
+        fields = ["at", "status", "public_note", "actor"]
+        read_only_fields = fields
+
+
+class ReportDetailSerializer(ReportSerializer):
+    """One report with its timeline (status changes and replies, in order)."""
+
+    events = ReportEventSerializer(many=True, read_only=True)
+
+    class Meta(ReportSerializer.Meta):
+        fields = [*ReportSerializer.Meta.fields, "events"]
+        read_only_fields = fields
+
+
+class ReportReplySerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=500, help_text="shown to the resident on /track/")
 
 
 class ReportStatusSerializer(serializers.Serializer):
