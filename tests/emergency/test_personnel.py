@@ -253,3 +253,76 @@ def test_team_member_with_qualifications_expired_flagged(client_for, unit):
     assert Qualification.objects.count() == 2
     assert client_for(roles.DISPATCHER).post(url, {"name": "x", "certificate_no": "Z"},
                                              format="json").status_code == 403
+
+
+# --- the back-office pages ---------------------------------------------------------------------
+
+
+def _page_client(make_user, role):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(make_user(role, f"page_{role}"))
+    return client
+
+
+@pytest.mark.parametrize(("role", "status"), [
+    (roles.ADMIN, 200), (roles.COMMANDER, 200), (roles.DISPATCHER, 200), (roles.RESPONDER, 403),
+    (roles.PLANNER, 403), (roles.COMMUNITY, 403), (roles.AUDITOR, 403),
+])
+def test_pages_by_role(make_user, shifts, role, status):
+    client = _page_client(make_user, role)
+    for url in ("/backoffice/duty/", "/backoffice/experts/", "/backoffice/teams/"):
+        assert client.get(url).status_code == status, url
+
+
+def test_duty_page_assigns_refuses_and_shows_gaps(make_user, shifts):
+    day, _ = shifts
+    client = _page_client(make_user, roles.COMMANDER)
+    page = client.get("/backoffice/duty/", {"week": "2026-03-04"})
+    html = page.content.decode()
+    assert page.status_code == 200 and "2026-03-02 — 2026-03-08" in html
+    assert 'id="gap-count">42<' in html  # 2 shifts × 3 required positions × 7 days, nobody yet
+    ok = client.post("/backoffice/duty/", {"op": "assign", "week": "2026-03-02", "date": "2026-03-03",
+                                           "shift": day.pk, "position": "leader", "person_name": "王建国",
+                                           "phone": "13912345678"})
+    assert ok.status_code == 302 and DutyAssignment.objects.count() == 1
+    html = client.get("/backoffice/duty/", {"week": "2026-03-02"}).content.decode()
+    assert "王建国" in html and "139****5678" in html and "13912345678" not in html
+    assert 'id="gap-count">41<' in html
+    clash = client.post("/backoffice/duty/", {"op": "assign", "week": "2026-03-02", "date": "2026-03-03",
+                                              "shift": day.pk, "position": "officer",
+                                              "person_name": "王建国"})
+    assert clash.status_code == 400 and 'data-field="person_name"' in clash.content.decode()
+    bad = client.post("/backoffice/duty/", {"op": "assign", "week": "2026-03-02", "date": "2026-03-03",
+                                            "shift": day.pk, "position": "cook", "person_name": "李"})
+    assert bad.status_code == 400 and 'data-field="position"' in bad.content.decode()
+    assert DutyAssignment.objects.count() == 1
+    reader = _page_client(make_user, roles.DISPATCHER)
+    assert "assign-form" not in reader.get("/backoffice/duty/").content.decode()
+    assert reader.post("/backoffice/duty/", {"op": "copy", "week": "2026-03-09"}).status_code == 403
+
+
+def test_expert_page_masks_and_reveal_is_audited(make_user):
+    svc.expert_save(by="test", name="赵德明", fields=["hazchem"], organisation="甘肃省化工研究院",
+                    phone="13993812345")
+    client = _page_client(make_user, roles.DISPATCHER)
+    html = client.get("/backoffice/experts/", {"field": "hazchem"}).content.decode()
+    assert "赵德明" in html and "139****2345" in html and "13993812345" not in html
+    assert "赵德明" not in client.get("/backoffice/experts/", {"field": "medical"}).content.decode()
+    expert = Expert.objects.get()
+    shown = client.post("/backoffice/experts/", {"op": "reveal", "id": expert.pk}).content.decode()
+    assert "13993812345" in shown
+    assert AuditLog.objects.filter(action="expert.phone.read", object_id=str(expert.pk)).count() == 1
+
+
+def test_teams_page_flags_expired_certificates(make_user, unit):
+    member = svc.team_member_save(by="test", unit=unit, name="孙志强", role="队长", phone="13609381234")
+    svc.qualification_add(by="test", member=member, name="应急救援员", certificate_no="JY-1",
+                          expires_on=dt.date(2020, 1, 1))
+    client = _page_client(make_user, roles.COMMANDER)
+    html = client.get("/backoffice/teams/", {"unit": unit.pk}).content.decode()
+    assert "孙志强" in html and "136****1234" in html and "has-expired" in html and "JY-1" in html
+    added = client.post("/backoffice/teams/", {"op": "add_member", "unit": unit.pk, "name": "李强",
+                                               "role": "驾驶员"})
+    assert added.status_code == 302 and unit.team_members.count() == 2
