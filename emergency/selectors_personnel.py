@@ -14,6 +14,7 @@ from emergency.models.personnel import DutyPosition, ExpertAvailability, ExpertF
 
 __all__ = [
     "ROSTER_MAX_DAYS",
+    "check_roster_date",
     "duty_between",
     "duty_shifts",
     "experts_matching",
@@ -25,6 +26,15 @@ __all__ = [
 
 # The longest date range one roster read may cover.
 ROSTER_MAX_DAYS = 31
+# The weeks a roster may be kept for, Monday to Sunday (keeps date arithmetic far from its limits).
+ROSTER_FIRST_DAY, ROSTER_LAST_DAY = dt.date(2000, 1, 3), dt.date(2099, 12, 27)
+
+
+def check_roster_date(day: dt.date, field: str) -> dt.date:
+    """``day`` if a roster may hold it, else a refusal naming ``field``."""
+    if not ROSTER_FIRST_DAY <= day <= ROSTER_LAST_DAY:
+        raise DomainError(f"{field} must lie between {ROSTER_FIRST_DAY} and {ROSTER_LAST_DAY}", field=field)
+    return day
 
 _POSITION_RANK = Case(*(When(position=value, then=Value(rank))
                         for rank, value in enumerate(DutyPosition.values)),
@@ -55,6 +65,8 @@ def week_start_of(day: dt.date) -> dt.date:
 def duty_between(start: dt.date, end: dt.date, *, agency: int | None = None) -> QuerySet[DutyAssignment]:
     """The roster from ``start`` to ``end`` (both included); a range that runs
     backwards or is longer than :data:`ROSTER_MAX_DAYS` is refused naming ``end``."""
+    check_roster_date(start, "start")
+    check_roster_date(end, "end")
     if end < start:
         raise DomainError("end must not be before start", field="end")
     if (end - start).days + 1 > ROSTER_MAX_DAYS:

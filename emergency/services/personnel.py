@@ -22,6 +22,7 @@ from cim.services.audit import audit_record, snapshot
 from emergency.errors import DomainError
 from emergency.models import DutyAssignment, DutyShift, Expert, Qualification, TeamMember
 from emergency.models.personnel import DutyPosition
+from emergency.selectors_personnel import check_roster_date
 
 __all__ = [
     "duty_assign",
@@ -110,6 +111,7 @@ def duty_assign(*, by, date: dt.date, shift: DutyShift, position: str, user=None
     ``position``.  Refused, naming the field: an unknown position, an
     inactive shift, no person, the same person on another duty at an
     overlapping time, the same person twice in one slot."""
+    check_roster_date(date, "date")
     if position not in DutyPosition.values:
         raise DomainError(f"unknown position {position!r}; one of {', '.join(DutyPosition.values)}",
                           field="position")
@@ -152,6 +154,7 @@ def duty_copy_week(*, by, week_start: dt.date) -> dict[str, int]:
     """Copy the seven days before ``week_start`` onto the week starting at
     ``week_start``: every duty not there yet and not clashing with what the
     person already has is added.  Returns the counts made and skipped."""
+    check_roster_date(week_start, "week")
     if week_start.weekday() != 0:
         raise DomainError("a week starts on a Monday", field="week")
     source = (DutyAssignment.objects.filter(date__gte=week_start - dt.timedelta(days=7), date__lt=week_start)

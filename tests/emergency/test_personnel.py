@@ -12,7 +12,7 @@ import pytest
 from cim import roles
 from cim.models import AuditLog
 from emergency.errors import DomainError
-from emergency.models import Agency, DutyAssignment, Expert, Qualification, TeamMember, Unit
+from emergency.models import Agency, DutyAssignment, DutyShift, Expert, Qualification, TeamMember, Unit
 from emergency.selectors_personnel import on_duty_now
 from emergency.services import personnel as svc
 
@@ -326,3 +326,70 @@ def test_teams_page_flags_expired_certificates(make_user, unit):
     added = client.post("/backoffice/teams/", {"op": "add_member", "unit": unit.pk, "name": "李强",
                                                "role": "驾驶员"})
     assert added.status_code == 302 and unit.team_members.count() == 2
+
+
+def test_dates_out_of_range_and_shift_rules_are_refused(client_for, make_user, shifts):
+    day, _ = shifts
+    api = client_for(roles.ADMIN)
+    far = api.post("/api/emergency/duty/", {"date": "9999-12-31", "shift": day.pk, "position": "leader",
+                                            "person_name": "王"}, format="json")
+    assert far.status_code == 400 and far.json()["field"] == "date"
+    assert api.get("/api/emergency/duty/", {"start": "9999-12-31"}).json()["field"] == "start"
+    assert api.post("/api/emergency/duty/copy-week/", {"week": "9999-12-27"},
+                    format="json").json()["field"] == "week"
+    page = _page_client(make_user, roles.COMMANDER).get("/backoffice/duty/", {"week": "9999-12-31"})
+    assert page.status_code == 400 and 'data-field="week"' in page.content.decode()
+    empty = api.post("/api/emergency/duty-shifts/", {"code": "X", "name": "空班", "start": "08:00",
+                                                     "end": "08:00"}, format="json")
+    assert empty.status_code == 400 and empty.json()["field"] == "end"
+    moved = api.patch(f"/api/emergency/duty-shifts/{day.pk}/", {"start": "07:30", "end": "19:30"},
+                      format="json")
+    assert moved.status_code == 200 and moved.json()["start"] == "07:30:00"
+    assert not DutyAssignment.objects.exists() and not DutyShift.objects.filter(code="X").exists()
+
+
+def test_demo_seed_is_idempotent(unit):
+    from emergency.seed_personnel import seed_personnel
+
+    unit.synthetic = True
+    unit.crew_size = 3
+    unit.save()
+    first = seed_personnel(by="seed", today=MONDAY + dt.timedelta(days=2))
+    assert first == {"shifts": 2, "duties": 48, "experts": 15, "team_members": 3, "qualifications": 4}
+    assert seed_personnel(by="seed", today=MONDAY + dt.timedelta(days=2)) == dict.fromkeys(first, 0)
+    assert DutyAssignment.objects.filter(synthetic=True).count() == 48
+    # every shift of the week has its leader, duty officer and dispatcher, and someone is on now
+    assert {d.position for d in on_duty_now(at(MONDAY + dt.timedelta(days=2), 3))} == {
+        "leader", "officer", "dispatcher"}
+    assert Expert.objects.filter(fields__contains=["hazchem"]).count() >= 2
+    assert all(e.synthetic for e in Expert.objects.all())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_booking_one_person_at_once_one_wins(make_user):
+    import threading
+
+    from django.db import connection
+
+    day = svc.shift_save(by="test", code="D", name="白班", start=dt.time(8), end=dt.time(20), order=1)
+    early = svc.shift_save(by="test", code="E", name="早班", start=dt.time(6), end=dt.time(14), order=2)
+    barrier = threading.Barrier(2)
+    outcome: list = [None, None]
+
+    def book(k: int, shift) -> None:
+        try:
+            barrier.wait()
+            svc.duty_assign(by="test", date=MONDAY, shift=shift, position="officer", person_name="李娜")
+            outcome[k] = "ok"
+        except DomainError as exc:
+            outcome[k] = exc.field
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book, args=(k, s)) for k, s in enumerate((day, early))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcome) == ["ok", "person_name"], outcome
+    assert DutyAssignment.objects.filter(person_name="李娜").count() == 1

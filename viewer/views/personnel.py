@@ -98,9 +98,10 @@ def _week_of(request) -> dt.date:
     value = request.GET.get("week") or request.POST.get("week")
     if value:
         try:
-            return sel.week_start_of(dt.date.fromisoformat(value))
+            day = dt.date.fromisoformat(value)
         except ValueError:
             raise DomainError(_("日期格式应为 YYYY-MM-DD"), field="week") from None
+        return sel.week_start_of(sel.check_roster_date(day, "week"))
     return sel.week_start_of(timezone.localdate())
 
 

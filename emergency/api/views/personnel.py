@@ -46,9 +46,10 @@ def _date_param(params, name: str, default: dt.date) -> dt.date:
     if value in (None, ""):
         return default
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise DomainError(f"{name} must be a date (YYYY-MM-DD)", field=name) from None
+    return sel.check_roster_date(day, name)
 
 
 def _reveal(request) -> bool:
