@@ -298,6 +298,11 @@ def test_duty_page_assigns_refuses_and_shows_gaps(make_user, shifts):
                                             "shift": day.pk, "position": "cook", "person_name": "李"})
     assert bad.status_code == 400 and 'data-field="position"' in bad.content.decode()
     assert DutyAssignment.objects.count() == 1
+    other = Agency.objects.create(code="TS-FIRE", name="天水市消防救援支队", kind="fire")
+    svc.duty_assign(by="test", date=dt.date(2026, 3, 4), shift=day, position="leader", person_name="牛志刚",
+                    agency=other)
+    only = client.get("/backoffice/duty/", {"week": "2026-03-02", "agency": other.pk}).content.decode()
+    assert "牛志刚" in only and "王建国" not in only
     reader = _page_client(make_user, roles.DISPATCHER)
     assert "assign-form" not in reader.get("/backoffice/duty/").content.decode()
     assert reader.post("/backoffice/duty/", {"op": "copy", "week": "2026-03-09"}).status_code == 403

@@ -119,7 +119,9 @@ def duty_roster(request):
         _forbid_unless(can_edit)
         try:
             _duty_post(request, week)
-            return _back("duty", f"week={week.isoformat()}")
+            agency = request.POST.get("agency_filter") or ""
+            keep = f"&agency={agency}" if agency.isdigit() else ""
+            return _back("duty", f"week={week.isoformat()}{keep}")
         except DomainError as exc:
             error = exc
         except forms.ValidationError as exc:
@@ -150,9 +152,15 @@ def _duty_post(request, week: dt.date) -> None:
         raise DomainError(_("未知操作"), field="op")
 
 
+def _agency_of(request) -> Agency | None:
+    value = request.GET.get("agency") or ""
+    return Agency.objects.filter(pk=int(value)).first() if value.isdigit() and len(value) < 12 else None
+
+
 def _render_roster(request, week: dt.date, can_edit: bool, error):
     days = [week + dt.timedelta(days=i) for i in range(7)]
-    duties = list(sel.duty_between(days[0], days[-1]))
+    agency = _agency_of(request)
+    duties = list(sel.duty_between(days[0], days[-1], agency=agency.pk if agency else None))
     by_slot: dict[tuple, list] = {}
     for d in duties:
         by_slot.setdefault((d.shift_id, d.position, d.date), []).append(
@@ -184,7 +192,7 @@ def _render_roster(request, week: dt.date, can_edit: bool, error):
         "copied": request.session.pop("duty_copy_result", None),
         "now": [{"position": d.get_position_display(), "name": d.person_name, "phone": mask_phone(d.phone),
                  "shift": d.shift.name} for d in now],
-        "active": "duty",
+        "active": "duty", "agency": agency, "agencies": Agency.objects.order_by("code"),
     }, status=400 if error else 200)
 
 
