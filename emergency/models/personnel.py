@@ -94,7 +94,8 @@ class DutyAssignment(models.Model):
     position = models.CharField(_("岗位"), max_length=16, choices=DutyPosition.choices)
     agency = models.ForeignKey("emergency.Agency", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="duty_assignments", verbose_name=_("部门/机构"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+    # the name is kept when the account goes
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="duty_assignments", verbose_name=_("平台账号"))
     person_name = models.CharField(_("姓名"), max_length=60)
     phone = models.CharField(_("电话"), max_length=32, blank=True)

@@ -122,7 +122,10 @@ def duty_assign(*, by, date: dt.date, shift: DutyShift, position: str, user=None
         name = (user.get_full_name() or user.get_username()).strip()
     if not name:
         raise DomainError("name the person on duty (an account or a name)", field="person_name")
-    _lock_person(f"user:{user.pk}" if user is not None else f"name:{name}")
+    # the name first, then the account: a booking by account and one by name meet on the name
+    _lock_person(f"name:{name}")
+    if user is not None:
+        _lock_person(f"user:{user.pk}")
     starts_at, ends_at = shift_interval(shift, date)
     if DutyAssignment.objects.filter(date=date, shift=shift, position=position, person_name=name).exists():
         raise DomainError(f"{name} is already in this slot", field="person_name", code="duplicate")

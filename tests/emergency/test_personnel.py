@@ -319,6 +319,17 @@ def test_expert_page_masks_and_reveal_is_audited(make_user):
     shown = client.post("/backoffice/experts/", {"op": "reveal", "id": expert.pk}).content.decode()
     assert "13993812345" in shown
     assert AuditLog.objects.filter(action="expert.phone.read", object_id=str(expert.pk)).count() == 1
+    assert client.post("/backoffice/experts/", {"op": "availability", "id": expert.pk,
+                                                "availability": "on_call"}).status_code == 403
+    editor = _page_client(make_user, roles.COMMANDER)
+    moved = editor.post("/backoffice/experts/?field=hazchem", {"op": "availability", "id": expert.pk,
+                                                               "availability": "on_call"})
+    assert moved.status_code == 302 and moved["Location"].endswith("?field=hazchem")
+    expert.refresh_from_db()
+    assert expert.availability == "on_call"
+    bad = editor.post("/backoffice/experts/", {"op": "availability", "id": expert.pk,
+                                               "availability": "asleep"})
+    assert bad.status_code == 400 and 'data-field="availability"' in bad.content.decode()
 
 
 def test_teams_page_flags_expired_certificates(make_user, unit):
@@ -331,6 +342,10 @@ def test_teams_page_flags_expired_certificates(make_user, unit):
     added = client.post("/backoffice/teams/", {"op": "add_member", "unit": unit.pk, "name": "李强",
                                                "role": "驾驶员"})
     assert added.status_code == 302 and unit.team_members.count() == 2
+    qual = Qualification.objects.get(certificate_no="JY-1")
+    gone = client.post("/backoffice/teams/", {"op": "remove_qualification", "unit": unit.pk, "id": qual.pk})
+    assert gone.status_code == 302 and not Qualification.objects.exists()
+    assert AuditLog.objects.filter(action="qualification.remove", object_id=str(qual.pk)).exists()
 
 
 def test_dates_out_of_range_and_shift_rules_are_refused(client_for, make_user, shifts):

@@ -28,7 +28,7 @@ from cim import roles
 from cim.masking import mask_phone
 from emergency import selectors_personnel as sel
 from emergency.errors import DomainError
-from emergency.models import Agency, DutyAssignment, DutyShift, Expert, TeamMember, Unit
+from emergency.models import Agency, DutyAssignment, DutyShift, Expert, Qualification, TeamMember, Unit
 from emergency.models.personnel import DutyPosition, ExpertAvailability, ExpertField
 from emergency.services import personnel as svc
 
@@ -209,6 +209,14 @@ class ExpertForm(forms.Form):
     availability = forms.ChoiceField(choices=ExpertAvailability.choices, label=_("响应状态"))
 
 
+def _expert_of(request) -> Expert:
+    value = request.POST.get("id") or ""
+    expert = Expert.objects.filter(pk=int(value)).first() if value.isdigit() and len(value) < 12 else None
+    if expert is None:
+        raise DomainError(_("该专家不存在"), field="id")
+    return expert
+
+
 @login_required
 def experts(request):
     """The expert directory: search by field and text, phones masked, shown on
@@ -219,12 +227,17 @@ def experts(request):
         op = request.POST.get("op")
         try:
             if op == "reveal":
-                expert = Expert.objects.filter(pk=request.POST.get("id") or 0).first() \
-                    if (request.POST.get("id") or "").isdigit() else None
-                if expert is None:
-                    raise DomainError(_("该专家不存在"), field="id")
+                expert = _expert_of(request)
                 svc.expert_phone_reveal(expert=expert, by=request.user)
                 revealed[expert.pk] = expert.phone
+            elif op == "availability":
+                _forbid_unless(can_edit)
+                expert = _expert_of(request)
+                value = request.POST.get("availability")
+                if value not in ExpertAvailability.values:
+                    raise DomainError(_("未知的响应状态"), field="availability")
+                svc.expert_save(by=request.user, instance=expert, availability=value)
+                return _back("experts", request.GET.urlencode())
             elif op == "add":
                 _forbid_unless(can_edit)
                 form = ExpertForm(request.POST)
@@ -253,6 +266,7 @@ def experts(request):
               "phone": revealed.get(e.pk) or mask_phone(e.phone), "revealed": e.pk in revealed} for e in rows]
     return render(request, "viewer/backoffice/experts.html", {
         "experts": shown, "field": field, "q": q, "field_choices": ExpertField.choices, "form": form,
+        "availability_choices": ExpertAvailability.choices,
         "can_edit": can_edit, "error": error, "active": "experts",
     }, status=400 if error else 200)
 
@@ -300,6 +314,15 @@ def teams(request):
                     raise _form_error(member_form)
                 svc.team_member_save(by=request.user, unit=unit, **member_form.cleaned_data)
                 return _back("teams", f"unit={unit.pk}")
+            elif op == "remove_qualification":
+                _forbid_unless(can_edit)
+                value = request.POST.get("id") or ""
+                qual = Qualification.objects.filter(pk=int(value), member__unit=unit).first() \
+                    if value.isdigit() and len(value) < 12 else None
+                if qual is None:
+                    raise DomainError(_("该证书不存在"), field="id")
+                svc.qualification_remove(by=request.user, qualification=qual)
+                return _back("teams", f"unit={unit.pk}")
             elif op == "add_qualification":
                 _forbid_unless(can_edit)
                 qual_form = QualificationForm(request.POST)
@@ -324,7 +347,8 @@ def teams(request):
     members = []
     if unit is not None:
         for m in sel.team_members_of(unit=unit.pk):
-            quals = [{"name": q.name, "certificate_no": q.certificate_no, "expires_on": q.expires_on,
+            quals = [{"id": q.pk, "name": q.name, "certificate_no": q.certificate_no,
+                      "expires_on": q.expires_on,
                       "expired": sel.qualification_expired(q, today),
                       "soon": q.expires_on is not None
                       and today <= q.expires_on < today + dt.timedelta(days=90)}
