@@ -144,6 +144,15 @@ def test_assign_a_shift_in_the_week_grid(site, page, orm):
     page.click("#assign-form button[type=submit]")
     assert page.get_attribute(".bo-error", "data-field") == "person_name"
     assert DutyAssignment.objects.filter(person_name="李晓燕").count() == 1
+    # the same page in English
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": site["base"]}])
+    try:
+        page.goto(site["base"] + "/backoffice/duty/")
+        assert page.title().startswith("Duty roster") and "Leader on duty" in page.text_content("#duty-grid")
+        page.screenshot(path=str(SHOTS / "personnel_duty_en.png"), full_page=True)
+    finally:
+        page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "zh-hans",
+                                   "url": site["base"]}])
     assert page.errors == []
 
 
