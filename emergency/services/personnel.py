@@ -5,7 +5,8 @@ The roster's one rule: a person works one shift at a time — a new duty that
 overlaps another of the same person (the night shift of Monday and the day
 shift of Tuesday do not overlap; two day shifts of one day do) is refused
 naming the field.  Writers of one person's duties take that person's lock
-first, so two dispatchers booking the same person at once cannot both win.
+first (:func:`emergency.locks.lock_duty_person`), so two editors booking the same person at
+once cannot both win.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from cim.masking import mask_phone
 from cim.services.audit import audit_record, snapshot
+from emergency import locks
 from emergency.errors import DomainError
 from emergency.models import DutyAssignment, DutyShift, Expert, Qualification, TeamMember
 from emergency.models.personnel import DutyPosition
@@ -55,12 +57,6 @@ def _masked(data: dict) -> dict:
     return data
 
 
-def _lock_person(key: str) -> None:
-    """A transaction-scoped lock on one person's duties (no row holds them all)."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"emergency.duty:{key}"])
-
-
 def _person_filter(*, user, person_name: str) -> Q:
     if user is not None:
         return Q(user=user) | Q(user__isnull=True, person_name=person_name)
@@ -87,7 +83,7 @@ def shift_save(*, by, instance: DutyShift | None = None, **data) -> DutyShift:
     with its new times."""
     target = instance if instance is not None else DutyShift()
     if instance is not None:
-        target = DutyShift.objects.select_for_update(of=("self",)).get(pk=instance.pk)
+        target = locks.lock_duty_shift(instance.pk)
     before = snapshot(target) if instance is not None else None
     for field, value in data.items():
         setattr(target, field, value)
@@ -96,8 +92,7 @@ def shift_save(*, by, instance: DutyShift | None = None, **data) -> DutyShift:
     target.full_clean()
     target.save()
     if instance is not None:
-        duties = DutyAssignment.objects.select_for_update(of=("self",)).filter(shift=target).order_by("pk")
-        for duty in duties:
+        for duty in locks.lock_duties_of_shift(target.pk):
             duty.starts_at, duty.ends_at = shift_interval(target, duty.date)
             duty.save(update_fields=["starts_at", "ends_at"])
     audit_record(actor=by, action="duty.shift.save", obj=target, before=before, after=snapshot(target))
@@ -123,9 +118,9 @@ def duty_assign(*, by, date: dt.date, shift: DutyShift, position: str, user=None
     if not name:
         raise DomainError("name the person on duty (an account or a name)", field="person_name")
     # the name first, then the account: a booking by account and one by name meet on the name
-    _lock_person(f"name:{name}")
+    locks.lock_duty_person(f"name:{name}")
     if user is not None:
-        _lock_person(f"user:{user.pk}")
+        locks.lock_duty_person(f"user:{user.pk}")
     starts_at, ends_at = shift_interval(shift, date)
     if DutyAssignment.objects.filter(date=date, shift=shift, position=position, person_name=name).exists():
         raise DomainError(f"{name} is already in this slot", field="person_name", code="duplicate")
@@ -142,7 +137,7 @@ def duty_assign(*, by, date: dt.date, shift: DutyShift, position: str, user=None
 @transaction.atomic
 def duty_unassign(*, by, assignment: DutyAssignment) -> None:
     """Take a person off a duty (the audit row keeps what it was)."""
-    locked = DutyAssignment.objects.select_for_update(of=("self",)).filter(pk=assignment.pk).first()
+    locked = locks.lock_duty(assignment.pk)
     if locked is None:
         return
     before = _masked(snapshot(locked))
@@ -185,7 +180,7 @@ def expert_save(*, by, instance: Expert | None = None, **data) -> Expert:
     """Create or edit an expert of the directory (phone masked in the audit row)."""
     target = instance if instance is not None else Expert()
     if instance is not None:
-        target = Expert.objects.select_for_update(of=("self",)).get(pk=instance.pk)
+        target = locks.lock_expert(instance.pk)
     before = _masked(snapshot(target)) if instance is not None else None
     for field, value in data.items():
         setattr(target, field, value)
@@ -212,7 +207,7 @@ def team_member_save(*, by, instance: TeamMember | None = None, **data) -> TeamM
     """Create or edit a member of a unit's team."""
     target = instance if instance is not None else TeamMember()
     if instance is not None:
-        target = TeamMember.objects.select_for_update(of=("self",)).get(pk=instance.pk)
+        target = locks.lock_team_member(instance.pk)
     before = _masked(snapshot(target)) if instance is not None else None
     for field, value in data.items():
         setattr(target, field, value)
@@ -235,7 +230,7 @@ def team_member_phone_reveal(*, member: TeamMember, by) -> TeamMember:
 def qualification_add(*, by, member: TeamMember, name: str, certificate_no: str,
                       issued_on: dt.date | None = None, expires_on: dt.date | None = None) -> Qualification:
     """Record a certificate a team member holds (numbers are unique per member)."""
-    TeamMember.objects.select_for_update(of=("self",)).filter(pk=member.pk).first()
+    locks.lock_team_member(member.pk)
     if member.qualifications.filter(certificate_no=certificate_no).exists():
         raise DomainError(f"certificate {certificate_no} is already recorded", field="certificate_no",
                           code="duplicate")
