@@ -57,12 +57,12 @@ class DutyAssignmentSerializer(_MaskedPhone, serializers.ModelSerializer):
 
 class DutyAssignInputSerializer(serializers.Serializer):
     date = serializers.DateField()
-    shift = serializers.IntegerField(min_value=1)
+    shift = serializers.IntegerField(min_value=1, max_value=2**62)
     position = serializers.ChoiceField(choices=DutyPosition.choices)
-    user = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    user = serializers.IntegerField(min_value=1, max_value=2**62, required=False, allow_null=True)
     person_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     phone = serializers.RegexField(_PHONE, required=False, allow_blank=True, default="")
-    agency = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    agency = serializers.IntegerField(min_value=1, max_value=2**62, required=False, allow_null=True)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
