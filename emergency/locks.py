@@ -9,8 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import connection
+
 from emergency.errors import NotFound
-from emergency.models import Alert, ControlZone, Incident, RoadClosure, Stock, SupplyRequest, Task, Unit
+from emergency.models import (
+    Alert,
+    ControlZone,
+    DutyAssignment,
+    DutyShift,
+    Expert,
+    Incident,
+    RoadClosure,
+    Stock,
+    SupplyRequest,
+    Task,
+    TeamMember,
+    Unit,
+)
 
 
 def _lock_one(model, pk: int, label: str):
@@ -67,3 +82,33 @@ def lock_closure(pk: int) -> RoadClosure:
 
 def lock_alert(pk: int) -> Alert:
     return _lock_one(Alert, pk, "alert")
+
+
+# --- personnel (duty roster, experts, team members) --------------------------------------------
+# A person's duties have no row of their own to lock: a transaction-scoped advisory lock on the
+# person stands for them ("name:…" first, then "user:…", so two bookings never wait in a cycle).
+
+
+def lock_duty_person(key: str) -> None:
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"emergency.duty:{key}"])
+
+
+def lock_duty_shift(pk: int) -> DutyShift:
+    return _lock_one(DutyShift, pk, "shift")
+
+
+def lock_duties_of_shift(pk: int) -> list[DutyAssignment]:
+    return list(DutyAssignment.objects.select_for_update(of=("self",)).filter(shift_id=pk).order_by("pk"))
+
+
+def lock_duty(pk: int) -> DutyAssignment | None:
+    return DutyAssignment.objects.select_for_update(of=("self",)).filter(pk=pk).first()
+
+
+def lock_expert(pk: int) -> Expert:
+    return _lock_one(Expert, pk, "expert")
+
+
+def lock_team_member(pk: int) -> TeamMember:
+    return _lock_one(TeamMember, pk, "team member")

@@ -2,6 +2,7 @@ from django.urls import path
 
 from viewer import views
 from viewer.views import audit, reports_queue
+from viewer.views import personnel as personnel_views
 from viewer.views import plates as plate_views
 
 app_name = "viewer"
@@ -15,6 +16,9 @@ urlpatterns = [
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("backoffice/reports/", reports_queue.reports_queue, name="reports-queue"),
     path("backoffice/reports/<int:pk>/", reports_queue.report_page, name="report-page"),
+    path("backoffice/duty/", personnel_views.duty_roster, name="duty"),
+    path("backoffice/experts/", personnel_views.experts, name="experts"),
+    path("backoffice/teams/", personnel_views.teams, name="teams"),
     path("P/", plate_views.plate_lookup, name="plate-lookup"),
     path("P/<str:code>", plate_views.plate_scan, name="plate-scan"),
     path("p/<str:code>", plate_views.plate_scan, name="plate-scan-lower"),

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from emergency.api import live, views
+from emergency.api.views import personnel as personnel_views
 from emergency.api.views.reports import ReportEscalateView
 
 router = SimpleRouter()
@@ -22,6 +23,12 @@ router.register("items", views.ItemViewSet, basename="item")
 router.register("depots", views.DepotViewSet, basename="depot")
 router.register("supply-requests", views.SupplyRequestViewSet, basename="supply-request")
 router.register("replenishment-alerts", views.ReplenishmentAlertViewSet, basename="replenishment-alert")
+# personnel (issue 12): the duty roster, experts, team members
+router.register("duty-shifts", personnel_views.DutyShiftViewSet, basename="duty-shift")
+router.register("duty", personnel_views.DutyViewSet, basename="duty")
+router.register("experts", personnel_views.ExpertViewSet, basename="expert")
+router.register("team-members", personnel_views.TeamMemberViewSet, basename="team-member")
+router.register("qualifications", personnel_views.QualificationViewSet, basename="qualification")
 
 app_name = "emergency"
 urlpatterns = router.urls + [

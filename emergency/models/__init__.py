@@ -3,6 +3,7 @@
 from .dispatch import Assignment, RoadClosure
 from .events import Event
 from .incidents import Attachment, Incident, IncidentLevelChange, TimelineEntry
+from .personnel import DutyAssignment, DutyShift, Expert, Qualification, TeamMember
 from .plans import DispatchRequest, Plan, PlanActivation, PlanSupplyRequirement, PlanUnitRequirement, Task
 from .positions import PositionReport
 from .resources import Agency, Camera, Unit, UnitStatusChange
@@ -27,7 +28,10 @@ __all__ = [
     "ControlZone",
     "Depot",
     "DispatchRequest",
+    "DutyAssignment",
+    "DutyShift",
     "Event",
+    "Expert",
     "Incident",
     "IncidentLevelChange",
     "Item",
@@ -36,6 +40,7 @@ __all__ = [
     "PlanSupplyRequirement",
     "PlanUnitRequirement",
     "PositionReport",
+    "Qualification",
     "ReplenishmentAlert",
     "RoadClosure",
     "Stock",
@@ -44,6 +49,7 @@ __all__ = [
     "SupplyRequest",
     "SupplyRequestLine",
     "Task",
+    "TeamMember",
     "TimelineEntry",
     "Unit",
     "UnitStatusChange",

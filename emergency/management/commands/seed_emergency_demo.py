@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from cim.models import RoadNode, RoadSegment, ServicePoint
 from emergency import services
 from emergency.models import Agency, Camera, Depot, Item, Plan, Stock, Unit
+from emergency.seed_personnel import seed_personnel
 
 ACTOR = "seed_emergency_demo"
 
@@ -118,6 +119,7 @@ class Command(BaseCommand):
             self._plans(items, agencies, counts)
             self._cameras(counts)
             self._responder()
+            counts.update(seed_personnel(by=ACTOR))  # duty roster, experts, team members (issue 12)
         made = ", ".join(f"{v} {k}" for k, v in counts.items())
         self.stdout.write(self.style.SUCCESS(f"emergency demo seeded (new: {made})"))
 
