@@ -167,3 +167,16 @@ def test_api_roles_and_depth_image(scene, client_for):
     assert png.status_code == 200 and png["Content-Type"] == "image/png"
     bad = client_for("planner").post("/api/cim/analyses/flood/", {**body, "level": 1000}, format="json")
     assert bad.status_code == 400 and bad.json()["field"] == "level"
+
+
+def test_planner_page_offers_road_closures_to_the_control_room_only(make_user, client):
+    import json
+    import re
+
+    for role, can_close in (("planner", False), ("commander", True)):
+        client.force_login(make_user(role, f"{role}_page"))
+        html = client.get("/viewer/").content.decode()
+        config = json.loads(re.search(r'id="planner-config" type="application/json">(.*?)</script>',
+                                      html).group(1))
+        assert config["analyses"]["floodUrl"] == "/api/cim/analyses/flood/"
+        assert bool(config["analyses"]["closuresUrl"]) is can_close, role

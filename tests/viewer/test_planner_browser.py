@@ -250,6 +250,23 @@ def test_planner_opens_the_city_picks_searches_colours_and_measures(city, browse
     _tiles_settled(page)
     _shot(page, "search")
 
+    # Flood (淹没分析): 2 m above the 藉河 over the whole city at 10 m cells; the depth drapes
+    # over the terrain, the summary gives what it reaches; a planner may not close roads.
+    page.click("#info-close")
+    page.click("#panel-flood > summary")
+    page.fill("#fl-value", "2")
+    page.fill("#fl-cell", "10")
+    layers = page.evaluate("cimViewer.viewer.imageryLayers.length")
+    page.click("#fl-run")
+    _wait(page, "cimViewer.flood.run !== null", 120)
+    run = AnalysisRun.objects.get(kind="flood")
+    assert page.evaluate("cimViewer.viewer.imageryLayers.length") == layers + 1
+    assert f"{run.summary['buildings']}" in page.text_content("#fl-summary").replace(",", "")
+    assert run.summary["buildings"] > 0 and run.summary["road_segments"] > 0
+    assert not page.is_visible("#fl-close-roads")
+    _tiles_settled(page)
+    _shot(page, "flood")
+
     _assert_local(requests, base)
 
 

@@ -64,6 +64,10 @@ def planner(request):
             "heightZonesUrl": reverse("height-zone-list"),
             "heightCheckUrl": reverse("height-check"),
             "runsUrl": reverse("analysis-run-list"),
+            "floodUrl": reverse("flood"),
+            # The control room closes flooded roads from a flood result (emergency API).
+            "closuresUrl": (reverse("emergency:closure-list")
+                            if roles.has_role(request.user, *roles.CONTROL_ROLES) else None),
             "terrainHeightUrl": reverse("terrain-height"),
             "datumLabels": dict(HeightDatum.choices),
         }

@@ -16,6 +16,14 @@ PLANNER_STRINGS = {
     "hlFlatLimit": _("限高 {h} 米"),
     "hlPlaneLimit": _("倾斜面，起点 {h} 米，坡度 {slope}%"),
     "hlSynthetic": _("示例"),
+    # 淹没分析
+    "flRiseUnit": _("高出河道水位(米)"),
+    "flLevelUnit": _("水位高程(米)"),
+    "flSummary": _("淹没 {area} 平方公里，最大水深 {depth} 米；"
+                   "受影响建筑 {buildings} 栋，约 {people} 人；受淹路段 {roads} 条"),
+    "flLegend": _("淹没分析：受影响建筑"),
+    "flClosureNote": _("淹没分析结果 #{id}"),
+    "flClosed": _("已封闭 {n} 个受淹路段，调度路线将绕行"),
     "hlLegend": _("控高分析"),
     "hlLegendOver": _("超过限高"),
     "hlLegendOk": _("未超限或不在控高区"),

@@ -57,8 +57,6 @@ export class HeightLimit {
     await this.measureGeoid();
     this.drawZones();
     this.renderZones();
-    const shared = new URLSearchParams(window.location.search).get("analysis");
-    if (shared) await this.open(shared);
   }
 
   async measureGeoid() {
@@ -269,15 +267,6 @@ export class HeightLimit {
     }
   }
 
-  async open(id) {
-    try {
-      this.show(await getJSON(`${config.analyses.runsUrl}${encodeURIComponent(id)}/`));
-      this.box.open = true;
-    } catch (error) {
-      this.hooks.toast(errorText(error));
-    }
-  }
-
   show(run) {
     this.run = run;
     const s = run.summary;
@@ -310,7 +299,7 @@ export class HeightLimit {
     this.colour(run.result.violations);
   }
 
-  colour(violations) {
+  colour(violations, legendTitle = t("hlLegend")) {
     const tileset = this.hooks.getTileset();
     if (!tileset) return;
     const ids = [...new Set(violations.map((v) => String(v.building)))].slice(0, MAX_STYLED);
@@ -318,7 +307,7 @@ export class HeightLimit {
     conditions.push(["true", "color('#d5e1f2', 0.85)"]);
     tileset.style = new Cesium.Cesium3DTileStyle({ color: { conditions } });
     const legend = $("#legend");
-    legend.replaceChildren(el("h4", {}, t("hlLegend")), el("ul", {},
+    legend.replaceChildren(el("h4", {}, legendTitle), el("ul", {},
       el("li", {}, el("i", { style: { background: RED } }), t("hlLegendOver")),
       el("li", {}, el("i", { style: { background: "#d5e1f2" } }), t("hlLegendOk"))));
     legend.hidden = false;

@@ -9,6 +9,7 @@ import { cartographicLight, createViewer, flyToView, loadTerrain, loadTileset, p
 import { Bookmarks } from "./bookmarks.js";
 import { Clipper } from "./clip.js";
 import { config, fmt, fmtInt, i18n, localName, t } from "./i18n.js";
+import { FloodTool } from "./flood.js";
 import { HeightLimit } from "./heightlimit.js";
 import { InfoPanel } from "./info.js";
 import { Measure } from "./measure.js";
@@ -57,6 +58,11 @@ const heightLimit = new HeightLimit(viewer, {
   getTileset: () => state.tileset,
   restyle: () => setTheme(state.theme),
   highlight: (id) => highlightBuildingById(id),
+  toast,
+});
+const flood = new FloodTool(viewer, {
+  restyle: () => setTheme(state.theme),
+  colour: (ids) => heightLimit.colour(ids.map((building) => ({ building })), t("flLegend")),
   toast,
 });
 
@@ -268,7 +274,8 @@ async function start() {
 
   // Rivers, main roads and service points just outside the built-up area belong on the map too.
   const around = padExtent(city.extent);
-  const results = await Promise.allSettled([basemap.load(around), poi.load(around), heightLimit.load()]);
+  const results = await Promise.allSettled([basemap.load(around), poi.load(around),
+    heightLimit.load().then(openSharedAnalysis)]);
   for (const result of results) {
     if (result.status === "rejected") {
       state.errors.push(String(result.reason?.message || result.reason));
@@ -276,6 +283,16 @@ async function start() {
     }
   }
   layersLoaded.resolve(true);
+}
+
+/** `?analysis=<id>`: reopen a saved analysis (a link shared from the height-limit or flood panel). */
+async function openSharedAnalysis() {
+  const id = new URLSearchParams(window.location.search).get("analysis");
+  if (!id || !config.analyses) return;
+  const run = await getJSON(`${config.analyses.runsUrl}${encodeURIComponent(id)}/`);
+  const tool = run.kind === "flood" ? flood : heightLimit;
+  tool.show(run);
+  tool.box.open = true;
 }
 
 start().catch((error) => {
@@ -300,6 +317,7 @@ window.cimViewer = {
   sun,
   bookmarks,
   heightLimit,
+  flood,
   basemap,
   poi,
   progress,
