@@ -75,42 +75,58 @@ END $$;
 
 _ARGS = ", ".join(f"'{table}'" for table in SOURCED_TABLES)
 TRIGGERS = "\n".join(
-    [f"""CREATE TRIGGER {table}_run_insert AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows
+    [
+        f"""CREATE TRIGGER {table}_run_insert AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows
              FOR EACH STATEMENT EXECUTE FUNCTION cim_import_run_written();
          CREATE TRIGGER {table}_run_update AFTER UPDATE ON {table} REFERENCING NEW TABLE AS new_rows
              FOR EACH STATEMENT EXECUTE FUNCTION cim_import_run_written();"""
-     for table in SOURCED_TABLES]
-    + [f"""CREATE TRIGGER cim_importrun_delete AFTER DELETE ON cim_importrun REFERENCING OLD TABLE AS old_rows
+        for table in SOURCED_TABLES
+    ]
+    + [
+        f"""CREATE TRIGGER cim_importrun_delete AFTER DELETE ON cim_importrun REFERENCING OLD TABLE AS old_rows
                FOR EACH STATEMENT EXECUTE FUNCTION cim_import_run_removed({_ARGS});
            CREATE TRIGGER cim_importrun_truncate AFTER TRUNCATE ON cim_importrun
                FOR EACH STATEMENT EXECUTE FUNCTION cim_import_run_removed({_ARGS});
            CREATE TRIGGER cim_importrun_id BEFORE UPDATE OF id ON cim_importrun
-               FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION cim_import_run_id_fixed();"""]
+               FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION cim_import_run_id_fixed();"""
+    ]
 )
 
 DROP = "\n".join(
-    [f"DROP TRIGGER {table}_run_insert ON {table}; DROP TRIGGER {table}_run_update ON {table};"
-     for table in SOURCED_TABLES]
-    + ["DROP TRIGGER cim_importrun_delete ON cim_importrun; DROP TRIGGER cim_importrun_truncate ON cim_importrun;",
-       "DROP TRIGGER cim_importrun_id ON cim_importrun;",
-       "DROP FUNCTION cim_import_run_written(); DROP FUNCTION cim_import_run_removed();",
-       "DROP FUNCTION cim_import_run_id_fixed();"]
+    [
+        f"DROP TRIGGER {table}_run_insert ON {table}; DROP TRIGGER {table}_run_update ON {table};"
+        for table in SOURCED_TABLES
+    ]
+    + [
+        "DROP TRIGGER cim_importrun_delete ON cim_importrun; DROP TRIGGER cim_importrun_truncate ON cim_importrun;",
+        "DROP TRIGGER cim_importrun_id ON cim_importrun;",
+        "DROP FUNCTION cim_import_run_written(); DROP FUNCTION cim_import_run_removed();",
+        "DROP FUNCTION cim_import_run_id_fixed();",
+    ]
 )
 
 
 def _field():
-    return models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True,
-                             on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="cim.importrun")
+    return models.ForeignKey(
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        on_delete=django.db.models.deletion.SET_NULL,
+        related_name="+",
+        to="cim.importrun",
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("cim", "0001_squashed_0012"),
     ]
 
     operations = [
-        *(migrations.AlterField(model_name=model, name="import_run", field=_field())
-          for model in ("building", "roadnode", "roadsegment", "servicepoint", "waterway")),
+        *(
+            migrations.AlterField(model_name=model, name="import_run", field=_field())
+            for model in ("building", "roadnode", "roadsegment", "servicepoint", "waterway")
+        ),
         migrations.RunSQL(FUNCTIONS + TRIGGERS, reverse_sql=DROP),
     ]
