@@ -15,7 +15,10 @@ statement triggers with transition tables enforce the same rule:
   such rows remain, fails the same way; a run's id cannot change.
 
 Like the foreign keys these replace, the checks hold for every writer (the
-ORM, raw SQL, COPY), whatever its role.
+ORM, raw SQL, COPY), whatever its role.  Unlike Django's keys (DEFERRABLE
+INITIALLY DEFERRED) they are checked at the end of each statement, not at
+commit: a run must exist before rows name it (the importers record the run
+first, in a transaction of its own).
 """
 
 import django.db.models.deletion
@@ -83,12 +86,14 @@ TRIGGERS = "\n".join(
         for table in SOURCED_TABLES
     ]
     + [
-        f"""CREATE TRIGGER cim_importrun_delete AFTER DELETE ON cim_importrun REFERENCING OLD TABLE AS old_rows
+        f"""CREATE TRIGGER cim_importrun_delete AFTER DELETE ON cim_importrun
+               REFERENCING OLD TABLE AS old_rows
                FOR EACH STATEMENT EXECUTE FUNCTION cim_import_run_removed({_ARGS});
            CREATE TRIGGER cim_importrun_truncate AFTER TRUNCATE ON cim_importrun
                FOR EACH STATEMENT EXECUTE FUNCTION cim_import_run_removed({_ARGS});
            CREATE TRIGGER cim_importrun_id BEFORE UPDATE OF id ON cim_importrun
-               FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION cim_import_run_id_fixed();"""
+               FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)
+               EXECUTE FUNCTION cim_import_run_id_fixed();"""
     ]
 )
 
@@ -98,7 +103,8 @@ DROP = "\n".join(
         for table in SOURCED_TABLES
     ]
     + [
-        "DROP TRIGGER cim_importrun_delete ON cim_importrun; DROP TRIGGER cim_importrun_truncate ON cim_importrun;",
+        "DROP TRIGGER cim_importrun_delete ON cim_importrun;",
+        "DROP TRIGGER cim_importrun_truncate ON cim_importrun;",
         "DROP TRIGGER cim_importrun_id ON cim_importrun;",
         "DROP FUNCTION cim_import_run_written(); DROP FUNCTION cim_import_run_removed();",
         "DROP FUNCTION cim_import_run_id_fixed();",
