@@ -19,8 +19,7 @@ from rasterio.errors import RasterioIOError
 from cim.errors import ImportFailed
 from cim.models import Building, DemRaster
 from cim.services.audit import audit_record
-from cim.services.terrain import dem_path, grid_for, ground_heights
-from cim.terrain.geoid import undulation
+from cim.services.terrain import dem_path, grid_for, ground_heights, heights_from
 
 Sampler = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -41,7 +40,6 @@ def ground_sampler(*, preload: bool = False) -> Sampler | None:
         if not dem_path(dem).is_file():
             raise ImportFailed(f"DEM {dem.name!r}: its file {dem.path} is missing under MEDIA_ROOT; "
                                "register it again with import_dem", field="dem")
-    extents = [dem.bounds.extent for dem in dems]
 
     def grid(dem):
         try:
@@ -54,18 +52,7 @@ def ground_sampler(*, preload: bool = False) -> Sampler | None:
             grid(dem)
 
     def sample(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
-        lons = np.asarray(lons, dtype=np.float64)
-        lats = np.asarray(lats, dtype=np.float64)
-        out = np.full(lons.shape, np.nan)
-        for dem, (west, south, east, north) in zip(dems, extents, strict=True):
-            todo = np.isnan(out) & (lons >= west) & (lons <= east) & (lats >= south) & (lats <= north)
-            if not todo.any():
-                continue  # a grid is loaded only when some point needs it
-            values = grid(dem).sample(lons[todo], lats[todo])
-            if dem.vertical_datum == "ellipsoid":
-                values = values - undulation(lons[todo], lats[todo])
-            out[todo] = values
-        return out
+        return heights_from(dems, lons, lats, grid=grid)
 
     return sample
 
