@@ -23,8 +23,17 @@ class SourcedModel(models.Model):
     # (bulk.placement_notes, one scan), and removing a run (never done by the
     # platform) scans too; an index would have to be kept up to date on every
     # load, or rebuilt after a first import.
+    #
+    # The reference is checked by PostgreSQL once per statement rather than
+    # once per row: no foreign-key constraint (whose trigger runs a query and
+    # takes a row lock for every row a bulk COPY writes) but statement
+    # triggers (migration 0006_import_provenance) that check the distinct
+    # runs a statement wrote, and lock them against deletion, in one query,
+    # and refuse to delete or truncate a run that rows still name.  A
+    # dangling run is refused either way (IntegrityError, SQLSTATE 23503).
     import_run = models.ForeignKey(
-        "cim.ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        "cim.ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+        db_constraint=False,
     )
     # The database fills the times in too (the transaction's time, as the
     # imports' SQL writes them), so that bulk COPYs need not send them and

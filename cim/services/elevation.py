@@ -19,18 +19,19 @@ from rasterio.errors import RasterioIOError
 from cim.errors import ImportFailed
 from cim.models import Building, DemRaster
 from cim.services.audit import audit_record
-from cim.services.terrain import dem_path, grid_for, ground_heights
-from cim.terrain.geoid import undulation
+from cim.services.terrain import dem_path, grid_for, ground_heights, heights_from
 
 Sampler = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def ground_sampler() -> Sampler | None:
+def ground_sampler(*, preload: bool = False) -> Sampler | None:
     """Orthometric ground height at many points, from the DEMs registered
-    now, loaded once: the same answer as
-    :func:`cim.services.terrain.ground_heights` (best DEM first, bilinear,
-    voids filled), but without touching the database on each call, so it can
-    run on another thread.  None when no DEM is registered.  Raises
+    now: the same answer as :func:`cim.services.terrain.ground_heights`
+    (best DEM first, bilinear, voids filled), but without touching the
+    database on each call, so it can run on another thread or in a forked
+    process.  A DEM's grid is loaded when some point first needs it, or at
+    once with ``preload`` (for a caller that forks workers afterwards: they
+    inherit the loaded grids).  None when no DEM is registered.  Raises
     :class:`ImportFailed` when a registered DEM's file is gone or unreadable."""
     dems = list(DemRaster.objects.all())  # best first (Meta.ordering)
     if not dems:
@@ -39,23 +40,19 @@ def ground_sampler() -> Sampler | None:
         if not dem_path(dem).is_file():
             raise ImportFailed(f"DEM {dem.name!r}: its file {dem.path} is missing under MEDIA_ROOT; "
                                "register it again with import_dem", field="dem")
-    extents = [dem.bounds.extent for dem in dems]
+
+    def grid(dem):
+        try:
+            return grid_for(dem)
+        except (OSError, RasterioIOError, ValueError) as exc:
+            raise ImportFailed(f"DEM {dem.name!r} cannot be read: {exc}", field="dem") from None
+
+    if preload:
+        for dem in dems:
+            grid(dem)
 
     def sample(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
-        out = np.full(np.shape(lons), np.nan)
-        for dem, (west, south, east, north) in zip(dems, extents, strict=True):
-            todo = np.isnan(out) & (lons >= west) & (lons <= east) & (lats >= south) & (lats <= north)
-            if not todo.any():
-                continue  # a grid is loaded only when some point needs it
-            try:
-                grid = grid_for(dem)
-            except (OSError, RasterioIOError, ValueError) as exc:
-                raise ImportFailed(f"DEM {dem.name!r} cannot be read: {exc}", field="dem") from None
-            values = grid.sample(lons[todo], lats[todo])
-            if dem.vertical_datum == "ellipsoid":
-                values = values - undulation(lons[todo], lats[todo])
-            out[todo] = values
-        return out
+        return heights_from(dems, lons, lats, grid=grid)
 
     return sample
 

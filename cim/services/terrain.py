@@ -58,16 +58,23 @@ def ground_height(lon: float, lat: float) -> HeightSample | None:
     return None
 
 
-def ground_heights(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
-    """Orthometric ground heights for many points (NaN where no DEM covers)."""
+def heights_from(dems, lons: np.ndarray, lats: np.ndarray, *, grid=None) -> np.ndarray:
+    """Orthometric ground heights for many points from ``dems`` (best
+    first): each point from the first DEM whose extent holds it and whose
+    void-filled bilinear grid gives a value, NaN where none does.  ``grid``
+    gives a DEM's grid (default :func:`grid_for`); a grid is loaded only when
+    some point needs it.  The one sampling rule of building bases, the 3D
+    Tiles and the importers."""
+    grid = grid or grid_for
     lons = np.asarray(lons, dtype=np.float64)
     lats = np.asarray(lats, dtype=np.float64)
     out = np.full(lons.shape, np.nan)
-    for dem in DemRaster.objects.all():
-        todo = np.isnan(out)
+    for dem in dems:
+        west, south, east, north = dem.bounds.extent
+        todo = np.isnan(out) & (lons >= west) & (lons <= east) & (lats >= south) & (lats <= north)
         if not todo.any():
-            break
-        values = grid_for(dem).sample(lons[todo], lats[todo])
+            continue
+        values = grid(dem).sample(lons[todo], lats[todo])
         if dem.vertical_datum == "ellipsoid":
             values = values - undulation(lons[todo], lats[todo])
         out[todo] = values
@@ -110,3 +117,9 @@ def ground_grid(transform, shape: tuple[int, int]) -> np.ndarray:
             values -= n_full
         out[todo] = values[todo]
     return out
+
+
+def ground_heights(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+    """Orthometric ground heights for many points (NaN where no DEM covers),
+    from the DEMs registered now (:func:`heights_from`)."""
+    return heights_from(DemRaster.objects.all(), lons, lats)

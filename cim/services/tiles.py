@@ -38,7 +38,8 @@ from cim.conf import cim_settings
 from cim.errors import Conflict, DomainError
 from cim.models import AdminArea, Building, DemRaster
 from cim.services.audit import audit_record
-from cim.services.terrain import grid_for, ground_heights
+from cim.services.elevation import ground_sampler
+from cim.services.terrain import ground_heights
 from cim.terrain.geoid import undulation
 from cim.tiling import manifest as mf
 from cim.tiling.builder import SKIRT_M, BuildingRecords, Prepared, encode_tile, prepare, tileset_document
@@ -176,25 +177,15 @@ def _prepare(records: BuildingRecords, frame: EnuFrame, ground=_ground) -> Prepa
 
 
 def _ground_sampler():
-    """:func:`ground_heights` with the DEMs looked up now: the forked workers
-    of a full build sample heights without a query (they must not use the
-    parent's database connection)."""
-    dems = [(grid_for(dem), dem.vertical_datum == "ellipsoid") for dem in DemRaster.objects.all()]
+    """The ground sampler of :mod:`cim.services.elevation` with the DEMs
+    looked up and their grids loaded now: the forked workers of a full build
+    sample heights without a query (they must not use the parent's database
+    connection) and share the loaded grids."""
+    sample = ground_sampler(preload=True)
     _undulation(np.zeros(1), np.zeros(1))  # the geoid transformer, made once before any fork
-
-    def ground(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
-        lons = np.asarray(lons, dtype=np.float64)
-        lats = np.asarray(lats, dtype=np.float64)
-        out = np.full(lons.shape, np.nan)
-        for grid, ellipsoidal in dems:  # in priority order, as ground_heights
-            todo = np.isnan(out)
-            if not todo.any():
-                break
-            values = grid.sample(lons[todo], lats[todo])
-            out[todo] = values - undulation(lons[todo], lats[todo]) if ellipsoidal else values
-        return out
-
-    return ground
+    if sample is None:
+        return lambda lons, lats: np.full(np.shape(lons), np.nan)
+    return sample
 
 
 def _load_manifest(build: Path | None, key: str) -> dict | None:

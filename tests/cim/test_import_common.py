@@ -269,6 +269,35 @@ def test_a_building_naming_an_admin_area_that_does_not_exist_is_refused():
     assert _city_tables() == before
 
 
+@pytest.mark.django_db
+def test_the_import_run_reference_is_checked_per_statement_for_every_writer():
+    """The run reference of sourced rows has no per-row foreign key but
+    statement triggers (migration 0006): an UPDATE naming a run that does not
+    exist, deleting a run that rows still name, truncating the runs or
+    changing a run's id are refused as a foreign key would refuse them; the
+    ORM's own delete (SET_NULL first) goes through."""
+    with connection.cursor() as cur:  # TRUNCATE waits for no deferred check of the other keys
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    run = ImportRun.objects.create(kind="osm", source_name="x")
+    building = f.building(105.70, 34.58, import_run=run)
+    other = ImportRun.objects.create(kind="osm", source_name="y")
+    for sql, params, match in [
+        (f"UPDATE {Building._meta.db_table} SET import_run_id = %s", [other.pk + 1000], "import_run"),
+        ("DELETE FROM cim_importrun WHERE id = %s", [run.pk], "cim_building"),
+        ("TRUNCATE cim_importrun CASCADE", [], "cim_building"),
+        ("UPDATE cim_importrun SET id = %s WHERE id = %s", [other.pk + 1000, run.pk], "cannot change"),
+    ]:
+        with pytest.raises(IntegrityError, match=match), transaction.atomic(), connection.cursor() as cur:
+            cur.execute(sql, params)
+    with connection.cursor() as cur:  # a run no row names goes, and the rows may name another
+        cur.execute("DELETE FROM cim_importrun WHERE id = %s", [other.pk])
+        cur.execute(f"UPDATE {Building._meta.db_table} SET import_run_id = NULL")
+        cur.execute(f"UPDATE {Building._meta.db_table} SET import_run_id = %s", [run.pk])
+    run.delete()
+    building.refresh_from_db()
+    assert building.import_run_id is None
+
+
 def _road_keys() -> list[tuple[str, str]]:
     with connection.cursor() as cur:
         cur.execute("""SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint

@@ -12,7 +12,8 @@ from rest_framework.response import Response
 
 from config.common.pagination import GeoPagination
 from emergency import selectors, services
-from emergency.api.common import ERRORS, get_or_400, query_bool, query_int
+from emergency.api.common import ERRORS, get_or_400
+from emergency.api.queries import ClosureQuery, EventQuery, ZoneQuery
 from emergency.api.serializers import (
     AlertCancelSerializer,
     AlertIssueSerializer,
@@ -89,7 +90,7 @@ class ClosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     serializer_class = ClosureSerializer
 
     def get_queryset(self):
-        if self.action == "list" and query_bool(self.request.query_params, "in_force"):
+        if self.action == "list" and ClosureQuery.read(self.request)["in_force"]:
             return selectors.closures_in_force()
         return RoadClosure.objects.prefetch_related("segments").order_by("-starts_at", "-id")
 
@@ -127,10 +128,10 @@ class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         qs = ControlZone.objects.order_by("-created_at", "-id")
         if self.action == "list":
-            incident = query_int(self.request.query_params, "incident", lo=1, hi=2**62)
-            if incident:
-                qs = qs.filter(incident_id=incident)
-            if query_bool(self.request.query_params, "active"):
+            query = ZoneQuery.read(self.request)
+            if query["incident"]:
+                qs = qs.filter(incident_id=query["incident"])
+            if query["active"]:
                 qs = qs.filter(status="active")
         return qs
 
@@ -211,7 +212,7 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     pagination_class = None
 
     def get_queryset(self):
-        after = query_int(self.request.query_params, "after", lo=0, hi=2**62, default=0)
+        after = EventQuery.read(self.request)["after"]
         return selectors.events_after(after)
 
     @extend_schema(parameters=[OpenApiParameter("after", OpenApiTypes.INT,

@@ -11,7 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from emergency import selectors, services
-from emergency.api.common import ERRORS, get_or_400, query_bool, query_choice, query_int
+from emergency.api.common import ERRORS, get_or_400
+from emergency.api.queries import AssignmentQuery, RecommendationQuery
 from emergency.api.serializers import (
     ActivatePlanSerializer,
     AssignmentSerializer,
@@ -113,9 +114,8 @@ class IncidentDispatchMixin:
         reverse search from the incident; closures respected).  Units
         without a fresh position count from their station."""
         incident = self.get_object()
-        unit_type = query_choice(request.query_params, "unit_type", UnitType)
-        count = query_int(request.query_params, "count", lo=1, hi=100, default=1)
-        wanted = {unit_type: count} if unit_type else None
+        query = RecommendationQuery.read(request)
+        wanted = {query["unit_type"]: query["count"]} if query["unit_type"] else None
         return Response(recommend_units(incident=incident, wanted=wanted))
 
     @extend_schema(methods=["GET"], parameters=[OpenApiParameter("active", OpenApiTypes.BOOL)],
@@ -134,7 +134,7 @@ class IncidentDispatchMixin:
                                                  by=request.user)
             return Response(AssignmentSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
         qs = selectors.assignments_visible_to(request.user, incident=incident,
-                                              active=query_bool(request.query_params, "active"))
+                                              active=AssignmentQuery.read(request)["active"])
         return Response(AssignmentSerializer(qs, many=True).data)
 
     @extend_schema(responses={200: SupplyRequestSerializer(many=True)})

@@ -16,10 +16,10 @@ from rest_framework.response import Response
 
 from cim import roles
 from cim.models import Address
-from config.common.filters import parse_bbox
 from config.common.pagination import GeoPagination
 from emergency import selectors, services
-from emergency.api.common import ERRORS, get_or_400, query_bool, query_choice
+from emergency.api.common import ERRORS, get_or_400
+from emergency.api.queries import IncidentQuery
 from emergency.api.serializers import (
     AttachmentSerializer,
     CameraSerializer,
@@ -85,17 +85,9 @@ class IncidentViewSet(IncidentDispatchMixin, mixins.ListModelMixin, mixins.Retri
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
-        params = self.request.query_params
         if self.action not in ("list", "geojson"):
             return selectors.incidents_visible_to(self.request.user)
-        return selectors.incidents_visible_to(
-            self.request.user,
-            status=query_choice(params, "status", IncidentStatus),
-            active=query_bool(params, "active"),
-            level=query_choice(params, "level", IncidentLevel),
-            incident_type=query_choice(params, "incident_type", IncidentType),
-            bbox=parse_bbox(params.get("bbox")),
-        )
+        return selectors.incidents_visible_to(self.request.user, **IncidentQuery.read(self.request))
 
     @extend_schema(parameters=LIST_PARAMS)
     def list(self, request, *args, **kwargs):

@@ -19,7 +19,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from emergency import selectors_personnel as sel
-from emergency.api.common import ERRORS, get_or_400, query_int
+from emergency.api.common import ERRORS, get_or_400
+from emergency.api.queries import AgencyFilterQuery, UnitFilterQuery
 from emergency.api.serializers.personnel import (
     CopyWeekSerializer,
     DutyAssignInputSerializer,
@@ -103,7 +104,7 @@ class DutyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gene
         monday = sel.week_start_of(timezone.localdate())
         start = _date_param(params, "start", monday)
         end = _date_param(params, "end", start + dt.timedelta(days=6))
-        return sel.duty_between(start, end, agency=query_int(params, "agency", lo=1, hi=2**62))
+        return sel.duty_between(start, end, agency=AgencyFilterQuery.read(self.request)["agency"])
 
     @extend_schema(parameters=[
         OpenApiParameter("start", OpenApiTypes.DATE, description="first day (default: this Monday)"),
@@ -189,7 +190,7 @@ class TeamMemberViewSet(_SavedViewSet):
     save_service = staticmethod(svc.team_member_save)
 
     def get_queryset(self):
-        unit = query_int(self.request.query_params, "unit", lo=1, hi=2**62) if self.action == "list" else None
+        unit = UnitFilterQuery.read(self.request)["unit"] if self.action == "list" else None
         return sel.team_members_of(unit=unit)
 
     @extend_schema(parameters=[OpenApiParameter("unit", OpenApiTypes.INT)])

@@ -10,11 +10,11 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.common.filters import parse_bbox
 from config.common.pagination import GeoPagination
 from emergency import selectors, services
-from emergency.api.common import ERRORS, query_bool, query_choice, query_int
+from emergency.api.common import ERRORS
 from emergency.api.live import PositionThrottle
+from emergency.api.queries import AssignmentQuery, UnitQuery
 from emergency.api.serializers import (
     AgencySerializer,
     AssignmentSerializer,
@@ -83,13 +83,9 @@ class UnitViewSet(_RegistryViewSet):
     save_service = staticmethod(services.unit_save)
 
     def get_queryset(self):
-        params = self.request.query_params
         if self.action not in ("list", "geojson"):
             return selectors.units_visible_to(self.request.user)
-        return selectors.units_visible_to(
-            self.request.user, status=query_choice(params, "status", UnitStatus),
-            unit_type=query_choice(params, "unit_type", UnitType),
-            agency=query_int(params, "agency", lo=1, hi=2**62), bbox=parse_bbox(params.get("bbox")))
+        return selectors.units_visible_to(self.request.user, **UnitQuery.read(self.request))
 
     @extend_schema(parameters=[
         OpenApiParameter("status", OpenApiTypes.STR, enum=UnitStatus.values),
@@ -164,7 +160,7 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AssignmentSerializer
 
     def get_queryset(self):
-        active = query_bool(self.request.query_params, "active") if self.action == "list" else None
+        active = AssignmentQuery.read(self.request)["active"] if self.action == "list" else None
         return selectors.assignments_visible_to(self.request.user, active=active)
 
     @extend_schema(parameters=[OpenApiParameter("active", OpenApiTypes.BOOL)])

@@ -12,7 +12,8 @@ from rest_framework.response import Response
 
 from config.common.pagination import GeoPagination
 from emergency import selectors, services
-from emergency.api.common import ERRORS, get_or_400, query_choice
+from emergency.api.common import ERRORS, get_or_400
+from emergency.api.queries import SupplyRequestQuery
 from emergency.api.serializers import (
     DepotGeoSerializer,
     DepotSerializer,
@@ -88,7 +89,7 @@ class SupplyRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         qs = SupplyRequest.objects.prefetch_related("lines__item", "lines__allocations__depot").order_by(
             "-requested_at", "-id")
         if self.action == "list":
-            state = query_choice(self.request.query_params, "status", SupplyRequestStatus)
+            state = SupplyRequestQuery.read(self.request)["status"]
             if state:
                 qs = qs.filter(status=state)
         return qs
