@@ -22,6 +22,8 @@ PLANNER_STRINGS = {
     "flSummary": _("淹没 {area} 平方公里，最大水深 {depth} 米；"
                    "受影响建筑 {buildings} 栋，约 {people} 人；受淹路段 {roads} 条"),
     "flLegend": _("淹没分析：受影响建筑"),
+    "flLegendHit": _("受淹或临水建筑"),
+    "flLegendDry": _("未受影响"),
     "flClosureNote": _("淹没分析结果 #{id}"),
     "flClosed": _("已封闭 {n} 个受淹路段，调度路线将绕行"),
     "hlLegend": _("控高分析"),

@@ -299,18 +299,19 @@ export class HeightLimit {
     this.colour(run.result.violations);
   }
 
-  colour(violations, legendTitle = t("hlLegend")) {
+  /** Colour the given buildings red (the rest pale) and say so in the legend. */
+  colour(violations, legend = { title: t("hlLegend"), over: t("hlLegendOver"), ok: t("hlLegendOk") }) {
     const tileset = this.hooks.getTileset();
     if (!tileset) return;
     const ids = [...new Set(violations.map((v) => String(v.building)))].slice(0, MAX_STYLED);
     const conditions = ids.map((id) => [`\${id} === '${id}' || \${id} === ${Number(id)}`, `color('${RED}')`]);
     conditions.push(["true", "color('#d5e1f2', 0.85)"]);
     tileset.style = new Cesium.Cesium3DTileStyle({ color: { conditions } });
-    const legend = $("#legend");
-    legend.replaceChildren(el("h4", {}, legendTitle), el("ul", {},
-      el("li", {}, el("i", { style: { background: RED } }), t("hlLegendOver")),
-      el("li", {}, el("i", { style: { background: "#d5e1f2" } }), t("hlLegendOk"))));
-    legend.hidden = false;
+    const box = $("#legend");
+    box.replaceChildren(el("h4", {}, legend.title), el("ul", {},
+      el("li", {}, el("i", { style: { background: RED } }), legend.over),
+      el("li", {}, el("i", { style: { background: "#d5e1f2" } }), legend.ok)));
+    box.hidden = false;
     this.viewer.scene.requestRender();
   }
 

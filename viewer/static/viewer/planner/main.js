@@ -62,7 +62,8 @@ const heightLimit = new HeightLimit(viewer, {
 });
 const flood = new FloodTool(viewer, {
   restyle: () => setTheme(state.theme),
-  colour: (ids) => heightLimit.colour(ids.map((building) => ({ building })), t("flLegend")),
+  colour: (ids) => heightLimit.colour(ids.map((building) => ({ building })),
+    { title: t("flLegend"), over: t("flLegendHit"), ok: t("flLegendDry") }),
   toast,
 });
 
