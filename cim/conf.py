@@ -22,6 +22,11 @@ cim_settings = AppSettings("CIM", {
     "MAX_BUILDING_HEIGHT_M": Key(900.0, "taller buildings are refused by the importers"),
     "OSM_READ_IN_CHILD": Key(True, "import_osm reads the PBF in a forked process beside the loader"),
     "ROUTING_CHECK_INTERVAL_S": Key(1.0, "how often the routing graph checks whether roads changed"),
+    # -- long jobs on workers (cim.services.jobs) -------------------------------
+    "JOB_HEARTBEAT_S": Key(5.0, "a running job's worker writes its heartbeat this often"),
+    "JOB_LOST_AFTER_S": Key(60.0, "a running job without a heartbeat this long is marked failed (lost)"),
+    "JOB_PROGRESS_EVERY_S": Key(0.5, "a job's progress is written (and announced) at most this often"),
+    "JOB_UPLOAD_MAX_BYTES": Key(1 << 30, "largest file a job may be given (imports)"),
     # -- door plates and the scan page ----------------------------------------
     "PLATE_HOST": Key(env.PLATE_HOST, "host printed in plate QR codes (https://<host>/P/<CODE>)"),
     "PLATE_SHEET_MAX": Key(2000, "most plates on one printed sheet (PDF) of a community"),

@@ -6,6 +6,7 @@ from .admin_areas import AdminArea
 from .audit import AuditLog
 from .buildings import Building
 from .imports import ImportRun, RejectedFeature
+from .jobs import Job, JobStatus
 from .plates import Plate, PlateAlert, PlateEvent, PlateScanDay
 from .reports import PublicReport, PublicReportEvent
 from .roads import RoadNode, RoadSegment
@@ -23,6 +24,8 @@ __all__ = [
     "GuideOption",
     "GuideQuestion",
     "ImportRun",
+    "Job",
+    "JobStatus",
     "Plate",
     "PlateAlert",
     "PlateEvent",
