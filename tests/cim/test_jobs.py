@@ -1,0 +1,263 @@
+"""Jobs on a real Celery worker (a process started here, on the real Redis and
+the test database): submit, follow to the result, cancel, kill the worker
+mid-import, and the API's refusals.
+
+The worker consumes a queue of its own (this run's database name and process
+id), so parallel test runs on one Redis never take each other's tasks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+
+from cim.models import AuditLog, Building, ImportRun, Job
+from config.celery import app as celery_app
+from tests.cim import jobs_test_kinds  # noqa: F401  (the test-only kinds, here as in the worker)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Worker:
+    """A ``celery worker`` process on this run's queue and test database."""
+
+    def __init__(self, queue: str, media: Path, log: Path):
+        self.queue, self.media, self.log = queue, media, log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        db = connection.settings_dict
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test",
+               "DATABASE_URL": f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+               "CIM_MEDIA_ROOT": str(self.media), "CELERY_QUEUE": self.queue,
+               "PYTHONPATH": str(ROOT)}
+        self.log.write_text("")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", self.queue,
+             "-I", "tests.cim.jobs_test_kinds", "-n", f"jobs-test-{os.getpid()}@%h",
+             "--without-gossip", "--without-mingle", "-l", "info"],
+            cwd=ROOT, env=env, stdout=self.log.open("a"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while " ready." not in self.log.read_text():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not start:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture(scope="module")
+def worker(test_database, tmp_path_factory):
+    media = tmp_path_factory.mktemp("jobs-media")
+    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}:{os.getpid()}"
+    celery_app.conf.task_default_queue = queue
+    w = Worker(queue, media, media.parent / "worker.log")
+    w.start()
+    yield w
+    w.stop()
+
+
+@pytest.fixture(autouse=True)
+def same_media(worker, settings):
+    settings.MEDIA_ROOT = worker.media
+    settings.CIM = {**settings.CIM, "TILES_DIR": worker.media / "tiles",
+                    "TERRAIN_DIR": worker.media / "terrain", "DEM_DIR": worker.media / "dem"}
+
+
+def _geojson(n: int, *, broken: bool = False) -> bytes:
+    features = []
+    for k in range(n):
+        lon, lat = 105.70 + (k % 40) * 0.0004, 34.57 + (k // 40) * 0.0004
+        ring = [[lon, lat], [lon + 0.0002, lat], [lon + 0.0002, lat + 0.0002], [lon, lat + 0.0002],
+                [lon, lat]]
+        features.append({"type": "Feature", "id": f"b{k}",
+                         "properties": {"name": f"楼{k}", "height": 12 + k % 20},
+                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    doc = {"type": "FeatureCollection", "features": features}
+    return json.dumps(doc).encode()[:-40] if broken else json.dumps(doc).encode()
+
+
+def _upload(n: int, name: str = "blocks.geojson", **kw) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, _geojson(n, **kw), content_type="application/geo+json")
+
+
+def _submit(client, kind: str, params: dict, upload=None):
+    if upload is None:
+        return client.post("/api/jobs/", {"kind": kind, "params": params}, format="json")
+    return client.post("/api/jobs/", {"kind": kind, "params": json.dumps(params), "file": upload},
+                       format="multipart")
+
+
+def _follow(client, job_id: int, *, until=lambda j: j["finished"], timeout: float = 60) -> list[dict]:
+    """The job's states as the API shows them, polled until ``until``."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/jobs/{job_id}/").json()
+        if not seen or (body["status"], body["progress"], body["message"]) != (
+                seen[-1]["status"], seen[-1]["progress"], seen[-1]["message"]):
+            seen.append(body)
+        if until(body):
+            return seen
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not get there: {seen[-3:]}")
+
+
+def test_an_uploaded_import_runs_on_the_worker_and_reports_progress(client_for, worker):
+    admin = client_for("admin")
+    answer = _submit(admin, "import.vector", {"kind": "buildings", "map": {"height": "height"}},
+                     _upload(600))
+    assert answer.status_code == 202, answer.content
+    job = answer.json()
+    assert job["status"] == "queued" and job["input_name"].endswith(".geojson")
+    states = _follow(admin, job["id"])
+    final = states[-1]
+    assert final["status"] == "succeeded", final
+    assert final["progress"] == 100
+    assert final["result"]["counts"]["buildings"]["inserted"] == 600
+    assert any(s["status"] == "running" for s in states)  # followed while it ran
+    assert Building.objects.filter(source="blocks").count() == 600
+    run = ImportRun.objects.get(pk=final["result"]["import_run"])
+    assert run.status == "succeeded" and run.options["job"] == job["id"]
+    assert AuditLog.objects.filter(action="job.submit", object_id=str(job["id"])).exists()
+    assert AuditLog.objects.filter(action="job.succeeded", object_id=str(job["id"])).exists()
+
+
+def test_a_broken_file_fails_the_job_with_the_reason_and_stores_nothing(client_for, worker):
+    admin = client_for("admin")
+    job = _submit(admin, "import.vector", {"kind": "buildings"}, _upload(50, broken=True)).json()
+    final = _follow(admin, job["id"])[-1]
+    assert final["status"] == "failed"
+    assert "blocks" in final["error"]
+    assert Building.objects.count() == 0
+
+
+def test_a_plate_sheet_job_makes_a_pdf_to_download(plate_city, client_for, worker):
+    admin = client_for("admin")
+    code = plate_city["community"].code
+    job = _submit(admin, "plates.sheet", {"community_code": code, "size": "small"}).json()
+    final = _follow(admin, job["id"])[-1]
+    assert final["status"] == "succeeded", final
+    assert final["result"]["plates"] == 1
+    assert final["result_url"] == f"/api/jobs/{job['id']}/result/"
+    pdf = admin.get(final["result_url"])
+    assert pdf.status_code == 200
+    body = b"".join(pdf.streaming_content)
+    assert body.startswith(b"%PDF") and len(body) == final["result"]["bytes"]
+    assert f"plates-{code}-small.pdf" in pdf["Content-Disposition"]
+    # another staff member neither sees the job nor its file
+    other = client_for("community")
+    assert other.get(f"/api/jobs/{job['id']}/").status_code == 404
+    assert other.get(final["result_url"]).status_code == 404
+
+
+def test_cancelling_a_running_import_rolls_it_back(client_for, worker):
+    admin = client_for("admin")
+    job = _submit(admin, "test.slow_import", {"kind": "buildings"}, _upload(300)).json()
+    _follow(admin, job["id"], until=lambda j: j["message"] == "holding")
+    assert Building.objects.count() == 0  # written in the import's transaction, not committed
+    answer = admin.post(f"/api/jobs/{job['id']}/cancel/")
+    assert answer.status_code == 200 and answer.json()["cancel_requested"]
+    final = _follow(admin, job["id"], timeout=20)[-1]
+    assert final["status"] == "cancelled"
+    assert Building.objects.count() == 0
+    assert ImportRun.objects.get().status == "failed"
+    again = admin.post(f"/api/jobs/{job['id']}/cancel/")
+    assert again.status_code == 409 and again.json()["field"] == "status"
+
+
+def test_a_queued_job_cancelled_before_a_worker_takes_it_never_runs(client_for, worker, settings):
+    admin = client_for("admin")
+    celery_app.conf.task_default_queue = f"{worker.queue}:nobody"  # no worker listens there
+    try:
+        job = _submit(admin, "tiles.build", {"full": True}).json()
+    finally:
+        celery_app.conf.task_default_queue = worker.queue
+    answer = admin.post(f"/api/jobs/{job['id']}/cancel/")
+    assert answer.json()["status"] == "cancelled"
+    # its task, had it reached a worker, would find it cancelled and do nothing
+    from cim.services.jobs import job_run
+
+    assert job_run(job_id=job["id"]) is None
+    assert Job.objects.get(pk=job["id"]).started_at is None
+
+
+def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_failed(client_for, worker, settings):
+    admin = client_for("admin")
+    job = _submit(admin, "test.slow_import", {"kind": "buildings"}, _upload(300)).json()
+    _follow(admin, job["id"], until=lambda j: j["message"] == "holding")
+    worker.kill()
+    try:
+        assert Building.objects.count() == 0
+        settings.CIM = {**settings.CIM, "JOB_LOST_AFTER_S": 1.0}
+        time.sleep(1.5)
+        final = admin.get(f"/api/jobs/{job['id']}/").json()  # the reaper runs on read
+        assert final["status"] == "failed" and "lost" in final["error"]
+        assert Building.objects.count() == 0
+        settings.CIM = {**settings.CIM, "JOB_LOST_AFTER_S": 60.0}
+    finally:
+        worker.start()
+    # submitted again, the import runs whole
+    again = _submit(admin, "import.vector", {"kind": "buildings"}, _upload(300)).json()
+    assert _follow(admin, again["id"])[-1]["status"] == "succeeded"
+    assert Building.objects.count() == 300
+
+
+def test_the_api_refuses_bad_submissions_naming_the_field(client_for, worker):
+    admin = client_for("admin")
+    cases = [
+        (_submit(admin, "nope", {}), 400, "kind"),
+        (_submit(admin, "plates.sheet", {"community_code": "12ab"}), 400, "params.community_code"),
+        (_submit(admin, "plates.sheet", {"community_code": "620502001001", "size": "huge"}), 400,
+         "params.size"),
+        (_submit(admin, "tiles.build", {"full": "yes"}), 400, "params.full"),
+        (_submit(admin, "tiles.build", {"fast": True}), 400, "params.fast"),
+        (_submit(admin, "import.vector", {"kind": "buildings"}), 400, "file"),
+        (_submit(admin, "import.vector", {"kind": "trees"}, _upload(1)), 400, "params.kind"),
+        (_submit(admin, "import.vector", {"kind": "buildings"}, _upload(1, name="a.txt")), 400,
+         "file"),
+        (admin.post("/api/jobs/", {"kind": "tiles.build", "params": "[1]"}, format="json"), 400,
+         "params"),
+        (_submit(client_for("planner"), "import.vector", {"kind": "buildings"}, _upload(1)), 403,
+         "kind"),
+    ]
+    for answer, code, field in cases:
+        assert answer.status_code == code, answer.content
+        assert answer.json()["field"] == field, answer.json()
+        assert set(answer.json()) >= {"error", "detail", "field"}
+    assert Job.objects.count() == 0
+    assert client_for("auditor").get("/api/jobs/").status_code == 403
+    assert client_for(None).get("/api/jobs/").status_code in (401, 403)
+
+
+def test_staff_see_their_own_jobs_and_admins_see_all(client_for, worker):
+    planner, admin = client_for("planner"), client_for("admin")
+    mine = _submit(planner, "tiles.build", {}).json()
+    assert [j["id"] for j in planner.get("/api/jobs/").json()["results"]] == [mine["id"]]
+    assert mine["id"] in [j["id"] for j in admin.get("/api/jobs/").json()["results"]]
+    kinds = {k["kind"] for k in planner.get("/api/jobs/kinds/").json()["kinds"]}
+    assert kinds == {"tiles.build", "terrain.build"}
+    final = _follow(planner, mine["id"])[-1]
+    assert final["status"] == "failed" and "buildings" in final["error"]  # no city to tile
