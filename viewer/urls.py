@@ -2,6 +2,7 @@ from django.urls import path
 
 from viewer import views
 from viewer.views import audit
+from viewer.views import jobs as job_pages
 from viewer.views import plates as plate_views
 
 app_name = "viewer"
@@ -12,6 +13,7 @@ urlpatterns = [
     path("console/", views.console, name="console"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("audit/", audit.audit_log, name="audit"),
+    path("backoffice/jobs/", job_pages.jobs_page, name="jobs"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("P/", plate_views.plate_lookup, name="plate-lookup"),
     path("P/<str:code>", plate_views.plate_scan, name="plate-scan"),

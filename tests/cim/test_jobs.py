@@ -24,8 +24,12 @@ from django.db import connection
 from cim.models import AuditLog, Building, ImportRun, Job
 from config.celery import app as celery_app
 from tests.cim import jobs_test_kinds  # noqa: F401  (the test-only kinds, here as in the worker)
+from viewer.views.jobs import PARAM_FIELDS
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# The page's form for the test-only kind: the vector import's.
+PARAM_FIELDS["test.slow_import"] = PARAM_FIELDS["import.vector"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -261,3 +265,107 @@ def test_staff_see_their_own_jobs_and_admins_see_all(client_for, worker):
     assert kinds == {"tiles.build", "terrain.build"}
     final = _follow(planner, mine["id"])[-1]
     assert final["status"] == "failed" and "buildings" in final["error"]  # no city to tile
+
+
+# --- the jobs page in a real browser (last in this module: one browser, one live server) ---------
+
+SHOTS = ROOT / "artifacts" / "screenshots"
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _session_cookie(user) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def _signed_in_context(browser, live_server, cookie: str, locale="zh-CN"):
+    context = browser.new_context(viewport={"width": 1360, "height": 820}, locale=locale,
+                                  accept_downloads=True)
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie,
+                          "url": live_server.url}])
+    return context
+
+
+@pytest.mark.browser
+def test_the_jobs_page_submits_follows_cancels_and_downloads(live_server, plate_city, make_user, worker,
+                                                             tmp_path):
+    from urllib.parse import urlparse
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.csp_watch import watch_csp
+
+    admin = _session_cookie(make_user("admin", "ops_admin"))
+    code = plate_city["community"].code
+    geojson = tmp_path / "旧城建筑.geojson"
+    geojson.write_bytes(_geojson(300))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    errors, requests = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        try:
+            context = _signed_in_context(browser, live_server, admin)
+            page = context.new_page()
+            page.set_default_timeout(60000)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: requests.append(r.url))
+            watch_csp(page, errors)
+            page.goto(f"{live_server.url}/backoffice/jobs/")
+            page.wait_for_selector("body[data-jobs-loaded]")
+            assert "后台任务" in page.inner_text("h1")
+
+            # a plate sheet: submitted, followed to 100 %, downloaded
+            page.select_option("#job-kind", "plates.sheet")
+            page.fill("[name=community_code]", code)
+            page.select_option("[name=size]", "small")
+            page.click("#job-submit")
+            row = page.locator("#jobs-rows tr[data-status=succeeded]").first
+            row.wait_for()
+            assert "100%" in row.inner_text()
+            with page.expect_download() as info:
+                row.locator("a.jobs-download").click()
+            download = info.value
+            assert download.suggested_filename == f"plates-{code}-small.pdf"
+            assert Path(download.path()).read_bytes().startswith(b"%PDF")
+
+            # a slow import: seen running with its progress bar, then cancelled from the page
+            page.select_option("#job-kind", "test.slow_import")
+            page.select_option("#job-params [name=kind]", "buildings")
+            page.set_input_files("#job-file", str(geojson))
+            page.click("#job-submit")
+            running = page.locator("#jobs-rows tr[data-status=running]").first
+            running.wait_for()
+            page.wait_for_function(  # well into the hold, the bar part-filled
+                "() => [...document.querySelectorAll('.job-bar-text')]"
+                ".some(n => /^[2-9][0-9]% · holding/.test(n.textContent))")
+            page.screenshot(path=str(SHOTS / "jobs_page_running.png"))
+            running.locator("button.jobs-cancel").click()
+            page.locator("#jobs-rows tr[data-status=cancelled]").first.wait_for()
+            page.screenshot(path=str(SHOTS / "jobs_page_zh.png"))
+
+            # a refusal names the field, on the page
+            page.select_option("#job-kind", "plates.sheet")
+            page.fill("[name=community_code]", "12ab")
+            page.click("#job-submit")
+            page.wait_for_selector(".jobs-message.error")
+            assert "community_code" in page.inner_text(".jobs-message")
+
+            english = _signed_in_context(browser, live_server, admin, locale="en-GB")
+            english.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en",
+                                  "url": live_server.url}])
+            en_page = english.new_page()
+            en_page.goto(f"{live_server.url}/backoffice/jobs/")
+            en_page.wait_for_selector("body[data-jobs-loaded]")
+            assert "Background jobs" in en_page.inner_text("h1")
+            en_page.screenshot(path=str(SHOTS / "jobs_page_en.png"))
+        finally:
+            browser.close()
+    assert errors == [], errors
+    assert not Building.objects.filter(source="旧城建筑").exists()  # the cancelled import left nothing
+    assert set(Job.objects.values_list("status", flat=True)) == {"succeeded", "cancelled"}
+    hosts = {urlparse(u).hostname for u in requests if u.startswith("http")}
+    assert hosts <= {"127.0.0.1", "localhost"}, hosts
