@@ -41,8 +41,15 @@ def _tracked(iterable: Iterable, callback: Callback, desc: str, total: int | Non
         callback(done, total, desc)
 
 
-def track(iterable: Iterable, progress: Progress, *, desc: str, unit: str = "it",
-          total: int | None = None, **bar_options) -> Iterable:
+def track(
+    iterable: Iterable,
+    progress: Progress,
+    *,
+    desc: str,
+    unit: str = "it",
+    total: int | None = None,
+    **bar_options,
+) -> Iterable:
     """``iterable``, followed: a tqdm bar, the callback after each item, or nothing."""
     if callable(progress):
         return _tracked(iterable, progress, desc, total if total is not None else _length(iterable))
@@ -64,8 +71,7 @@ class _Counter:
         pass
 
 
-def counter(progress: Progress, *, desc: str, unit: str = "it", total: int | None = None,
-            **bar_options):
+def counter(progress: Progress, *, desc: str, unit: str = "it", total: int | None = None, **bar_options):
     """A counter with ``update(n)`` and ``close()``: a tqdm bar or the callback."""
     if callable(progress):
         return _Counter(progress, desc, total)

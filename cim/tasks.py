@@ -23,9 +23,17 @@ def run_job(self, job_id: int) -> str | None:
     return job_run(job_id=job_id, task_id=self.request.id or "")
 
 
-@shared_task(name="cim.run_job_idempotent", bind=True, acks_late=True, reject_on_worker_lost=True,
-             autoretry_for=(TransientJobError,), max_retries=MAX_RETRIES, retry_backoff=5,
-             retry_jitter=True)
+@shared_task(
+    name="cim.run_job_idempotent",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(TransientJobError,),
+    max_retries=MAX_RETRIES,
+    retry_backoff=5,
+    retry_jitter=True,
+)
 def run_job_idempotent(self, job_id: int) -> str | None:
-    return job_run(job_id=job_id, task_id=self.request.id or "",
-                   retries_left=MAX_RETRIES - self.request.retries)
+    return job_run(
+        job_id=job_id, task_id=self.request.id or "", retries_left=MAX_RETRIES - self.request.retries
+    )

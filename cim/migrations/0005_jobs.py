@@ -6,42 +6,100 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cim', '0001_squashed_0012'),
+        ("cim", "0001_squashed_0012"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Job',
+            name="Job",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(db_index=True, max_length=64, verbose_name='类型')),
-                ('params', models.JSONField(blank=True, default=dict, verbose_name='参数')),
-                ('status', models.CharField(choices=[('queued', '排队中'), ('running', '运行中'), ('succeeded', '已完成'), ('failed', '失败'), ('cancelled', '已取消')], default='queued', max_length=16, verbose_name='状态')),
-                ('progress', models.PositiveSmallIntegerField(default=0, verbose_name='进度')),
-                ('message', models.CharField(blank=True, max_length=300, verbose_name='进度说明')),
-                ('result', models.JSONField(blank=True, default=dict, verbose_name='结果')),
-                ('input_file', models.FileField(blank=True, max_length=300, upload_to='jobs/input/%Y/%m/', verbose_name='上传文件')),
-                ('result_file', models.FileField(blank=True, max_length=300, upload_to='jobs/result/%Y/%m/', verbose_name='结果文件')),
-                ('error', models.TextField(blank=True, verbose_name='错误')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='提交时间')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='开始时间')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='结束时间')),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True, verbose_name='心跳时间')),
-                ('task_id', models.CharField(blank=True, max_length=64, verbose_name='任务编号')),
-                ('cancel_requested', models.BooleanField(default=False, verbose_name='已请求取消')),
-                ('idempotent', models.BooleanField(default=False, verbose_name='可重试')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='尝试次数')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(db_index=True, max_length=64, verbose_name="类型")),
+                ("params", models.JSONField(blank=True, default=dict, verbose_name="参数")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "排队中"),
+                            ("running", "运行中"),
+                            ("succeeded", "已完成"),
+                            ("failed", "失败"),
+                            ("cancelled", "已取消"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, verbose_name="进度")),
+                ("message", models.CharField(blank=True, max_length=300, verbose_name="进度说明")),
+                ("result", models.JSONField(blank=True, default=dict, verbose_name="结果")),
+                (
+                    "input_file",
+                    models.FileField(
+                        blank=True, max_length=300, upload_to="jobs/input/%Y/%m/", verbose_name="上传文件"
+                    ),
+                ),
+                (
+                    "result_file",
+                    models.FileField(
+                        blank=True, max_length=300, upload_to="jobs/result/%Y/%m/", verbose_name="结果文件"
+                    ),
+                ),
+                ("error", models.TextField(blank=True, verbose_name="错误")),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="提交时间"),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="开始时间")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="结束时间")),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True, verbose_name="心跳时间")),
+                ("task_id", models.CharField(blank=True, max_length=64, verbose_name="任务编号")),
+                ("cancel_requested", models.BooleanField(default=False, verbose_name="已请求取消")),
+                ("idempotent", models.BooleanField(default=False, verbose_name="可重试")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="尝试次数")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '后台任务',
-                'verbose_name_plural': '后台任务',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['status', 'heartbeat_at'], name='cim_job_status_beat')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='cim_job_progress_max_100'), models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'running', 'succeeded', 'failed', 'cancelled'])), name='cim_job_status_valid'), models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'running']), ('finished_at__isnull', False), _connector='OR'), name='cim_job_finished_has_time')],
+                "verbose_name": "后台任务",
+                "verbose_name_plural": "后台任务",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["status", "heartbeat_at"], name="cim_job_status_beat")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("progress__lte", 100)), name="cim_job_progress_max_100"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["queued", "running", "succeeded", "failed", "cancelled"])
+                        ),
+                        name="cim_job_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["queued", "running"]),
+                            ("finished_at__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="cim_job_finished_has_time",
+                    ),
+                ],
             },
         ),
     ]

@@ -34,18 +34,16 @@ class Job(models.Model):
 
     kind = models.CharField(_("类型"), max_length=64, db_index=True)
     params = models.JSONField(_("参数"), default=dict, blank=True)
-    status = models.CharField(_("状态"), max_length=16, choices=JobStatus.choices,
-                              default=JobStatus.QUEUED)
+    status = models.CharField(_("状态"), max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     message = models.CharField(_("进度说明"), max_length=300, blank=True)
     result = models.JSONField(_("结果"), default=dict, blank=True)
-    input_file = models.FileField(_("上传文件"), upload_to="jobs/input/%Y/%m/", blank=True,
-                                  max_length=300)
-    result_file = models.FileField(_("结果文件"), upload_to="jobs/result/%Y/%m/", blank=True,
-                                   max_length=300)
+    input_file = models.FileField(_("上传文件"), upload_to="jobs/input/%Y/%m/", blank=True, max_length=300)
+    result_file = models.FileField(_("结果文件"), upload_to="jobs/result/%Y/%m/", blank=True, max_length=300)
     error = models.TextField(_("错误"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
@@ -65,7 +63,8 @@ class Job(models.Model):
             models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="cim_job_status_valid"),
             models.CheckConstraint(
                 condition=Q(status__in=["queued", "running"]) | Q(finished_at__isnull=False),
-                name="cim_job_finished_has_time"),
+                name="cim_job_finished_has_time",
+            ),
         ]
 
     def __str__(self) -> str:

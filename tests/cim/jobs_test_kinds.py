@@ -23,9 +23,16 @@ def _load_then_hold(run, report, *, path, progress, params):
 
 
 def _run_slow_import(job, reporter):
-    return real._run_import(job, reporter, kind="vector",
-                            load=partial(_load_then_hold, params=job.params))
+    return real._run_import(job, reporter, kind="vector", load=partial(_load_then_hold, params=job.params))
 
 
-register(JobKind("test.slow_import", "slow import (tests)", (roles.ADMIN,), _run_slow_import,
-                 real._clean_vector, needs_file=True))
+register(
+    JobKind(
+        "test.slow_import",
+        "slow import (tests)",
+        (roles.ADMIN,),
+        _run_slow_import,
+        real._clean_vector,
+        needs_file=True,
+    )
+)

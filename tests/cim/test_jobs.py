@@ -43,16 +43,40 @@ class Worker:
 
     def start(self) -> None:
         db = connection.settings_dict
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test",
-               "DATABASE_URL": f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-               "CIM_MEDIA_ROOT": str(self.media), "CELERY_QUEUE": self.queue,
-               "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "CIM_MEDIA_ROOT": str(self.media),
+            "CELERY_QUEUE": self.queue,
+            "PYTHONPATH": str(ROOT),
+        }
         self.log.write_text("")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", self.queue,
-             "-I", "tests.cim.jobs_test_kinds", "-n", f"jobs-test-{os.getpid()}@%h",
-             "--without-gossip", "--without-mingle", "-l", "info"],
-            cwd=ROOT, env=env, stdout=self.log.open("a"), stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                self.queue,
+                "-I",
+                "tests.cim.jobs_test_kinds",
+                "-n",
+                f"jobs-test-{os.getpid()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 60
         while " ready." not in self.log.read_text():
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -86,19 +110,33 @@ def worker(test_database, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def same_media(worker, settings):
     settings.MEDIA_ROOT = worker.media
-    settings.CIM = {**settings.CIM, "TILES_DIR": worker.media / "tiles",
-                    "TERRAIN_DIR": worker.media / "terrain", "DEM_DIR": worker.media / "dem"}
+    settings.CIM = {
+        **settings.CIM,
+        "TILES_DIR": worker.media / "tiles",
+        "TERRAIN_DIR": worker.media / "terrain",
+        "DEM_DIR": worker.media / "dem",
+    }
 
 
 def _geojson(n: int, *, broken: bool = False) -> bytes:
     features = []
     for k in range(n):
         lon, lat = 105.70 + (k % 40) * 0.0004, 34.57 + (k // 40) * 0.0004
-        ring = [[lon, lat], [lon + 0.0002, lat], [lon + 0.0002, lat + 0.0002], [lon, lat + 0.0002],
-                [lon, lat]]
-        features.append({"type": "Feature", "id": f"b{k}",
-                         "properties": {"name": f"楼{k}", "height": 12 + k % 20},
-                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+        ring = [
+            [lon, lat],
+            [lon + 0.0002, lat],
+            [lon + 0.0002, lat + 0.0002],
+            [lon, lat + 0.0002],
+            [lon, lat],
+        ]
+        features.append(
+            {
+                "type": "Feature",
+                "id": f"b{k}",
+                "properties": {"name": f"楼{k}", "height": 12 + k % 20},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
     doc = {"type": "FeatureCollection", "features": features}
     return json.dumps(doc).encode()[:-40] if broken else json.dumps(doc).encode()
 
@@ -110,8 +148,9 @@ def _upload(n: int, name: str = "blocks.geojson", **kw) -> SimpleUploadedFile:
 def _submit(client, kind: str, params: dict, upload=None):
     if upload is None:
         return client.post("/api/jobs/", {"kind": kind, "params": params}, format="json")
-    return client.post("/api/jobs/", {"kind": kind, "params": json.dumps(params), "file": upload},
-                       format="multipart")
+    return client.post(
+        "/api/jobs/", {"kind": kind, "params": json.dumps(params), "file": upload}, format="multipart"
+    )
 
 
 def _follow(client, job_id: int, *, until=lambda j: j["finished"], timeout: float = 60) -> list[dict]:
@@ -121,7 +160,10 @@ def _follow(client, job_id: int, *, until=lambda j: j["finished"], timeout: floa
     while time.monotonic() < deadline:
         body = client.get(f"/api/jobs/{job_id}/").json()
         if not seen or (body["status"], body["progress"], body["message"]) != (
-                seen[-1]["status"], seen[-1]["progress"], seen[-1]["message"]):
+            seen[-1]["status"],
+            seen[-1]["progress"],
+            seen[-1]["message"],
+        ):
             seen.append(body)
         if until(body):
             return seen
@@ -131,8 +173,7 @@ def _follow(client, job_id: int, *, until=lambda j: j["finished"], timeout: floa
 
 def test_an_uploaded_import_runs_on_the_worker_and_reports_progress(client_for, worker):
     admin = client_for("admin")
-    answer = _submit(admin, "import.vector", {"kind": "buildings", "map": {"height": "height"}},
-                     _upload(600))
+    answer = _submit(admin, "import.vector", {"kind": "buildings", "map": {"height": "height"}}, _upload(600))
     assert answer.status_code == 202, answer.content
     job = answer.json()
     assert job["status"] == "queued" and job["input_name"].endswith(".geojson")
@@ -234,18 +275,18 @@ def test_the_api_refuses_bad_submissions_naming_the_field(client_for, worker):
     cases = [
         (_submit(admin, "nope", {}), 400, "kind"),
         (_submit(admin, "plates.sheet", {"community_code": "12ab"}), 400, "params.community_code"),
-        (_submit(admin, "plates.sheet", {"community_code": "620502001001", "size": "huge"}), 400,
-         "params.size"),
+        (
+            _submit(admin, "plates.sheet", {"community_code": "620502001001", "size": "huge"}),
+            400,
+            "params.size",
+        ),
         (_submit(admin, "tiles.build", {"full": "yes"}), 400, "params.full"),
         (_submit(admin, "tiles.build", {"fast": True}), 400, "params.fast"),
         (_submit(admin, "import.vector", {"kind": "buildings"}), 400, "file"),
         (_submit(admin, "import.vector", {"kind": "trees"}, _upload(1)), 400, "params.kind"),
-        (_submit(admin, "import.vector", {"kind": "buildings"}, _upload(1, name="a.txt")), 400,
-         "file"),
-        (admin.post("/api/jobs/", {"kind": "tiles.build", "params": "[1]"}, format="json"), 400,
-         "params"),
-        (_submit(client_for("planner"), "import.vector", {"kind": "buildings"}, _upload(1)), 403,
-         "kind"),
+        (_submit(admin, "import.vector", {"kind": "buildings"}, _upload(1, name="a.txt")), 400, "file"),
+        (admin.post("/api/jobs/", {"kind": "tiles.build", "params": "[1]"}, format="json"), 400, "params"),
+        (_submit(client_for("planner"), "import.vector", {"kind": "buildings"}, _upload(1)), 403, "kind"),
     ]
     for answer, code, field in cases:
         assert answer.status_code == code, answer.content
@@ -270,8 +311,16 @@ def test_staff_see_their_own_jobs_and_admins_see_all(client_for, worker):
 # --- the jobs page in a real browser (last in this module: one browser, one live server) ---------
 
 SHOTS = ROOT / "artifacts" / "screenshots"
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _session_cookie(user) -> str:
@@ -283,16 +332,17 @@ def _session_cookie(user) -> str:
 
 
 def _signed_in_context(browser, live_server, cookie: str, locale="zh-CN"):
-    context = browser.new_context(viewport={"width": 1360, "height": 820}, locale=locale,
-                                  accept_downloads=True)
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie,
-                          "url": live_server.url}])
+    context = browser.new_context(
+        viewport={"width": 1360, "height": 820}, locale=locale, accept_downloads=True
+    )
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
     return context
 
 
 @pytest.mark.browser
-def test_the_jobs_page_submits_follows_cancels_and_downloads(live_server, plate_city, make_user, worker,
-                                                             tmp_path):
+def test_the_jobs_page_submits_follows_cancels_and_downloads(
+    live_server, plate_city, make_user, worker, tmp_path
+):
     from urllib.parse import urlparse
 
     from playwright.sync_api import sync_playwright
@@ -341,7 +391,8 @@ def test_the_jobs_page_submits_follows_cancels_and_downloads(live_server, plate_
             running.wait_for()
             page.wait_for_function(  # well into the hold, the bar part-filled
                 "() => [...document.querySelectorAll('.job-bar-text')]"
-                ".some(n => /^[2-9][0-9]% · holding/.test(n.textContent))")
+                ".some(n => /^[2-9][0-9]% · holding/.test(n.textContent))"
+            )
             page.screenshot(path=str(SHOTS / "jobs_page_running.png"))
             running.locator("button.jobs-cancel").click()
             page.locator("#jobs-rows tr[data-status=cancelled]").first.wait_for()
@@ -355,8 +406,9 @@ def test_the_jobs_page_submits_follows_cancels_and_downloads(live_server, plate_
             assert "community_code" in page.inner_text(".jobs-message")
 
             english = _signed_in_context(browser, live_server, admin, locale="en-GB")
-            english.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en",
-                                  "url": live_server.url}])
+            english.add_cookies(
+                [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
+            )
             en_page = english.new_page()
             en_page.goto(f"{live_server.url}/backoffice/jobs/")
             en_page.wait_for_selector("body[data-jobs-loaded]")

@@ -23,23 +23,41 @@ __all__ = ["jobs_page"]
 # The form of each kind's parameters (the API checks them again).
 PARAM_FIELDS = {
     "import.vector": [
-        {"name": "kind", "label": _("要素类型"), "type": "select", "choices": [
-            ["buildings", _("建筑")], ["roads", _("道路")], ["service_points", _("服务网点")],
-            ["admin_areas", _("行政区划")]]},
+        {
+            "name": "kind",
+            "label": _("要素类型"),
+            "type": "select",
+            "choices": [
+                ["buildings", _("建筑")],
+                ["roads", _("道路")],
+                ["service_points", _("服务网点")],
+                ["admin_areas", _("行政区划")],
+            ],
+        },
         {"name": "source", "label": _("数据来源名称"), "type": "text"},
-        {"name": "source_crs", "label": _("坐标系（文件未声明时）"), "type": "text",
-         "placeholder": "EPSG:4544"},
+        {
+            "name": "source_crs",
+            "label": _("坐标系（文件未声明时）"),
+            "type": "text",
+            "placeholder": "EPSG:4544",
+        },
     ],
     "import.osm": [{"name": "source", "label": _("数据来源名称"), "type": "text", "placeholder": "osm"}],
-    "import.cityjson": [{"name": "crs", "label": _("坐标系（文件未声明时）"), "type": "text",
-                         "placeholder": "EPSG:4544"}],
+    "import.cityjson": [
+        {"name": "crs", "label": _("坐标系（文件未声明时）"), "type": "text", "placeholder": "EPSG:4544"}
+    ],
     "addresses.generate": [],
     "tiles.build": [{"name": "full", "label": _("全部重建"), "type": "checkbox"}],
-    "terrain.build": [{"name": "max_level", "label": _("最细层级"), "type": "number", "min": 5,
-                       "max": 16, "value": 13}],
+    "terrain.build": [
+        {"name": "max_level", "label": _("最细层级"), "type": "number", "min": 5, "max": 16, "value": 13}
+    ],
     "plates.sheet": [
-        {"name": "community_code", "label": _("区划代码（6–12 位）"), "type": "text",
-         "placeholder": "620502001001"},
+        {
+            "name": "community_code",
+            "label": _("区划代码（6–12 位）"),
+            "type": "text",
+            "placeholder": "620502001001",
+        },
         {"name": "size", "label": _("门牌规格"), "type": "select", "choices": PlateSize.choices},
         {"name": "paper", "label": _("纸张"), "type": "select", "choices": [["A3", "A3"], ["A4", "A4"]]},
     ],
@@ -50,8 +68,10 @@ PARAM_FIELDS = {
 def jobs_page(request):
     if not roles.has_role(request.user, *roles.STAFF_ROLES):
         raise PermissionDenied(_("后台任务仅对平台工作人员开放。"))
-    kinds = [{"kind": k.name, "label": k.label, "needsFile": k.needs_file,
-              "fields": PARAM_FIELDS.get(k.name, [])} for k in kinds_for(request.user)]
+    kinds = [
+        {"kind": k.name, "label": k.label, "needsFile": k.needs_file, "fields": PARAM_FIELDS.get(k.name, [])}
+        for k in kinds_for(request.user)
+    ]
     config = {
         "jobsUrl": reverse("job-list"),
         "kinds": kinds,
@@ -59,5 +79,8 @@ def jobs_page(request):
         "language": get_language(),
         "everyone": roles.has_role(request.user, roles.ADMIN),
     }
-    return render(request, "viewer/backoffice/jobs.html", {
-        "jobs_config": as_text(config), "jobs_i18n": as_text(JOBS_STRINGS)})
+    return render(
+        request,
+        "viewer/backoffice/jobs.html",
+        {"jobs_config": as_text(config), "jobs_i18n": as_text(JOBS_STRINGS)},
+    )

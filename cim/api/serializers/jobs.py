@@ -27,10 +27,29 @@ class JobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Job
-        fields = ["id", "kind", "kind_label", "params", "status", "status_label", "finished",
-                  "progress", "message", "result", "result_url", "result_name", "input_name",
-                  "error", "created_by", "created_at", "started_at", "finished_at",
-                  "cancel_requested", "idempotent", "attempts"]
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "params",
+            "status",
+            "status_label",
+            "finished",
+            "progress",
+            "message",
+            "result",
+            "result_url",
+            "result_name",
+            "input_name",
+            "error",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "cancel_requested",
+            "idempotent",
+            "attempts",
+        ]
         read_only_fields = fields
 
     def get_kind_label(self, job: Job) -> str:

@@ -48,18 +48,21 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def get_queryset(self):
         jobs = jobs_visible_to(self.request.user)
         params = self.request.query_params
-        if (wanted := params.get("status")):
+        if wanted := params.get("status"):
             statuses = wanted.split(",")
             if not set(statuses) <= set(JobStatus.values):
                 raise DomainError(f"expected any of {', '.join(JobStatus.values)}", field="status")
             jobs = jobs.filter(status__in=statuses)
-        if (kind := params.get("kind")):
+        if kind := params.get("kind"):
             jobs = jobs.filter(kind=kind)
         return jobs
 
-    @extend_schema(parameters=[
-        OpenApiParameter("status", OpenApiTypes.STR, description="comma list: queued,running,…"),
-        OpenApiParameter("kind", OpenApiTypes.STR, description="e.g. tiles.build")])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, description="comma list: queued,running,…"),
+            OpenApiParameter("kind", OpenApiTypes.STR, description="e.g. tiles.build"),
+        ]
+    )
     def list(self, request, *args, **kwargs):
         """One's own jobs (admins: everyone's), newest first."""
         job_services.jobs_reap()
@@ -69,15 +72,20 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         job_services.jobs_reap()
         return super().retrieve(request, *args, **kwargs)
 
-    @extend_schema(request={"application/json": JobSubmitSerializer,
-                            "multipart/form-data": JobSubmitSerializer},
-                   responses={202: JobSerializer})
+    @extend_schema(
+        request={"application/json": JobSubmitSerializer, "multipart/form-data": JobSubmitSerializer},
+        responses={202: JobSerializer},
+    )
     def create(self, request, *args, **kwargs):
         """Queue a job; the answer (202) is the queued job."""
         s = JobSubmitSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        job = job_services.job_submit(kind=s.validated_data["kind"], params=s.validated_data["params"],
-                                      upload=s.validated_data.get("file"), by=request.user)
+        job = job_services.job_submit(
+            kind=s.validated_data["kind"],
+            params=s.validated_data["params"],
+            upload=s.validated_data.get("file"),
+            by=request.user,
+        )
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={200: JobSerializer})
@@ -99,13 +107,39 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         response["Cache-Control"] = "private, no-store"
         return response
 
-    @extend_schema(responses={200: inline_serializer("JobKinds", {
-        "kinds": serializers.ListField(child=inline_serializer("JobKindInfo", {
-            "kind": serializers.CharField(), "label": serializers.CharField(),
-            "needs_file": serializers.BooleanField(), "idempotent": serializers.BooleanField()}))})})
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "JobKinds",
+                {
+                    "kinds": serializers.ListField(
+                        child=inline_serializer(
+                            "JobKindInfo",
+                            {
+                                "kind": serializers.CharField(),
+                                "label": serializers.CharField(),
+                                "needs_file": serializers.BooleanField(),
+                                "idempotent": serializers.BooleanField(),
+                            },
+                        )
+                    )
+                },
+            )
+        }
+    )
     @action(detail=False)
     def kinds(self, request):
         """The kinds of job the signed-in user may submit."""
-        return Response({"kinds": [{"kind": k.name, "label": str(k.label), "needs_file": k.needs_file,
-                                    "idempotent": k.idempotent}
-                                   for k in job_services.kinds_for(request.user)]})
+        return Response(
+            {
+                "kinds": [
+                    {
+                        "kind": k.name,
+                        "label": str(k.label),
+                        "needs_file": k.needs_file,
+                        "idempotent": k.idempotent,
+                    }
+                    for k in job_services.kinds_for(request.user)
+                ]
+            }
+        )

@@ -44,6 +44,7 @@ __all__ = [
     "register",
 ]
 
+
 class JobForbidden(DomainError):
     """The user's roles may not submit this kind of job."""
 
@@ -103,8 +104,15 @@ def publish(job: Job) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": MESSAGE_TYPE, "id": job.pk, "kind": job.kind, "status": job.status,
-               "progress": job.progress, "message": job.message, "owner": job.created_by_id}
+    message = {
+        "type": MESSAGE_TYPE,
+        "id": job.pk,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": job.progress,
+        "message": job.message,
+        "owner": job.created_by_id,
+    }
     try:
         async_to_sync(layer.group_send)(JOBS_GROUP, message)
     except Exception:
@@ -128,8 +136,9 @@ def job_submit(*, kind: str, params: dict | None, by, upload: UploadedFile | Non
     (``file``).  Nothing is stored when it refuses."""
     spec = KINDS.get(kind or "")
     if spec is None:
-        raise DomainError(f"unknown job kind {kind!r}; expected one of {', '.join(sorted(KINDS))}",
-                          field="kind")
+        raise DomainError(
+            f"unknown job kind {kind!r}; expected one of {', '.join(sorted(KINDS))}", field="kind"
+        )
     if not roles.has_role(by, *spec.roles):
         raise JobForbidden(f"your roles may not run {kind} jobs", field="kind")
     if params is not None and not isinstance(params, dict):
@@ -139,19 +148,26 @@ def job_submit(*, kind: str, params: dict | None, by, upload: UploadedFile | Non
     if not spec.needs_file and upload is not None:
         raise DomainError(f"a {kind} job takes no file", field="file")
     if upload is not None and upload.size > cim_settings.JOB_UPLOAD_MAX_BYTES:
-        raise DomainError(f"the file is larger than {cim_settings.JOB_UPLOAD_MAX_BYTES} bytes",
-                          field="file")
+        raise DomainError(f"the file is larger than {cim_settings.JOB_UPLOAD_MAX_BYTES} bytes", field="file")
     clean = spec.clean(dict(params or {}), upload)
     with transaction.atomic():
-        job = Job(kind=kind, params=clean, created_by=roles.acting_user(by),
-                  idempotent=spec.idempotent, message="")
+        job = Job(
+            kind=kind, params=clean, created_by=roles.acting_user(by), idempotent=spec.idempotent, message=""
+        )
         if upload is not None:
             job.input_file.save(upload.name.rsplit("/", 1)[-1][:120], upload, save=False)
         job.full_clean(exclude=["created_by"])
         job.save()
-        audit_record(actor=by, action="job.submit", obj=job,
-                     after={"kind": kind, "params": clean,
-                            "file": job.input_file.name if upload is not None else None})
+        audit_record(
+            actor=by,
+            action="job.submit",
+            obj=job,
+            after={
+                "kind": kind,
+                "params": clean,
+                "file": job.input_file.name if upload is not None else None,
+            },
+        )
         transaction.on_commit(lambda: _enqueue(job.pk, spec.idempotent))
         transaction.on_commit(lambda: publish(job))
     return job
@@ -201,14 +217,25 @@ def job_start(*, job_id: int, task_id: str) -> Job | None:
         job.status, job.started_at, job.heartbeat_at = JobStatus.RUNNING, now, now
         job.task_id, job.attempts = task_id or job.task_id, job.attempts + 1
         job.progress, job.message, job.error = 0, "", ""
-        job.save(update_fields=["status", "started_at", "heartbeat_at", "task_id", "attempts",
-                                "progress", "message", "error"])
+        job.save(
+            update_fields=[
+                "status",
+                "started_at",
+                "heartbeat_at",
+                "task_id",
+                "attempts",
+                "progress",
+                "message",
+                "error",
+            ]
+        )
         transaction.on_commit(lambda: publish(job))
     return job
 
 
-def job_finish(*, job_id: int, status: str, outcome: JobOutcome | None = None, error: str = "",
-               message: str = "") -> Job:
+def job_finish(
+    *, job_id: int, status: str, outcome: JobOutcome | None = None, error: str = "", message: str = ""
+) -> Job:
     """Close a job: the result (and its file) or the error, the finish time."""
     with transaction.atomic():
         job = _locked(job_id)
@@ -222,8 +249,12 @@ def job_finish(*, job_id: int, status: str, outcome: JobOutcome | None = None, e
             if outcome.file_name:
                 job.result_file.save(outcome.file_name, ContentFile(outcome.file_bytes), save=False)
         job.save()
-        audit_record(actor="worker", action=f"job.{status}", obj=job,
-                     after={"kind": job.kind, "error": job.error[:500] or None})
+        audit_record(
+            actor="worker",
+            action=f"job.{status}",
+            obj=job,
+            after={"kind": job.kind, "error": job.error[:500] or None},
+        )
         transaction.on_commit(lambda: publish(job))
     return job
 
@@ -231,7 +262,8 @@ def job_finish(*, job_id: int, status: str, outcome: JobOutcome | None = None, e
 def job_requeue(*, job_id: int, error: str) -> None:
     """Put an idempotent job back in the queue before its task is retried."""
     Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
-        status=JobStatus.QUEUED, message=f"retrying after: {error}"[:300])
+        status=JobStatus.QUEUED, message=f"retrying after: {error}"[:300]
+    )
 
 
 def jobs_reap() -> int:
@@ -240,17 +272,22 @@ def jobs_reap() -> int:
     in its transaction was rolled back by PostgreSQL when its connection
     dropped.  Returns how many were marked.  Called before jobs are read."""
     lost_before = timezone.now() - timedelta(seconds=cim_settings.JOB_LOST_AFTER_S)
-    ids = list(Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=lost_before)
-               .values_list("pk", flat=True))
+    ids = list(
+        Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=lost_before).values_list(
+            "pk", flat=True
+        )
+    )
     for job_id in ids:
         with transaction.atomic():
             job = _locked(job_id)
             if job.status != JobStatus.RUNNING or job.heartbeat_at >= lost_before:
                 continue
             job.status, job.finished_at = JobStatus.FAILED, timezone.now()
-            job.error = (f"the worker stopped answering (no heartbeat for "
-                         f"{cim_settings.JOB_LOST_AFTER_S:.0f} s): lost; nothing it was writing "
-                         f"was kept, submit it again")
+            job.error = (
+                f"the worker stopped answering (no heartbeat for "
+                f"{cim_settings.JOB_LOST_AFTER_S:.0f} s): lost; nothing it was writing "
+                f"was kept, submit it again"
+            )
             job.save(update_fields=["status", "finished_at", "error"])
             audit_record(actor="system", action="job.lost", obj=job, after={"kind": job.kind})
             transaction.on_commit(lambda job=job: publish(job))

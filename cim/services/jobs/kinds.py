@@ -50,18 +50,24 @@ def _text(params: dict, name: str, *, max_length: int = 200) -> str | None:
 
 def _number(params: dict, name: str, default, *, low, high, integer=False):
     value = params.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-            integer and not isinstance(value, int)) or not low <= value <= high:
-        raise DomainError(f"must be a{'n integer' if integer else ' number'} from {low} to {high}",
-                          field=f"params.{name}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (integer and not isinstance(value, int))
+        or not low <= value <= high
+    ):
+        raise DomainError(
+            f"must be a{'n integer' if integer else ' number'} from {low} to {high}", field=f"params.{name}"
+        )
     return value
 
 
 def _no_others(params: dict, known: tuple[str, ...]) -> None:
     for name in params:
         if name not in known:
-            raise DomainError(f"unknown parameter; expected {', '.join(known) or 'none'}",
-                              field=f"params.{name}")
+            raise DomainError(
+                f"unknown parameter; expected {', '.join(known) or 'none'}", field=f"params.{name}"
+            )
 
 
 def _suffix(upload, suffixes: tuple[str, ...], reads: str) -> None:
@@ -71,10 +77,14 @@ def _suffix(upload, suffixes: tuple[str, ...], reads: str) -> None:
 
 # -- imports ------------------------------------------------------------------
 
+
 def _clean_vector(params: dict, upload) -> dict:
     _no_others(params, ("kind", "layer", "id_field", "source", "source_crs", "map"))
-    _suffix(upload, tuple(vector.DRIVERS), "expected GeoJSON (.geojson/.json), GeoPackage (.gpkg) "
-                                           "or a zipped-free Shapefile (.shp)")
+    _suffix(
+        upload,
+        tuple(vector.DRIVERS),
+        "expected GeoJSON (.geojson/.json), GeoPackage (.gpkg) or a zipped-free Shapefile (.shp)",
+    )
     kind = params.get("kind")
     if kind not in vector.KINDS:
         raise DomainError(f"expected one of {', '.join(vector.KINDS)}", field="params.kind")
@@ -83,8 +93,10 @@ def _clean_vector(params: dict, upload) -> dict:
         raise DomainError("must be an object {target: field name}", field="params.map")
     for target in mapping:
         if target not in vector.TARGETS[kind]:
-            raise DomainError(f"unknown target {target!r} for {kind}; expected one of "
-                              f"{', '.join(vector.TARGETS[kind])}", field="params.map")
+            raise DomainError(
+                f"unknown target {target!r} for {kind}; expected one of {', '.join(vector.TARGETS[kind])}",
+                field="params.map",
+            )
     clean = {"kind": kind, "map": mapping, "source": _source(params, upload)}
     for name in ("layer", "id_field", "source_crs"):
         if (value := _text(params, name)) is not None:
@@ -103,19 +115,36 @@ def _run_import(job: Job, reporter: JobReporter, *, kind: str, load) -> JobOutco
     from cim.services.imports import import_execute
 
     path = Path(job.input_file.path)
-    run, report = import_execute(kind=kind, path=path, options={**job.params, "job": job.pk},
-                                 by=job.created_by or f"job:{job.pk}",
-                                 load=partial(load, path=path, progress=reporter))
-    return JobOutcome(result={"import_run": run.pk, "counts": report.counts(),
-                              "rejected": len(report.rejections), "file": path.name})
+    run, report = import_execute(
+        kind=kind,
+        path=path,
+        options={**job.params, "job": job.pk},
+        by=job.created_by or f"job:{job.pk}",
+        load=partial(load, path=path, progress=reporter),
+    )
+    return JobOutcome(
+        result={
+            "import_run": run.pk,
+            "counts": report.counts(),
+            "rejected": len(report.rejections),
+            "file": path.name,
+        }
+    )
 
 
 def _load_vector(run, report, *, path, progress, params):
-    vector.load_vector(path=path, run=run, report=report, kind=params["kind"],
-                       layer=params.get("layer"), id_field=params.get("id_field"),
-                       mapping={t: f for t, f in params["map"].items()},
-                       source=params["source"],
-                       source_crs=params.get("source_crs"), progress=progress)
+    vector.load_vector(
+        path=path,
+        run=run,
+        report=report,
+        kind=params["kind"],
+        layer=params.get("layer"),
+        id_field=params.get("id_field"),
+        mapping={t: f for t, f in params["map"].items()},
+        source=params["source"],
+        source_crs=params.get("source_crs"),
+        progress=progress,
+    )
 
 
 def _run_vector(job, reporter):
@@ -152,13 +181,20 @@ def _run_cityjson(job, reporter):
     from cim.importers.cityjson import load_cityjson
 
     def load(run, report, *, path, progress):
-        load_cityjson(path=path, run=run, report=report, crs=job.params.get("crs"),
-                      source=job.params["source"], progress=progress)
+        load_cityjson(
+            path=path,
+            run=run,
+            report=report,
+            crs=job.params.get("crs"),
+            source=job.params["source"],
+            progress=progress,
+        )
 
     return _run_import(job, reporter, kind="cityjson", load=load)
 
 
 # -- builds, addresses, sheets ---------------------------------------------------
+
 
 def _clean_tiles(params: dict, upload) -> dict:
     _no_others(params, ("full",))
@@ -186,24 +222,30 @@ def _clean_terrain(params: dict, upload) -> dict:
 def _run_terrain(job, reporter):
     from cim.services.terrain_tiles import terrain_build
 
-    r = terrain_build(max_level=job.params["max_level"], by=job.created_by or f"job:{job.pk}",
-                      progress=reporter)
+    r = terrain_build(
+        max_level=job.params["max_level"], by=job.created_by or f"job:{job.pk}", progress=reporter
+    )
     return JobOutcome(result={k: v for k, v in asdict(r).items() if k != "path"})
 
 
 def _clean_addresses(params: dict, upload) -> dict:
     _no_others(params, ("unit_width_m", "storey_m"))
-    return {"unit_width_m": _number(params, "unit_width_m", 13.0, low=5, high=60),
-            "storey_m": _number(params, "storey_m", 3.0, low=2, high=8)}
+    return {
+        "unit_width_m": _number(params, "unit_width_m", 13.0, low=5, high=60),
+        "storey_m": _number(params, "storey_m", 3.0, low=2, high=8),
+    }
 
 
 def _run_addresses(job, reporter):
     from cim.services.addresses import addresses_generate
 
-    s = addresses_generate(by=job.created_by or f"job:{job.pk}", progress=reporter,
-                           unit_width_m=job.params["unit_width_m"], storey_m=job.params["storey_m"])
-    return JobOutcome(result={k: v for k, v in asdict(s).items()
-                              if isinstance(v, (int, float, str))})
+    s = addresses_generate(
+        by=job.created_by or f"job:{job.pk}",
+        progress=reporter,
+        unit_width_m=job.params["unit_width_m"],
+        storey_m=job.params["storey_m"],
+    )
+    return JobOutcome(result={k: v for k, v in asdict(s).items() if isinstance(v, (int, float, str))})
 
 
 def _clean_sheet(params: dict, upload) -> dict:
@@ -226,26 +268,33 @@ def _clean_sheet(params: dict, upload) -> dict:
 def _run_sheet(job, reporter):
     from cim.services.plates.sheets import plates_sheet_pdf
 
-    sheet = plates_sheet_pdf(community_code=job.params["community_code"], size=job.params["size"],
-                             paper=job.params["paper"], progress=reporter)
-    return JobOutcome(result={"plates": sheet.plates, "bytes": len(sheet.pdf),
-                              "community_code": sheet.code},
-                      file_name=sheet.file_name, file_bytes=sheet.pdf)
+    sheet = plates_sheet_pdf(
+        community_code=job.params["community_code"],
+        size=job.params["size"],
+        paper=job.params["paper"],
+        progress=reporter,
+    )
+    return JobOutcome(
+        result={"plates": sheet.plates, "bytes": len(sheet.pdf), "community_code": sheet.code},
+        file_name=sheet.file_name,
+        file_bytes=sheet.pdf,
+    )
 
 
 IMPORT_KINDS = ("import.vector", "import.osm", "import.cityjson")
 
-register(JobKind("import.vector", _("导入矢量数据"), IMPORT_ROLES, _run_vector, _clean_vector,
-                 needs_file=True))
-register(JobKind("import.osm", _("导入 OpenStreetMap"), IMPORT_ROLES, _run_osm, _clean_osm,
-                 needs_file=True))
-register(JobKind("import.cityjson", _("导入 CityJSON"), IMPORT_ROLES, _run_cityjson,
-                 _clean_cityjson, needs_file=True))
-register(JobKind("addresses.generate", _("生成标准地址"), IMPORT_ROLES, _run_addresses,
-                 _clean_addresses))
-register(JobKind("tiles.build", _("构建三维瓦片"), BUILD_ROLES, _run_tiles, _clean_tiles,
-                 idempotent=True))
-register(JobKind("terrain.build", _("构建地形瓦片"), BUILD_ROLES, _run_terrain, _clean_terrain,
-                 idempotent=True))
-register(JobKind("plates.sheet", _("门牌印刷版"), PLATE_ROLES, _run_sheet, _clean_sheet,
-                 idempotent=True))
+register(
+    JobKind("import.vector", _("导入矢量数据"), IMPORT_ROLES, _run_vector, _clean_vector, needs_file=True)
+)
+register(JobKind("import.osm", _("导入 OpenStreetMap"), IMPORT_ROLES, _run_osm, _clean_osm, needs_file=True))
+register(
+    JobKind(
+        "import.cityjson", _("导入 CityJSON"), IMPORT_ROLES, _run_cityjson, _clean_cityjson, needs_file=True
+    )
+)
+register(JobKind("addresses.generate", _("生成标准地址"), IMPORT_ROLES, _run_addresses, _clean_addresses))
+register(JobKind("tiles.build", _("构建三维瓦片"), BUILD_ROLES, _run_tiles, _clean_tiles, idempotent=True))
+register(
+    JobKind("terrain.build", _("构建地形瓦片"), BUILD_ROLES, _run_terrain, _clean_terrain, idempotent=True)
+)
+register(JobKind("plates.sheet", _("门牌印刷版"), PLATE_ROLES, _run_sheet, _clean_sheet, idempotent=True))

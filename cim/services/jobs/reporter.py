@@ -57,8 +57,7 @@ class JobReporter:
 
     # -- the heartbeat ---------------------------------------------------------
     def __enter__(self) -> JobReporter:
-        self._beat = threading.Thread(target=self._beating, name=f"job-{self.job.pk}-heartbeat",
-                                      daemon=True)
+        self._beat = threading.Thread(target=self._beating, name=f"job-{self.job.pk}-heartbeat", daemon=True)
         self._beat.start()
         return self
 

@@ -35,14 +35,16 @@ def job_run(*, job_id: int, task_id: str = "", retries_left: int = 0) -> str | N
         return None
     spec = KINDS.get(job.kind)
     if spec is None:
-        return job_finish(job_id=job_id, status=JobStatus.FAILED,
-                          error=f"no worker code for job kind {job.kind!r}").status
+        return job_finish(
+            job_id=job_id, status=JobStatus.FAILED, error=f"no worker code for job kind {job.kind!r}"
+        ).status
     try:
         with JobReporter(job) as reporter:
             outcome = spec.run(job, reporter)
     except JobCancelled:
-        return job_finish(job_id=job_id, status=JobStatus.CANCELLED,
-                          message="cancelled; nothing it wrote was kept").status
+        return job_finish(
+            job_id=job_id, status=JobStatus.CANCELLED, message="cancelled; nothing it wrote was kept"
+        ).status
     except TRANSIENT as exc:
         if job.idempotent and retries_left > 0:
             job_requeue(job_id=job_id, error=str(exc)[:200])
@@ -51,8 +53,7 @@ def job_run(*, job_id: int, task_id: str = "", retries_left: int = 0) -> str | N
     except Exception as exc:
         log.warning("job %s (%s) failed", job_id, job.kind, exc_info=not isinstance(exc, DomainError))
         return job_finish(job_id=job_id, status=JobStatus.FAILED, error=_reason(exc)).status
-    return job_finish(job_id=job_id, status=JobStatus.SUCCEEDED, outcome=outcome,
-                      message="done").status
+    return job_finish(job_id=job_id, status=JobStatus.SUCCEEDED, outcome=outcome, message="done").status
 
 
 def _reason(exc: BaseException) -> str:

@@ -30,8 +30,9 @@ class PlateSheet:
         return f"plates-{self.code}-{self.size}.pdf"
 
 
-def plates_sheet_pdf(*, community_code: str, size: str = PlateSize.MEDIUM, paper: str = "A3",
-                     progress: Progress = False) -> PlateSheet:
+def plates_sheet_pdf(
+    *, community_code: str, size: str = PlateSize.MEDIUM, paper: str = "A3", progress: Progress = False
+) -> PlateSheet:
     """The PDF print sheet of every plate in service in a division (a 6–12
     digit code prefix).  Refuses a bad code (``community_code``), size
     (``size``) or paper (``paper``), a division without plates, and more
@@ -45,13 +46,17 @@ def plates_sheet_pdf(*, community_code: str, size: str = PlateSize.MEDIUM, paper
         raise DomainError(f"expected one of {', '.join(sheets.PAPERS)}", field="paper")
     plates = community_plates(code)
     if not plates:
-        raise DomainError(f"no plates in service in {code}", field="community_code",
-                          code="no_plates")
+        raise DomainError(f"no plates in service in {code}", field="community_code", code="no_plates")
     if len(plates) > cim_settings.PLATE_SHEET_MAX:
-        raise DomainError(f"{len(plates)} plates: more than {cim_settings.PLATE_SHEET_MAX} on one "
-                          f"sheet; print a smaller division", field="community_code")
+        raise DomainError(
+            f"{len(plates)} plates: more than {cim_settings.PLATE_SHEET_MAX} on one "
+            f"sheet; print a smaller division",
+            field="community_code",
+        )
     host = cim_settings.PLATE_HOST
-    items = ((plate_text(p), qr.plate_url(p.code, host))
-             for p in track(plates, progress, desc="plates", unit="plate", total=len(plates)))
+    items = (
+        (plate_text(p), qr.plate_url(p.code, host))
+        for p in track(plates, progress, desc="plates", unit="plate", total=len(plates))
+    )
     pdf = sheets.print_sheet(items, size=size, paper=paper, title=code)
     return PlateSheet(code=code, size=size, paper=paper, plates=len(plates), pdf=pdf)
