@@ -24,6 +24,7 @@ from django.db import connection
 from cim.models import AuditLog, Building, ImportRun, Job
 from config.celery import app as celery_app
 from tests.cim import jobs_test_kinds  # noqa: F401  (the test-only kinds, here as in the worker)
+from tests.emergency.live_support import asgi_server  # noqa: F401  (the daphne fixture)
 from viewer.views.jobs import PARAM_FIELDS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -306,6 +307,54 @@ def test_staff_see_their_own_jobs_and_admins_see_all(client_for, worker):
     assert kinds == {"tiles.build", "terrain.build"}
     final = _follow(planner, mine["id"])[-1]
     assert final["status"] == "failed" and "buildings" in final["error"]  # no city to tile
+
+
+def _jobs_socket(server, cookie: str):
+    from websockets.sync.client import connect
+
+    from tests.emergency.live_support import Socket
+
+    headers = {
+        "Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}",
+        "Origin": f"http://127.0.0.1:{server.port}",
+    }
+    return Socket(connect(server.url("/ws/jobs/"), additional_headers=headers, open_timeout=20))
+
+
+def test_the_jobs_socket_tells_owners_and_admins_how_their_jobs_go(
+    plate_city, make_user, worker, asgi_server
+):  # noqa: F811
+    from rest_framework.test import APIClient
+
+    owner, admin, other = (
+        make_user("community", "sheet_maker"),
+        make_user("admin", "job_admin"),
+        make_user("planner", "someone_else"),
+    )
+    client = APIClient()
+    client.force_authenticate(owner)
+    with (
+        _jobs_socket(asgi_server, _session_cookie(owner)) as mine,
+        _jobs_socket(asgi_server, _session_cookie(admin)) as everyone,
+        _jobs_socket(asgi_server, _session_cookie(other)) as theirs,
+    ):
+        for ws in (mine, everyone, theirs):  # subscribed once the server answers
+            ws.send({"type": "ping"})
+            ws.until(lambda m: m["type"] == "pong")
+        job = _submit(client, "plates.sheet", {"community_code": plate_city["community"].code}).json()
+        seen = mine.until(lambda m: m["type"] == "job" and m["status"] == "succeeded", timeout=30)
+        assert [m["id"] for m in seen] == [job["id"]] * len(seen)
+        assert seen[0]["status"] == "queued" and any(m["status"] == "running" for m in seen)
+        assert seen[-1]["progress"] == 100
+        everyone.until(lambda m: m.get("id") == job["id"] and m.get("status") == "succeeded")
+        assert theirs.collect(0.5) == []
+    nobody = make_user("auditor", "reader")
+    with _jobs_socket(asgi_server, _session_cookie(nobody)) as refused:
+        from websockets.exceptions import ConnectionClosed
+
+        with pytest.raises(ConnectionClosed) as closed:
+            refused.recv(timeout=5)
+        assert closed.value.rcvd.code == 4403
 
 
 # --- the jobs page in a real browser (last in this module: one browser, one live server) ---------

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cim import roles
 from cim.choices import PlateSize
+from cim.conf import cim_settings
 from cim.models import JobStatus
 from cim.services.jobs import kinds_for
 from viewer.views.helpers import as_text
@@ -78,6 +79,7 @@ def jobs_page(request):
         "statusLabels": dict(JobStatus.choices),
         "language": get_language(),
         "everyone": roles.has_role(request.user, roles.ADMIN),
+        "wsUrl": (cim_settings.WS_URL or "").rstrip("/"),
     }
     return render(
         request,

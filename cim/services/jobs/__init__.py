@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from cim.services.jobs import kinds as _kinds  # noqa: F401  (registers the kinds)
 from cim.services.jobs.core import (
-    JOBS_GROUP,
+    ALL_JOBS_GROUP,
     KINDS,
     JobForbidden,
     JobKind,
@@ -25,6 +25,7 @@ from cim.services.jobs.core import (
     job_submit,
     jobs_reap,
     kinds_for,
+    owner_group,
     publish,
     register,
 )
@@ -32,7 +33,7 @@ from cim.services.jobs.reporter import JobCancelled, JobReporter
 from cim.services.jobs.runner import TransientJobError, job_run
 
 __all__ = [
-    "JOBS_GROUP",
+    "ALL_JOBS_GROUP",
     "KINDS",
     "JobCancelled",
     "JobForbidden",
@@ -47,6 +48,7 @@ __all__ = [
     "job_submit",
     "jobs_reap",
     "kinds_for",
+    "owner_group",
     "publish",
     "register",
 ]

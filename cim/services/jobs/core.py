@@ -29,7 +29,7 @@ from cim.services.audit import audit_record
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "JOBS_GROUP",
+    "ALL_JOBS_GROUP",
     "JobForbidden",
     "JobKind",
     "JobOutcome",
@@ -40,6 +40,7 @@ __all__ = [
     "job_submit",
     "jobs_reap",
     "kinds_for",
+    "owner_group",
     "publish",
     "register",
 ]
@@ -52,7 +53,15 @@ class JobForbidden(DomainError):
     http_status = 403
 
 
-JOBS_GROUP = "jobs"  # channel-layer group of every job event (the consumer filters by user)
+# Channel-layer groups of job events: every job's (administrators follow all)
+# and each owner's own.
+ALL_JOBS_GROUP = "jobs.all"
+
+
+def owner_group(user_id: int) -> str:
+    return f"jobs.user.{user_id}"
+
+
 MESSAGE_TYPE = "jobs.event"
 
 
@@ -111,10 +120,11 @@ def publish(job: Job) -> None:
         "status": job.status,
         "progress": job.progress,
         "message": job.message,
-        "owner": job.created_by_id,
     }
+    groups = [ALL_JOBS_GROUP] + ([owner_group(job.created_by_id)] if job.created_by_id else [])
     try:
-        async_to_sync(layer.group_send)(JOBS_GROUP, message)
+        for group in groups:
+            async_to_sync(layer.group_send)(group, message)
     except Exception:
         log.warning("could not publish job %s", job.pk, exc_info=True)
 

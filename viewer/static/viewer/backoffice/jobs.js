@@ -4,7 +4,7 @@
 import { $, el, fill } from "../common/dom.js";
 import { createI18n, readJSON } from "../common/i18n.js";
 import { getJSON } from "../common/http.js";
-import { cancelJob, errorText, jobProgress, submitJob } from "../common/jobs.js";
+import { cancelJob, errorText, jobProgress, onJobEvent, submitJob } from "../common/jobs.js";
 
 const config = readJSON("jobs-config");
 const { t } = createI18n({ catalogue: readJSON("jobs-i18n"), language: config.language });
@@ -140,6 +140,7 @@ function upsert(job, first = false) {
     if (first) body.prepend(row);
     else body.append(row);
   }
+  entry.job = job;
   entry.progress.update(job);
   fill(entry.status, el("span", { class: `jobs-badge ${job.status}` }, config.statusLabels[job.status] || job.status));
   fill(entry.actions, actionsOf(job));
@@ -168,6 +169,17 @@ async function refresh() {
     schedule(IDLE_MS);
   }
 }
+
+// Live: a job's event updates its row at once (and a new or finished job reloads the list);
+// the list is also read every few seconds, in case the socket is not there.
+onJobEvent(config.wsUrl, (event) => {
+  const entry = rows.get(event.id);
+  if (!entry || event.status !== entry.row.dataset.status) {
+    schedule(0);
+    return;
+  }
+  entry.progress.update({ ...entry.job, ...event });
+});
 
 for (const kind of config.kinds) kindSelect.append(el("option", { value: kind.kind }, kind.label));
 kindSelect.addEventListener("change", showKind);

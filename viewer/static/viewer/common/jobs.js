@@ -5,14 +5,53 @@
 //   const job = await runJob({ jobsUrl, kind: "plates.sheet", params: {...}, into: node, t });
 //   if (job.status === "succeeded") location.href = job.result_url;
 //
-// A job is followed by polling its REST resource (`GET /api/jobs/{id}/`), quickly while it runs
-// and more slowly when nothing changes, so a page behind any proxy keeps working.
+// A job is followed through its REST resource (`GET /api/jobs/{id}/`): read again at once when
+// the jobs WebSocket (`/ws/jobs/`, see cim/consumers.py) says it changed, and otherwise polled,
+// quickly while it moves and more slowly when nothing changes, so a page without the socket
+// (behind a proxy that drops it) still follows its jobs.
 
 import { el, fill } from "./dom.js";
 import { errorText, getJSON, send } from "./http.js";
 
 const FAST_MS = 500;
 const SLOW_MS = 3000;
+const RECONNECT_MS = 5000;
+
+const listeners = new Set();
+let socket = null;
+
+function listen(wsBase) {
+  if (socket || typeof WebSocket === "undefined") return;
+  const origin = wsBase || `${window.location.protocol === "https:" ? "wss" : "ws"}://${window.location.host}`;
+  try {
+    socket = new WebSocket(`${origin}/ws/jobs/`);
+  } catch {
+    socket = null;
+    return;
+  }
+  socket.addEventListener("message", (message) => {
+    let data;
+    try { data = JSON.parse(message.data); } catch { return; }
+    if (data.type === "job") for (const fn of listeners) fn(data);
+  });
+  socket.addEventListener("close", (event) => {
+    socket = null;
+    if (event.code !== 4401 && event.code !== 4403 && listeners.size) {
+      setTimeout(() => listen(wsBase), RECONNECT_MS);
+    }
+  });
+}
+
+/**
+ * Call `fn({id, kind, status, progress, message})` whenever one of the user's jobs changes
+ * (an administrator: any job); `wsBase` is the page's WebSocket origin ("" for its own).
+ * Returns a function that stops listening.
+ */
+export function onJobEvent(wsBase, fn) {
+  listeners.add(fn);
+  listen(wsBase);
+  return () => listeners.delete(fn);
+}
 
 /** Queue a job; resolves with the queued job (rejects with the API's ApiError). */
 export function submitJob(jobsUrl, { kind, params = {}, file = null }) {
@@ -33,32 +72,45 @@ export function cancelJob(jobsUrl, id) {
 
 /**
  * Follow job `id` until it finishes; `onUpdate(job)` after every change.  Resolves with the
- * finished job.  `signal` (an AbortSignal) stops following (the job goes on).
+ * finished job.  `signal` (an AbortSignal) stops following (the job goes on); `wsBase` (the
+ * page's WebSocket origin, "" for its own; null: poll only) reads the job again at each event.
  */
-export async function followJob(jobsUrl, id, { onUpdate, signal, onError } = {}) {
+export async function followJob(jobsUrl, id, { onUpdate, signal, onError, wsBase = null } = {}) {
+  let wake = null;
+  const stop = wsBase === null ? () => {} : onJobEvent(wsBase, (event) => {
+    if (event.id === id) wake?.();
+  });
+  const pause = (ms) => new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    wake = () => { clearTimeout(timer); wake = null; resolve(); };
+  });
   let last = "";
   let wait = FAST_MS;
-  for (;;) {
-    if (signal?.aborted) throw new DOMException("stopped following", "AbortError");
-    let job = null;
-    try {
-      job = await getJSON(`${jobsUrl}${id}/`, { signal });
-    } catch (error) {
-      if (error.name === "AbortError" || error.status === 404 || error.status === 403) throw error;
-      onError?.(error);
-    }
-    if (job) {
-      const state = `${job.status}|${job.progress}|${job.message}`;
-      if (state !== last) {
-        last = state;
-        wait = FAST_MS;
-        onUpdate?.(job);
-      } else {
-        wait = Math.min(SLOW_MS, wait * 1.5);
+  try {
+    for (;;) {
+      if (signal?.aborted) throw new DOMException("stopped following", "AbortError");
+      let job = null;
+      try {
+        job = await getJSON(`${jobsUrl}${id}/`, { signal });
+      } catch (error) {
+        if (error.name === "AbortError" || error.status === 404 || error.status === 403) throw error;
+        onError?.(error);
       }
-      if (job.finished) return job;
+      if (job) {
+        const state = `${job.status}|${job.progress}|${job.message}`;
+        if (state !== last) {
+          last = state;
+          wait = FAST_MS;
+          onUpdate?.(job);
+        } else {
+          wait = Math.min(SLOW_MS, wait * 1.5);
+        }
+        if (job.finished) return job;
+      }
+      await pause(wait);
     }
-    await new Promise((resolve) => setTimeout(resolve, wait));
+  } finally {
+    stop();
   }
 }
 
@@ -89,12 +141,12 @@ export function jobProgress(t = (key) => key) {
  * Submit a job and follow it with a progress bar shown in `into`; resolves with the finished
  * job, rejects with the submission's refusal (`errorText(error)` says why).
  */
-export async function runJob({ jobsUrl, kind, params = {}, file = null, into = null, t, signal }) {
+export async function runJob({ jobsUrl, kind, params = {}, file = null, into = null, t, signal, wsBase = null }) {
   const job = await submitJob(jobsUrl, { kind, params, file });
   const progress = jobProgress(t);
   progress.update(job);
   if (into) fill(into, progress);
-  return followJob(jobsUrl, job.id, { signal, onUpdate: (j) => progress.update(j) });
+  return followJob(jobsUrl, job.id, { signal, wsBase, onUpdate: (j) => progress.update(j) });
 }
 
 export { errorText };
