@@ -10,7 +10,7 @@ from rest_framework import serializers
 from cim.models import Job, JobStatus
 from cim.services.jobs import KINDS
 
-__all__ = ["JobSerializer", "JobSubmitSerializer"]
+__all__ = ["JobSerializer", "JobSubmitSerializer", "result_name"]
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -60,12 +60,17 @@ class JobSerializer(serializers.ModelSerializer):
         return job.input_file.name.rsplit("/", 1)[-1] if job.input_file else None
 
     def get_result_name(self, job: Job) -> str | None:
-        return job.result_file.name.rsplit("/", 1)[-1] if job.result_file else None
+        return result_name(job) if job.result_file else None
 
     def get_result_url(self, job: Job) -> str | None:
         if not job.result_file or job.status != JobStatus.SUCCEEDED:
             return None
         return reverse("job-result", args=[job.pk])
+
+
+def result_name(job: Job) -> str:
+    """The name a job's result file is downloaded under."""
+    return (job.result or {}).get("file_name") or job.result_file.name.rsplit("/", 1)[-1]
 
 
 class _ParamsField(serializers.JSONField):

@@ -18,7 +18,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from cim import roles
-from cim.api.serializers.jobs import JobSerializer, JobSubmitSerializer
+from cim.api.serializers.jobs import JobSerializer, JobSubmitSerializer, result_name
 from cim.errors import DomainError
 from cim.models import JobStatus
 from cim.permissions import RolePermission
@@ -102,8 +102,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         job = self.get_object()
         if not job.result_file or job.status != JobStatus.SUCCEEDED:
             raise Http404("this job has no result file")
-        name = job.result_file.name.rsplit("/", 1)[-1]
-        response = FileResponse(job.result_file.open("rb"), as_attachment=True, filename=name)
+        response = FileResponse(job.result_file.open("rb"), as_attachment=True, filename=result_name(job))
         response["Cache-Control"] = "private, no-store"
         return response
 

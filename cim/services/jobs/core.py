@@ -178,8 +178,9 @@ def job_submit(*, kind: str, params: dict | None, by, upload: UploadedFile | Non
                 "file": job.input_file.name if upload is not None else None,
             },
         )
-        transaction.on_commit(lambda: _enqueue(job.pk, spec.idempotent))
+        # announced before it is queued, so that "queued" never follows "running"
         transaction.on_commit(lambda: publish(job))
+        transaction.on_commit(lambda: _enqueue(job.pk, spec.idempotent))
     return job
 
 
@@ -256,7 +257,8 @@ def job_finish(
             job.progress = 100
         if outcome is not None:
             job.result = outcome.result
-            if outcome.file_name:
+            if outcome.file_name:  # stored under a unique name; downloaded under this one
+                job.result = {**outcome.result, "file_name": outcome.file_name}
                 job.result_file.save(outcome.file_name, ContentFile(outcome.file_bytes), save=False)
         job.save()
         audit_record(
