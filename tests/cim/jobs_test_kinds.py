@@ -8,7 +8,7 @@ import time
 from functools import partial
 
 from cim import roles
-from cim.services.jobs import JobKind, register
+from cim.services.jobs import JobKind, JobOutcome, register
 from cim.services.jobs import kinds as real
 
 HOLD_STEPS = 400
@@ -36,3 +36,25 @@ register(
         needs_file=True,
     )
 )
+
+
+def _run_flaky(job, reporter):
+    """Fails with a dropped connection on its first attempt, then succeeds."""
+    from django.db import OperationalError
+
+    reporter.progress(0, 1, "trying")
+    if job.attempts == 1:
+        raise OperationalError("server closed the connection unexpectedly (test)")
+    return JobOutcome(result={"attempts": job.attempts})
+
+
+def _clean_nothing(params, upload):
+    return {}
+
+
+register(
+    JobKind(
+        "test.flaky", "flaky, retried (tests)", (roles.ADMIN,), _run_flaky, _clean_nothing, idempotent=True
+    )
+)
+register(JobKind("test.flaky_once", "flaky, not retried (tests)", (roles.ADMIN,), _run_flaky, _clean_nothing))

@@ -309,6 +309,30 @@ def test_staff_see_their_own_jobs_and_admins_see_all(client_for, worker):
     assert final["status"] == "failed" and "buildings" in final["error"]  # no city to tile
 
 
+def test_only_idempotent_kinds_are_retried_after_a_transient_failure(client_for, worker):
+    admin = client_for("admin")
+    retried = _submit(admin, "test.flaky", {}).json()
+    once = _submit(admin, "test.flaky_once", {}).json()
+    assert retried["idempotent"] and not once["idempotent"]
+    final = _follow(admin, once["id"])[-1]
+    assert final["status"] == "failed" and "OperationalError" in final["error"]
+    assert final["attempts"] == 1
+    final = _follow(admin, retried["id"], timeout=90)[-1]
+    assert final["status"] == "succeeded", final
+    assert final["attempts"] == 2 and final["result"] == {"attempts": 2}
+
+
+def test_a_tiles_build_job_builds_the_tiles(plate_city, client_for, worker):
+    planner = client_for("planner")
+    job = _submit(planner, "tiles.build", {"full": True}).json()
+    states = _follow(planner, job["id"], timeout=120)
+    final = states[-1]
+    assert final["status"] == "succeeded", final
+    assert final["result"]["mode"] == "full" and final["result"]["buildings"] == 3
+    assert final["result"]["tiles"] >= 1
+    assert (worker.media / "tiles" / "tileset.json").is_file()
+
+
 def _jobs_socket(server, cookie: str):
     from websockets.sync.client import connect
 
@@ -322,8 +346,11 @@ def _jobs_socket(server, cookie: str):
 
 
 def test_the_jobs_socket_tells_owners_and_admins_how_their_jobs_go(
-    plate_city, make_user, worker, asgi_server
-):  # noqa: F811
+    plate_city,
+    make_user,
+    worker,
+    asgi_server,  # noqa: F811
+):
     from rest_framework.test import APIClient
 
     owner, admin, other = (
