@@ -114,6 +114,18 @@ export async function followJob(jobsUrl, id, { onUpdate, signal, onError, wsBase
   }
 }
 
+/**
+ * A worker's step in the page's language: `t("step:<message>")` where the page's strings have it
+ * ("reading <file>" and "loading <file>" too), else the message as the worker wrote it.
+ */
+export function stepText(message, t = (key) => key) {
+  if (!message) return "";
+  const [, verb, file] = message.match(/^(reading|loading) (.+)$/) || [];
+  const key = verb ? `step:${verb}` : `step:${message}`;
+  const text = t(key, { file });
+  return text === key ? message : text;
+}
+
 /** A progress bar element for a job; call `.update(job)` on it. */
 export function jobProgress(t = (key) => key) {
   const fill_ = el("span", { class: "job-bar-fill" });
@@ -129,9 +141,10 @@ export function jobProgress(t = (key) => key) {
     fill_.style.width = `${percent}%`;
     let line = `${percent}%`;
     if (job.status === "queued") line = t("queued");
-    else if (job.status === "running" && job.message) line = `${percent}% · ${job.message}`;
+    else if (job.status === "running" && job.message) line = `${percent}% · ${stepText(job.message, t)}`;
     else if (job.status === "failed") line = job.error || job.status_label;
-    else if (job.finished) line = job.status === "succeeded" ? `100% · ${t("done")}` : job.status_label;
+    else if (job.status === "cancelled") line = stepText(job.message, t) || job.status_label;
+    else if (job.finished) line = `100% · ${t("done")}`;
     text.textContent = line;
   };
   return node;
