@@ -333,6 +333,20 @@ def test_a_tiles_build_job_builds_the_tiles(plate_city, client_for, worker):
     assert (worker.media / "tiles" / "tileset.json").is_file()
 
 
+def test_address_generation_and_terrain_jobs_wrap_their_services(plate_city, client_for, worker):
+    from tests import factories as f
+
+    f.building(105.7040, 34.5812, size=0.0002, height=12, floors=4, use="residential", source_id="p4")
+    admin = client_for("admin")
+    addresses = _submit(admin, "addresses.generate", {}).json()
+    terrain = _submit(admin, "terrain.build", {"max_level": 8}).json()
+    final = _follow(admin, addresses["id"])[-1]
+    assert final["status"] == "succeeded", final
+    assert final["result"]["buildings_seen"] == 1 and final["result"]["doors_generated"] == 1
+    final = _follow(admin, terrain["id"])[-1]
+    assert final["status"] == "failed" and "DEM" in final["error"]  # none registered: said so
+
+
 def _jobs_socket(server, cookie: str):
     from websockets.sync.client import connect
 
