@@ -28,6 +28,11 @@ cim_settings = AppSettings("CIM", {
     "PEOPLE_PER_HOUSEHOLD": Key(2.62, "people per dwelling for estimates (2020 census, national average)"),
     "REPORT_FONT": Key("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
                        "TrueType CJK font embedded in PDF reports (Debian fonts-wqy-zenhei)"),
+    # -- long jobs on workers (cim.services.jobs) -------------------------------
+    "JOB_HEARTBEAT_S": Key(5.0, "a running job's worker writes its heartbeat this often"),
+    "JOB_LOST_AFTER_S": Key(60.0, "a running job without a heartbeat this long is marked failed (lost)"),
+    "JOB_PROGRESS_EVERY_S": Key(0.5, "a job's progress is written (and announced) at most this often"),
+    "JOB_UPLOAD_MAX_BYTES": Key(1 << 30, "largest file a job may be given (imports)"),
     # -- door plates and the scan page ----------------------------------------
     "PLATE_HOST": Key(env.PLATE_HOST, "host printed in plate QR codes (https://<host>/P/<CODE>)"),
     "PLATE_SHEET_MAX": Key(2000, "most plates on one printed sheet (PDF) of a community"),

@@ -86,3 +86,13 @@ WS_URL = os.environ.get("CIM_WS_URL", "")
 
 GDAL_LIBRARY_PATH = os.environ.get("GDAL_LIBRARY_PATH")
 GEOS_LIBRARY_PATH = os.environ.get("GEOS_LIBRARY_PATH")
+
+# Celery (long jobs on workers): the broker and result store default to the
+# Redis server above, database 1, so queued tasks never mix with the cache and
+# the channel layer.  The queue name is prefixed with REDIS_PREFIX so that two
+# checkouts (or two test runs) on one Redis never take each other's tasks.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL.rsplit("/", 1)[0] + "/1")
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+CELERY_QUEUE = os.environ.get("CELERY_QUEUE", f"{REDIS_PREFIX}:jobs")
+# Tasks run in the calling process (no worker): for a developer without Redis only.
+CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)

@@ -21,6 +21,7 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="schema", permission_classes=_STAFF)), name="api-redoc"),
     path("api/cim/", include("cim.api.urls")),
     path("api/emergency/", include("emergency.api.urls")),
+    path("api/jobs/", include("cim.api.jobs_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("tiles/<path:path>", tiles_views.tiles, name="tiles"),
     path("terrain/<path:path>", tiles_views.terrain, name="terrain"),

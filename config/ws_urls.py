@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from cim.consumers import JobsConsumer
 from emergency.consumers import OpsConsumer
 
 websocket_urlpatterns: list = [
     path("ws/ops/", OpsConsumer.as_asgi()),
+    path("ws/jobs/", JobsConsumer.as_asgi()),
 ]

@@ -2,6 +2,7 @@ from django.urls import path
 
 from viewer import views
 from viewer.views import audit, reports_queue
+from viewer.views import jobs as job_pages
 from viewer.views import personnel as personnel_views
 from viewer.views import plates as plate_views
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("console/", views.console, name="console"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("audit/", audit.audit_log, name="audit"),
+    path("backoffice/jobs/", job_pages.jobs_page, name="jobs"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("backoffice/reports/", reports_queue.reports_queue, name="reports-queue"),
     path("backoffice/reports/<int:pk>/", reports_queue.report_page, name="report-page"),

@@ -41,12 +41,12 @@ from pathlib import Path
 
 import numpy as np
 import orjson
-from tqdm import tqdm
 
 from cim.conf import cim_settings
 from cim.errors import ImportFailed
 from cim.importers.inputs import input_file
 from cim.models import ImportRun
+from cim.progress import Progress, track
 from cim.services.elevation import ground_sampler
 
 from . import bulk
@@ -58,7 +58,7 @@ SUFFIXES = (".json", ".cityjson")
 
 
 def load_cityjson(*, path: Path, run: ImportRun, report: ImportReport, crs: str | None = None,
-                  source: str | None = None, progress: bool = False) -> None:
+                  source: str | None = None, progress: Progress = False) -> None:
     """Load one CityJSON file (inside the caller's transaction)."""
     path = input_file(path, suffixes=SUFFIXES,
                       reads="import_cityjson reads CityJSON files (.json, .city.json)")
@@ -86,8 +86,8 @@ def load_cityjson(*, path: Path, run: ImportRun, report: ImportReport, crs: str 
     footprints = g.to_ewkb_hex(np.array([b.footprint for b in buildings], dtype=object)) if buildings else []
     rows = [(b.source_id[:128], b.name, wkb, b.height, "model", b.floors, "other", b.year_built,
              _lod_int(b.lod), _json(b.solid), _json(b.attributes))
-            for b, wkb in tqdm(zip(buildings, footprints, strict=True), total=len(buildings),
-                               desc=f"loading {path.name}", disable=not progress, leave=False)]
+            for b, wkb in track(zip(buildings, footprints, strict=True), progress, total=len(buildings),
+                                desc=f"loading {path.name}", leave=False)]
     stage.load(bulk.with_base_elevations(rows, ground_sampler()))
     loaded = bulk.buildings_upsert(stage, source=source, run_id=run.pk, layer=LAYER,
                                    areas=bulk.any_admin_boundaries())

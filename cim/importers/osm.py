@@ -17,13 +17,12 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from tqdm import tqdm
-
 from cim.choices import ServiceCategory
 from cim.conf import cim_settings
 from cim.errors import ImportFailed
 from cim.importers.inputs import input_file
 from cim.models import Building, ImportRun, RoadNode, RoadSegment
+from cim.progress import Progress, counter
 from cim.services.elevation import ground_sampler
 
 from . import bulk
@@ -61,7 +60,7 @@ def start_reading(path: Path) -> ChildReader | None:
 
 
 def load_osm(*, path: Path, run: ImportRun, report: ImportReport, source: str = "osm",
-             progress: bool = False, reading: ChildReader | None = None) -> None:
+             progress: Progress = False, reading: ChildReader | None = None) -> None:
     """Load one PBF file inside the caller's transaction.  Raises
     :class:`ImportFailed` when the file is missing, not a PBF, corrupt or
     truncated (the transaction then rolls back whatever was loaded).
@@ -146,8 +145,7 @@ def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, prog
             if stale:
                 report.notes.append(f"{stale} road segments of re-imported ways no longer exist: deleted")
 
-    bar = tqdm(desc=f"reading {path.name}", unit=" obj", unit_scale=True, disable=not progress,
-               leave=False)
+    bar = counter(progress, desc=f"reading {path.name}", unit=" obj", unit_scale=True, leave=False)
     try:
         with report.timed("read_and_load"):
             if reading is not None:

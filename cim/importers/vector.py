@@ -29,7 +29,6 @@ import pyproj
 import shapely
 from django.contrib.gis.gdal import CoordTransform, DataSource, SpatialReference
 from django.contrib.gis.gdal.error import GDALException
-from tqdm import tqdm
 
 from cim.choices import BuildingUse, RoadClass, ServiceCategory
 from cim.conf import cim_settings
@@ -37,6 +36,7 @@ from cim.errors import ImportFailed
 from cim.importers.inputs import input_file
 from cim.models import ImportRun, RoadSegment
 from cim.models.admin_areas import LEVELS
+from cim.progress import Progress, track
 from cim.services.elevation import ground_sampler
 
 from . import bulk
@@ -99,7 +99,7 @@ def parse_mapping(items: list[str] | None, kind: str) -> dict[str, str]:
 def load_vector(*, path: Path, run: ImportRun, report: r.ImportReport, kind: str,
                 layer: str | None = None, mapping: dict[str, str] | None = None,
                 id_field: str | None = None, source: str | None = None, source_crs: str | None = None,
-                snap_m: float = DEFAULT_SNAP_M, progress: bool = False) -> None:
+                snap_m: float = DEFAULT_SNAP_M, progress: Progress = False) -> None:
     """Load one layer of a vector file (inside the caller's transaction)."""
     if kind not in KINDS:
         raise ImportFailed(f"--kind {kind!r}: expected one of {', '.join(KINDS)}", field="kind")
@@ -186,8 +186,8 @@ def _read(src_layer, *, path: Path, kind: str, mapping: dict, id_field: str | No
     seen: set[str] = set()
     out: list[Feature] = []
     try:
-        for feature in tqdm(src_layer, total=src_layer.num_feat, desc=f"reading {path.name}",
-                            disable=not progress, leave=False):
+        for feature in track(src_layer, progress, total=src_layer.num_feat,
+                             desc=f"reading {path.name}", leave=False):
             layer_count.read += 1
             raw_id = feature.get(id_field) if id_field else feature.fid
             source_id = "" if raw_id is None else str(raw_id).strip()

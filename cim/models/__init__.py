@@ -7,6 +7,7 @@ from .analyses import AnalysisRun, HeightZone
 from .audit import AuditLog
 from .buildings import Building
 from .imports import ImportRun, RejectedFeature
+from .jobs import Job, JobStatus
 from .plates import Plate, PlateAlert, PlateEvent, PlateScanDay
 from .reports import PublicReport, PublicReportEvent
 from .roads import RoadNode, RoadSegment
@@ -26,6 +27,8 @@ __all__ = [
     "GuideQuestion",
     "HeightZone",
     "ImportRun",
+    "Job",
+    "JobStatus",
     "Plate",
     "PlateAlert",
     "PlateEvent",

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 from django.db import connection, transaction
-from tqdm import tqdm
 
 from cim.conf import cim_settings
 from cim.errors import Conflict, DomainError
 from cim.models import DemRaster
+from cim.progress import Progress, track
 from cim.services.audit import audit_record
 from cim.services.terrain import grid_for
 from cim.terrain import quantized_mesh as qm
@@ -103,7 +103,7 @@ def _tile(z: int, x: int, y: int, sampler: _Sampler) -> bytes:
 def terrain_build(
     *,
     by=None,
-    progress: bool = False,
+    progress: Progress = False,
     out_dir: Path | None = None,
     max_level: int = DEFAULT_MAX_LEVEL,
 ) -> TerrainBuildResult:
@@ -137,7 +137,7 @@ def terrain_build(
         version, build_dir = new_build_dir(served)
         raw = packed = 0
         try:
-            for z, x, y in tqdm(jobs, desc="terrain", unit="tile", disable=not progress, leave=False):
+            for z, x, y in track(jobs, progress, desc="terrain", unit="tile", leave=False):
                 data = _tile(z, x, y, sampler)
                 gz = gzip.compress(data, compresslevel=6, mtime=0)
                 raw += len(data)

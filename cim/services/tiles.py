@@ -37,6 +37,7 @@ from cim.choices import BuildingUse
 from cim.conf import cim_settings
 from cim.errors import Conflict, DomainError
 from cim.models import AdminArea, Building, DemRaster
+from cim.progress import Progress, stage, terminal, track
 from cim.services.audit import audit_record
 from cim.services.elevation import ground_sampler
 from cim.services.terrain import ground_heights
@@ -233,7 +234,7 @@ def tiles_build(
     *,
     full: bool = False,
     by=None,
-    progress: bool = False,
+    progress: Progress = False,
     out_dir: Path | None = None,
     max_buildings: int = MAX_BUILDINGS,
     max_vertices: int = MAX_VERTICES,
@@ -328,7 +329,7 @@ def _build_part(job, *, records, solid_texts, frame, x, y, ground, build_dir, ma
     vertices[idx] = prepared.vertex_count
     subtrees, contents = {}, {}
     # the bar follows this process's share only (the other worker's runs alongside)
-    for stub in tqdm(stubs, desc="tile cells", unit="cell", disable=not progress, leave=False):
+    for stub in tqdm(stubs, desc="tile cells", unit="cell", disable=not terminal(progress), leave=False):
         tree = build_quadtree(x=x, y=y, importance=importance, vertices=vertices, ids=records.ids,
                               members=stub.buildings, cell=(stub.x0, stub.y0, stub.size),
                               tile_id=stub.id, max_buildings=max_buildings, max_vertices=max_vertices)
@@ -377,11 +378,12 @@ def _build_full(served, records, solid_texts, *, by, progress, key, started, max
     ground = _ground_sampler()
     version, build_dir = new_build_dir(served)
     try:
+        stage(progress, "tile cells")
         parts = run_forked(
             functools.partial(_build_part, records=records, solid_texts=solid_texts, frame=frame,
                               x=x, y=y, ground=ground, build_dir=build_dir,
                               max_buildings=max_buildings, max_vertices=max_vertices),
-            [(share, progress and k == 0) for k, share in enumerate(_shares(stubs, workers))])
+            [(share, terminal(progress) and k == 0) for k, share in enumerate(_shares(stubs, workers))])
         n = len(records)
         importance = np.zeros(n)
         vertices = np.zeros(n, dtype=np.int64)
@@ -452,7 +454,7 @@ def _write(served, previous, old, plan, frame, light, prepared, *, by, progress,
         contents: dict[str, dict] = {}
         position = {int(b): k for k, b in enumerate(prepared.records.ids)}
         tiles = list(plan.tree.walk())
-        for tile in tqdm(tiles, desc="tiles", unit="tile", disable=not progress, leave=False):
+        for tile in track(tiles, progress, desc="tiles", unit="tile", leave=False):
             name = f"t/{tile.id}.glb"
             if not plan.full and tile.id not in plan.dirty:
                 entry = old["tiles"].get(tile.id, {}).get("content")

@@ -131,6 +131,27 @@ CHANNEL_LAYERS = {
     }
 }
 
+# Celery (long jobs, see cim/services/jobs.py): JSON messages only; one task
+# at a time per worker process (a build holds a CPU for minutes); a task is
+# acknowledged after it ran only where it is declared idempotent (acks_late
+# on the task itself); results live a day (the job row keeps what matters).
+CELERY_BROKER_URL = env.CELERY_BROKER_URL
+CELERY_RESULT_BACKEND = env.CELERY_RESULT_BACKEND
+CELERY_TASK_DEFAULT_QUEUE = env.CELERY_QUEUE
+CELERY_TASK_ALWAYS_EAGER = env.CELERY_TASK_ALWAYS_EAGER
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TRACK_STARTED = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A late-acknowledged task whose worker died is delivered again after this
+# long (Redis has no other way to know); longer than the longest build.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600,
+                                   "global_keyprefix": f"{env.REDIS_PREFIX}:celery:"}
+CELERY_TIMEZONE = "Asia/Shanghai"
+
 # Password policy: at least 10 characters of three kinds (lower, upper,
 # digits, others), not like the user's name, not a common or all-digit one.
 AUTH_PASSWORD_VALIDATORS = [

@@ -28,3 +28,10 @@ AXES_ENABLED = False
 # Most tests sign in administrators without an authenticator; the second
 # factor has its own tests (tests/test_two_factor.py), which require it.
 TWO_FACTOR_REQUIRED_ROLES = ()
+# Each test run has its own Celery queue (and key prefix), so parallel runs on one
+# Redis never take each other's tasks; the worker a test starts reads the same.
+CELERY_TASK_DEFAULT_QUEUE = f"{env.REDIS_PREFIX}:test:{env.TEST_DATABASE_NAME}:jobs"  # noqa: F405
+CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
+    "visibility_timeout": 3600,
+    "global_keyprefix": f"{env.REDIS_PREFIX}:test:{env.TEST_DATABASE_NAME}:celery:",
+}

@@ -12,12 +12,12 @@ import numpy as np
 import shapely
 from django.db import connection, transaction
 from django.utils import timezone
-from tqdm import tqdm
 
 from cim.addresses import naming, numbering
 from cim.choices import AddressKind, AddressStatus, AdminLevel, PositionKind
 from cim.models import Address, AdminArea
 from cim.models.admin_areas import ADDRESS_LEVELS
+from cim.progress import Progress, track
 from cim.services.audit import audit_record
 
 # Road classes that do not carry door numbers.
@@ -72,11 +72,10 @@ class _Writer:
     def add(self, row: tuple) -> None:
         self.rows.append(row)
 
-    def flush(self, label: str, progress: bool) -> None:
+    def flush(self, label: str, progress: Progress) -> None:
         sql = f"COPY cim_address ({', '.join(_COLUMNS)}) FROM STDIN"
         with self.cursor.copy(sql) as copy:
-            for row in tqdm(self.rows, desc=label, unit="row", disable=not progress,
-                            mininterval=0.5):
+            for row in track(self.rows, progress, desc=label, unit="row", mininterval=0.5):
                 copy.write_row(row)
         self.rows = []
 
@@ -129,7 +128,7 @@ ORDER BY t.id
 """
 
 
-def addresses_generate(*, by, progress: bool = True, unit_width_m: float = 13.0,
+def addresses_generate(*, by, progress: Progress = True, unit_width_m: float = 13.0,
                        storey_m: float = 3.0) -> GenerateSummary:
     """Give every building without an address a door number (from its OSM
     ``addr:street``/``addr:housenumber`` tags when it has them, otherwise on
@@ -218,7 +217,7 @@ def addresses_generate(*, by, progress: bool = True, unit_width_m: float = 13.0,
         doors: list[dict] = []  # one per building: everything needed to write it
         by_road: dict[tuple, list[int]] = defaultdict(list)
         osm_doors: dict[tuple, dict] = {}
-        for row in tqdm(rows, desc="buildings", unit="bldg", disable=not progress, mininterval=0.5):
+        for row in track(rows, progress, desc="buildings", unit="bldg", mininterval=0.5):
             (bid, use, floors, height, synthetic, street, housenumber, area_id, road_id, dist,
              mx, my, ex, ey, env_wkb) = row
             area = areas.get(area_id)
@@ -256,8 +255,7 @@ def addresses_generate(*, by, progress: bool = True, unit_width_m: float = 13.0,
             by_road[key].append(len(doors))
             doors.append(d)
 
-        for key, idx in tqdm(by_road.items(), desc="roads", unit="road", disable=not progress,
-                             mininterval=0.5):
+        for key, idx in track(by_road.items(), progress, desc="roads", unit="road", mininterval=0.5):
             lines = parts.get(key) or [p for (dist_id, name), ps in parts.items()
                                        if name == key[1] for p in ps]
             line = shapely.line_merge(shapely.MultiLineString(lines)) if len(lines) > 1 else lines[0]
@@ -365,8 +363,8 @@ def _write(doors, writer, prefixes, summary, taken, unit_width_m, storey_m, prog
         plan.append((d, n_units, floors, per_floor))
     unit_ids = iter(writer.ids(sum(p[1] for p in plan)))
     room_rows = []
-    for d, n_units, floors, per_floor in tqdm(plan, desc="units", unit="bldg",
-                                              disable=not progress, mininterval=0.5):
+    for d, n_units, floors, per_floor in track(plan, progress, desc="units", unit="bldg",
+                                               mininterval=0.5):
         pos = _ewkt(d["ex"], d["ey"])
         for u in range(1, n_units + 1):
             uid = next(unit_ids)

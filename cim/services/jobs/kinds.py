@@ -1,0 +1,300 @@
+"""The job kinds of the city model.  Each wraps the service its management
+command uses, with the job's reporter as the progress callback.
+
+| kind                | who may submit        | retried | parameters                             |
+|---------------------|-----------------------|---------|----------------------------------------|
+| import.vector       | admin                 | no      | file; kind, layer, id_field, source,   |
+|                     |                       |         | source_crs, map {target: field}        |
+| import.osm          | admin                 | no      | file (.osm.pbf); source                |
+| import.cityjson     | admin                 | no      | file; crs, source                      |
+| addresses.generate  | admin                 | no      | unit_width_m, storey_m                 |
+| tiles.build         | admin, planner        | yes     | full                                   |
+| terrain.build       | admin, planner        | yes     | max_level                              |
+| plates.sheet        | admin, community      | yes     | community_code, size, paper            |
+
+Imports change the city model and are not repeated behind anyone's back
+(a failed one is submitted again); builds and sheets write new files and
+switch to them, so running them twice does no harm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from functools import partial
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from cim import roles
+from cim.errors import DomainError
+from cim.importers import vector
+from cim.models import Job
+from cim.services.jobs.core import JobKind, JobOutcome, register
+from cim.services.jobs.reporter import JobReporter
+
+__all__ = ["IMPORT_KINDS"]
+
+IMPORT_ROLES = (roles.ADMIN,)
+BUILD_ROLES = (roles.ADMIN, roles.PLANNER)
+PLATE_ROLES = (roles.ADMIN, roles.COMMUNITY)
+
+
+def _text(params: dict, name: str, *, max_length: int = 200) -> str | None:
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) > max_length:
+        raise DomainError(f"must be a text of at most {max_length} characters", field=f"params.{name}")
+    return value
+
+
+def _number(params: dict, name: str, default, *, low, high, integer=False):
+    value = params.get(name, default)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (integer and not isinstance(value, int))
+        or not low <= value <= high
+    ):
+        raise DomainError(
+            f"must be a{'n integer' if integer else ' number'} from {low} to {high}", field=f"params.{name}"
+        )
+    return value
+
+
+def _no_others(params: dict, known: tuple[str, ...]) -> None:
+    for name in params:
+        if name not in known:
+            raise DomainError(
+                f"unknown parameter; expected {', '.join(known) or 'none'}", field=f"params.{name}"
+            )
+
+
+def _suffix(upload, suffixes: tuple[str, ...], reads: str) -> None:
+    if upload is not None and not upload.name.lower().endswith(suffixes):
+        raise DomainError(f"{upload.name}: {reads}", field="file")
+
+
+# -- imports ------------------------------------------------------------------
+
+
+def _clean_vector(params: dict, upload) -> dict:
+    _no_others(params, ("kind", "layer", "id_field", "source", "source_crs", "map"))
+    _suffix(
+        upload,
+        tuple(vector.DRIVERS),
+        "expected GeoJSON (.geojson/.json), GeoPackage (.gpkg) or a zipped-free Shapefile (.shp)",
+    )
+    kind = params.get("kind")
+    if kind not in vector.KINDS:
+        raise DomainError(f"expected one of {', '.join(vector.KINDS)}", field="params.kind")
+    mapping = params.get("map") or {}
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        raise DomainError("must be an object {target: field name}", field="params.map")
+    for target in mapping:
+        if target not in vector.TARGETS[kind]:
+            raise DomainError(
+                f"unknown target {target!r} for {kind}; expected one of {', '.join(vector.TARGETS[kind])}",
+                field="params.map",
+            )
+    clean = {"kind": kind, "map": mapping, "source": _source(params, upload)}
+    for name in ("layer", "id_field", "source_crs"):
+        if (value := _text(params, name)) is not None:
+            clean[name] = value
+    return clean
+
+
+def _source(params: dict, upload) -> str:
+    """The source name of the records: given, or the uploaded file's stem
+    (as the commands take the file's)."""
+    given = _text(params, "source", max_length=64)
+    return given or (Path(upload.name).name.split(".", 1)[0][:64] if upload is not None else "upload")
+
+
+def _run_import(job: Job, reporter: JobReporter, *, kind: str, load) -> JobOutcome:
+    from cim.services.imports import import_execute
+
+    path = Path(job.input_file.path)
+    run, report = import_execute(
+        kind=kind,
+        path=path,
+        options={**job.params, "job": job.pk},
+        by=job.created_by or f"job:{job.pk}",
+        load=partial(load, path=path, progress=reporter),
+    )
+    return JobOutcome(
+        result={
+            "import_run": run.pk,
+            "counts": report.counts(),
+            "rejected": len(report.rejections),
+            "file": path.name,
+        }
+    )
+
+
+def _load_vector(run, report, *, path, progress, params):
+    vector.load_vector(
+        path=path,
+        run=run,
+        report=report,
+        kind=params["kind"],
+        layer=params.get("layer"),
+        id_field=params.get("id_field"),
+        mapping={t: f for t, f in params["map"].items()},
+        source=params["source"],
+        source_crs=params.get("source_crs"),
+        progress=progress,
+    )
+
+
+def _run_vector(job, reporter):
+    return _run_import(job, reporter, kind="vector", load=partial(_load_vector, params=job.params))
+
+
+def _clean_osm(params: dict, upload) -> dict:
+    _no_others(params, ("source",))
+    _suffix(upload, (".pbf",), "expected an OpenStreetMap PBF file (.osm.pbf)")
+    return {"source": _text(params, "source", max_length=64) or "osm"}
+
+
+def _run_osm(job, reporter):
+    from cim.importers.osm import load_osm
+
+    def load(run, report, *, path, progress):
+        load_osm(path=path, run=run, report=report, source=job.params["source"], progress=progress)
+
+    return _run_import(job, reporter, kind="osm", load=load)
+
+
+def _clean_cityjson(params: dict, upload) -> dict:
+    from cim.importers.cityjson import SUFFIXES
+
+    _no_others(params, ("crs", "source"))
+    _suffix(upload, SUFFIXES, "expected a CityJSON file (.json, .city.json)")
+    clean = {"source": _source(params, upload)}
+    if (crs := _text(params, "crs")) is not None:
+        clean["crs"] = crs
+    return clean
+
+
+def _run_cityjson(job, reporter):
+    from cim.importers.cityjson import load_cityjson
+
+    def load(run, report, *, path, progress):
+        load_cityjson(
+            path=path,
+            run=run,
+            report=report,
+            crs=job.params.get("crs"),
+            source=job.params["source"],
+            progress=progress,
+        )
+
+    return _run_import(job, reporter, kind="cityjson", load=load)
+
+
+# -- builds, addresses, sheets ---------------------------------------------------
+
+
+def _clean_tiles(params: dict, upload) -> dict:
+    _no_others(params, ("full",))
+    full = params.get("full", False)
+    if not isinstance(full, bool):
+        raise DomainError("must be true or false", field="params.full")
+    return {"full": full}
+
+
+def _run_tiles(job, reporter):
+    from cim.services.tiles import tiles_build
+
+    r = tiles_build(full=job.params["full"], by=job.created_by or f"job:{job.pk}", progress=reporter)
+    result = {k: v for k, v in asdict(r).items() if k not in ("path", "problems")}
+    return JobOutcome(result={**result, "problems": len(r.problems)})
+
+
+def _clean_terrain(params: dict, upload) -> dict:
+    from cim.services.terrain_tiles import DEFAULT_MAX_LEVEL
+
+    _no_others(params, ("max_level",))
+    return {"max_level": _number(params, "max_level", DEFAULT_MAX_LEVEL, low=5, high=16, integer=True)}
+
+
+def _run_terrain(job, reporter):
+    from cim.services.terrain_tiles import terrain_build
+
+    r = terrain_build(
+        max_level=job.params["max_level"], by=job.created_by or f"job:{job.pk}", progress=reporter
+    )
+    return JobOutcome(result={k: v for k, v in asdict(r).items() if k != "path"})
+
+
+def _clean_addresses(params: dict, upload) -> dict:
+    _no_others(params, ("unit_width_m", "storey_m"))
+    return {
+        "unit_width_m": _number(params, "unit_width_m", 13.0, low=5, high=60),
+        "storey_m": _number(params, "storey_m", 3.0, low=2, high=8),
+    }
+
+
+def _run_addresses(job, reporter):
+    from cim.services.addresses import addresses_generate
+
+    s = addresses_generate(
+        by=job.created_by or f"job:{job.pk}",
+        progress=reporter,
+        unit_width_m=job.params["unit_width_m"],
+        storey_m=job.params["storey_m"],
+    )
+    return JobOutcome(result={k: v for k, v in asdict(s).items() if isinstance(v, (int, float, str))})
+
+
+def _clean_sheet(params: dict, upload) -> dict:
+    from cim.choices import PlateSize
+    from cim.plates.sheets import PAPERS
+
+    _no_others(params, ("community_code", "size", "paper"))
+    code = params.get("community_code")
+    if not isinstance(code, str) or not code.isdigit() or not 6 <= len(code) <= 12:
+        raise DomainError("must be a 6–12 digit division code", field="params.community_code")
+    size = params.get("size", PlateSize.MEDIUM)
+    if size not in PlateSize.values:
+        raise DomainError(f"expected one of {', '.join(PlateSize.values)}", field="params.size")
+    paper = params.get("paper", "A3")
+    if paper not in PAPERS:
+        raise DomainError(f"expected one of {', '.join(PAPERS)}", field="params.paper")
+    return {"community_code": code, "size": size, "paper": paper}
+
+
+def _run_sheet(job, reporter):
+    from cim.services.plates.sheets import plates_sheet_pdf
+
+    sheet = plates_sheet_pdf(
+        community_code=job.params["community_code"],
+        size=job.params["size"],
+        paper=job.params["paper"],
+        progress=reporter,
+    )
+    return JobOutcome(
+        result={"plates": sheet.plates, "bytes": len(sheet.pdf), "community_code": sheet.code},
+        file_name=sheet.file_name,
+        file_bytes=sheet.pdf,
+    )
+
+
+IMPORT_KINDS = ("import.vector", "import.osm", "import.cityjson")
+
+register(
+    JobKind("import.vector", _("导入矢量数据"), IMPORT_ROLES, _run_vector, _clean_vector, needs_file=True)
+)
+register(JobKind("import.osm", _("导入 OpenStreetMap"), IMPORT_ROLES, _run_osm, _clean_osm, needs_file=True))
+register(
+    JobKind(
+        "import.cityjson", _("导入 CityJSON"), IMPORT_ROLES, _run_cityjson, _clean_cityjson, needs_file=True
+    )
+)
+register(JobKind("addresses.generate", _("生成标准地址"), IMPORT_ROLES, _run_addresses, _clean_addresses))
+register(JobKind("tiles.build", _("构建三维瓦片"), BUILD_ROLES, _run_tiles, _clean_tiles, idempotent=True))
+register(
+    JobKind("terrain.build", _("构建地形瓦片"), BUILD_ROLES, _run_terrain, _clean_terrain, idempotent=True)
+)
+register(JobKind("plates.sheet", _("门牌印刷版"), PLATE_ROLES, _run_sheet, _clean_sheet, idempotent=True))

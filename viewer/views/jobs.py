@@ -1,0 +1,88 @@
+"""The jobs page (/backoffice/jobs/): submit long work (imports, builds, plate
+sheets), follow it live, cancel it, download its result.  Staff see their own
+jobs, administrators every job; each kind names who may submit it."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from cim import roles
+from cim.choices import PlateSize
+from cim.conf import cim_settings
+from cim.models import JobStatus
+from cim.services.jobs import kinds_for
+from viewer.views.helpers import as_text
+from viewer.views.jobs_strings import JOBS_STRINGS
+
+__all__ = ["jobs_page"]
+
+# The form of each kind's parameters (the API checks them again).
+PARAM_FIELDS = {
+    "import.vector": [
+        {
+            "name": "kind",
+            "label": _("要素类型"),
+            "type": "select",
+            "choices": [
+                ["buildings", _("建筑")],
+                ["roads", _("道路")],
+                ["service_points", _("服务网点")],
+                ["admin_areas", _("行政区划")],
+            ],
+        },
+        {"name": "source", "label": _("数据来源名称"), "type": "text"},
+        {
+            "name": "source_crs",
+            "label": _("坐标系（文件未声明时）"),
+            "type": "text",
+            "placeholder": "EPSG:4544",
+        },
+    ],
+    "import.osm": [{"name": "source", "label": _("数据来源名称"), "type": "text", "placeholder": "osm"}],
+    "import.cityjson": [
+        {"name": "crs", "label": _("坐标系（文件未声明时）"), "type": "text", "placeholder": "EPSG:4544"}
+    ],
+    "addresses.generate": [],
+    "tiles.build": [{"name": "full", "label": _("全部重建"), "type": "checkbox"}],
+    "terrain.build": [
+        {"name": "max_level", "label": _("最细层级"), "type": "number", "min": 5, "max": 16, "value": 13}
+    ],
+    "plates.sheet": [
+        {
+            "name": "community_code",
+            "label": _("区划代码（6–12 位）"),
+            "type": "text",
+            "placeholder": "620502001001",
+        },
+        {"name": "size", "label": _("门牌规格"), "type": "select", "choices": PlateSize.choices},
+        {"name": "paper", "label": _("纸张"), "type": "select", "choices": [["A3", "A3"], ["A4", "A4"]]},
+    ],
+}
+
+
+@login_required
+def jobs_page(request):
+    if not roles.has_role(request.user, *roles.STAFF_ROLES):
+        raise PermissionDenied(_("后台任务仅对平台工作人员开放。"))
+    kinds = [
+        {"kind": k.name, "label": k.label, "needsFile": k.needs_file, "fields": PARAM_FIELDS.get(k.name, [])}
+        for k in kinds_for(request.user)
+    ]
+    config = {
+        "jobsUrl": reverse("job-list"),
+        "kinds": kinds,
+        "statusLabels": dict(JobStatus.choices),
+        "language": get_language(),
+        "everyone": roles.has_role(request.user, roles.ADMIN),
+        "wsUrl": (cim_settings.WS_URL or "").rstrip("/"),
+    }
+    return render(
+        request,
+        "viewer/backoffice/jobs.html",
+        {"jobs_config": as_text(config), "jobs_i18n": as_text(JOBS_STRINGS)},
+    )
