@@ -8,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 from config.common.errors import ERRORS
 from emergency.errors import DomainError
 
-__all__ = ["ERRORS", "get_or_400", "query_bool", "query_choice", "query_int"]
+__all__ = ["ERRORS", "get_or_400", "query_bool", "query_choice", "query_float", "query_int"]
 
 
 def get_or_400(model, pk, field: str):
@@ -52,5 +52,21 @@ def query_int(params, name: str, *, lo: int, hi: int, default: int | None = None
     except ValueError:
         raise ValidationError({name: "must be an integer"}) from None
     if not lo <= number <= hi:
+        raise ValidationError({name: f"must lie between {lo} and {hi}"})
+    return number
+
+
+def query_float(params, name: str, *, lo: float, hi: float) -> float:
+    """A required finite number from the query string, within [lo, hi]."""
+    import math
+
+    value = params.get(name)
+    if value in (None, ""):
+        raise ValidationError({name: "this parameter is required"})
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValidationError({name: "must be a number"}) from None
+    if not math.isfinite(number) or not lo <= number <= hi:
         raise ValidationError({name: f"must lie between {lo} and {hi}"})
     return number

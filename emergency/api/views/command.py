@@ -3,6 +3,7 @@ event log."""
 
 from __future__ import annotations
 
+from django.contrib.gis.geos import Point
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 
 from config.common.pagination import GeoPagination
 from emergency import selectors, services
-from emergency.api.common import ERRORS, get_or_400, query_bool, query_int
+from emergency.api.common import ERRORS, get_or_400, query_bool, query_float, query_int
 from emergency.api.serializers import (
     AlertCancelSerializer,
     AlertIssueSerializer,
@@ -20,12 +21,14 @@ from emergency.api.serializers import (
     ClosureCreateSerializer,
     ClosureSerializer,
     EventSerializer,
+    NearestSegmentSerializer,
     PlanSerializer,
     TaskSerializer,
     TaskUpdateSerializer,
     ZoneCreateSerializer,
     ZoneGeoSerializer,
 )
+from emergency.errors import NotFound
 from emergency.models import Alert, ControlZone, Incident, Plan, RoadClosure, Task
 from emergency.permissions import CommanderWrite, DispatcherWrite
 from emergency.services.zones import zone_contents
@@ -110,9 +113,36 @@ class ClosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=None, responses={200: ClosureSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def lift(self, request, pk=None):
-        """Reopen the roads."""
+        """Reopen the roads (or call off a scheduled closure)."""
         closure = services.closure_lift(closure=self.get_object(), by=request.user)
         return Response(ClosureSerializer(closure).data)
+
+    @extend_schema(responses={200: ClosureSerializer(many=True)})
+    @action(detail=False, pagination_class=None)
+    def current(self, request):
+        """Closures in force and scheduled (not lifted, not ended), for the
+        console's closure panel and map layer (unpaginated)."""
+        rows = selectors.closures_current(request.user)[:1000]
+        return Response(ClosureSerializer(rows, many=True).data)
+
+    @extend_schema(parameters=[OpenApiParameter("lon", OpenApiTypes.DOUBLE, required=True),
+                               OpenApiParameter("lat", OpenApiTypes.DOUBLE, required=True)],
+                   responses={200: NearestSegmentSerializer, **ERRORS})
+    @action(detail=False, url_path="nearest-segment")
+    def nearest_segment(self, request):
+        """The road segment nearest a point (within 80 m): clicking a road on
+        the map to close it."""
+        params = request.query_params
+        lon = query_float(params, "lon", lo=-180, hi=180)
+        lat = query_float(params, "lat", lo=-90, hi=90)
+        segment = selectors.road_segment_nearest(Point(lon, lat, srid=4326))
+        if segment is None:
+            raise NotFound("no road within 80 m of this point", field="lon")
+        return Response(NearestSegmentSerializer({
+            "id": segment.pk, "name": segment.name, "road_class": segment.road_class,
+            "distance_m": round(segment.distance.m, 1),
+            "geometry": {"type": "LineString", "coordinates": [list(c) for c in segment.geom.coords]},
+        }).data)
 
 
 @extend_schema(tags=["emergency"])

@@ -21,6 +21,8 @@ from emergency.api.serializers import (
     CameraGeoSerializer,
     CameraSerializer,
     PositionSerializer,
+    UnitBoardSerializer,
+    UnitCrewSerializer,
     UnitGeoSerializer,
     UnitSerializer,
     UnitStatusSerializer,
@@ -28,7 +30,7 @@ from emergency.api.serializers import (
 from emergency.choices import UnitStatus, UnitType
 from emergency.live.ingest import position_report
 from emergency.models import Agency, Camera
-from emergency.permissions import IncidentAccess, RegistryWrite, UnitRegistry, UnitReport
+from emergency.permissions import CommanderWrite, IncidentAccess, RegistryWrite, UnitRegistry, UnitReport
 
 __all__ = ["AgencyViewSet", "AssignmentViewSet", "CameraViewSet", "UnitViewSet"]
 
@@ -119,6 +121,30 @@ class UnitViewSet(_RegistryViewSet):
         s.is_valid(raise_exception=True)
         unit = services.unit_set_status(unit=unit, by=request.user, **s.validated_data)
         return Response(UnitSerializer(unit).data)
+
+    @extend_schema(parameters=[OpenApiParameter("unit_type", OpenApiTypes.STR, enum=UnitType.values),
+                               OpenApiParameter("agency", OpenApiTypes.INT)],
+                   responses={200: UnitBoardSerializer(many=True)})
+    @action(detail=False, pagination_class=None, permission_classes=[CommanderWrite])
+    def board(self, request):
+        """The units back office's roster and status board (control room):
+        every unit with its crew, member accounts, status, the reason it is
+        out of service and the incident it serves."""
+        params = request.query_params
+        rows = selectors.unit_board(request.user, unit_type=query_choice(params, "unit_type", UnitType),
+                                    agency=query_int(params, "agency", lo=1, hi=2**62))
+        return Response(UnitBoardSerializer(rows[:5000], many=True).data)
+
+    @extend_schema(request=UnitCrewSerializer, responses={200: UnitBoardSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], permission_classes=[CommanderWrite])
+    def crew(self, request, pk=None):
+        """Replace the unit's crew list (commanders and admins)."""
+        unit = self.get_object()
+        s = UnitCrewSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        unit = services.unit_set_crew(unit=unit, by=request.user, **s.validated_data)
+        row = selectors.unit_board(request.user).get(pk=unit.pk)
+        return Response(UnitBoardSerializer(row).data)
 
     @extend_schema(request=PositionSerializer, responses={200: UnitSerializer, **ERRORS})
     @action(detail=True, methods=["post"], permission_classes=[UnitReport],
