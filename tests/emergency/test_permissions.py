@@ -56,7 +56,8 @@ ENDPOINTS = [
     ("get", "units/", None, EVERYONE),
     ("post", "units/", {"code": "U2", "name": "二号车", "agency": "{agency}", "unit_type": "ambulance"},
      ADMIN),
-    ("post", "units/{unit}/status/", {"status": "out_of_service"}, CONTROL),  # responder: own units only
+    # responder: own units only
+    ("post", "units/{unit}/status/", {"status": "out_of_service", "note": "保养"}, CONTROL),
     ("get", "agencies/", None, CONTROL),
     ("post", "agencies/", {"code": "P", "name": "公安", "kind": "police"}, ADMIN),
     ("get", "cameras/", None, CONTROL),
