@@ -1,7 +1,7 @@
 from django.urls import path
 
 from viewer import views
-from viewer.views import audit
+from viewer.views import audit, units_admin
 from viewer.views import plates as plate_views
 
 app_name = "viewer"
@@ -11,6 +11,7 @@ urlpatterns = [
     path("viewer/", views.planner, name="planner"),
     path("console/", views.console, name="console"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("backoffice/units/", units_admin.units_admin, name="units-admin"),
     path("audit/", audit.audit_log, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("P/", plate_views.plate_lookup, name="plate-lookup"),

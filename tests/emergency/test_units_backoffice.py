@@ -99,3 +99,20 @@ def test_crew_edit_is_for_commanders_and_audited(grid_city, api):
 def test_board_roles(grid_city, api, role, code):
     client, _ = api(role)
     assert client.get(f"{URL}board/").status_code in ((401, 403) if code == 403 else (code,))
+
+
+@pytest.mark.parametrize("role,code", [("commander", 200), ("dispatcher", 200), ("responder", 403),
+                                       ("planner", 403)])
+def test_units_page_is_for_the_control_room(grid_city, client, user_with, role, code):
+    client.force_login(user_with(role))
+    resp = client.get("/backoffice/units/")
+    assert resp.status_code == code
+    if code == 200:
+        text = resp.content.decode()
+        assert 'id="units-config"' in text and "/api/emergency/units/board/" in text
+        assert "<script>" not in text  # configuration only as JSON data (strict CSP)
+
+
+def test_units_page_sends_anonymous_visitors_to_login(client):
+    resp = client.get("/backoffice/units/")
+    assert resp.status_code == 302 and "login" in resp["Location"]
