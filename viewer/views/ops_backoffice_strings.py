@@ -63,7 +63,8 @@ INCIDENT_TOOL_STRINGS = {
     "mergeReason": _("合并原因（可选）"),
     "mergeNoneNearby": _("附近没有进行中的事件，请按编号或标题搜索"),
     "mergeQuestion": _("确认将事件 {number} 合并至 {into}？"),
-    "mergeWhatMoves": _("本事件的时间线、附件、关联视频和在途力量将并入保留事件，本事件标记为“已合并”，此操作不可撤销。"),
+    "mergeWhatMoves": _(
+        "本事件的时间线、附件、关联视频和在途力量将并入保留事件，本事件标记为“已合并”，此操作不可撤销。"),
     "mergeConfirm": _("确认合并"),
     "mergeDone": _("事件 {number} 已合并至 {into}"),
     "mergeRefused": _("合并被拒绝：{reason}"),
