@@ -48,6 +48,7 @@ CLOSURE_STRINGS = {
     "closureLifted": _("道路封闭已解除"),
     "closureIncident": _("关联事件 {number}"),
     "closureOf": _("道路封闭：{reason}"),
+    "closureShort": _("封闭"),
     "untilLifted": _("人工解除为止"),
 }
 
@@ -103,6 +104,7 @@ UNITS_STRINGS = {
     "oosReason": _("停用原因（必填）"),
     "oosReasonPh": _("如：车辆送修、人员培训"),
     "oosConfirm": _("确认停用"),
+    "oosBusy": _("{code} 正在执行事件 {number} 的任务，须先收回派遣才能停用"),
     "needReason": _("请填写原因"),
     "cancel": _("取消"),
     "statusSet": _("{code} 状态已变更为：{status}"),

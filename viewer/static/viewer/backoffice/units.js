@@ -151,7 +151,10 @@ class UnitsPage {
       notify(t("statusSet", { code: u.code, status: unit.status_label }), { kind: "success", ms: 3000 });
       return true;
     } catch (error) {
-      const text = t("statusRefused", { reason: errorText(error) });
+      // 409: the unit is still serving an incident (say so in the page's language)
+      const reason = error?.status === 409 && status === "out_of_service"
+        ? t("oosBusy", { code: u.code, number: this.units.get(u.id)?.incident_number || "" }) : errorText(error);
+      const text = t("statusRefused", { reason });
       if (errorBox) { errorBox.textContent = text; errorBox.hidden = false; }
       notify(text);
       return false;

@@ -40,7 +40,7 @@ export class ClosuresPanel {
   }
 
   addToolbarButton() {
-    const button = el("button", { type: "button", id: "btn-closures", title: t("closuresTip") }, `⛔ ${t("closuresTitle")}`);
+    const button = el("button", { type: "button", id: "btn-closures", title: t("closuresTip") }, t("closuresTitle"));
     button.addEventListener("click", () => (this.panel && !this.panel.hidden ? this.close() : this.open()));
     $(".map-toolbar")?.append(button);
   }
@@ -78,7 +78,7 @@ export class ClosuresPanel {
       const anchor = c.area ? centroid(polygons(c.area)[0][0]) : lines(c.roads)[0]?.[0];
       if (anchor) {
         layer.add({ id: `closure-${c.id}-label`, position: Cesium.Cartesian3.fromDegrees(anchor[0], anchor[1]),
-          label: labelOptions(`⛔ ${c.reason_label}${c.state === "scheduled" ? ` · ${t("closureScheduled")}` : ""}`,
+          label: labelOptions(`${t("closureShort")} · ${c.reason_label}${c.state === "scheduled" ? ` · ${t("closureScheduled")}` : ""}`,
             { size: 12, fill: c.state === "scheduled" ? "#ffe08a" : "#ffd0d0", far: 9000, offsetY: -14 }) });
       }
     }
@@ -104,7 +104,7 @@ export class ClosuresPanel {
 
   /** A closure clicked on the map: its popup lines. */
   describe(c) {
-    return [el("b", {}, `⛔ ${t("closureOf", { reason: c.reason_label })}`),
+    return [el("b", {}, t("closureOf", { reason: c.reason_label })),
       el("div", {}, this.windowText(c)),
       c.road_names?.length ? el("div", { class: "muted small" }, c.road_names.join("、")) : null,
       c.note ? el("div", { class: "small" }, c.note) : null];
@@ -137,8 +137,8 @@ export class ClosuresPanel {
     this.startsAt = el("input", { type: "datetime-local", name: "closure_starts_at", title: t("closureStartHint") });
     this.endsAt = el("input", { type: "datetime-local", name: "closure_ends_at", title: t("closureEndHint") });
     this.note = el("input", { type: "text", name: "closure_note", maxlength: 500, placeholder: t("closureNotePh") });
-    this.drawButton = el("button", { type: "button", id: "btn-closure-draw" }, `▱ ${t("closureDraw")}`);
-    this.pickButton = el("button", { type: "button", id: "btn-closure-pick" }, `⌖ ${t("closurePick")}`);
+    this.drawButton = el("button", { type: "button", id: "btn-closure-draw" }, t("closureDraw"));
+    this.pickButton = el("button", { type: "button", id: "btn-closure-pick" }, t("closurePick"));
     this.selection = el("div", { class: "closure-selection muted small", id: "closure-selection" });
     this.saveButton = el("button", { type: "submit", class: "primary", id: "btn-closure-save" }, t("closureSave"));
     this.drawButton.addEventListener("click", () => this.drawArea());
@@ -171,7 +171,7 @@ export class ClosuresPanel {
         el("span", { class: `tag ${c.state === "active" ? "danger" : "warn"}` }, c.state === "active" ? t("closureActive") : t("closureScheduled")),
         el("b", {}, c.reason_label),
         el("span", { class: "muted small" }, t("closureSegments", { n: c.segments.length })),
-        el("button", { type: "button", class: "small ghost", title: t("closureLocate"), onclick: () => this.locate(c) }, "◎"),
+        el("button", { type: "button", class: "small ghost", title: t("closureLocate"), dataset: { locate: c.id }, onclick: () => this.locate(c) }, "◎"),
         el("button", { type: "button", class: "small", dataset: { lift: c.id }, onclick: (e) => this.lift(c, e.currentTarget) },
           c.state === "active" ? t("closureLift") : t("closureCancel"))),
       el("div", { class: "small" }, this.windowText(c)),
@@ -190,7 +190,7 @@ export class ClosuresPanel {
     if (this.picked.size) parts.push(t("closurePicked", { n: this.picked.size, names: [...new Set([...this.picked.values()].map((s) => s.name).filter(Boolean))].join("、") }));
     this.selection.textContent = parts.length ? parts.join(" · ") : t("closureNothing");
     this.pickButton.classList.toggle("on", Boolean(this.picking));
-    this.pickButton.textContent = this.picking ? `✓ ${t("closurePickDone")}` : `⌖ ${t("closurePick")}`;
+    this.pickButton.textContent = this.picking ? t("closurePickDone") : t("closurePick");
   }
 
   locate(c) {
