@@ -83,6 +83,8 @@ def snap(page, name: str) -> None:
 
 
 def test_dispatcher_draws_a_closure_and_takes_a_unit_out_of_service(site, orm):
+    from django.contrib.gis.geos import Point
+
     from cim.routing.service import current_closures
     from emergency import services
     from emergency.models import Incident, RoadClosure, Unit
@@ -129,11 +131,52 @@ def test_dispatcher_draws_a_closure_and_takes_a_unit_out_of_service(site, orm):
         page.evaluate("cimConsole.idle(60000)")
         frame(page)
         snap(page, "backoffice_closure_listed")
+        press(page, "#closure-panel header button")
+
+        # --- 2. merge a duplicate into the incident kept, then split a new one off ---------------
+        def two_calls():
+            by = site.users[roles.COMMANDER]
+            kept = services.incident_create(title="西十里路积水", incident_type="flood", source="110",
+                                            location=Point(lon, lat, srid=4326), by=by)
+            kept = services.incident_transition(incident=kept, to="verified", by=by)
+            dup = services.incident_create(title="西十里路积水（重复）", incident_type="flood", source="119",
+                                           location=Point(lon + 0.0002, lat, srid=4326), by=by)
+            services.incident_add_note(incident=dup, text="报警人：积水没过车轮", by=by)
+            services.incident_add_note(incident=kept, text="另一报警人：对面小区地下车库进水", by=by)
+            return kept.pk, dup.pk
+
+        kept_id, dup_id = in_thread(two_calls)
+        wait_for(page, f"!!cimConsole.incident({dup_id}) && !!cimConsole.incident({kept_id})", 30,
+                 "the calls")
+        page.evaluate(f"cimConsole.select({dup_id})")
+        press(page, "#btn-merge")
+        wait_for(page, f"!!document.querySelector('#merge-candidates li[data-candidate=\"{kept_id}\"]')", 30)
+        press(page, f"#merge-candidates li[data-candidate='{kept_id}']")
+        wait_for(page, "!document.querySelector('#merge-confirm').hidden")
+        snap(page, "backoffice_merge_confirm")
+        press(page, "#btn-merge-confirm")
+        wait_for(page, f"cimConsole.selected === {kept_id}", 30, "the survivor selected")
+        dup = Incident.objects.get(pk=dup_id)
+        assert dup.status == "merged" and dup.merged_into_id == kept_id
+        assert Incident.objects.get(pk=kept_id).timeline.filter(data__merged_from=dup_id).exists()
+        press(page, "#btn-split")
+        wait_for(page, "document.querySelectorAll('[name=split_note]').length >= 2", 30, "the notes to split")
+        note = page.evaluate("""() => [...document.querySelectorAll('.check-row')]
+            .find((r) => r.textContent.includes('地下车库')).querySelector('input').value""")
+        page.check(f"[name=split_note][value='{note}']")
+        page.fill("[name=split_title]", "对面小区地下车库进水")
+        press(page, "#btn-split-go")
+        wait_for(page, "!document.querySelector('#split-confirm').hidden")
+        snap(page, "backoffice_split_confirm")
+        press(page, "#btn-split-confirm")
+        wait_for(page, f"!!cimConsole.selected && cimConsole.selected !== {kept_id}", 30, "the new incident")
+        new = Incident.objects.get(pk=page.evaluate("cimConsole.selected"))
+        assert new.split_from_id == kept_id and new.timeline.filter(kind="note", pk=int(note)).exists()
         assert not tab.errors, tab.errors
         assert_local(tab)
         page.context.close()
 
-        # --- 2. the units page: out of service needs a reason, refused while assigned -----------
+        # --- 3. the units page: out of service needs a reason, refused while assigned -----------
         busy = Unit.objects.filter(status="available").order_by("code").first()
         spare = Unit.objects.filter(status="available").exclude(pk=busy.pk).order_by("code").first()
 

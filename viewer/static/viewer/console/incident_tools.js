@@ -91,6 +91,7 @@ export class IncidentTools {
       el("p", { class: "muted small" }, t("mergeWhatMoves")),
       el("div", { class: "inline-form" }, go, el("button", { type: "button", onclick: () => { confirmBox.hidden = true; } }, t("cancel"))));
     confirmBox.hidden = false;
+    confirmBox.scrollIntoView({ block: "nearest" });
   }
 
   // --- split ----------------------------------------------------------------------------------
@@ -138,6 +139,7 @@ export class IncidentTools {
       fill(confirmBox, el("p", {}, t("splitQuestion", { notes: chosenNotes.length, files: chosenFiles.length, title: title.value.trim() })),
         el("div", { class: "inline-form" }, yes, el("button", { type: "button", onclick: () => { confirmBox.hidden = true; } }, t("cancel"))));
       confirmBox.hidden = false;
+      confirmBox.scrollIntoView({ block: "nearest" });
     });
     fill(body, el("p", { class: "muted small" }, t("splitExplain")),
       el("div", { class: "inline-form" }, title, type),
