@@ -115,11 +115,13 @@ def test_nearest_segment_picks_the_clicked_road(grid_city, api):
     assert bad.status_code == 400 and bad.json()["field"] == "lon"
 
 
-@pytest.mark.parametrize("role,code", [("planner", 403), ("responder", 403), ("commander", 201)])
-def test_only_the_control_room_closes_roads(grid_city, api, role, code):
+@pytest.mark.parametrize("role,code,reads", [("planner", 403, 403), ("responder", 403, 200),
+                                             ("commander", 201, 200)])
+def test_only_the_control_room_closes_roads_every_console_sees_them(grid_city, api, role, code, reads):
     seg = next(iter(grid_city.roads.values()))
     client, _ = api(role)
     assert client.post(URL, {"reason": "manual", "segments": [seg.pk]}, format="json").status_code == code
+    assert client.get(f"{URL}current/").status_code == reads
 
 
 def _bad_bodies(seg_pk: int) -> list[tuple[dict, str]]:

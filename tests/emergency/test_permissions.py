@@ -77,6 +77,12 @@ ENDPOINTS = [
     ("post", "supply-requests/{request}/commit/", None, COMMAND),
     ("get", "replenishment-alerts/", None, CONTROL),
     ("get", "closures/", None, CONTROL),
+    ("get", "closures/current/", None, EVERYONE),
+    ("get", "closures/nearest-segment/?lon=105.7&lat=34.57", None, CONTROL),
+    ("get", "incidents/{incident}/merge-candidates/", None, CONTROL),
+    ("post", "incidents/{incident}/split/", {"title": "新事件", "notes": [1]}, CONTROL),
+    ("get", "units/board/", None, CONTROL),
+    ("post", "units/{unit}/crew/", {"crew": ["张三"]}, COMMAND),
     ("post", "closures/", {"reason": "manual", "segments": []}, CONTROL),
     ("get", "zones/", None, CONTROL),
     ("post", "zones/", {"tier": "sealed", "geometry": {"type": "Polygon", "coordinates": [[

@@ -30,7 +30,7 @@ from emergency.api.serializers import (
 )
 from emergency.errors import NotFound
 from emergency.models import Alert, ControlZone, Incident, Plan, RoadClosure, Task
-from emergency.permissions import CommanderWrite, DispatcherWrite
+from emergency.permissions import CommanderWrite, DispatcherWrite, IncidentAccess
 from emergency.services.zones import zone_contents
 
 __all__ = ["AlertViewSet", "ClosureViewSet", "EventViewSet", "PlanViewSet", "TaskViewSet", "ZoneViewSet"]
@@ -118,10 +118,11 @@ class ClosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(ClosureSerializer(closure).data)
 
     @extend_schema(responses={200: ClosureSerializer(many=True)})
-    @action(detail=False, pagination_class=None)
+    @action(detail=False, pagination_class=None, permission_classes=[IncidentAccess])
     def current(self, request):
         """Closures in force and scheduled (not lifted, not ended), for the
-        console's closure panel and map layer (unpaginated)."""
+        console's closure panel and map layer (unpaginated); responders read
+        them too (their console draws closed roads)."""
         rows = selectors.closures_current(request.user)[:1000]
         return Response(ClosureSerializer(rows, many=True).data)
 

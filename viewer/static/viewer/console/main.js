@@ -98,7 +98,7 @@ class ConsoleApp {
     this.progress.set("ops", t("loadingOps"));
     const jobs = [this.loadIncidents(), this.refreshUnits(), this.refreshAssignments()];
     if (this.can.readRegistry) jobs.push(this.refreshDepots(), this.refreshCameras(), this.refreshZones(), this.refreshReplenishment());
-    if (this.can.closures) jobs.push(this.closures.refresh());
+    jobs.push(this.closures.refresh()); // every console draws the closed roads; the panel is the control room's
     const results = await Promise.allSettled(jobs);
     this.progress.done("ops");
     for (const r of results) {
@@ -304,7 +304,7 @@ class ConsoleApp {
         break;
       case "closure.created":
       case "closure.lifted":
-        if (this.can.closures) this.later("closures", () => this.closures.refresh());
+        this.later("closures", () => this.closures.refresh());
         break;
       case "incident.split":
       case "assignment.moved":
