@@ -52,6 +52,19 @@ export class ClosuresPanel {
     this.closures = await getJSON(`${this.api}current/`);
     this.draw();
     if (this.panel && !this.panel.hidden) this.renderList();
+    this.scheduleBoundary();
+  }
+
+  /** A scheduled closure starts and a closure ends by itself without an event: refresh just
+   *  after the next start or end time, so the map and the list change when routing does. */
+  scheduleBoundary() {
+    clearTimeout(this.boundaryTimer);
+    const now = Date.now();
+    const times = this.closures.flatMap((c) => [c.state === "scheduled" ? c.starts_at : null, c.ends_at])
+      .filter(Boolean).map((at) => new Date(at).getTime()).filter((ms) => ms > now);
+    if (!times.length) return;
+    const wait = Math.min(Math.min(...times) - now + 1000, 2 ** 31 - 1);
+    this.boundaryTimer = setTimeout(() => this.refresh().catch((e) => this.app.errors.push(String(e))), wait);
   }
 
   draw() {
