@@ -130,6 +130,7 @@ def test_split_moves_selected_notes_and_media_and_links_back(grid_city, incident
         "lon": node(4, 4)[0], "lat": node(4, 4)[1]}, format="json")
     assert resp.status_code == 201, resp.content
     new = Incident.objects.get(pk=resp.json()["id"])
+    assert resp.json()["split_from"] == origin.pk
     assert new.split_from == origin and new.status == "received" and new.incident_type == "fire"
     assert new.location.x == pytest.approx(node(4, 4)[0])
     move_note.refresh_from_db()

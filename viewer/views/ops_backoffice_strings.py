@@ -59,6 +59,7 @@ INCIDENT_TOOL_STRINGS = {
     "splitOff": _("拆分…"),
     "splitTip": _("本事件中混有另一起事件：拆分出新事件"),
     "mergedIntoNote": _("已合并至事件 #{id}"),
+    "splitFromNote": _("由事件 #{id} 拆分而来"),
     "mergeExplain": _("选择保留的事件（默认列出 3 公里内进行中的事件，可按编号或标题搜索）"),
     "mergeSearch": _("按事件编号或标题搜索"),
     "mergeReason": _("合并原因（可选）"),

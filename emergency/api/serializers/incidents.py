@@ -154,7 +154,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             "incident_type_label", "level", "level_label", "level_colour", "status", "status_label",
             "allowed_transitions", "disposition", "status_reason", "source", "source_label",
             "external_ref", "caller_name", "caller_phone", "caller_masked", "location", "snapped",
-            "area", "address", "admin_area", "merged_into", "reported_at", "created_at", "updated_at",
+            "area", "address", "admin_area", "merged_into", "split_from", "reported_at", "created_at",
+            "updated_at",
             "verified_at", "dispatched_at", "on_scene_at", "contained_at", "closed_at", "cancelled_at",
         ]
         read_only_fields = fields
