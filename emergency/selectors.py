@@ -25,12 +25,16 @@ from emergency.states import INCIDENT_ACTIVE
 __all__ = [
     "assignments_visible_to",
     "cameras_near",
+    "closures_current",
     "closures_in_force",
+    "incidents_merge_candidates",
     "events_after",
     "incidents_visible_to",
     "plan_for",
     "plans_matching",
     "replenishment_open",
+    "road_segment_nearest",
+    "unit_board",
     "units_visible_to",
 ]
 
@@ -135,3 +139,48 @@ def replenishment_open() -> QuerySet[ReplenishmentAlert]:
     """Replenishment alerts not yet resolved."""
     return ReplenishmentAlert.objects.filter(resolved_at__isnull=True).select_related("stock__depot",
                                                                                        "stock__item")
+
+
+def closures_current(user) -> QuerySet[RoadClosure]:
+    """Closures in force or scheduled (not lifted, not yet ended), soonest
+    start first: the console's closure panel.  Every control-room role sees
+    every closure (roads are shared by all districts)."""
+    now = timezone.now()
+    return (RoadClosure.objects.filter(lifted_at__isnull=True)
+            .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+            .select_related("incident").prefetch_related("segments").order_by("starts_at", "id"))
+
+
+def road_segment_nearest(point: Point, *, max_m: float = 80.0):
+    """The road segment nearest ``point`` within ``max_m`` metres (a click
+    on the map picking a road to close), with ``distance_m``; None if none."""
+    from cim.models import RoadSegment
+
+    return (RoadSegment.objects.filter(geom__distance_lte=(point, D(m=max_m)))
+            .annotate(distance=Distance("geom", point)).order_by("distance").first())
+
+
+def incidents_merge_candidates(user, incident: Incident, *, q: str = "", radius_m: float = 3000.0,
+                               limit: int = 20) -> QuerySet[Incident]:
+    """Open incidents an incident may be merged into: near it or matching
+    ``q`` (number or title), nearest first, never itself or one merged away."""
+    qs = (incidents_visible_to(user, active=True).exclude(pk=incident.pk)
+          .annotate(distance=Distance("location", incident.location)))
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(title__icontains=q))
+    else:
+        qs = qs.filter(location__distance_lte=(incident.location, D(m=radius_m)))
+    return qs.order_by("distance", "-reported_at")[:limit]
+
+
+def unit_board(user, *, agency: int | None = None, unit_type: str | None = None) -> QuerySet[Unit]:
+    """The units back office's roster and status board: the units the user
+    may see, with agency, station, members and the active assignment's
+    incident number."""
+    from django.db.models import OuterRef, Subquery
+
+    active = Assignment.objects.filter(unit=OuterRef("pk"), released_at__isnull=True)
+    return (units_visible_to(user, agency=agency, unit_type=unit_type)
+            .prefetch_related("members")
+            .annotate(incident_id=Subquery(active.values("incident_id")[:1]),
+                      incident_number=Subquery(active.values("incident__number")[:1])))

@@ -16,12 +16,13 @@ __all__ = [
 ]
 
 # received → verified → dispatched → on_scene → contained → closed, or
-# cancelled; a duplicate still being triaged can be merged into another.
+# cancelled; a duplicate can be merged into another until it is contained
+# (its units, timeline and media then move to the survivor).
 INCIDENT_TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"verified", "cancelled", "merged"}),
     "verified": frozenset({"dispatched", "cancelled", "merged"}),
-    "dispatched": frozenset({"on_scene", "cancelled"}),
-    "on_scene": frozenset({"contained"}),
+    "dispatched": frozenset({"on_scene", "cancelled", "merged"}),
+    "on_scene": frozenset({"contained", "merged"}),
     "contained": frozenset({"closed"}),
     "closed": frozenset(),
     "cancelled": frozenset(),

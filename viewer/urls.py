@@ -1,7 +1,7 @@
 from django.urls import path
 
 from viewer import views
-from viewer.views import audit, reports_queue
+from viewer.views import audit, reports_queue, units_admin
 from viewer.views import jobs as job_pages
 from viewer.views import personnel as personnel_views
 from viewer.views import plates as plate_views
@@ -13,6 +13,7 @@ urlpatterns = [
     path("viewer/", views.planner, name="planner"),
     path("console/", views.console, name="console"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("backoffice/units/", units_admin.units_admin, name="units-admin"),
     path("audit/", audit.audit_log, name="audit"),
     path("backoffice/jobs/", job_pages.jobs_page, name="jobs"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),

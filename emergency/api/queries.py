@@ -29,9 +29,11 @@ __all__ = [
     "ClosureQuery",
     "EventQuery",
     "IncidentQuery",
+    "PointQuery",
     "QueryParams",
     "RecommendationQuery",
     "SupplyRequestQuery",
+    "UnitBoardQuery",
     "UnitFilterQuery",
     "UnitQuery",
     "ZoneQuery",
@@ -117,6 +119,16 @@ class AgencyFilterQuery(QueryParams):
 
 class UnitFilterQuery(QueryParams):
     unit = _id()
+
+
+class UnitBoardQuery(QueryParams):
+    unit_type = _choice(UnitType)
+    agency = _id()
+
+
+class PointQuery(QueryParams):
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+    lat = serializers.FloatField(min_value=-90, max_value=90)
 
 
 class RecommendationQuery(QueryParams):

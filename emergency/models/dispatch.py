@@ -61,12 +61,15 @@ class RoadClosure(models.Model):
     starts_at = models.DateTimeField(_("开始时间"), default=timezone.now)
     ends_at = models.DateTimeField(_("预计结束"), null=True, blank=True)
     lifted_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-starts_at", "-id"]
+        indexes = [models.Index(fields=["lifted_at", "ends_at"], name="closure_force_idx")]
         verbose_name = _("道路封闭")
         verbose_name_plural = _("道路封闭")
         constraints = [

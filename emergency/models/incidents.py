@@ -62,6 +62,8 @@ class Incident(models.Model):
                                    related_name="+", verbose_name=_("所在区划"))
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="merged_duplicates", verbose_name=_("合并至"))
+    split_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="split_offs", verbose_name=_("拆分自"))
     cameras = models.ManyToManyField("emergency.Camera", blank=True, related_name="incidents")
     reported_at = models.DateTimeField(_("接报时间"), default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -91,6 +93,8 @@ class Incident(models.Model):
             ),
             models.CheckConstraint(name="incident_not_merged_into_self",
                                    condition=~Q(merged_into=F("id"))),
+            models.CheckConstraint(name="incident_not_split_from_self",
+                                   condition=~Q(split_from=F("id"))),
             models.UniqueConstraint(fields=["source", "external_ref"], condition=~Q(external_ref=""),
                                     name="incident_source_external_ref"),
         ]

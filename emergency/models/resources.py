@@ -55,6 +55,8 @@ class Unit(models.Model):
     status = models.CharField(_("状态"), max_length=16, choices=UnitStatus.choices,
                               default=UnitStatus.AVAILABLE)
     status_changed_at = models.DateTimeField(_("状态时间"), default=timezone.now)
+    status_note = models.CharField(_("状态说明"), max_length=500, blank=True,
+                                   help_text=_("停用原因等，随状态变更更新"))
     last_position = models.PointField(_("最新位置"), srid=4326, null=True, blank=True)
     last_position_at = models.DateTimeField(_("定位时间"), null=True, blank=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="units",

@@ -16,6 +16,7 @@ from .incidents import (
     incident_link_camera,
     incident_merge,
     incident_set_level,
+    incident_split,
     incident_transition,
     incident_update,
 )
@@ -30,7 +31,7 @@ from .supplies import (
     supply_request_receive,
     supply_request_ship,
 )
-from .units import unit_set_status
+from .units import unit_set_crew, unit_set_status
 from .zones import zone_create, zone_lift
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "incident_create",
     "incident_link_camera",
     "incident_merge",
+    "incident_split",
     "incident_set_level",
     "incident_transition",
     "incident_update",
@@ -64,6 +66,7 @@ __all__ = [
     "supply_request_ship",
     "task_set_done",
     "unit_save",
+    "unit_set_crew",
     "unit_set_status",
     "zone_create",
     "zone_lift",

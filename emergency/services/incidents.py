@@ -1,5 +1,5 @@
 """Writes to incidents: take a call or report, edit, move through the life
-cycle, change the level, merge duplicates, notes and cameras."""
+cycle, change the level, merge duplicates, split one in two, notes and cameras."""
 
 from __future__ import annotations
 
@@ -25,14 +25,14 @@ from emergency.choices import (
     TimelineKind,
 )
 from emergency.constants import TYPE_CATEGORY
-from emergency.errors import Conflict, DomainError, InvalidTransition, Unroutable
+from emergency.errors import Conflict, DomainError, InvalidTransition, NotFound, Unroutable
 from emergency.events import emit
-from emergency.models import Camera, Incident, IncidentLevelChange
+from emergency.models import Assignment, Attachment, Camera, Incident, IncidentLevelChange, TimelineEntry
 from emergency.routing import drive_graph, snap_point
 from emergency.services._common import incident_brief, timeline_add
 from emergency.services.assignments import assignments_release_all
-from emergency.services.transitions import INCIDENT_STATUS_TIME
-from emergency.states import INCIDENT_TERMINAL, INCIDENT_TRANSITIONS, allowed
+from emergency.services.transitions import INCIDENT_STATUS_TIME, incident_auto_advance
+from emergency.states import INCIDENT_DISPATCHABLE, INCIDENT_TERMINAL, INCIDENT_TRANSITIONS, allowed
 
 __all__ = [
     "incident_add_note",
@@ -41,6 +41,7 @@ __all__ = [
     "incident_link_camera",
     "incident_merge",
     "incident_set_level",
+    "incident_split",
     "incident_transition",
     "incident_update",
 ]
@@ -274,9 +275,63 @@ def incident_set_level(*, incident: Incident, level: str, reason: str, by) -> In
     return locked
 
 
+def _copy_timeline(*, source: Incident, target: Incident) -> int:
+    """Copy ``source``'s timeline into ``target``'s, each line keeping its
+    time and author and saying where it came from."""
+    entries = list(source.timeline.order_by("at", "id"))
+    copies = TimelineEntry.objects.bulk_create([
+        TimelineEntry(incident=target, actor_id=e.actor_id, actor_label=e.actor_label, kind=e.kind,
+                      text=clip(TimelineEntry, "text", f"[{source.number}] {e.text}"),
+                      data={**e.data, "merged_from": source.pk, "entry": e.pk})
+        for e in entries])
+    for entry, copy in zip(entries, copies, strict=True):  # keep the original times (auto_now_add)
+        TimelineEntry.objects.filter(pk=copy.pk).update(at=entry.at)
+    return len(copies)
+
+
+def _move_assignments(*, dup: Incident, target: Incident, by) -> list[Assignment]:
+    """Move the duplicate's active assignments to the survivor: the unit keeps
+    its one active assignment (now serving the survivor), so the
+    one-unit-one-incident rule holds throughout.  Caller holds both incident
+    locks; the units are locked here (incident before units)."""
+    active = list(dup.assignments.filter(released_at__isnull=True).order_by("unit_id"))
+    if not active:
+        return []
+    if target.status not in INCIDENT_DISPATCHABLE:
+        raise Conflict(f"incident {dup.number} has units assigned; verify incident {target.number} "
+                       f"before merging into it", field="into")
+    units = {u.pk: u for u in locks.lock_units([a.unit_id for a in active])}
+    for assignment in active:
+        unit = units[assignment.unit_id]
+        assignment.incident = target
+        assignment.dispatch_request = None  # the request was the duplicate's
+        assignment.save(update_fields=["incident", "dispatch_request"])
+        timeline_add(incident=dup, kind=TimelineKind.ASSIGNMENT, by=by,
+                     text=f"{unit.code} {unit.name} 随合并转至事件 {target.number}",
+                     data={"unit": unit.pk, "assignment": assignment.pk, "moved_to": target.pk})
+        timeline_add(incident=target, kind=TimelineKind.ASSIGNMENT, by=by,
+                     text=f"{unit.code} {unit.name} 随合并由事件 {dup.number} 转入",
+                     data={"unit": unit.pk, "assignment": assignment.pk, "moved_from": dup.pk})
+        emit("assignment.moved", {"assignment": assignment.pk, "unit": unit.pk, "code": unit.code,
+                                  "incident": target.pk, "from": dup.pk})
+    if target.status == IncidentStatus.VERIFIED:
+        incident_auto_advance(incident=target, to=IncidentStatus.DISPATCHED, by=by)
+    if any(u.status == "on_scene" for u in units.values()) and target.status == IncidentStatus.DISPATCHED:
+        incident_auto_advance(incident=target, to=IncidentStatus.ON_SCENE, by=by)
+    return active
+
+
 @transaction.atomic
 def incident_merge(*, duplicate: Incident, into: Incident, by, reason: str = "") -> Incident:
-    """Mark ``duplicate`` (still being triaged) as merged into ``into``."""
+    """Merge ``duplicate`` into ``into`` (the survivor), all or nothing.
+
+    Under both incident locks (pk order), then the units' locks: the
+    duplicate's timeline is copied to the survivor's (times kept), its
+    attachments move, its camera links are added, its active assignments
+    move (each unit keeps exactly one active assignment), and the duplicate
+    is marked merged, pointing at the survivor.  Both timelines say what
+    happened; one audit row lists what moved.
+    """
     if duplicate.pk == into.pk:
         raise DomainError("an incident cannot be merged into itself", field="into")
     locked = {i.pk: i for i in locks.lock_incidents([duplicate.pk, into.pk])}
@@ -290,18 +345,78 @@ def incident_merge(*, duplicate: Incident, into: Incident, by, reason: str = "")
         raise Conflict(f"incident {target.number} is {target.status}; merge into an open incident",
                        field="into")
     before = _audit_view(dup)
+    copied = _copy_timeline(source=dup, target=target)
+    attachments = list(dup.attachments.order_by("pk").values_list("pk", flat=True))
+    Attachment.objects.filter(pk__in=attachments).update(incident=target)
+    cameras = list(dup.cameras.exclude(pk__in=target.cameras.values("pk")).order_by("pk"))
+    target.cameras.add(*cameras)
+    moved = _move_assignments(dup=dup, target=target, by=by)
     dup.status = IncidentStatus.MERGED
     dup.merged_into = target
     dup.status_reason = clip(Incident, "status_reason", reason.strip())
     dup.save()
+    summary = {"timeline_copied": copied, "attachments": attachments, "cameras": [c.pk for c in cameras],
+               "units": [a.unit_id for a in moved]}
     timeline_add(incident=dup, kind=TimelineKind.MERGE, by=by, text=f"合并至事件 {target.number}",
-                 data={"into": target.pk})
-    timeline_add(incident=target, kind=TimelineKind.MERGE, by=by, text=f"并入重复事件 {dup.number}",
-                 data={"duplicate": dup.pk})
-    audit_record(actor=by, action="incident.merge", obj=dup, before=before, after=_audit_view(dup),
-                 note=reason)
-    emit("incident.merged", {**incident_brief(dup), "into": target.pk})
+                 data={"into": target.pk, **summary})
+    timeline_add(incident=target, kind=TimelineKind.MERGE, by=by,
+                 text=(f"并入重复事件 {dup.number}：时间线 {copied} 条、附件 {len(attachments)} 个、"
+                       f"视频 {len(cameras)} 路、力量 {len(moved)} 支"),
+                 data={"duplicate": dup.pk, **summary})
+    audit_record(actor=by, action="incident.merge", obj=dup, before=before,
+                 after={**_audit_view(dup), **summary}, note=reason)
+    emit("incident.merged", {**incident_brief(dup), "into": target.pk, **summary})
+    emit("incident.timeline", {"incident": target.pk, "entry": None, "kind": TimelineKind.MERGE})
     return dup
+
+
+@transaction.atomic
+def incident_split(*, incident: Incident, by, title: str, notes: list[int] | None = None,
+                   attachments: list[int] | None = None, incident_type: str | None = None,
+                   level: str | None = None, location: Point | None = None, description: str = "",
+                   caller_name: str = "", caller_phone: str = "") -> Incident:
+    """Split a new incident off ``incident`` (two events were reported as
+    one): the selected caller notes and media move to the new incident,
+    which starts as received (the usual life cycle) and points back to its
+    origin through ``split_from``.  Both timelines say so; one audit row."""
+    notes = list(dict.fromkeys(notes or []))
+    attachments = list(dict.fromkeys(attachments or []))
+    if not notes and not attachments:
+        raise DomainError("select the caller notes or media that belong to the new incident", field="notes")
+    if not title.strip():
+        raise DomainError("the new incident needs a title", field="title")
+    origin = locks.lock_incident(incident.pk)
+    if origin.status in INCIDENT_TERMINAL:
+        raise Conflict(f"incident {origin.number} is {origin.status}; only an open incident can be split",
+                       field="incident")
+    entries = list(origin.timeline.filter(pk__in=notes, kind=TimelineKind.NOTE).order_by("pk"))
+    if missing := set(notes) - {e.pk for e in entries}:
+        raise NotFound(f"note {min(missing)} is not a note of incident {origin.number}", field="notes")
+    files = list(origin.attachments.filter(pk__in=attachments).order_by("pk"))
+    if missing := set(attachments) - {a.pk for a in files}:
+        raise NotFound(f"attachment {min(missing)} is not one of incident {origin.number}",
+                       field="attachments")
+    incident_type = incident_type or origin.incident_type
+    new = incident_create(
+        title=title, incident_type=incident_type,
+        category=origin.category if incident_type == origin.incident_type else None,
+        source=origin.source, level=level or origin.level, by=by,
+        location=location or origin.location, address=origin.address if location is None else None,
+        description=description, caller_name=caller_name, caller_phone=caller_phone)
+    new.split_from = origin
+    new.save(update_fields=["split_from", "updated_at"])
+    TimelineEntry.objects.filter(pk__in=[e.pk for e in entries]).update(incident=new)
+    Attachment.objects.filter(pk__in=[a.pk for a in files]).update(incident=new)
+    moved = {"notes": [e.pk for e in entries], "attachments": [a.pk for a in files]}
+    timeline_add(incident=origin, kind=TimelineKind.MERGE, by=by,
+                 text=f"拆分出新事件 {new.number}：备注 {len(entries)} 条、附件 {len(files)} 个",
+                 data={"split_to": new.pk, **moved})
+    timeline_add(incident=new, kind=TimelineKind.MERGE, by=by, text=f"由事件 {origin.number} 拆分而来",
+                 data={"split_from": origin.pk, **moved})
+    audit_record(actor=by, action="incident.split", obj=origin, after={"new": new.pk, **moved})
+    emit("incident.split", {**incident_brief(origin), "new": new.pk, **moved})
+    emit("incident.timeline", {"incident": origin.pk, "entry": None, "kind": TimelineKind.MERGE})
+    return new
 
 
 @transaction.atomic

@@ -56,7 +56,8 @@ ENDPOINTS = [
     ("get", "units/", None, EVERYONE),
     ("post", "units/", {"code": "U2", "name": "二号车", "agency": "{agency}", "unit_type": "ambulance"},
      ADMIN),
-    ("post", "units/{unit}/status/", {"status": "out_of_service"}, CONTROL),  # responder: own units only
+    # responder: own units only
+    ("post", "units/{unit}/status/", {"status": "out_of_service", "note": "保养"}, CONTROL),
     ("get", "agencies/", None, CONTROL),
     ("post", "agencies/", {"code": "P", "name": "公安", "kind": "police"}, ADMIN),
     ("get", "cameras/", None, CONTROL),
@@ -76,6 +77,12 @@ ENDPOINTS = [
     ("post", "supply-requests/{request}/commit/", None, COMMAND),
     ("get", "replenishment-alerts/", None, CONTROL),
     ("get", "closures/", None, CONTROL),
+    ("get", "closures/current/", None, EVERYONE),
+    ("get", "closures/nearest-segment/?lon=105.7&lat=34.57", None, CONTROL),
+    ("get", "incidents/{incident}/merge-candidates/", None, CONTROL),
+    ("post", "incidents/{incident}/split/", {"title": "新事件", "notes": [1]}, CONTROL),
+    ("get", "units/board/", None, CONTROL),
+    ("post", "units/{unit}/crew/", {"crew": ["张三"]}, COMMAND),
     ("post", "closures/", {"reason": "manual", "segments": []}, CONTROL),
     ("get", "zones/", None, CONTROL),
     ("post", "zones/", {"tier": "sealed", "geometry": {"type": "Polygon", "coordinates": [[

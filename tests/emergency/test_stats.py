@@ -153,7 +153,7 @@ def test_units_by_status_and_type(grid_city, api, incident_at, user_with):
     by = user_with(roles.DISPATCHER)
     incident = incident_at(*node(3, 2))
     services.assignment_create(incident=incident, units=[grid_city.units["E1"].pk], by=by)
-    services.unit_set_status(unit=grid_city.units["P1"], status="out_of_service", by=by)
+    services.unit_set_status(unit=grid_city.units["P1"], status="out_of_service", by=by, note="保养")
     now = timezone.now()
     Unit.objects.filter(code="A1").update(last_position=Point(*node(5, 0), srid=4326),
                                           last_position_at=now - dt.timedelta(hours=1))

@@ -217,8 +217,8 @@ def test_two_consoles_see_a_unit_move_and_a_new_incident(ops_site, orm):  # noqa
         def out_of_service():
             client = APIClient()
             client.force_authenticate(ops_site.users[roles.COMMANDER])
-            return client.post(f"/api/emergency/units/{unit.pk}/status/", {"status": "out_of_service"},
-                               format="json").status_code
+            return client.post(f"/api/emergency/units/{unit.pk}/status/",
+                               {"status": "out_of_service", "note": "保养"}, format="json").status_code
 
         assert in_thread(out_of_service) == 200
         from emergency import services

@@ -38,7 +38,7 @@ def console_capabilities(user) -> dict[str, bool]:
         "level": command, "activatePlan": command, "recommend": control, "assign": control,
         "requestSupplies": control, "commitSupplies": command, "shipSupplies": control,
         "zones": command, "alerts": command, "tasks": control, "linkCamera": control,
-        "readRegistry": control,
+        "readRegistry": control, "closures": control, "merge": control,
     }
 
 

@@ -70,6 +70,7 @@ def labels() -> dict:
         "zoneTier": {tier: str(emergency_settings.ZONE_NAMES.get(tier) or label)
                      for tier, label in ec.ZoneTier.choices},
         "zoneTierColour": ZONE_TIER_CSS,
+        "closureReason": _choices(ec.ClosureReason),
         "capStatus": _choices(ec.CapStatus),
         "capCategory": _choices(ec.CapCategory),
         "capUrgency": _choices(ec.CapUrgency),
@@ -91,6 +92,7 @@ def api_urls() -> dict:
         "cameras": url_or_none(f"{e}camera-list"),
         "camerasGeo": url_or_none(f"{e}camera-geojson"),
         "zones": url_or_none(f"{e}zone-list"),
+        "closures": url_or_none(f"{e}closure-list"),
         "alerts": url_or_none(f"{e}alert-list"),
         "assignments": url_or_none(f"{e}assignment-list"),
         "supplyRequests": url_or_none(f"{e}supply-request-list"),

@@ -25,6 +25,7 @@ from emergency.models import Alert, ControlZone, DispatchRequest, Event, Plan, R
 
 __all__ = [
     "ActivatePlanSerializer",
+    "NearestSegmentSerializer",
     "AlertCancelSerializer",
     "AlertIssueSerializer",
     "AlertSerializer",
@@ -126,23 +127,53 @@ class ClosureCreateSerializer(serializers.Serializer):
                                      max_length=5000, default=list)
     area = PolygonField(multi=False, required=False, allow_null=True)
     incident = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+    starts_at = serializers.DateTimeField(required=False, allow_null=True,
+                                          help_text="default now; a later time schedules the closure")
+    ends_at = serializers.DateTimeField(required=False, allow_null=True,
+                                        help_text="the closure ends by itself then")
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
 class ClosureSerializer(serializers.ModelSerializer):
+    """A closure with its state (scheduled, active, ended, lifted) and the
+    closed roads as a GeoJSON MultiLineString for the map."""
+
     segments = serializers.SerializerMethodField()
     area = serializers.SerializerMethodField()
     in_force = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField()
+    reason_label = serializers.CharField(source="get_reason_display", read_only=True)
+    roads = serializers.SerializerMethodField()
+    road_names = serializers.SerializerMethodField()
+    incident_number = serializers.CharField(source="incident.number", read_only=True, default=None)
 
     class Meta:
         model = RoadClosure
-        fields = ["id", "reason", "incident", "segments", "area", "note", "starts_at", "ends_at",
-                  "lifted_at", "in_force", "created_at"]
+        fields = ["id", "reason", "reason_label", "incident", "incident_number", "segments", "road_names",
+                  "area", "roads", "note", "starts_at", "ends_at", "lifted_at", "in_force", "state",
+                  "created_at"]
         read_only_fields = fields
 
     def get_segments(self, obj) -> list[int]:
         return sorted(s.pk for s in obj.segments.all())
+
+    def get_road_names(self, obj) -> list[str]:
+        return sorted({s.name for s in obj.segments.all() if s.name})[:20]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_roads(self, obj):
+        lines = [[[round(x, 7), round(y, 7)] for x, y in s.geom.coords] for s in obj.segments.all()]
+        return {"type": "MultiLineString", "coordinates": lines}
+
+    def get_state(self, obj) -> str:
+        from django.utils import timezone
+
+        now = timezone.now()
+        if obj.lifted_at is not None:
+            return "lifted"
+        if obj.ends_at is not None and obj.ends_at <= now:
+            return "ended"
+        return "scheduled" if obj.starts_at > now else "active"
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_area(self, obj):
@@ -228,3 +259,13 @@ class EventSerializer(serializers.ModelSerializer):
         model = Event
         fields = ["id", "kind", "payload", "created_at"]
         read_only_fields = fields
+
+
+class NearestSegmentSerializer(serializers.Serializer):
+    """The road segment nearest a clicked point (for picking roads to close)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    road_class = serializers.CharField()
+    distance_m = serializers.FloatField()
+    geometry = serializers.DictField()

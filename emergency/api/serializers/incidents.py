@@ -29,8 +29,10 @@ __all__ = [
     "IncidentSerializer",
     "IncidentUpdateSerializer",
     "LevelSerializer",
+    "MergeCandidateSerializer",
     "MergeSerializer",
     "NoteSerializer",
+    "SplitSerializer",
     "TimelineEntrySerializer",
     "TransitionSerializer",
 ]
@@ -84,6 +86,39 @@ class MergeSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
+class SplitSerializer(LonLatTogether, serializers.Serializer):
+    """Split a new incident off this one: the notes and attachments named
+    move to it; type, level and place default to the origin's."""
+
+    title = serializers.CharField(max_length=200)
+    notes = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=500,
+                                  required=False, default=list, help_text="timeline note ids to move")
+    attachments = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=500,
+                                        required=False, default=list, help_text="attachment ids to move")
+    incident_type = serializers.ChoiceField(choices=IncidentType.choices, required=False)
+    level = serializers.ChoiceField(choices=IncidentLevel.choices, required=False)
+    lon = FiniteFloatField(min_value=-180, max_value=180, required=False)
+    lat = FiniteFloatField(min_value=-90, max_value=90, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class MergeCandidateSerializer(serializers.ModelSerializer):
+    """An open incident another may be merged into (nearest first)."""
+
+    distance_m = serializers.SerializerMethodField()
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = ["id", "number", "title", "status", "status_label", "level", "incident_type",
+                  "reported_at", "distance_m"]
+        read_only_fields = fields
+
+    def get_distance_m(self, obj) -> float | None:
+        d = getattr(obj, "distance", None)
+        return None if d is None else round(d.m, 1)
+
+
 class NoteSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=1000)
 
@@ -119,7 +154,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             "incident_type_label", "level", "level_label", "level_colour", "status", "status_label",
             "allowed_transitions", "disposition", "status_reason", "source", "source_label",
             "external_ref", "caller_name", "caller_phone", "caller_masked", "location", "snapped",
-            "area", "address", "admin_area", "merged_into", "reported_at", "created_at", "updated_at",
+            "area", "address", "admin_area", "merged_into", "split_from", "reported_at", "created_at",
+            "updated_at",
             "verified_at", "dispatched_at", "on_scene_at", "contained_at", "closed_at", "cancelled_at",
         ]
         read_only_fields = fields

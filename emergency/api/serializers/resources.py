@@ -22,6 +22,8 @@ __all__ = [
     "CameraGeoSerializer",
     "CameraSerializer",
     "PositionSerializer",
+    "UnitBoardSerializer",
+    "UnitCrewSerializer",
     "UnitGeoSerializer",
     "UnitSerializer",
     "UnitStatusSerializer",
@@ -65,10 +67,11 @@ class UnitSerializer(serializers.ModelSerializer):
         model = Unit
         fields = ["id", "code", "name", "agency", "agency_name", "unit_type", "unit_type_label",
                   "home_station", "home_station_name", "crew_size", "crew", "status", "status_label",
-                  "status_changed_at", "position", "last_position_at", "position_stale", "synthetic"]
+                  "status_changed_at", "status_note", "position", "last_position_at", "position_stale",
+                  "synthetic"]
         read_only_fields = ["id", "agency_name", "unit_type_label", "home_station_name", "status",
-                            "status_label", "status_changed_at", "position", "last_position_at",
-                            "position_stale", "synthetic"]
+                            "status_label", "status_changed_at", "status_note", "position",
+                            "last_position_at", "position_stale", "synthetic"]
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_position(self, obj):
@@ -101,6 +104,36 @@ class UnitGeoSerializer(serializers.BaseSerializer):
 class UnitStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ReportableUnitStatus.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class UnitBoardSerializer(serializers.ModelSerializer):
+    """One row of the units back office: roster (agency, station, type,
+    crew, member accounts) and live state (status, its reason, the incident
+    the unit serves)."""
+
+    unit_type_label = serializers.CharField(source="get_unit_type_display", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    agency_name = serializers.CharField(source="agency.name", read_only=True)
+    home_station_name = serializers.CharField(source="home_station.name", default=None, read_only=True)
+    members = serializers.SerializerMethodField()
+    incident = serializers.IntegerField(source="incident_id", read_only=True, allow_null=True)
+    incident_number = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Unit
+        fields = ["id", "code", "name", "agency", "agency_name", "unit_type", "unit_type_label",
+                  "home_station", "home_station_name", "crew_size", "crew", "members", "status",
+                  "status_label", "status_changed_at", "status_note", "incident", "incident_number"]
+        read_only_fields = fields
+
+    def get_members(self, obj) -> list[str]:
+        return sorted(u.get_username() for u in obj.members.all())
+
+
+class UnitCrewSerializer(serializers.Serializer):
+    crew = serializers.ListField(child=serializers.CharField(max_length=100, allow_blank=True),
+                                 max_length=100)
+    crew_size = serializers.IntegerField(min_value=0, max_value=100, required=False)
 
 
 class PositionSerializer(_PointInput):

@@ -3,6 +3,7 @@ event log."""
 
 from __future__ import annotations
 
+from django.contrib.gis.geos import Point
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,7 +14,7 @@ from rest_framework.response import Response
 from config.common.pagination import GeoPagination
 from emergency import selectors, services
 from emergency.api.common import ERRORS, get_or_400
-from emergency.api.queries import ClosureQuery, EventQuery, ZoneQuery
+from emergency.api.queries import ClosureQuery, EventQuery, PointQuery, ZoneQuery
 from emergency.api.serializers import (
     AlertCancelSerializer,
     AlertIssueSerializer,
@@ -21,14 +22,16 @@ from emergency.api.serializers import (
     ClosureCreateSerializer,
     ClosureSerializer,
     EventSerializer,
+    NearestSegmentSerializer,
     PlanSerializer,
     TaskSerializer,
     TaskUpdateSerializer,
     ZoneCreateSerializer,
     ZoneGeoSerializer,
 )
+from emergency.errors import NotFound
 from emergency.models import Alert, ControlZone, Incident, Plan, RoadClosure, Task
-from emergency.permissions import CommanderWrite, DispatcherWrite
+from emergency.permissions import CommanderWrite, DispatcherWrite, IncidentAccess
 from emergency.services.zones import zone_contents
 
 __all__ = ["AlertViewSet", "ClosureViewSet", "EventViewSet", "PlanViewSet", "TaskViewSet", "ZoneViewSet"]
@@ -111,9 +114,35 @@ class ClosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=None, responses={200: ClosureSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def lift(self, request, pk=None):
-        """Reopen the roads."""
+        """Reopen the roads (or call off a scheduled closure)."""
         closure = services.closure_lift(closure=self.get_object(), by=request.user)
         return Response(ClosureSerializer(closure).data)
+
+    @extend_schema(responses={200: ClosureSerializer(many=True)})
+    @action(detail=False, pagination_class=None, permission_classes=[IncidentAccess])
+    def current(self, request):
+        """Closures in force and scheduled (not lifted, not ended), for the
+        console's closure panel and map layer (unpaginated); responders read
+        them too (their console draws closed roads)."""
+        rows = selectors.closures_current(request.user)[:1000]
+        return Response(ClosureSerializer(rows, many=True).data)
+
+    @extend_schema(parameters=[OpenApiParameter("lon", OpenApiTypes.DOUBLE, required=True),
+                               OpenApiParameter("lat", OpenApiTypes.DOUBLE, required=True)],
+                   responses={200: NearestSegmentSerializer, **ERRORS})
+    @action(detail=False, url_path="nearest-segment")
+    def nearest_segment(self, request):
+        """The road segment nearest a point (within 80 m): clicking a road on
+        the map to close it."""
+        point = PointQuery.read(request)
+        segment = selectors.road_segment_nearest(Point(point["lon"], point["lat"], srid=4326))
+        if segment is None:
+            raise NotFound("no road within 80 m of this point", field="lon")
+        return Response(NearestSegmentSerializer({
+            "id": segment.pk, "name": segment.name, "road_class": segment.road_class,
+            "distance_m": round(segment.distance.m, 1),
+            "geometry": {"type": "LineString", "coordinates": [list(c) for c in segment.geom.coords]},
+        }).data)
 
 
 @extend_schema(tags=["emergency"])

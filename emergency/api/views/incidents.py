@@ -28,8 +28,10 @@ from emergency.api.serializers import (
     IncidentSerializer,
     IncidentUpdateSerializer,
     LevelSerializer,
+    MergeCandidateSerializer,
     MergeSerializer,
     NoteSerializer,
+    SplitSerializer,
     TimelineEntrySerializer,
     TransitionSerializer,
 )
@@ -172,6 +174,33 @@ class IncidentViewSet(IncidentDispatchMixin, mixins.ListModelMixin, mixins.Retri
         incident = services.incident_merge(duplicate=incident, into=into, by=request.user,
                                            reason=s.validated_data["reason"])
         return Response(IncidentSerializer(incident).data)
+
+    @extend_schema(parameters=[OpenApiParameter(
+        "q", OpenApiTypes.STR, description="number or title; default: open incidents within 3 km")],
+                   responses={200: MergeCandidateSerializer(many=True), **ERRORS})
+    @action(detail=True, url_path="merge-candidates", pagination_class=None)
+    def merge_candidates(self, request, pk=None):
+        """Open incidents this one may be merged into: nearby, or found by
+        number or title; nearest first."""
+        incident = self.get_object()
+        q = (request.query_params.get("q") or "").strip()[:100]
+        rows = selectors.incidents_merge_candidates(request.user, incident, q=q)
+        return Response(MergeCandidateSerializer(rows, many=True).data)
+
+    @extend_schema(request=SplitSerializer, responses={201: IncidentSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def split(self, request, pk=None):
+        """Split a new incident off this one: the selected caller notes and
+        media move to it; it links back here (``split_from``)."""
+        incident = self.get_object()
+        s = SplitSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        data = dict(s.validated_data)
+        lon, lat = data.pop("lon", None), data.pop("lat", None)
+        new = services.incident_split(
+            incident=incident, by=request.user,
+            location=Point(lon, lat, srid=4326) if lon is not None else None, **data)
+        return Response(IncidentSerializer(new).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses={200: TimelineEntrySerializer(many=True)})
     @extend_schema(methods=["POST"], request=NoteSerializer,

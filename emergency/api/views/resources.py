@@ -14,13 +14,15 @@ from config.common.pagination import GeoPagination
 from emergency import selectors, services
 from emergency.api.common import ERRORS
 from emergency.api.live import PositionThrottle
-from emergency.api.queries import AssignmentQuery, UnitQuery
+from emergency.api.queries import AssignmentQuery, UnitBoardQuery, UnitQuery
 from emergency.api.serializers import (
     AgencySerializer,
     AssignmentSerializer,
     CameraGeoSerializer,
     CameraSerializer,
     PositionSerializer,
+    UnitBoardSerializer,
+    UnitCrewSerializer,
     UnitGeoSerializer,
     UnitSerializer,
     UnitStatusSerializer,
@@ -28,7 +30,7 @@ from emergency.api.serializers import (
 from emergency.choices import UnitStatus, UnitType
 from emergency.live.ingest import position_report
 from emergency.models import Agency, Camera
-from emergency.permissions import IncidentAccess, RegistryWrite, UnitRegistry, UnitReport
+from emergency.permissions import CommanderWrite, IncidentAccess, RegistryWrite, UnitRegistry, UnitReport
 
 __all__ = ["AgencyViewSet", "AssignmentViewSet", "CameraViewSet", "UnitViewSet"]
 
@@ -115,6 +117,29 @@ class UnitViewSet(_RegistryViewSet):
         s.is_valid(raise_exception=True)
         unit = services.unit_set_status(unit=unit, by=request.user, **s.validated_data)
         return Response(UnitSerializer(unit).data)
+
+    @extend_schema(parameters=[OpenApiParameter("unit_type", OpenApiTypes.STR, enum=UnitType.values),
+                               OpenApiParameter("agency", OpenApiTypes.INT)],
+                   responses={200: UnitBoardSerializer(many=True)})
+    @action(detail=False, pagination_class=None, permission_classes=[CommanderWrite])
+    def board(self, request):
+        """The units back office's roster and status board (control room):
+        every unit with its crew, member accounts, status, the reason it is
+        out of service and the incident it serves."""
+        query = UnitBoardQuery.read(request)
+        rows = selectors.unit_board(request.user, unit_type=query["unit_type"], agency=query["agency"])
+        return Response(UnitBoardSerializer(rows[:5000], many=True).data)
+
+    @extend_schema(request=UnitCrewSerializer, responses={200: UnitBoardSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], permission_classes=[CommanderWrite])
+    def crew(self, request, pk=None):
+        """Replace the unit's crew list (commanders and admins)."""
+        unit = self.get_object()
+        s = UnitCrewSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        unit = services.unit_set_crew(unit=unit, by=request.user, **s.validated_data)
+        row = selectors.unit_board(request.user).get(pk=unit.pk)
+        return Response(UnitBoardSerializer(row).data)
 
     @extend_schema(request=PositionSerializer, responses={200: UnitSerializer, **ERRORS})
     @action(detail=True, methods=["post"], permission_classes=[UnitReport],

@@ -137,6 +137,7 @@ export class IncidentDetail {
       this.timesBox(i),
       this.app.can.level && !["closed", "cancelled", "merged"].includes(i.status) ? this.levelBox(i) : null,
       this.app.config.mode === "responder" ? this.myAssignments(i) : null,
+      this.app.incidentTools?.box(i),
     );
   }
 

@@ -6,7 +6,9 @@ import { ApiError, errorText, getAll, getAllFeatures, getJSON, withParams } from
 import { LiveClient } from "../common/live.js";
 import { OpsMap } from "../common/opsmap/map.js";
 import { Progress } from "../common/progress.js";
+import { ClosuresPanel } from "./closures.js";
 import { IncidentDetail } from "./detail.js";
+import { IncidentTools } from "./incident_tools.js";
 import { DispatchTab } from "./dispatch.js";
 import { config, fmtInt, fmtTime, i18n, label, t } from "./i18n.js";
 import { ACTIVE, IncidentList } from "./list.js";
@@ -36,6 +38,7 @@ class ConsoleApp {
       onError: (m) => this.errors.push(m),
     });
     this.map.onPick((picked) => this.picked(picked));
+    this.closures = new ClosuresPanel(this);
     this.list = new IncidentList({ onSelect: (id) => this.select(id), onScope: (scope) => this.loadScope(scope) });
     this.detail = new IncidentDetail(this);
     if (config.mode === "command") {
@@ -43,6 +46,7 @@ class ConsoleApp {
       this.detail.register("dispatch", this.dispatch);
       this.detail.register("supplies", new SuppliesTab(this));
       this.detail.register("zones", new ZonesTab(this));
+      this.incidentTools = new IncidentTools(this);
     }
     this.form = new NewIncidentForm({ map: this.map, hint: (text) => this.hint(text), onCreated: (incident) => {
       this.upsertIncident(incident);
@@ -94,6 +98,7 @@ class ConsoleApp {
     this.progress.set("ops", t("loadingOps"));
     const jobs = [this.loadIncidents(), this.refreshUnits(), this.refreshAssignments()];
     if (this.can.readRegistry) jobs.push(this.refreshDepots(), this.refreshCameras(), this.refreshZones(), this.refreshReplenishment());
+    jobs.push(this.closures.refresh()); // every console draws the closed roads; the panel is the control room's
     const results = await Promise.allSettled(jobs);
     this.progress.done("ops");
     for (const r of results) {
@@ -226,6 +231,8 @@ class ConsoleApp {
     } else if (what.kind === "zone") {
       body = [el("b", {}, `${d.tier_label} ${d.name || ""}`),
         el("div", {}, t("zoneCounts", { b: fmtInt(d.buildings_count ?? 0), a: fmtInt(d.addresses_count ?? 0), p: fmtInt(d.people_estimate ?? 0) }))];
+    } else if (what.kind === "closure") {
+      body = this.closures.describe(d);
     } else if (what.kind === "route") {
       body = [el("b", {}, `${d.unit_code} → ${d.incident_number}`), el("div", {}, t("etaShort", { eta: d.eta_s ? Math.round(d.eta_s / 60) : "—" }))];
     } else {
@@ -268,6 +275,7 @@ class ConsoleApp {
       case "incident.level":
       case "incident.merged":
         this.later(`incident-${incidentId}`, () => this.refreshIncident(incidentId).then(() => this.list.pulse(incidentId)));
+        if (p.into) this.later(`incident-${p.into}`, () => this.refreshIncident(p.into));
         if (this.detail.id === incidentId) this.later("detail-all", () => this.detail.refresh(["timeline", "dispatch", "zones"]));
         break;
       case "incident.timeline":
@@ -293,6 +301,17 @@ class ConsoleApp {
       case "task.updated":
       case "dispatch_request.created":
         if (this.detail.id === incidentId) this.later("detail-dispatch", () => this.detail.refresh(["dispatch"]));
+        break;
+      case "closure.created":
+      case "closure.lifted":
+        this.later("closures", () => this.closures.refresh());
+        break;
+      case "incident.split":
+      case "assignment.moved":
+        this.later(`incident-${incidentId}`, () => this.refreshIncident(incidentId));
+        if (p.new) this.later(`incident-${p.new}`, () => this.refreshIncident(p.new));
+        this.later("assignments", () => this.refreshAssignments());
+        if (this.detail.id === incidentId) this.later("detail-all", () => this.detail.refresh(["overview", "timeline", "media", "dispatch"]));
         break;
       case "zone.created":
       case "zone.lifted":
@@ -416,6 +435,7 @@ window.cimConsole = {
   unitStatus: (id) => app.map.units.get(id)?.data.status ?? null,
   routeCount: () => app.map.routeCount,
   zoneCount: () => app.map.zoneCount,
+  closureCount: () => app.closures.count,
   toPage: (lon, lat) => app.map.toPage(lon, lat),
   /** Resolves once the tiles, terrain and basemap have settled and nothing is loading. */
   idle(timeoutMs = 120000) {
