@@ -28,6 +28,9 @@ COMMAND_ROLES = (ADMIN, COMMANDER)
 EMERGENCY_ROLES = (*CONTROL_ROLES, RESPONDER)
 # Who reads the audit trail.
 AUDIT_ROLES = (ADMIN, AUDITOR)
+# Who issues, replaces, retires and prints door plates; dispatchers look them up.
+PLATE_ROLES = (ADMIN, COMMUNITY)
+PLATE_READ_ROLES = (ADMIN, COMMUNITY, DISPATCHER)
 
 
 def roles_of(user) -> set[str]:

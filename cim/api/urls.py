@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from cim.api.views import city, maps, plates, public, reports, search
+from cim.api.views import catalogue, city, maps, plates, public, reports, search
 
 router = DefaultRouter()
 router.register("admin-areas", city.AdminAreaViewSet, basename="admin-area")
@@ -14,6 +14,7 @@ router.register("addresses", plates.AddressViewSet, basename="address")
 router.register("plates", plates.PlateViewSet, basename="plate")
 router.register("plate-alerts", plates.PlateAlertViewSet, basename="plate-alert")
 router.register("reports", reports.ReportViewSet, basename="report")
+router.register("catalogue/versions", catalogue.CatalogueVersionViewSet, basename="catalogue-version")
 
 urlpatterns = [
     path("terrain/height/", city.TerrainHeightView.as_view(), name="terrain-height"),

@@ -5,6 +5,7 @@ from .addresses import Address
 from .admin_areas import AdminArea
 from .audit import AuditLog
 from .buildings import Building
+from .catalogue import CatalogueVersion
 from .imports import ImportRun, RejectedFeature
 from .plates import Plate, PlateAlert, PlateEvent, PlateScanDay
 from .reports import PublicReport, PublicReportEvent
@@ -19,6 +20,7 @@ __all__ = [
     "AdminArea",
     "AuditLog",
     "Building",
+    "CatalogueVersion",
     "DemRaster",
     "GuideOption",
     "GuideQuestion",

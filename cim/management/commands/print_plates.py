@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from cim.choices import PlateSize
 from cim.conf import cim_settings
+from cim.errors import DomainError
 from cim.models import Plate
 from cim.plates import artwork, qr, sheets
-from cim.selectors.plates import community_plates, plate_text
+from cim.selectors.plates import plate_text
+from cim.services.plates.sheets import plates_sheet_pdf
 
 
 class Command(BaseCommand):
@@ -47,13 +48,12 @@ class Command(BaseCommand):
         code = opts["community"]
         if not code.isdigit() or not 6 <= len(code) <= 12:
             raise CommandError("--community must be a 6–12 digit division code")
-        plates = community_plates(code)
-        if not plates:
-            raise CommandError(f"no plates in service in {code}")
-        out = Path(opts["out"] or f"plates-{code}-{opts['size']}.pdf")
-        items = ((plate_text(p), qr.plate_url(p.code, host))
-                 for p in tqdm(plates, desc="plates", unit="plate"))
-        pdf = sheets.print_sheet(items, size=opts["size"], paper=opts["paper"], title=code)
-        out.write_bytes(pdf)
+        try:
+            sheet = plates_sheet_pdf(community=code, by="print_plates", size=opts["size"],
+                                     paper=opts["paper"], limit=None, progress=True)
+        except DomainError as exc:
+            raise CommandError(str(exc)) from None
+        out = Path(opts["out"] or sheet.filename)
+        out.write_bytes(sheet.pdf)
         self.stdout.write(self.style.SUCCESS(
-            f"wrote {out}: {len(plates)} plates, {len(pdf) / 1e6:.1f} MB"))
+            f"wrote {out}: {sheet.plates} plates, {len(sheet.pdf) / 1e6:.1f} MB"))
