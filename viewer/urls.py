@@ -1,7 +1,8 @@
 from django.urls import path
 
 from viewer import views
-from viewer.views import audit
+from viewer.views import audit, plates_admin
+from viewer.views import catalogue as catalogue_views
 from viewer.views import plates as plate_views
 
 app_name = "viewer"
@@ -13,6 +14,23 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("audit/", audit.audit_log, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
+    path("backoffice/plates/", plates_admin.plate_admin, name="plate-admin"),
+    path("backoffice/plates/issue/", plates_admin.plate_issue_view, name="plate-admin-issue"),
+    path("backoffice/plates/sheet/", plates_admin.plate_sheet, name="plate-admin-sheet"),
+    path("backoffice/plates/<str:code>/", plates_admin.plate_admin_detail, name="plate-admin-detail"),
+    path("backoffice/plates/<str:code>/action/", plates_admin.plate_action, name="plate-admin-action"),
+    path("backoffice/catalogue/", catalogue_views.catalogue_editor, name="catalogue"),
+    path("backoffice/catalogue/items/<slug:code>/", catalogue_views.catalogue_item_edit,
+         name="catalogue-item"),
+    path("backoffice/catalogue/halls/", catalogue_views.catalogue_halls, name="catalogue-halls"),
+    path("backoffice/catalogue/questions/<slug:code>/", catalogue_views.catalogue_question_edit,
+         name="catalogue-question"),
+    path("backoffice/catalogue/versions/<int:number>/<str:action>/",
+         catalogue_views.catalogue_version_action, name="catalogue-version-action"),
+    path("backoffice/catalogue/versions/<int:number>/preview/", catalogue_views.catalogue_preview,
+         name="catalogue-preview"),
+    path("backoffice/catalogue/versions/<int:number>/preview/<str:code>", catalogue_views.catalogue_preview,
+         name="catalogue-preview-plate"),
     path("P/", plate_views.plate_lookup, name="plate-lookup"),
     path("P/<str:code>", plate_views.plate_scan, name="plate-scan"),
     path("p/<str:code>", plate_views.plate_scan, name="plate-scan-lower"),

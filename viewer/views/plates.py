@@ -181,6 +181,13 @@ def _scan_context(plate: Plate, lang: str, draft: dict | None = None) -> dict:
     }
 
 
+def scan_page_html(plate: Plate, lang: str, *, path: str, draft: dict | None = None) -> str:
+    """The scan page of a plate as residents get it; with ``draft`` (a
+    catalogue version's document) the editor's preview, never cached."""
+    return render_to_string("plates/scan.html", {"lang": lang, "en": lang == "en", "path": path,
+                                                 **_scan_context(plate, lang, draft)})
+
+
 def plate_scan_cached(request, code: str) -> HttpResponse | None:
     """The part of a scan that needs neither the database nor the rest of
     the middleware chain (:class:`viewer.middleware.ScanPageFastPath` calls it
@@ -224,9 +231,7 @@ def plate_scan(request, code: str):
             "check_failed": bool(normalized and len(normalized) == codes.CODE_LENGTH
                                  and not codes.is_valid(normalized)),
         }, lang=lang, status=404, set_cookie=explicit)
-    context = {"lang": lang, "en": lang == "en", "path": request.path,
-               **_scan_context(plate, lang)}
-    html = render_to_string("plates/scan.html", context)
+    html = scan_page_html(plate, lang, path=request.path)
     gzipped = scan_page_store(code=plate.code, lang=lang, plate_id=plate.pk, html=html)
     plate_scan_record(code=plate.code, lang=lang, client=client, count_limit=False)
     return _respond_page(request, gzipped, lang=lang, set_cookie=explicit)
