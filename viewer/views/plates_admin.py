@@ -68,6 +68,8 @@ def _list_response(request, query, *, error: DomainError | None = None, status: 
     state = state if state in PlateStatus.values else ""
     searched = bool(q or state)
     plates = plates_search(request.user, q, status=state) if searched else plates_search(request.user)
+    for p in plates:
+        p.pretty = codes.pretty(p.code)
     unplated = addresses_without_plate(request.user, q) if q else []
     return render(request, "viewer/backoffice/plates.html", {
         **_base_context(request), "q": q, "status": state, "plates": plates, "searched": searched,
@@ -94,6 +96,9 @@ def _detail_response(request, code: str, *, error: DomainError | None = None, st
             **_base_context(request), "q": code, "plates": [], "searched": True, "unplated": [],
             "error": DomainError(_("没有这个门牌码"), field="code")}, status=404)
     plate = detail["plate"]
+    labels = dict(PlateStatus.choices)
+    for event in detail["events"]:
+        event.from_label = labels.get(event.from_status, event.from_status)
     allowed = sorted(TRANSITIONS[plate.status] - {PlateStatus.REPLACED})
     return render(request, "viewer/backoffice/plate_detail.html", {
         **_base_context(request), **detail, "chart": _chart(detail["scan_days"]),
