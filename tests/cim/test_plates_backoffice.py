@@ -181,13 +181,34 @@ def test_print_sheet_bad_input(browser_for, plate_city, query, status, field):
     assert not AuditLog.objects.filter(action="plate.sheet").exists()
 
 
-def test_a_sheet_over_the_cap_says_what_to_do(plate_city):
+def test_a_big_division_prints_in_parts(browser_for, plate_city, monkeypatch):
     from cim.errors import DomainError
+    from cim.services.plates import plate_issue
+    from cim.services.plates import sheets as sheet_service
 
+    second = plate_issue(address=_free_door(plate_city), by="test")
     with pytest.raises(DomainError) as caught:
-        plates_sheet_pdf(community="620502", by="test", limit=0)
-    assert caught.value.field == "community" and "print_plates" in caught.value.message
-    assert plates_sheet_pdf(community="620502", by="test", limit=None).plates == 1
+        plates_sheet_pdf(community="620502", by="test", limit=1)
+    assert caught.value.field == "community" and caught.value.extra["parts"] == 2
+    assert "print_plates" in caught.value.message
+    part2 = plates_sheet_pdf(community="620502", by="test", limit=1, part=2)
+    assert part2.plates == 1 and part2.filename == "plates-620502-medium-part2of2.pdf"
+    with pytest.raises(DomainError) as bad_part:
+        plates_sheet_pdf(community="620502", by="test", limit=1, part=3)
+    assert bad_part.value.field == "part"
+    assert plates_sheet_pdf(community="620502", by="test", limit=None).plates == 2  # a job or command
+    # the page offers the parts, each a download of its own
+    monkeypatch.setattr(sheet_service, "SHEET_MAX_PLATES", 1)
+    client = browser_for(roles.ADMIN)
+    offered = client.get("/backoffice/plates/sheet/", {"community": "620502"})
+    html = offered.content.decode()
+    assert offered.status_code == 400 and 'id="sheet-parts"' in html and "part=2" in html
+    got = client.get("/backoffice/plates/sheet/", {"community": "620502", "part": "2"})
+    assert got.status_code == 200 and got.content.startswith(b"%PDF")
+    assert "part2of2" in got["Content-Disposition"]
+    rows = AuditLog.objects.filter(action="plate.sheet", after__part=2)
+    assert rows.count() == 2 and {r.after["first"] for r in rows} <= {plate_city["plate"].code, second.code}
+    assert client.get("/backoffice/plates/sheet/", {"community": "620502", "part": "x"}).status_code == 400
 
 
 # ---------------------------------------------------------------- the API

@@ -30,8 +30,9 @@ from cim.services.plates import (
     plate_transition,
     scan_page_forget,
 )
+from cim.services.plates import sheets as sheet_service
 from cim.services.plates.lifecycle import TRANSITIONS
-from cim.services.plates.sheets import SHEET_MAX_PLATES, plates_sheet_pdf
+from cim.services.plates.sheets import plates_sheet_pdf
 
 __all__ = ["plate_action", "plate_admin", "plate_admin_detail", "plate_issue_view", "plate_sheet"]
 
@@ -51,7 +52,7 @@ def _can_write(request) -> None:
 def _base_context(request) -> dict:
     return {"can_write": roles.has_role(request.user, *roles.PLATE_ROLES),
             "statuses": PlateStatus.choices, "sizes": PlateSize.choices,
-            "papers": list(sheets.PAPERS), "sheet_max": SHEET_MAX_PLATES}
+            "papers": list(sheets.PAPERS), "sheet_max": sheet_service.SHEET_MAX_PLATES}
 
 
 @login_required
@@ -62,7 +63,8 @@ def plate_admin(request):
     return _list_response(request, request.GET)
 
 
-def _list_response(request, query, *, error: DomainError | None = None, status: int = 200):
+def _list_response(request, query, *, error: DomainError | None = None, status: int = 200,
+                   extra: dict | None = None):
     q = query.get("q", "").strip()[:100]
     state = query.get("status", "")
     state = state if state in PlateStatus.values else ""
@@ -74,6 +76,7 @@ def _list_response(request, query, *, error: DomainError | None = None, status: 
     return render(request, "viewer/backoffice/plates.html", {
         **_base_context(request), "q": q, "status": state, "plates": plates, "searched": searched,
         "unplated": unplated, "error": error, "community": query.get("community", "")[:12],
+        **(extra or {}),
     }, status=status)
 
 
@@ -178,11 +181,25 @@ def plate_issue_view(request):
 def plate_sheet(request):
     """A community's print sheet as a PDF download (audited by the service)."""
     _can_write(request)
+    raw_part = request.GET.get("part", "")
     try:
+        if raw_part and not raw_part.isdigit():
+            raise DomainError(_("部分编号应为正整数"), field="part")
         sheet = plates_sheet_pdf(community=request.GET.get("community", "").strip(), by=request.user,
                                  size=request.GET.get("size", PlateSize.MEDIUM),
-                                 paper=request.GET.get("paper", "A3"))
+                                 paper=request.GET.get("paper", "A3"),
+                                 part=int(raw_part) if raw_part else None)
     except DomainError as exc:
+        if exc.code == "too_many":  # offer the parts, each a download of its own
+            query = request.GET.copy()
+            per = sheet_service.SHEET_MAX_PLATES
+            links = []
+            for n in range(1, exc.extra["parts"] + 1):
+                query["part"] = str(n)
+                links.append({"n": n, "query": query.urlencode(),
+                              "first": (n - 1) * per + 1, "last": min(n * per, exc.extra["plates"])})
+            return _list_response(request, request.GET, error=exc, status=exc.http_status,
+                                  extra={"sheet_parts": links, "sheet_total": exc.extra["plates"]})
         return _list_response(request, request.GET, error=exc, status=exc.http_status)
     resp = HttpResponse(sheet.pdf, content_type="application/pdf")
     resp["Content-Disposition"] = f'attachment; filename="{sheet.filename}"'

@@ -93,6 +93,8 @@ class PlateSheetQuery(serializers.Serializer):
                                        error_messages={"invalid": "a 6–12 digit division code"})
     size = serializers.ChoiceField(choices=PlateSize.choices, default=PlateSize.MEDIUM)
     paper = serializers.ChoiceField(choices=[*sheets.PAPERS], default="A3")
+    part = serializers.IntegerField(min_value=1, required=False,
+                                    help_text="a division of more than 400 plates prints in parts")
 
 
 class PlateEventSerializer(serializers.ModelSerializer):
