@@ -99,6 +99,7 @@ class PlateSheetQuery(serializers.Serializer):
 
 class PlateEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    to_status = serializers.CharField(read_only=True, help_text="a plate status")
 
     class Meta:
         model = PlateEvent
