@@ -56,6 +56,7 @@ _LIMITS = {"code": 40, "name": 100, "name_en": 150, "department": 100, "departme
            "text": 200, "text_en": 250, "label": 100, "label_en": 150, "opening_hours": 120}
 _REQUIRED = {"code", "name", "name_en", "department", "hours", "text", "text_en", "label",
              "label_en"}
+MAX_ITEMS, MAX_HALLS, MAX_QUESTIONS, MAX_OPTIONS = 500, 2000, 200, 30
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 _LOCK_KEY = 0x43494D_4341  # "CIM" "CA": the catalogue's advisory lock
 
@@ -166,6 +167,9 @@ def catalogue_validate(data) -> dict:
     or to an unknown question or item, a question tree with a cycle."""
     if not isinstance(data, dict):
         raise DomainError("the catalogue is an object with items, halls and questions", field="data")
+    for key, most in (("items", MAX_ITEMS), ("halls", MAX_HALLS), ("questions", MAX_QUESTIONS)):
+        if len(_list(data, key)) > most:
+            raise DomainError(f"at most {most}", field=key)
     items, seen = [], set()
     for i, raw in enumerate(_list(data, "items")):
         item = _clean_item(raw, f"items[{i}]")
@@ -196,15 +200,18 @@ def catalogue_validate(data) -> dict:
         q["root"] = bool(raw.get("root", False))
         q["options"] = []
         options = raw.get("options", [])
-        if not isinstance(options, list) or not options:
-            raise DomainError("a question needs at least one option", field=f"{path}.options")
+        if not isinstance(options, list) or not options or len(options) > MAX_OPTIONS:
+            raise DomainError(f"a question has 1 to {MAX_OPTIONS} options", field=f"{path}.options")
         for j, opt in enumerate(options):
             opath = f"{path}.options[{j}]"
             if not isinstance(opt, dict):
                 raise DomainError("must be an object", field=opath)
             o = {k: _text(opt, k, opath) for k in ("label", "label_en")}
-            o["next"] = opt.get("next") or None
-            o["item"] = opt.get("item") or None
+            for key in ("next", "item"):
+                value = opt.get(key) or None
+                if value is not None and not isinstance(value, str):
+                    raise DomainError("a code (text)", field=f"{opath}.{key}")
+                o[key] = value
             if (o["next"] is None) == (o["item"] is None):
                 raise DomainError("an option leads to one further question or one service item",
                                   field=f"{opath}.next")

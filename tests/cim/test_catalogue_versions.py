@@ -274,3 +274,12 @@ def test_preview_renders_the_draft_without_publishing(admin_browser, make_user, 
     assert not redis_client().exists(scan_page_key(plate.code, "zh-hans"))
     assert "结婚登记（预约制）" not in Client().get(f"/P/{plate.code}?lang=zh-hans").content.decode()
     assert admin_browser.get("/backoffice/catalogue/versions/99/preview/").status_code == 404
+
+
+@pytest.mark.parametrize("option,field", [({"label": "a", "label_en": "a", "next": ["start"]}, "next"),
+                                          ({"label": "a", "label_en": "a", "item": {"x": 1}}, "item")])
+def test_options_of_the_wrong_type(client_for, plate_city, option, field):
+    doc = catalogue_live_snapshot()
+    doc["questions"][0]["options"][0] = option
+    resp = client_for(roles.ADMIN).post("/api/cim/catalogue/versions/", {"data": doc}, format="json")
+    assert resp.status_code == 400 and resp.json()["field"] == f"questions[0].options[0].{field}"
