@@ -28,7 +28,10 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def test_plates_and_catalogue_back_office(live_server, plate_city, make_user, tmp_path, monkeypatch):
+def test_plates_and_catalogue_back_office(test_database, live_server, plate_city, make_user, tmp_path,
+                                          monkeypatch):
+    """``test_database``: its teardown waits for the live server's request
+    threads (keep-alive sockets) to leave the database before it is dropped."""
     from playwright.sync_api import sync_playwright
 
     # the test reads the database between page steps, inside Playwright's event loop
