@@ -44,9 +44,18 @@ def catalogue_latest() -> CatalogueVersion | None:
 
 
 def catalogue_draft() -> dict:
-    """The document the editor changes: the newest version, else the live tables."""
+    """The document the editor changes: the newest version, else the live
+    tables.  Halls follow the service points as they are now (a hall imported
+    since the version was saved is added, a removed one dropped)."""
     latest = catalogue_latest()
-    return copy.deepcopy(latest.data) if latest else catalogue_live_snapshot()
+    if latest is None:
+        return catalogue_live_snapshot()
+    data = copy.deepcopy(latest.data)
+    kept = {h["id"]: h for h in data.get("halls", [])}
+    points = ServicePoint.objects.filter(category__in=HALL_CATEGORIES).order_by("category", "name", "pk")
+    data["halls"] = [kept.get(p.pk) or {"id": p.pk, "name": p.name, "category": p.category,
+                                        "opening_hours": p.opening_hours} for p in points]
+    return data
 
 
 def catalogue_versions(user) -> QuerySet[CatalogueVersion]:

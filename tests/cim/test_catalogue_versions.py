@@ -283,3 +283,15 @@ def test_options_of_the_wrong_type(client_for, plate_city, option, field):
     doc["questions"][0]["options"][0] = option
     resp = client_for(roles.ADMIN).post("/api/cim/catalogue/versions/", {"data": doc}, format="json")
     assert resp.status_code == 400 and resp.json()["field"] == f"questions[0].options[0].{field}"
+
+
+def test_a_hall_imported_after_a_save_can_be_edited(make_user, plate_city):
+    from tests import factories as f
+
+    doc = catalogue_draft()
+    _item(doc, "id-card")["time_limit"] = "15个工作日"
+    catalogue_version_save(data=doc, by=make_user(roles.ADMIN, "hall_editor"))
+    new_hall = f.service_point(105.7060, 34.5800, "community_centre", "新建社区服务站",
+                               opening_hours="周一至周五 8:00-18:00")
+    halls = {h["id"]: h for h in catalogue_draft()["halls"]}
+    assert halls[new_hall.pk]["opening_hours"] == "周一至周五 8:00-18:00"
