@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cim import roles
@@ -37,6 +38,9 @@ from cim.services.plates.sheets import plates_sheet_pdf
 __all__ = ["plate_action", "plate_admin", "plate_admin_detail", "plate_issue_view", "plate_sheet"]
 
 CHART_W, CHART_H = 600, 120
+ACTION_LABELS = {PlateStatus.INSTALLED: gettext_lazy("登记已安装"),
+                 PlateStatus.DAMAGED: gettext_lazy("登记损坏"),
+                 PlateStatus.RETIRED: gettext_lazy("注销门牌")}
 
 
 def _can_read(request) -> None:
@@ -106,7 +110,7 @@ def _detail_response(request, code: str, *, error: DomainError | None = None, st
     return render(request, "viewer/backoffice/plate_detail.html", {
         **_base_context(request), **detail, "chart": _chart(detail["scan_days"]),
         "code_pretty": codes.pretty(plate.code), "error": error,
-        "transitions": [(s, PlateStatus(s).label) for s in allowed],
+        "transitions": [(s, ACTION_LABELS[s]) for s in allowed],
         "can_replace": plate.status in (PlateStatus.ISSUED, PlateStatus.INSTALLED, PlateStatus.DAMAGED),
     }, status=status)
 
