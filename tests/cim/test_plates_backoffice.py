@@ -248,3 +248,15 @@ def test_api_community_staff_issue_replace_retire(client_for, plate_city):
     assert sheet.status_code == 200 and sheet.content.startswith(b"%PDF")
     assert client_for(roles.DISPATCHER).get("/api/cim/plates/sheet/",
                                             {"community": "620502001001"}).status_code == 403
+
+
+def test_the_pages_speak_english(browser_for, plate_city):
+    client = browser_for(roles.ADMIN)
+    client.cookies["django_language"] = "en"
+    detail = client.get(f"/backoffice/plates/{plate_city['plate'].code}/").content.decode()
+    assert "Status history" in detail and "Replace plate (damaged or lost)" in detail
+    assert "Retire plate" in detail and "状态历史" not in detail
+    listed = client.get("/backoffice/plates/").content.decode()
+    assert "Door plates" in listed and "Print a community" in listed
+    catalogue = client.get("/backoffice/catalogue/").content.decode()
+    assert "Service catalogue" in catalogue and "Add item" in catalogue
