@@ -260,3 +260,22 @@ def test_the_pages_speak_english(browser_for, plate_city):
     assert "Door plates" in listed and "Print a community" in listed
     catalogue = client.get("/backoffice/catalogue/").content.decode()
     assert "Service catalogue" in catalogue and "Add item" in catalogue
+
+
+def test_close_an_alert_from_the_page(browser_for, plate_city):
+    plate = plate_city["plate"]
+    alert = PlateAlert.objects.create(plate=plate, kind="resident_flag", comment="贴纸")
+    url = f"/backoffice/plates/{plate.code}/action/"
+    refused = browser_for(roles.DISPATCHER).post(url, {"action": "close_alert", "alert": alert.pk})
+    assert refused.status_code == 403
+    client = browser_for(roles.COMMUNITY)
+    assert f'id="close-alert-{alert.pk}"' in client.get(f"/backoffice/plates/{plate.code}/").content.decode()
+    closed = client.post(url, {"action": "close_alert", "alert": alert.pk, "note": "现场核查正常"})
+    assert closed.status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == "closed" and alert.closed_by is not None
+    assert AuditLog.objects.filter(action="plate.alert_close", object_id=str(alert.pk)).exists()
+    again = client.post(url, {"action": "close_alert", "alert": alert.pk})
+    assert again.status_code == 409 and 'data-field="status"' in again.content.decode()
+    other = client.post(url, {"action": "close_alert", "alert": "x"})
+    assert other.status_code == 400 and 'data-field="alert"' in other.content.decode()

@@ -25,6 +25,7 @@ from cim.models import Address
 from cim.plates import codes, sheets
 from cim.selectors.plates import addresses_without_plate, plate_detail, plates_search
 from cim.services.plates import (
+    plate_alert_close,
     plate_issue,
     plate_replace,
     plate_scans_flush,
@@ -129,7 +130,8 @@ def plate_admin_detail(request, code: str):
 @login_required
 @require_POST
 def plate_action(request, code: str):
-    """Replace (with a reason), install, mark damaged or retire a plate."""
+    """Replace (with a reason), install, mark damaged or retire a plate; close
+    one of its alerts after checking it on site."""
     _can_write(request)
     detail = plate_detail(request.user, code)
     if detail is None:
@@ -153,6 +155,14 @@ def plate_action(request, code: str):
             messages.success(request, _("门牌状态已更新为：%(status)s")
                              % {"status": PlateStatus(action).label})
             return redirect(reverse("viewer:plate-admin-detail", args=[plate.code]))
+        if action == "close_alert":
+            raw = request.POST.get("alert", "")
+            alert = plate.alerts.filter(pk=int(raw)).first() if raw.isdigit() else None
+            if alert is None:
+                raise DomainError(_("这块门牌没有这条告警"), field="alert")
+            plate_alert_close(alert=alert, by=request.user, note=note)
+            messages.success(request, _("告警已处理。"))
+            return redirect(reverse("viewer:plate-admin-detail", args=[plate.code]) + "#alerts")
         raise DomainError(f"unknown action {action!r}", field="action")
     except DomainError as exc:
         return _detail_response(request, code, error=exc, status=exc.http_status)
