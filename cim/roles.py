@@ -32,6 +32,9 @@ AUDIT_ROLES = (ADMIN, AUDITOR)
 # (claims, replies, closes, reveals a reporter's contact to call back).
 REPORT_QUEUE_ROLES = (ADMIN, COMMANDER, DISPATCHER, COMMUNITY)
 REPORT_WORK_ROLES = (ADMIN, DISPATCHER, COMMUNITY)
+# Who issues, replaces, retires and prints door plates; dispatchers look them up.
+PLATE_ROLES = (ADMIN, COMMUNITY)
+PLATE_READ_ROLES = (ADMIN, COMMUNITY, DISPATCHER)
 
 
 def roles_of(user) -> set[str]:

@@ -1,7 +1,8 @@
 from django.urls import path
 
 from viewer import views
-from viewer.views import audit, reports_queue, units_admin
+from viewer.views import audit, plates_admin, reports_queue, units_admin
+from viewer.views import catalogue as catalogue_views
 from viewer.views import jobs as job_pages
 from viewer.views import personnel as personnel_views
 from viewer.views import plates as plate_views
@@ -22,6 +23,23 @@ urlpatterns = [
     path("backoffice/duty/", personnel_views.duty_roster, name="duty"),
     path("backoffice/experts/", personnel_views.experts, name="experts"),
     path("backoffice/teams/", personnel_views.teams, name="teams"),
+    path("backoffice/plates/", plates_admin.plate_admin, name="plate-admin"),
+    path("backoffice/plates/issue/", plates_admin.plate_issue_view, name="plate-admin-issue"),
+    path("backoffice/plates/sheet/", plates_admin.plate_sheet, name="plate-admin-sheet"),
+    path("backoffice/plates/<str:code>/", plates_admin.plate_admin_detail, name="plate-admin-detail"),
+    path("backoffice/plates/<str:code>/action/", plates_admin.plate_action, name="plate-admin-action"),
+    path("backoffice/catalogue/", catalogue_views.catalogue_editor, name="catalogue"),
+    path("backoffice/catalogue/items/<slug:code>/", catalogue_views.catalogue_item_edit,
+         name="catalogue-item"),
+    path("backoffice/catalogue/halls/", catalogue_views.catalogue_halls, name="catalogue-halls"),
+    path("backoffice/catalogue/questions/<slug:code>/", catalogue_views.catalogue_question_edit,
+         name="catalogue-question"),
+    path("backoffice/catalogue/versions/<int:number>/preview/", catalogue_views.catalogue_preview,
+         name="catalogue-preview"),
+    path("backoffice/catalogue/versions/<int:number>/preview/<str:code>", catalogue_views.catalogue_preview,
+         name="catalogue-preview-plate"),
+    path("backoffice/catalogue/versions/<int:number>/<str:action>/",
+         catalogue_views.catalogue_version_action, name="catalogue-version-action"),
     path("P/", plate_views.plate_lookup, name="plate-lookup"),
     path("P/<str:code>", plate_views.plate_scan, name="plate-scan"),
     path("p/<str:code>", plate_views.plate_scan, name="plate-scan-lower"),

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from cim.api.views import analyses, city, maps, plates, public, reports, search
+from cim.api.views import analyses, catalogue, city, maps, plates, public, reports, search
 
 router = DefaultRouter()
 router.register("admin-areas", city.AdminAreaViewSet, basename="admin-area")
@@ -16,6 +16,7 @@ router.register("plate-alerts", plates.PlateAlertViewSet, basename="plate-alert"
 router.register("reports", reports.ReportViewSet, basename="report")
 router.register("analyses/height-zones", analyses.HeightZoneViewSet, basename="height-zone")
 router.register("analyses/runs", analyses.AnalysisRunViewSet, basename="analysis-run")
+router.register("catalogue/versions", catalogue.CatalogueVersionViewSet, basename="catalogue-version")
 
 urlpatterns = [
     path("terrain/height/", city.TerrainHeightView.as_view(), name="terrain-height"),

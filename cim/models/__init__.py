@@ -6,6 +6,7 @@ from .admin_areas import AdminArea
 from .analyses import AnalysisRun, HeightZone
 from .audit import AuditLog
 from .buildings import Building
+from .catalogue import CatalogueVersion
 from .imports import ImportRun, RejectedFeature
 from .jobs import Job, JobStatus
 from .plates import Plate, PlateAlert, PlateEvent, PlateScanDay
@@ -22,6 +23,7 @@ __all__ = [
     "AnalysisRun",
     "AuditLog",
     "Building",
+    "CatalogueVersion",
     "DemRaster",
     "GuideOption",
     "GuideQuestion",

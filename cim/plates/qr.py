@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import segno
@@ -48,9 +49,12 @@ class QrMatrix:
                     x += 1
 
 
+@functools.lru_cache(maxsize=256)
 def qr_matrix(url: str) -> QrMatrix:
     """Encode at level Q exactly (segno would otherwise raise it to H when H
-    fits the same version, making the plates of one batch inconsistent)."""
+    fits the same version, making the plates of one batch inconsistent).
+    Cached (the matrix is immutable): a print sheet lays a plate out and then
+    draws it, and encoding is most of a sheet's time."""
     qr = segno.make(url, error=ERROR_LEVEL.lower(), boost_error=False, micro=False)
     rows = tuple(tuple(bool(v) for v in row) for row in qr.matrix)
     return QrMatrix(url=url, version=int(qr.version), error=qr.error, rows=rows)

@@ -29,9 +29,10 @@ from django.views.decorators.http import require_GET, require_POST
 from cim.choices import PlateStatus, ReportCategory, ServiceCategory
 from cim.conf import cim_settings
 from cim.errors import DomainError
-from cim.models import GuideQuestion, Plate, ServiceItem
+from cim.models import Plate
 from cim.plates import codes
 from cim.selectors.addresses import address_community_street, door_headline
+from cim.selectors.catalogue import scan_catalogue
 from cim.services.addresses import (
     address_nearby_services,
     address_point,
@@ -101,16 +102,17 @@ def _too_many(request, lang: str) -> HttpResponse:
     return resp
 
 
-def _guide_tree(question: GuideQuestion, en: bool, items: dict, depth: int = 0) -> dict:
-    node = {"text": question.text_en if en else question.text, "options": []}
+def _guide_tree(code: str, questions: dict, en: bool, items: dict, depth: int = 0) -> dict:
+    question = questions[code]
+    node = {"text": question["text_en"] if en else question["text"], "options": []}
     if depth > 6:
         return node
-    for opt in question.options.all():
-        entry = {"label": opt.label_en if en else opt.label}
-        if opt.next_question_id:
-            entry["next"] = _guide_tree(opt.next_question, en, items, depth + 1)
+    for opt in question["options"]:
+        entry = {"label": opt["label_en"] if en else opt["label"]}
+        if opt["next"] in questions:
+            entry["next"] = _guide_tree(opt["next"], questions, en, items, depth + 1)
         else:
-            entry["item"] = items.get(opt.item_id)
+            entry["item"] = items.get(opt["item"])
         node["options"].append(entry)
     return node
 
@@ -119,8 +121,11 @@ def _minutes(seconds):
     return None if seconds is None else max(1, round(seconds / 60))
 
 
-def _scan_context(plate: Plate, lang: str) -> dict:
+def _scan_context(plate: Plate, lang: str, draft: dict | None = None) -> dict:
+    """What the scan page shows; ``draft``: a catalogue version's document to
+    show instead of the live catalogue (the editor's preview)."""
     en = lang == "en"
+    catalogue_items, questions, hall_hours = scan_catalogue(draft)
     address = plate.address
     community, street = address_community_street(address)
     headline = door_headline(address) or address.full_name
@@ -129,6 +134,8 @@ def _scan_context(plate: Plate, lang: str) -> dict:
     categories = dict(ServiceCategory.choices)
     points = []
     for i, q in enumerate(nearby["points"], start=1):
+        if q["id"] in hall_hours:
+            q = {**q, "hours": hall_hours[q["id"]]}
         points.append({**q, "n": i, "name": (q["name_en"] or q["name"]) if en else q["name"],
                        "category_label": categories.get(q["category"], q["category"]),
                        "walk_min": _minutes(q["walk_s"]), "drive_min": _minutes(q["drive_s"]),
@@ -146,20 +153,20 @@ def _scan_context(plate: Plate, lang: str) -> dict:
         map_svg = surroundings_svg(data, title=_("周边地图"))
     items = {}
     catalogue = []
-    for item in ServiceItem.objects.all():
-        hall = next((q for q in points if q["category"] == item.hall_category), None)
+    for item in catalogue_items:
+        hall = next((q for q in points if q["category"] == item["hall_category"]), None)
         entry = {
-            "code": item.code, "name": item.name_en if en else item.name,
-            "department": (item.department_en or item.department) if en else item.department,
-            "materials": [m.get("en" if en else "zh", "") for m in item.materials],
-            "hours": (item.hours_en or item.hours) if en else item.hours,
-            "time_limit": (item.time_limit_en or item.time_limit) if en else item.time_limit,
-            "hall": hall, "hall_category": categories.get(item.hall_category, item.hall_category),
+            "code": item["code"], "name": item["name_en"] if en else item["name"],
+            "department": (item["department_en"] or item["department"]) if en else item["department"],
+            "materials": [m.get("en" if en else "zh", "") for m in item["materials"]],
+            "hours": (item["hours_en"] or item["hours"]) if en else item["hours"],
+            "time_limit": (item["time_limit_en"] or item["time_limit"]) if en else item["time_limit"],
+            "hall": hall,
+            "hall_category": categories.get(item["hall_category"], item["hall_category"]),
         }
-        items[item.pk] = entry
+        items[item["code"]] = entry
         catalogue.append(entry)
-    roots = GuideQuestion.objects.filter(root=True).prefetch_related("options")
-    guide = [_guide_tree(q, en, items) for q in roots]
+    guide = [_guide_tree(code, questions, en, items) for code, q in sorted(questions.items()) if q["root"]]
     return {
         "plate": plate, "code_pretty": codes.pretty(plate.code), "address": address,
         "headline": headline, "community": community, "street": street,
@@ -172,6 +179,13 @@ def _scan_context(plate: Plate, lang: str) -> dict:
             PlateStatus.DAMAGED: _("这块门牌已登记为损坏，正在安排更换。"),
         }.get(plate.status, ""),
     }
+
+
+def scan_page_html(plate: Plate, lang: str, *, path: str, draft: dict | None = None) -> str:
+    """The scan page of a plate as residents get it; with ``draft`` (a
+    catalogue version's document) the editor's preview, never cached."""
+    return render_to_string("plates/scan.html", {"lang": lang, "en": lang == "en", "path": path,
+                                                 **_scan_context(plate, lang, draft)})
 
 
 def plate_scan_cached(request, code: str) -> HttpResponse | None:
@@ -217,9 +231,7 @@ def plate_scan(request, code: str):
             "check_failed": bool(normalized and len(normalized) == codes.CODE_LENGTH
                                  and not codes.is_valid(normalized)),
         }, lang=lang, status=404, set_cookie=explicit)
-    context = {"lang": lang, "en": lang == "en", "path": request.path,
-               **_scan_context(plate, lang)}
-    html = render_to_string("plates/scan.html", context)
+    html = scan_page_html(plate, lang, path=request.path)
     gzipped = scan_page_store(code=plate.code, lang=lang, plate_id=plate.pk, html=html)
     plate_scan_record(code=plate.code, lang=lang, client=client, count_limit=False)
     return _respond_page(request, gzipped, lang=lang, set_cookie=explicit)

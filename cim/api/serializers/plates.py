@@ -6,13 +6,14 @@ from rest_framework import serializers
 
 from cim.choices import PlateSize, PlateStatus
 from cim.conf import cim_settings
-from cim.models import Address, Plate, PlateAlert
+from cim.models import Address, Plate, PlateAlert, PlateEvent
 from cim.plates import qr, sheets
 
 __all__ = [
     "AddressSerializer",
     "PlateAlertSerializer",
     "PlateArtworkQuery",
+    "PlateHistorySerializer",
     "PlateIssueSerializer",
     "PlateReplaceSerializer",
     "PlateSerializer",
@@ -92,3 +93,32 @@ class PlateSheetQuery(serializers.Serializer):
                                        error_messages={"invalid": "a 6–12 digit division code"})
     size = serializers.ChoiceField(choices=PlateSize.choices, default=PlateSize.MEDIUM)
     paper = serializers.ChoiceField(choices=[*sheets.PAPERS], default="A3")
+    part = serializers.IntegerField(min_value=1, required=False,
+                                    help_text="a division of more than 400 plates prints in parts")
+
+
+class PlateEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    to_status = serializers.CharField(read_only=True, help_text="a plate status")
+
+    class Meta:
+        model = PlateEvent
+        fields = ["at", "from_status", "to_status", "actor", "note"]
+        read_only_fields = fields
+
+
+class PlateScanDaySerializer(serializers.Serializer):
+    day = serializers.DateField()
+    scans = serializers.IntegerField()
+    clients = serializers.IntegerField()
+
+
+class PlateHistorySerializer(serializers.Serializer):
+    """``plates/{code}/history/``: the back office's view of one plate."""
+
+    plate = PlateSerializer()
+    events = PlateEventSerializer(many=True)
+    alerts = PlateAlertSerializer(many=True)
+    replaces = serializers.CharField(source="replaces.code", default=None)
+    scan_days = PlateScanDaySerializer(many=True)
+    scans_total = serializers.IntegerField()

@@ -11,17 +11,18 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from cim import errors
+from cim import errors, roles
 from cim.api.filters import AddressFilter, PlateAlertFilter, PlateFilter
 from cim.api.serializers.plates import (
     AddressSerializer,
     PlateAlertSerializer,
     PlateArtworkQuery,
+    PlateHistorySerializer,
     PlateIssueSerializer,
     PlateReplaceSerializer,
     PlateSerializer,
@@ -30,16 +31,27 @@ from cim.api.serializers.plates import (
 )
 from cim.conf import cim_settings
 from cim.models import Address, Plate, PlateAlert
-from cim.permissions import AdminOnly, StaffRead
-from cim.plates import artwork, qr, sheets
-from cim.selectors.plates import community_plates, plate_text
+from cim.permissions import RolePermission, StaffRead
+from cim.plates import artwork, qr
+from cim.selectors.plates import plate_detail, plate_text, plates_search
 from cim.services import plates as plate_services
+from cim.services.plates.sheets import SHEET_MAX_PLATES, plates_sheet_pdf
 
-__all__ = ["SHEET_MAX_PLATES", "AddressViewSet", "PlateAlertViewSet", "PlateViewSet"]
+__all__ = ["SHEET_MAX_PLATES", "AddressViewSet", "PlateAlertViewSet", "PlateStaff", "PlateViewSet"]
 
-#: The most plates one print sheet request renders; bigger runs go through
-#: ``manage.py print_plates`` (a PDF of thousands of plates is a batch job).
-SHEET_MAX_PLATES = 2000
+
+class PlateStaff(RolePermission):
+    """Plates: admins and community staff manage them, dispatchers read."""
+
+    read_roles = roles.PLATE_READ_ROLES
+    write_roles = roles.PLATE_ROLES
+
+
+class PlatePrinters(RolePermission):
+    """Print sheets and artwork: those who manage plates (a GET, but a print run)."""
+
+    read_roles = roles.PLATE_ROLES
+    write_roles = roles.PLATE_ROLES
 
 
 @extend_schema(tags=["addresses"])
@@ -57,10 +69,11 @@ class AddressViewSet(viewsets.ReadOnlyModelViewSet):
 @extend_schema(tags=["plates"])
 class PlateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                    viewsets.GenericViewSet):
-    """Door plates (admins only): issue, install/damage/retire, replace,
-    artwork (SVG/PNG), print sheets (PDF) and scan statistics."""
+    """Door plates: search, issue, install/damage/retire, replace, artwork
+    (SVG/PNG), print sheets (PDF), history and scan statistics.  Admins and
+    community staff write; dispatchers read."""
 
-    permission_classes = [AdminOnly]
+    permission_classes = [PlateStaff]
     serializer_class = PlateSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = PlateFilter
@@ -74,6 +87,32 @@ class PlateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         if plate is None:
             raise errors.NotFound(f"no plate with code {code}", field="code")
         return plate
+
+    def get_permissions(self):
+        if self.action in ("artwork", "sheet"):
+            return [PlatePrinters()]
+        return super().get_permissions()
+
+    @extend_schema(parameters=[
+        OpenApiParameter("q", str, description="plate code (dashes optional) or address text"),
+        OpenApiParameter("status", str), OpenApiParameter("community", str)],
+        responses={200: PlateSerializer(many=True)})
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def search(self, request):
+        """At most 50 plates matching a code or an address, newest first."""
+        plates = plates_search(request.user, request.query_params.get("q", "")[:100],
+                               status=request.query_params.get("status", "")[:16],
+                               community=request.query_params.get("community", "")[:12])
+        return Response(PlateSerializer(plates, many=True).data)
+
+    @extend_schema(responses={200: PlateHistorySerializer})
+    @action(detail=True, methods=["get"])
+    def history(self, request, code=None):
+        """A plate's status history, alerts, predecessor/successor and scans per day."""
+        plate = self.get_object()
+        plate_services.plate_scans_flush(plate_ids=[plate.pk])
+        detail = plate_detail(request.user, plate.code)
+        return Response(PlateHistorySerializer(detail).data)
 
     @extend_schema(request=PlateIssueSerializer, responses={201: PlateSerializer})
     def create(self, request, *args, **kwargs):
@@ -126,18 +165,9 @@ class PlateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     def sheet(self, request):
         query = PlateSheetQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        community, size, paper = (query.validated_data[k] for k in ("community", "size", "paper"))
-        plates = community_plates(community)
-        if not plates:
-            raise errors.NotFound(f"no plates in service in {community}", field="community")
-        if len(plates) > SHEET_MAX_PLATES:
-            raise errors.DomainError(f"more than {SHEET_MAX_PLATES} plates: use print_plates",
-                                     field="community", code="too_many")
-        host = cim_settings.PLATE_HOST
-        pdf = sheets.print_sheet(((plate_text(pl), qr.plate_url(pl.code, host)) for pl in plates),
-                                 size=size, paper=paper, title=community)
-        resp = HttpResponse(pdf, content_type="application/pdf")
-        resp["Content-Disposition"] = f'attachment; filename="plates-{community}-{size}.pdf"'
+        sheet = plates_sheet_pdf(by=request.user, **query.validated_data)
+        resp = HttpResponse(sheet.pdf, content_type="application/pdf")
+        resp["Content-Disposition"] = f'attachment; filename="{sheet.filename}"'
         return resp
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
@@ -155,7 +185,7 @@ class PlateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
 class PlateAlertViewSet(viewsets.ReadOnlyModelViewSet):
     """Alerts about possibly fake plates (scan spikes, residents' flags)."""
 
-    permission_classes = [AdminOnly]
+    permission_classes = [PlateStaff]
     serializer_class = PlateAlertSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = PlateAlertFilter

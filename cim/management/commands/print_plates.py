@@ -45,12 +45,15 @@ class Command(BaseCommand):
                                                    paper=opts["paper"]))
             self.stdout.write(self.style.SUCCESS(f"wrote {out}"))
             return
+        code = opts["community"]
+        if not code.isdigit() or not 6 <= len(code) <= 12:
+            raise CommandError("--community must be a 6–12 digit division code")
         try:
-            sheet = plates_sheet_pdf(community_code=opts["community"], size=opts["size"],
-                                     paper=opts["paper"], progress=True)
+            sheet = plates_sheet_pdf(community=code, by="print_plates", size=opts["size"],
+                                     paper=opts["paper"], limit=None, progress=True)
         except DomainError as exc:
-            raise CommandError(f"--{exc.field.replace('_code', '')}: {exc.message}") from None
-        out = Path(opts["out"] or sheet.file_name)
+            raise CommandError(str(exc)) from None
+        out = Path(opts["out"] or sheet.filename)
         out.write_bytes(sheet.pdf)
         self.stdout.write(self.style.SUCCESS(
             f"wrote {out}: {sheet.plates} plates, {len(sheet.pdf) / 1e6:.1f} MB"))

@@ -268,15 +268,19 @@ def _clean_sheet(params: dict, upload) -> dict:
 def _run_sheet(job, reporter):
     from cim.services.plates.sheets import plates_sheet_pdf
 
+    # A job prints the whole division (no per-request cap, no parts).
     sheet = plates_sheet_pdf(
-        community_code=job.params["community_code"],
+        community=job.params["community_code"],
+        by=job.created_by or "job",
         size=job.params["size"],
         paper=job.params["paper"],
+        limit=None,
         progress=reporter,
     )
     return JobOutcome(
-        result={"plates": sheet.plates, "bytes": len(sheet.pdf), "community_code": sheet.code},
-        file_name=sheet.file_name,
+        result={"plates": sheet.plates, "bytes": len(sheet.pdf),
+                "community_code": job.params["community_code"]},
+        file_name=sheet.filename,
         file_bytes=sheet.pdf,
     )
 

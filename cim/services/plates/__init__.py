@@ -30,6 +30,7 @@ from cim.services.plates.scan_cache import (
     scan_page_forget,
     scan_page_key,
     scan_page_store,
+    scan_pages_forget_all,
 )
 from cim.services.plates.throttle import throttle
 
@@ -57,6 +58,7 @@ __all__ = [
     "scan_page_forget",
     "scan_page_key",
     "scan_page_store",
+    "scan_pages_forget_all",
     "scan_spike_alert",
     "throttle",
 ]

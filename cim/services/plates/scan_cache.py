@@ -42,6 +42,7 @@ __all__ = [
     "redis_key",
     "scan_page_forget",
     "scan_page_key",
+    "scan_pages_forget_all",
     "scan_page_store",
 ]
 
@@ -175,6 +176,21 @@ def scan_page_store(*, code: str, lang: str, plate_id: int, html: str) -> bytes:
 def scan_page_forget(code: str) -> None:
     """Drop a plate's cached pages (its plate or address changed)."""
     redis_client().delete(*[scan_page_key(code, lang) for lang in ("zh-hans", "en")])
+
+
+def scan_pages_forget_all() -> int:
+    """Drop every cached scan page (what all of them show changed: the
+    service catalogue); returns how many were dropped."""
+    r = redis_client()
+    dropped, batch = 0, []
+    for key in r.scan_iter(match=redis_key("pagegz", "*"), count=1000):
+        batch.append(key)
+        if len(batch) == 500:
+            dropped += r.delete(*batch)
+            batch = []
+    if batch:
+        dropped += r.delete(*batch)
+    return dropped
 
 
 @dataclasses.dataclass(frozen=True)
