@@ -19,3 +19,9 @@ SECURE_HSTS_SECONDS = 31536000
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# The probes answer on plain HTTP inside the deployment (compose health checks
+# call the process directly, not through nginx), from the container itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+if "localhost" not in ALLOWED_HOSTS:  # noqa: F405
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, "localhost"]  # noqa: F405
