@@ -105,7 +105,7 @@ def topology(test_database, django_db_blocker):
 
 
 @pytest.fixture(scope="module")
-def site(topology, django_db_blocker):
+def site(test_database, django_db_blocker):
     """The committed city the topology serves (flushed after the module)."""
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
