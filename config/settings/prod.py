@@ -26,3 +26,21 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 if "localhost" not in ALLOWED_HOSTS:  # noqa: F405
     ALLOWED_HOSTS = [*ALLOWED_HOSTS, "localhost"]  # noqa: F405
+
+# One JSON object per log line, with the request id nginx made (config/logs.py).
+MIDDLEWARE = ["config.logs.RequestIdMiddleware", *MIDDLEWARE]  # noqa: F405
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "config.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "config.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "cim": {"level": "INFO"},
+        "emergency": {"level": "INFO"},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}

@@ -15,7 +15,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 import secrets
+import time
 import wave
 from pathlib import Path
 
@@ -182,8 +184,6 @@ def _socket(topology, user):
 
 
 def _until(ws, predicate, timeout: float = 20.0) -> dict:
-    import time
-
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
         message = json.loads(ws.recv(timeout=left))
@@ -221,8 +221,6 @@ def test_websockets_on_both_asgi_servers_get_an_event_posted_through_gunicorn(to
             assert event["payload"]["id"] == made.json()["id"]
     # round robin: one console on each ASGI server, so the event crossed Redis to both
     asgi = {f"127.0.0.1:{s.port}" for s in topology.group("asgi")}
-    import time
-
     deadline = time.monotonic() + 10
     while _upstreams(topology, "/ws/ops/") != asgi and time.monotonic() < deadline:
         time.sleep(0.2)  # nginx logs a WebSocket when it closes
@@ -273,3 +271,29 @@ def test_a_30_mb_upload_passes_nginx_where_the_application_takes_it(topology, si
         timeout=60,
     )
     assert refused.status_code == 413
+
+
+def _json_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
+
+
+def test_one_request_id_across_nginx_gunicorn_and_django_logs(topology):
+    resp = _get(topology, "/no-such-page-for-the-log/")
+    assert resp.status_code == 404
+    request_id = resp.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)  # nginx's $request_id, kept by Django
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        served = [e for e in topology.access_log() if e["request_id"] == request_id]
+        web = [s for s in topology.group("web") if served and served[0]["upstream"] == f"127.0.0.1:{s.port}"]
+        lines = (
+            [line for line in _json_lines(web[0].log) if line.get("request_id") == request_id] if web else []
+        )
+        if {line["logger"] for line in lines} >= {"gunicorn.access", "django.request"}:
+            break
+        time.sleep(0.2)
+    assert served and served[0]["uri"] == "/no-such-page-for-the-log/" and served[0]["status"] == 404
+    by_logger = {line["logger"]: line for line in lines}
+    assert by_logger["gunicorn.access"]["status"] == 404
+    assert by_logger["django.request"]["level"] == "WARNING"
+    assert "/no-such-page-for-the-log/" in by_logger["django.request"]["message"]

@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ENTRYPOINT = ROOT / "docker" / "nginx" / "entrypoint.sh"
+GUNICORN_CONF = ROOT / "docker" / "gunicorn.conf.py"
 
 
 def free_port() -> int:
@@ -140,21 +141,9 @@ class Topology:
             port = free_port()
             self.add(
                 f"web-{k}",
-                [
-                    str(BIN / "gunicorn"),
-                    "config.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "1",
-                    "--threads",
-                    "4",
-                    "--timeout",
-                    "120",
-                    "--graceful-timeout",
-                    "5",
-                ],
+                [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "config.wsgi:application"],
                 port=port,
+                extra_env={"CIM_BIND": f"127.0.0.1:{port}", "CIM_WEB_WORKERS": "1", "CIM_WEB_THREADS": "4"},
             )
         for k in range(1, asgi + 1):
             port = free_port()
