@@ -7,6 +7,9 @@ tiles itself.
   no migration is waiting.  200 with ``{"status": "ready", "checks": {…}}``,
   otherwise 503 naming the failed checks.  Nothing sensitive is said: the
   failed check's name and a short reason class, never a connection string.
+* ``/metrics``: Prometheus metrics of this instance (django-prometheus), for a
+  scraper on the deployment's network only: a request that came through nginx
+  (``X-Forwarded-For``) gets 404, and nginx does not route the path at all.
 * ``/edge/tiles-access``: nginx's ``auth_request`` before it sends a file of
   ``/tiles/`` from the shared volume: 204 for a signed-in platform role, 401
   (not signed in) or 403 (no role), the rule of :func:`cim.tiles_views.tiles`.
@@ -17,6 +20,7 @@ Plain Django views: no login, no rate limit, no session written.
 from __future__ import annotations
 
 import redis
+from django.apps import apps
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
@@ -27,7 +31,7 @@ from django.views.decorators.http import require_safe
 from cim import roles
 from config.common.errors import error_body
 
-__all__ = ["healthz", "readyz", "tiles_access"]
+__all__ = ["healthz", "metrics", "readyz", "tiles_access"]
 
 PROBE_TIMEOUT_S = 2.0
 # Once every migration is applied in this process it stays so (a new migration
@@ -93,6 +97,18 @@ def readyz(request):
     if failed:
         return JsonResponse({"status": "unavailable", "failed": failed, "checks": results}, status=503)
     return JsonResponse({"status": "ready", "checks": results})
+
+
+@never_cache
+@require_safe
+def metrics(request):
+    """Prometheus metrics of this instance (all gunicorn workers when
+    ``PROMETHEUS_MULTIPROC_DIR`` is set, as docker/gunicorn.conf.py does)."""
+    if "HTTP_X_FORWARDED_FOR" in request.META or not apps.is_installed("django_prometheus"):
+        return JsonResponse(error_body("not_found", "no such page"), status=404)
+    from django_prometheus.exports import ExportToDjangoView
+
+    return ExportToDjangoView(request)
 
 
 @never_cache

@@ -18,6 +18,7 @@ urlpatterns = [
     # probes of the process manager and nginx (config/health.py)
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path("edge/tiles-access", health.tiles_access, name="edge-tiles-access"),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=_STAFF), name="schema"),
     path("api/docs/", login_required(

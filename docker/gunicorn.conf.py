@@ -15,3 +15,23 @@ access_log_format = (
     '{"time": "%(t)s", "logger": "gunicorn.access", "request_id": "%({x-request-id}i)s", '
     '"method": "%(m)s", "path": "%(U)s", "status": %(s)s, "bytes": "%(B)s", "duration_us": %(D)s}'
 )
+
+# Prometheus metrics of all workers of this instance (django-prometheus reads
+# them together when PROMETHEUS_MULTIPROC_DIR is set): one folder per instance,
+# emptied when the instance starts.
+METRICS_DIR = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", f"/tmp/cim-metrics-{bind.rsplit(':', 1)[-1]}-{os.getpid()}"
+)
+
+
+def on_starting(server):
+    import shutil
+
+    shutil.rmtree(METRICS_DIR, ignore_errors=True)
+    os.makedirs(METRICS_DIR, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -297,3 +297,25 @@ def test_one_request_id_across_nginx_gunicorn_and_django_logs(topology):
     assert by_logger["gunicorn.access"]["status"] == 404
     assert by_logger["django.request"]["level"] == "WARNING"
     assert "/no-such-page-for-the-log/" in by_logger["django.request"]["message"]
+
+
+def test_metrics_on_each_instance_not_through_nginx(topology):
+    for _ in range(6):
+        assert _get(topology, "/healthz").status_code == 200
+    assert _get(topology, "/metrics").status_code == 404  # nginx does not route it
+    seen = 0.0
+    for service in topology.group("web"):
+        direct = requests.get(f"http://127.0.0.1:{service.port}/metrics", timeout=10)
+        assert direct.status_code == 200 and direct.headers["Content-Type"].startswith("text/plain")
+        for line in direct.text.splitlines():
+            if (
+                line.startswith("django_http_requests_total_by_view_transport_method_total{")
+                and "healthz" in line
+            ):
+                seen += float(line.rsplit(" ", 1)[1])
+        # a request relayed by a proxy is refused by Django itself too
+        relayed = requests.get(
+            f"http://127.0.0.1:{service.port}/metrics", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10
+        )
+        assert relayed.status_code == 404
+    assert seen >= 6  # every /healthz answered above was counted by one instance or the other
