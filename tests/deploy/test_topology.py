@@ -170,9 +170,9 @@ def test_tiles_need_a_platform_role_then_nginx_serves_them(topology, site, publi
     assert planner.get(topology.base + "/tiles/build-manifest.json").status_code == 404
 
 
-def _socket(topology, user):
+def _socket(topology, user, *, after: int | None = None):
     return connect(
-        topology.base.replace("https", "wss") + "/ws/ops/",
+        topology.base.replace("https", "wss") + "/ws/ops/" + (f"?after={after}" if after is not None else ""),
         ssl=topology.ssl_context(),
         additional_headers={
             "Cookie": f"{settings.SESSION_COOKIE_NAME}={session_cookie(user)}",
@@ -319,3 +319,77 @@ def test_metrics_on_each_instance_not_through_nginx(topology):
         )
         assert relayed.status_code == 404
     assert seen >= 6  # every /healthz answered above was counted by one instance or the other
+
+
+# --- faults (last in the module: they kill and restart instances) ------------------------------
+
+
+def _create_incident(client, title: str) -> int:
+    made = client.post(
+        client.base + "/api/emergency/incidents/",
+        timeout=30,
+        json={"title": title, "incident_type": "fire", "source": "119", "lon": 105.7041, "lat": 34.5801},
+    )
+    assert made.status_code == 201, made.text
+    return made.json()["id"]
+
+
+def test_a_dead_gunicorn_instance_is_skipped_by_nginx(topology, site):
+    client = _signed_in(topology, site.users[roles.DISPATCHER])
+    client.base = topology.base
+    victim = topology.services["web-1"]
+    victim.kill()
+    try:
+        for k in range(4):
+            assert _get(topology, "/healthz").status_code == 200
+            _create_incident(client, f"故障演练{k}")  # a refused connection: nginx sends it to web-2
+    finally:
+        victim.start()
+    assert requests.get(f"http://127.0.0.1:{victim.port}/healthz", timeout=10).status_code == 200
+
+
+def _closed_within(ws, seconds: float) -> bool:
+    from websockets.exceptions import ConnectionClosed
+
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            ws.recv(timeout=left)
+        except ConnectionClosed:
+            return True
+        except TimeoutError:
+            return False
+    return False
+
+
+def test_a_console_losing_its_asgi_instance_reconnects_through_nginx_and_misses_nothing(topology, site):
+    dispatcher = site.users[roles.DISPATCHER]
+    client = _signed_in(topology, dispatcher)
+    client.base = topology.base
+    with _socket(topology, dispatcher) as ws:
+        last = _until(ws, lambda m: m["type"] == "synced")["last_id"]
+        # which instance holds it: kill one; if the socket survives, it was the other
+        killed = []
+        for name in ("asgi-1", "asgi-2"):
+            topology.services[name].kill()
+            killed.append(name)
+            if _closed_within(ws, 3.0):
+                break
+            topology.services[name].start()
+            killed.remove(name)
+        else:
+            raise AssertionError("the console's connection survived both instances")
+    try:
+        missed = [_create_incident(client, f"断线期间{k}") for k in range(2)]
+        # reconnect through nginx (the dead instance is skipped) with the last id seen:
+        # the missed events first, oldest first, then "synced"
+        with _socket(topology, dispatcher, after=last) as resumed:
+            replayed = []
+            while (message := json.loads(resumed.recv(timeout=20)))["type"] != "synced":
+                replayed.append(message)
+        created = [m["payload"]["id"] for m in replayed if m.get("kind") == "incident.created"]
+        assert created == missed
+        assert [m["id"] for m in replayed] == sorted(m["id"] for m in replayed)
+    finally:
+        for name in killed:
+            topology.services[name].start()
