@@ -186,6 +186,29 @@ class Topology:
         self.services[name] = service
         return service
 
+    def add_workers(self, count: int = 2) -> list[Service]:
+        """``count`` Celery workers (``worker-1``…), as compose's ``worker`` service runs
+        them; call before :meth:`start`, or ``.start()`` each.  (Celery comes with issue
+        15 §2: until it is installed this is only declared, never used by a test.)"""
+        return [
+            self.add(
+                f"worker-{k}",
+                [
+                    str(BIN / "celery"),
+                    "-A",
+                    "config",
+                    "worker",
+                    "--concurrency",
+                    "1",
+                    "--hostname",
+                    f"worker-{k}@%h",
+                    "--loglevel",
+                    "INFO",
+                ],
+            )
+            for k in range(1, count + 1)
+        ]
+
     def group(self, prefix: str) -> list[Service]:
         return [s for name, s in self.services.items() if name.startswith(f"{prefix}-")]
 
