@@ -49,3 +49,23 @@ def test_tiles_access_is_the_rule_of_the_tiles_view(client, make_user):
     for role in (roles.PLANNER, roles.DISPATCHER):
         client.force_login(make_user(role, f"tiles_{role}"))
         assert client.get("/edge/tiles-access").status_code == 204, role
+
+
+@pytest.mark.django_db
+def test_readyz_refuses_while_a_migration_is_unapplied(client, monkeypatch):
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from config import health
+
+    monkeypatch.setattr(health, "_migrated", False)  # this process had seen them all applied
+    graph = MigrationLoader(connection).graph
+    # the last migration of an app (not a squash: the migrations it replaces would still count)
+    leaf = next(n for n in sorted(graph.leaf_nodes()) if not graph.nodes[n].replaces)
+    latest = MigrationRecorder.Migration.objects.get(app=leaf[0], name=leaf[1])
+    latest.delete()  # as if the migrate step had not run yet (rolled back with the test)
+    resp = client.get("/readyz")
+    assert resp.status_code == 503
+    assert resp.json()["failed"] == ["migrations"] and resp.json()["checks"]["migrations"] == "1 unapplied"
+    latest.save()
+    assert client.get("/readyz").status_code == 200
