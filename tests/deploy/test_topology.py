@@ -100,7 +100,11 @@ def test_static_files_are_served_by_nginx_precompressed(topology):
     assert resp.headers["Content-Encoding"] == "gzip"
     assert raw == plain.with_name(plain.name + ".gz").read_bytes()
     assert gzip.decompress(raw) == plain.read_bytes()
-    assert "public" in resp.headers["Cache-Control"] and "Expires" in resp.headers
+    assert resp.headers["Cache-Control"] == "public, max-age=300" and "ETag" in resp.headers
+    revalidated = _get(
+        topology, url, headers={"If-None-Match": resp.headers["ETag"], "Accept-Encoding": "gzip"}
+    )
+    assert revalidated.status_code == 304
     identity = _get(topology, url, headers={"Accept-Encoding": "identity"})
     assert identity.content == plain.read_bytes() and "Content-Encoding" not in identity.headers
     assert _get(topology, "/static/no/such/file.css").status_code == 404
