@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: demo test setup setup-test serve bench lint clean-demo
+.PHONY: demo test test-deploy setup setup-test serve bench lint clean-demo
 
 demo: ## install what is missing, build and load the demo city, serve on http://127.0.0.1:8000
 	scripts/setup.sh demo
@@ -11,6 +11,10 @@ demo: ## install what is missing, build and load the demo city, serve on http://
 test: ## install what is missing and run the whole test suite
 	scripts/setup.sh test
 	scripts/test.sh
+
+test-deploy: ## the deployment tests only: nginx + 2 gunicorn + 2 ASGI over HTTPS, backups (also in make test)
+	scripts/setup.sh test
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest tests/deploy tests/test_deployment.py -m "not browser"
 
 setup:
 	scripts/setup.sh demo

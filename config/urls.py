@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from cim import tiles_views
 from cim.permissions import StaffRead
+from config import health
 from viewer.views import auth as auth_pages
 
 # The API's schema and its documentation pages are for staff (any platform
@@ -14,6 +15,11 @@ from viewer.views import auth as auth_pages
 _STAFF = [StaffRead]
 
 urlpatterns = [
+    # probes of the process manager and nginx (config/health.py)
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
+    path("edge/tiles-access", health.tiles_access, name="edge-tiles-access"),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=_STAFF), name="schema"),
     path("api/docs/", login_required(
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=_STAFF)), name="api-docs"),

@@ -14,7 +14,7 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 # ---- 1. Debian packages -----------------------------------------------------
 PKGS=(postgresql-15 postgresql-15-postgis-3 postgresql-15-postgis-3-scripts postgresql-15-pgrouting
       gdal-bin libgdal32 libgeos-c1v5 libproj25 proj-data redis-server redis-tools gettext
-      poppler-utils libzbar0 libcairo2 osmium-tool wrk ffmpeg fonts-wqy-zenhei)
+      poppler-utils libzbar0 libcairo2 osmium-tool wrk ffmpeg fonts-wqy-zenhei nginx)
 [ "$MODE" = "test" ] && PKGS+=(chromium fonts-noto-cjk)
 [ "$MODE" = "demo" ] && PKGS+=(fonts-noto-cjk)
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)

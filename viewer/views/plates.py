@@ -70,7 +70,9 @@ def _respond(request, html: str | bytes, *, status: int = 200, lang: str, set_co
     resp["Referrer-Policy"] = "no-referrer"
     resp["Content-Length"] = str(len(body))  # also on the fast path, which skips CommonMiddleware
     if set_cookie:
-        resp.set_cookie(settings.LANGUAGE_COOKIE_NAME, lang, max_age=365 * 86400, samesite="Lax")
+        # Secure in production (LANGUAGE_COOKIE_SECURE), as Django's own language cookie.
+        resp.set_cookie(settings.LANGUAGE_COOKIE_NAME, lang, max_age=365 * 86400, samesite="Lax",
+                        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY)
     return resp
 
 

@@ -1,0 +1,298 @@
+"""The production topology as local processes (no container runtime needed).
+
+Debian's nginx with the repository's configuration (``docker/nginx/``, rendered
+by its own entrypoint for loopback ports and a temporary directory), N gunicorn
+and N ASGI (daphne) instances with the production settings, on the test
+database and the real Redis under this test run's prefix.  Every process is a
+named :class:`Service`, so a test can kill or restart one (fault tests) and more
+can be added (``topology.add("worker-1", [...])`` for Celery workers).
+
+Use it as a context manager, or through the ``topology`` fixture of
+``tests/deploy/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ENTRYPOINT = ROOT / "docker" / "nginx" / "entrypoint.sh"
+GUNICORN_CONF = ROOT / "docker" / "gunicorn.conf.py"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited ({proc.returncode}); see {log}:\n{log.read_text()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on {port} after {timeout} s; see {log}")
+
+
+@dataclass
+class Service:
+    """One process of the topology."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log: Path
+    port: int | None = None
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+
+    def start(self, timeout: float = 60.0) -> None:
+        handle = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            self.argv, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        handle.close()
+        if self.port is not None:
+            wait_for_port(self.port, self.proc, self.log, timeout)
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL to the process group, as a crash would (no graceful goodbye)."""
+        if self.running:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.running:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class Topology:
+    """nginx → ``web`` × gunicorn, ``asgi`` × daphne, on ``database`` (a Django
+    settings dict) and ``redis_url`` with ``redis_prefix``."""
+
+    def __init__(
+        self,
+        *,
+        database: dict,
+        redis_url: str,
+        redis_prefix: str,
+        secret_key: str,
+        hash_salt: str,
+        web: int = 2,
+        asgi: int = 2,
+        workdir: Path | None = None,
+    ) -> None:
+        # nginx's workers run as an unprivileged user when started by root: they
+        # must be able to read the static and media folders, hence mode 755.
+        self.dir = Path(workdir or tempfile.mkdtemp(prefix="cim-topology-"))
+        self.dir.chmod(0o755)
+        self.static_root = self.dir / "static"
+        self.media_root = self.dir / "media"
+        self.cert_dir = self.dir / "certs"
+        self.logs = self.dir / "logs"
+        for folder in (self.static_root, self.media_root, self.logs):
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o755)
+        user = database.get("USER") or "postgres"
+        password = f":{database['PASSWORD']}" if database.get("PASSWORD") else ""
+        host = database.get("HOST") or "127.0.0.1"
+        port = database.get("PORT") or 5432
+        self.http_port, self.https_port = free_port(), free_port()
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CIM_"))},
+            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+            "DJANGO_SECRET_KEY": secret_key,
+            "CIM_CLIENT_HASH_SALT": hash_salt,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "CIM_TRUSTED_PROXIES": "127.0.0.1",
+            "DATABASE_URL": f"postgis://{user}{password}@{host}:{port}/{database['NAME']}",
+            "REDIS_URL": redis_url,
+            "REDIS_PREFIX": redis_prefix,
+            "CIM_MEDIA_ROOT": str(self.media_root),
+            "CIM_STATIC_ROOT": str(self.static_root),
+            "CIM_SHARED_DATA": os.environ.get("CIM_SHARED_DATA", ""),
+            "PYTHONPATH": str(ROOT),
+        }
+        self.services: dict[str, Service] = {}
+        for k in range(1, web + 1):
+            port = free_port()
+            self.add(
+                f"web-{k}",
+                [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "config.wsgi:application"],
+                port=port,
+                extra_env={"CIM_BIND": f"127.0.0.1:{port}", "CIM_WEB_WORKERS": "1", "CIM_WEB_THREADS": "4"},
+            )
+        for k in range(1, asgi + 1):
+            port = free_port()
+            self.add(
+                f"asgi-{k}",
+                [
+                    str(BIN / "daphne"),
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "--proxy-headers",
+                    "config.asgi:application",
+                ],
+                port=port,
+            )
+        nginx_env = {
+            "CIM_WEB_SERVERS": " ".join(f"127.0.0.1:{s.port}" for s in self.group("web")),
+            "CIM_ASGI_SERVERS": " ".join(f"127.0.0.1:{s.port}" for s in self.group("asgi")),
+            "CIM_HTTP_LISTEN": f"127.0.0.1:{self.http_port}",
+            "CIM_HTTPS_LISTEN": f"127.0.0.1:{self.https_port}",
+            "CIM_HTTPS_PORT": str(self.https_port),
+            "CIM_CERT_DIR": str(self.cert_dir),
+            "CIM_TLS_HOSTNAME": "127.0.0.1",
+            "CIM_NGINX_RUN_DIR": str(self.dir / "nginx"),
+            "CIM_NGINX_CONF": str(self.dir / "nginx" / "nginx.conf"),
+            "CIM_NGINX_WORKERS": "1",
+            "CIM_NGINX_ACCESS_LOG": str(self.logs / "nginx-access.log"),
+            "CIM_NGINX_ERROR_LOG": str(self.logs / "nginx-error.log"),
+        }
+        self.add("nginx", ["sh", str(ENTRYPOINT)], port=self.https_port, extra_env=nginx_env)
+
+    # --- processes -------------------------------------------------------------------------
+
+    def add(
+        self, name: str, argv: list[str], *, port: int | None = None, extra_env: dict[str, str] | None = None
+    ) -> Service:
+        """Declare one more process (started by :meth:`start`, or by ``.start()`` later)."""
+        service = Service(name, argv, {**self.env, **(extra_env or {})}, self.logs / f"{name}.log", port)
+        self.services[name] = service
+        return service
+
+    def add_workers(self, count: int = 2) -> list[Service]:
+        """``count`` Celery workers (``worker-1``…), as compose's ``worker`` service runs
+        them; call before :meth:`start`, or ``.start()`` each.  (Celery comes with issue
+        15 §2: until it is installed this is only declared, never used by a test.)"""
+        return [
+            self.add(
+                f"worker-{k}",
+                [
+                    str(BIN / "celery"),
+                    "-A",
+                    "config",
+                    "worker",
+                    "--concurrency",
+                    "1",
+                    "--hostname",
+                    f"worker-{k}@%h",
+                    "--loglevel",
+                    "INFO",
+                ],
+            )
+            for k in range(1, count + 1)
+        ]
+
+    def group(self, prefix: str) -> list[Service]:
+        return [s for name, s in self.services.items() if name.startswith(f"{prefix}-")]
+
+    def collectstatic(self) -> None:
+        """The collected static files nginx serves (the vendor libraries left out: the
+        journeys tested here need none and compressing them takes a minute)."""
+        env = {**self.env, "DJANGO_SETTINGS_MODULE": "tests.deploy.collect_settings"}
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=300,
+        )
+
+    def start(self) -> Topology:
+        # Servers first (in parallel: each imports Django for a few seconds, meanwhile the
+        # static files are collected), nginx last.
+        for service in self.services.values():
+            if service.name != "nginx":
+                handle = service.log.open("ab")
+                service.proc = subprocess.Popen(
+                    service.argv,
+                    cwd=ROOT,
+                    env=service.env,
+                    stdout=handle,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+                handle.close()
+        self.collectstatic()
+        for service in self.services.values():
+            if service.name != "nginx" and service.port is not None:
+                wait_for_port(service.port, service.proc, service.log, timeout=90)
+        self.services["nginx"].start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM to every process at once, SIGKILL to those still there after ``timeout``."""
+        running = [s for s in self.services.values() if s.running]
+        for service in running:
+            os.killpg(service.proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for service in running:
+            try:
+                service.proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                service.kill()
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> Topology:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- clients ---------------------------------------------------------------------------
+
+    @property
+    def base(self) -> str:
+        return f"https://127.0.0.1:{self.https_port}"
+
+    @property
+    def http_base(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def certificate(self) -> Path:
+        return self.cert_dir / "tls.crt"
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.certificate))
+
+    def access_log(self) -> list[dict]:
+        """nginx's JSON access log, one dict per request."""
+        import json
+
+        path = self.logs / "nginx-access.log"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
