@@ -88,13 +88,23 @@ def _respond(request, path: Path, *, cache: str, gzipped_path: Path | None = Non
     return response
 
 
+def tiles_refusal(request) -> JsonResponse | None:
+    """Why ``request`` may not load the 3D Tiles (401/403 in the one error shape), or
+    None: the city model is for signed-in platform staff.  The one rule, for this
+    view and for nginx's sub-request when it serves the files itself."""
+    if not request.user.is_authenticated:
+        return JsonResponse(error_body("not_authenticated", "sign in to load the 3D city"), status=401)
+    if not roles.has_role(request.user, *roles.STAFF_ROLES):
+        return JsonResponse(error_body("permission_denied", "the 3D city is for platform staff"), status=403)
+    return None
+
+
 @require_safe
 def tiles(request, path: str):
     """A file of the published 3D Tiles (signed-in platform roles only)."""
-    if not request.user.is_authenticated:
-        return JsonResponse(error_body("not_authenticated", "sign in to load the 3D city"), status=401)
-    if not roles.roles_of(request.user):
-        return JsonResponse(error_body("permission_denied", "the 3D city is for platform staff"), status=403)
+    refusal = tiles_refusal(request)
+    if refusal is not None:
+        return refusal
     file = _resolve(Path(cim_settings.TILES_DIR), path, TILE_FILE)
     sidecar = file.with_name(file.name + ".gz")
     versioned = "v" in request.GET and file.suffix == ".glb"

@@ -28,7 +28,6 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from cim import roles
 from config.common.errors import error_body
 
 __all__ = ["healthz", "metrics", "readyz", "tiles_access"]
@@ -115,8 +114,6 @@ def metrics(request):
 @require_safe
 def tiles_access(request):
     """nginx's sub-request before it serves ``/tiles/…`` (the 3D city is for platform staff)."""
-    if not request.user.is_authenticated:
-        return JsonResponse(error_body("not_authenticated", "sign in to load the 3D city"), status=401)
-    if not roles.roles_of(request.user):
-        return JsonResponse(error_body("permission_denied", "the 3D city is for platform staff"), status=403)
-    return HttpResponse(status=204)
+    from cim.tiles_views import tiles_refusal
+
+    return tiles_refusal(request) or HttpResponse(status=204)
