@@ -92,7 +92,7 @@ def test_busy_and_out_of_service_units_are_not_offered(grid_city, incident_at, u
     incident = incident_at(*node(3, 1))
     other = incident_at(*node(1, 4))
     services.assignment_create(incident=other, units=[grid_city.units["E2"].pk], by=user_with("dispatcher"))
-    services.unit_set_status(unit=grid_city.units["E3"], status="out_of_service", by="maint")
+    services.unit_set_status(unit=grid_city.units["E3"], status="out_of_service", by="maint", note="保养")
     fire = group(recommend_units(incident=incident, wanted={"fire_engine": 3}), "fire_engine")
     assert [c["code"] for c in fire["candidates"]] == ["E1"]
     assert fire["shortfall"] == 2
