@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE=config.settings.test
 # Lint first (ruff, ESLint): a finding fails the run like a failing test.
 scripts/lint.sh
-.venv/bin/python -m pytest -m "not browser" "$@"
+# Unit, database and API tests on every core (pytest-xdist; one test database and one Redis
+# namespace per worker, a module's tests on one worker); CIM_TEST_WORKERS=0 for one process.
+.venv/bin/python -m pytest -m "not browser" -n "${CIM_TEST_WORKERS:-auto}" --dist loadfile "$@"
 if [ -z "${SKIP_BROWSER_TESTS:-}" ]; then
   rc=0
   .venv/bin/python -m pytest -m browser "$@" || rc=$?

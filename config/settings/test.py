@@ -1,16 +1,24 @@
 """Test settings: real PostGIS and Redis, fast password hashing."""
 
+import os
+
 from .base import *  # noqa: F401,F403
 from .base import env
+
+# One namespace in Redis per test run, and per pytest-xdist worker within a run
+# (the servers and workers a test starts inherit both variables, so they share
+# their test's namespace).
+_RUN = env.TEST_DATABASE_NAME + (f":{os.environ['PYTEST_XDIST_WORKER']}"
+                                 if os.environ.get("PYTEST_XDIST_WORKER") else "")
 
 DEBUG = False
 WHITENOISE_AUTOREFRESH = True
 SECRET_KEY = "test-only-key-not-secret-0123456789abcdef0123456789abcdef"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CIM["CLIENT_HASH_SALT"] = "test-salt"  # noqa: F405
-CACHES["default"]["KEY_PREFIX"] = f"{env.REDIS_PREFIX}:test:{env.TEST_DATABASE_NAME}"  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = f"{env.REDIS_PREFIX}:test:{_RUN}"  # noqa: F405
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = (  # noqa: F405
-    f"{env.REDIS_PREFIX}:test:{env.TEST_DATABASE_NAME}:asgi"
+    f"{env.REDIS_PREFIX}:test:{_RUN}:asgi"
 )
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -30,8 +38,8 @@ AXES_ENABLED = False
 TWO_FACTOR_REQUIRED_ROLES = ()
 # Each test run has its own Celery queue (and key prefix), so parallel runs on one
 # Redis never take each other's tasks; the worker a test starts reads the same.
-CELERY_TASK_DEFAULT_QUEUE = f"{env.REDIS_PREFIX}:test:{env.TEST_DATABASE_NAME}:jobs"  # noqa: F405
+CELERY_TASK_DEFAULT_QUEUE = f"{env.REDIS_PREFIX}:test:{_RUN}:jobs"  # noqa: F405
 CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
     "visibility_timeout": 3600,
-    "global_keyprefix": f"{env.REDIS_PREFIX}:test:{env.TEST_DATABASE_NAME}:celery:",
+    "global_keyprefix": f"{env.REDIS_PREFIX}:test:{_RUN}:celery:",
 }
