@@ -11,6 +11,7 @@ from .reports import PublicReport, PublicReportEvent
 from .roads import RoadNode, RoadSegment
 from .service_items import GuideOption, GuideQuestion, ServiceItem
 from .service_points import ServicePoint
+from .staff import Department, StaffProfile
 from .terrain import DemRaster
 from .water import Waterway
 
@@ -20,6 +21,7 @@ __all__ = [
     "AuditLog",
     "Building",
     "DemRaster",
+    "Department",
     "GuideOption",
     "GuideQuestion",
     "ImportRun",
@@ -34,5 +36,6 @@ __all__ = [
     "RoadSegment",
     "ServiceItem",
     "ServicePoint",
+    "StaffProfile",
     "Waterway",
 ]

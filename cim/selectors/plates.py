@@ -6,6 +6,7 @@ from cim.choices import AdminLevel, PlateStatus
 from cim.conf import cim_settings
 from cim.models import AdminArea, Plate
 from cim.plates import artwork
+from cim.scope import Scope
 from cim.selectors.addresses import door_headline
 
 __all__ = ["IN_SERVICE", "community_plates", "plate_text"]
@@ -24,11 +25,12 @@ def plate_text(plate: Plate) -> artwork.PlateText:
         domain=cim_settings.PLATE_HOST.lower(), code=plate.code)
 
 
-def community_plates(community_code: str) -> list[Plate]:
+def community_plates(community_code: str, *, user=None) -> list[Plate]:
     """The plates in service in a division (code prefix), in address order,
     with everything :func:`plate_text` reads loaded: two queries in all,
-    however many plates."""
-    plates = list(Plate.objects.filter(
+    however many plates.  With a user, only those in the user's districts."""
+    qs = Plate.objects.all() if user is None else Scope.for_user(user).filter_plates(Plate.objects.all())
+    plates = list(qs.filter(
         status__in=IN_SERVICE, address__admin_area__code__startswith=community_code,
     ).select_related("address__admin_area", "address__parent").order_by("address__code"))
     AdminArea.objects.attach_chains(p.address.admin_area for p in plates)

@@ -29,10 +29,10 @@ from cim.api.serializers.plates import (
     PlateTransitionSerializer,
 )
 from cim.conf import cim_settings
-from cim.models import Address, Plate, PlateAlert
 from cim.permissions import AdminOnly, StaffRead
 from cim.plates import artwork, qr, sheets
 from cim.selectors.plates import community_plates, plate_text
+from cim.selectors.scoped import addresses_visible_to, plate_alerts_visible_to, plates_visible_to
 from cim.services import plates as plate_services
 
 __all__ = ["SHEET_MAX_PLATES", "AddressViewSet", "PlateAlertViewSet", "PlateViewSet"]
@@ -51,7 +51,9 @@ class AddressViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AddressSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = AddressFilter
-    queryset = Address.objects.select_related("admin_area").order_by("code")
+
+    def get_queryset(self):
+        return addresses_visible_to(self.request.user)
 
 
 @extend_schema(tags=["plates"])
@@ -64,7 +66,10 @@ class PlateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     serializer_class = PlateSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = PlateFilter
-    queryset = Plate.objects.select_related("address", "replaced_by").order_by("id")
+
+    def get_queryset(self):
+        return plates_visible_to(self.request.user)
+
     lookup_field = "code"
     lookup_value_regex = "[0-9A-Za-z]{11}"
 
@@ -127,7 +132,7 @@ class PlateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         query = PlateSheetQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         community, size, paper = (query.validated_data[k] for k in ("community", "size", "paper"))
-        plates = community_plates(community)
+        plates = community_plates(community, user=request.user)
         if not plates:
             raise errors.NotFound(f"no plates in service in {community}", field="community")
         if len(plates) > SHEET_MAX_PLATES:
@@ -159,7 +164,9 @@ class PlateAlertViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PlateAlertSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = PlateAlertFilter
-    queryset = PlateAlert.objects.select_related("plate__address").order_by("-created_at", "-id")
+
+    def get_queryset(self):
+        return plate_alerts_visible_to(self.request.user)
 
     @extend_schema(request=None, responses={200: PlateAlertSerializer})
     @action(detail=True, methods=["post"])

@@ -17,7 +17,7 @@ from cim.api.filters import ReportFilter
 from cim.api.permissions import ReportQueue
 from cim.api.serializers.reports import ReportSerializer, ReportStatusSerializer
 from cim.errors import DomainError
-from cim.models import PublicReport
+from cim.selectors.scoped import reports_visible_to
 from cim.services import reports as report_services
 from cim.services.report_contacts import report_contact_read
 
@@ -33,8 +33,9 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ReportSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ReportFilter
-    queryset = PublicReport.objects.select_related("address", "claimed_by", "plate").order_by(
-        "created_at", "id")
+
+    def get_queryset(self):
+        return reports_visible_to(self.request.user)
 
     @extend_schema(parameters=[OpenApiParameter(
         "reveal", OpenApiTypes.STR, enum=["contact"],

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from config.common.pagination import GeoPagination
 from emergency import selectors, services
-from emergency.api.common import ERRORS, get_or_400, query_bool, query_int
+from emergency.api.common import ERRORS, incident_or_400, query_bool, query_int
 from emergency.api.serializers import (
     AlertCancelSerializer,
     AlertIssueSerializer,
@@ -26,7 +26,7 @@ from emergency.api.serializers import (
     ZoneCreateSerializer,
     ZoneGeoSerializer,
 )
-from emergency.models import Alert, ControlZone, Incident, Plan, RoadClosure, Task
+from emergency.models import Alert, Plan
 from emergency.permissions import CommanderWrite, DispatcherWrite
 from emergency.services.zones import zone_contents
 
@@ -68,8 +68,10 @@ class TaskViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.G
 
     permission_classes = [DispatcherWrite]
     serializer_class = TaskSerializer
-    queryset = Task.objects.select_related("agency")
     http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.tasks_visible_to(self.request.user)
 
     @extend_schema(request=TaskUpdateSerializer, responses={200: TaskSerializer, **ERRORS})
     def partial_update(self, request, pk=None):
@@ -90,8 +92,8 @@ class ClosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self):
         if self.action == "list" and query_bool(self.request.query_params, "in_force"):
-            return selectors.closures_in_force()
-        return RoadClosure.objects.prefetch_related("segments").order_by("-starts_at", "-id")
+            return selectors.closures_in_force(self.request.user)
+        return selectors.closures_visible_to(self.request.user)
 
     @extend_schema(parameters=[OpenApiParameter("in_force", OpenApiTypes.BOOL)])
     def list(self, request, *args, **kwargs):
@@ -102,7 +104,7 @@ class ClosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         s = ClosureCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         data = dict(s.validated_data)
-        incident = get_or_400(Incident, data.pop("incident"), "incident") if data.get("incident") else None
+        incident = incident_or_400(request.user, data["incident"]) if data.get("incident") else None
         data.pop("incident", None)
         closure = services.closure_create(by=request.user, incident=incident, **data)
         return Response(ClosureSerializer(closure).data, status=status.HTTP_201_CREATED)
@@ -125,7 +127,7 @@ class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     pagination_class = GeoPagination
 
     def get_queryset(self):
-        qs = ControlZone.objects.order_by("-created_at", "-id")
+        qs = selectors.zones_visible_to(self.request.user)
         if self.action == "list":
             incident = query_int(self.request.query_params, "incident", lo=1, hi=2**62)
             if incident:
@@ -144,7 +146,7 @@ class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         s = ZoneCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         data = s.validated_data
-        incident = get_or_400(Incident, data["incident"], "incident") if data.get("incident") else None
+        incident = incident_or_400(request.user, data["incident"]) if data.get("incident") else None
         zone = services.zone_create(by=request.user, tier=data["tier"], name=data["name"], incident=incident,
                                     geom=data.get("geometry"), addresses=data.get("addresses") or None,
                                     buffer_m=data.get("buffer_m"))
@@ -180,7 +182,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         s.is_valid(raise_exception=True)
         data = dict(s.validated_data)
         incident_id = data.pop("incident", None)
-        incident = get_or_400(Incident, incident_id, "incident") if incident_id else None
+        incident = incident_or_400(request.user, incident_id, "incident") if incident_id else None
         alert = services.alert_issue(by=request.user, incident=incident, **data)
         return Response(AlertSerializer(alert).data, status=status.HTTP_201_CREATED)
 
