@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cim.errors import NotFound
+from cim.selectors.scoped import reports_visible_to
 from cim.services.reports import normalize_tracking
 from emergency.api.common import ERRORS
 from emergency.api.serializers import IncidentSerializer
