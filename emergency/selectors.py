@@ -32,6 +32,7 @@ __all__ = [
     "closures_in_force",
     "closures_visible_to",
     "events_after",
+    "events_visible_to",
     "incidents_visible_to",
     "plan_for",
     "plans_matching",
@@ -137,6 +138,27 @@ def cameras_near(point: Point, *, radius_m: float = 500.0, limit: int = 20) -> Q
 def events_after(after: int, *, limit: int = 500) -> QuerySet[Event]:
     """Events with an id above ``after`` (a console resuming after a gap)."""
     return Event.objects.filter(id__gt=after).order_by("id")[:limit]
+
+
+def events_visible_to(user, after: int, *, limit: int = 500, scan: int = 10_000) -> list[Event]:
+    """Events above ``after`` that the user's live stream would carry
+    (:mod:`emergency.live.scope`): for a district or department user those
+    of the incidents, units, reports, zones and closures in scope, read in
+    pages until ``limit`` are found or ``scan`` rows were looked at."""
+    from emergency.live.scope import live_scope_for
+
+    live = live_scope_for(user)
+    if live is None:
+        return list(events_after(after, limit=limit))
+    found: list[Event] = []
+    cursor, looked = after, 0
+    while len(found) < limit and looked < scan:
+        rows = list(events_after(cursor, limit=limit))
+        if not rows:
+            break
+        found += [e for e in rows if live.sees_event(e.kind, e.payload)]
+        cursor, looked = rows[-1].id, looked + len(rows)
+    return found[:limit]
 
 
 def closures_in_force(user=None) -> QuerySet[RoadClosure]:

@@ -214,7 +214,7 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         after = query_int(self.request.query_params, "after", lo=0, hi=2**62, default=0)
-        return selectors.events_after(after)
+        return selectors.events_visible_to(self.request.user, after)
 
     @extend_schema(parameters=[OpenApiParameter("after", OpenApiTypes.INT,
                                                 description="last event id the console has")])
