@@ -189,16 +189,34 @@ SCOPED: dict[str, str] = {
     **{f"plate-{a}": "plate" for a in ("detail", "artwork", "replace", "scans", "transition")},
     "plate-alert-detail": "plate_alert",
     "plate-alert-close": "plate_alert",
-    **{f"emergency:incident-{a}": "incident" for a in (
-        "detail", "activate-plan", "assignments", "attachment-file", "attachments", "cameras",
-        "dispatch-requests", "level", "merge", "plans", "recommendations", "supply-requests", "tasks",
-        "timeline", "transition")},
+    **{
+        f"emergency:incident-{a}": "incident"
+        for a in (
+            "detail",
+            "activate-plan",
+            "assignments",
+            "attachment-file",
+            "attachments",
+            "cameras",
+            "dispatch-requests",
+            "level",
+            "merge",
+            "plans",
+            "recommendations",
+            "supply-requests",
+            "tasks",
+            "timeline",
+            "transition",
+        )
+    },
     **{f"emergency:unit-{a}": "unit" for a in ("detail", "position", "status")},
     "emergency:assignment-detail": "assignment",
     "emergency:task-detail": "task",
     **{f"emergency:closure-{a}": "closure" for a in ("detail", "lift")},
     **{f"emergency:zone-{a}": "zone" for a in ("detail", "contents", "lift")},
-    **{f"emergency:supply-request-{a}": "supply_request" for a in (
-        "detail", "cancel", "commit", "receive", "ship")},
+    **{
+        f"emergency:supply-request-{a}": "supply_request"
+        for a in ("detail", "cancel", "commit", "receive", "ship")
+    },
     "emergency:report-escalate": "report",
 }

@@ -60,13 +60,14 @@ class Scope:
         if not roles.has_role(user, roles.ADMIN):
             from cim.models import StaffProfile  # the models import nothing of this module
 
-            profile = (StaffProfile.objects.select_related("department")
-                       .filter(user_id=user.pk).first())
+            profile = StaffProfile.objects.select_related("department").filter(user_id=user.pk).first()
             if profile is not None:
                 codes = tuple(profile.districts.values_list("code", flat=True))
                 dept = profile.department
-                scope = cls(district_codes=codes,
-                            department_id=dept.pk if dept is not None and dept.own_work_only else None)
+                scope = cls(
+                    district_codes=codes,
+                    department_id=dept.pk if dept is not None and dept.own_work_only else None,
+                )
         user._cim_scope = scope
         return scope
 
@@ -97,8 +98,7 @@ class Scope:
             return None
         from cim.models import AdminArea
 
-        return AdminArea.objects.filter(code__in=self.district_codes).aggregate(
-            u=Union("boundary"))["u"]
+        return AdminArea.objects.filter(code__in=self.district_codes).aggregate(u=Union("boundary"))["u"]
 
     # ------------------------------------------------------------ filters
     def area_q(self, path: str) -> Q:
@@ -129,7 +129,8 @@ class Scope:
         q = Q()
         if self.by_district:
             q &= self.area_q(f"{prefix}admin_area") | (
-                Q(**{f"{prefix}admin_area__isnull": True}) & self.geom_q(f"{prefix}location"))
+                Q(**{f"{prefix}admin_area__isnull": True}) & self.geom_q(f"{prefix}location")
+            )
         if self.by_department:
             q &= Q(**{f"{prefix}pk__in": self._department_incident_ids()})
         return q
@@ -139,7 +140,8 @@ class Scope:
 
         return Incident.objects.filter(
             Q(tasks__agency__department_id=self.department_id)
-            | Q(assignments__unit__agency__department_id=self.department_id)).values("pk")
+            | Q(assignments__unit__agency__department_id=self.department_id)
+        ).values("pk")
 
     def filter_incidents(self, qs: QuerySet) -> QuerySet:
         return qs if self.city_wide else qs.filter(self.incident_q())
@@ -160,8 +162,10 @@ class Scope:
         """Tasks of the incidents in the districts; a department limited to
         its own work sees the tasks sent to it."""
         if self.by_district:
-            qs = qs.filter(self.area_q("incident__admin_area") | (
-                Q(incident__admin_area__isnull=True) & self.geom_q("incident__location")))
+            qs = qs.filter(
+                self.area_q("incident__admin_area")
+                | (Q(incident__admin_area__isnull=True) & self.geom_q("incident__location"))
+            )
         if self.by_department:
             qs = qs.filter(agency__department_id=self.department_id)
         return qs

@@ -99,8 +99,11 @@ def test_every_route_has_a_policy_entry():
     stale = sorted(set(POLICY) - set(ROUTES))
     assert not missing, f"routes without an entry in cim.access_policy.POLICY: {missing}"
     assert not stale, f"policy entries for routes that no longer exist: {stale}"
-    differ = {name: (sorted(r.methods), sorted(POLICY[name])) for name, r in ROUTES.items()
-              if r.methods is not None and set(r.methods) != set(POLICY[name])}
+    differ = {
+        name: (sorted(r.methods), sorted(POLICY[name]))
+        for name, r in ROUTES.items()
+        if r.methods is not None and set(r.methods) != set(POLICY[name])
+    }
     assert not differ, f"methods served vs declared: {differ}"
     assert set(SCOPED) <= set(ROUTES)
 
@@ -113,8 +116,12 @@ def test_the_admin_site_is_for_admins_only():
 def test_the_auditor_reads_the_audit_trail_and_nothing_else():
     """The auditor's whole reach in the policy: the audit page and its export
     (plus the public and the sign-in pages anyone has)."""
-    reach = {name for name, methods in POLICY.items()
-             for rule in methods.values() if rule not in (PUBLIC, SIGNED_IN) and roles.AUDITOR in rule}
+    reach = {
+        name
+        for name, methods in POLICY.items()
+        for rule in methods.values()
+        if rule not in (PUBLIC, SIGNED_IN) and roles.AUDITOR in rule
+    }
     assert reach == {"viewer:audit", "viewer:audit-export", "tiles"}
 
 
@@ -129,47 +136,93 @@ def _build() -> dict:
     mj = f.admin_area("620503", "麦积区", "district", city, (105.80, 34.50, 106.00, 34.70))
     worlds = {}
     for key, district, lon, label in (("in", qz, 105.70, "民主路"), ("out", mj, 105.90, f"{MARK}路")):
-        street = f.admin_area(district.code + "001", f"{district.name}一街道", "street", district,
-                              (lon - 0.02, 34.56, lon + 0.02, 34.60))
-        f.admin_area(street.code + "001", f"{district.name}一社区", "community", street,
-                     (lon - 0.02, 34.56, lon + 0.02, 34.60))
-        seg = f.road((lon, 34.58), (lon + 0.005, 34.58), name=label, road_class="secondary",
-                     source_id=f"r-{key}")
-        f.building(lon + 0.0012, 34.5803, size=0.0002, height=18, floors=6, use="residential",
-                   source_id=f"b-{key}")
+        street = f.admin_area(
+            district.code + "001",
+            f"{district.name}一街道",
+            "street",
+            district,
+            (lon - 0.02, 34.56, lon + 0.02, 34.60),
+        )
+        f.admin_area(
+            street.code + "001",
+            f"{district.name}一社区",
+            "community",
+            street,
+            (lon - 0.02, 34.56, lon + 0.02, 34.60),
+        )
+        seg = f.road(
+            (lon, 34.58), (lon + 0.005, 34.58), name=label, road_class="secondary", source_id=f"r-{key}"
+        )
+        f.building(
+            lon + 0.0012, 34.5803, size=0.0002, height=18, floors=6, use="residential", source_id=f"b-{key}"
+        )
         worlds[key] = {"district": district, "lon": lon, "segment": seg}
     addresses_generate(by="test", progress=False)
     police = Department.objects.get(code="gaj")
     item = Item.objects.create(code="T", name="帐篷")
-    Plan.objects.create(code="P-FIRE-IV", name="火灾四级预案", incident_type="fire", level="IV",
-                        checklist=["核实火情"])
+    Plan.objects.create(
+        code="P-FIRE-IV", name="火灾四级预案", incident_type="fire", level="IV", checklist=["核实火情"]
+    )
     for key, w in worlds.items():
         mark = MARK if key == "out" else "秦州"
-        door = (Address.objects.filter(kind="door", admin_area__code__startswith=w["district"].code)
-                .order_by("code").first())
+        door = (
+            Address.objects.filter(kind="door", admin_area__code__startswith=w["district"].code)
+            .order_by("code")
+            .first()
+        )
         plate = plate_issue(address=door, by="test")
-        report = report_create(address=door, category="other", description=f"{mark} 路灯坏了",
-                               client="test", reporter_phone="13800138000")
+        report = report_create(
+            address=door,
+            category="other",
+            description=f"{mark} 路灯坏了",
+            client="test",
+            reporter_phone="13800138000",
+        )
         alert = PlateAlert.objects.create(plate=plate, kind="resident_flag", comment=f"{mark} 可疑")
         # the agency registry is city-wide reference data: no marker
-        agency = Agency.objects.create(code=f"A-{key}", name=f"{district_name(w)}消防大队", kind="fire",
-                                       admin_area=w["district"], department=police)
-        unit = Unit.objects.create(code=f"{mark}-1", name=f"{mark} 消防车", agency=agency,
-                                   unit_type="fire_engine")
-        incident = services.incident_create(title=f"{mark} 火情", incident_type="fire", source="119",
-                                            by="seed", location=Point(w["lon"] + 0.001, 34.581, srid=4326))
+        agency = Agency.objects.create(
+            code=f"A-{key}",
+            name=f"{district_name(w)}消防大队",
+            kind="fire",
+            admin_area=w["district"],
+            department=police,
+        )
+        unit = Unit.objects.create(
+            code=f"{mark}-1", name=f"{mark} 消防车", agency=agency, unit_type="fire_engine"
+        )
+        incident = services.incident_create(
+            title=f"{mark} 火情",
+            incident_type="fire",
+            source="119",
+            by="seed",
+            location=Point(w["lon"] + 0.001, 34.581, srid=4326),
+        )
         assignment = Assignment.objects.create(incident=incident, unit=unit, position_source="station")
         task = Task.objects.create(incident=incident, kind="notify", title=f"{mark} 通知公安", agency=agency)
         closure = RoadClosure.objects.create(reason="manual", note=f"{mark} 封路")
         closure.segments.set([w["segment"]])
         box = Polygon.from_bbox((w["lon"], 34.579, w["lon"] + 0.003, 34.582))
-        zone = ControlZone.objects.create(tier="sealed", name=f"{mark} 封控区",
-                                          geom=MultiPolygon(box, srid=4326))
-        supply = services.supply_request_create(incident=incident, lines=[(item.pk, 1)], by="seed",
-                                                note=f"{mark} 物资")
-        w.update(door=door, plate=plate, report=report, plate_alert=alert, agency=agency, unit=unit,
-                 incident=incident, assignment=assignment, task=task, closure=closure, zone=zone,
-                 supply_request=supply, address=door)
+        zone = ControlZone.objects.create(
+            tier="sealed", name=f"{mark} 封控区", geom=MultiPolygon(box, srid=4326)
+        )
+        supply = services.supply_request_create(
+            incident=incident, lines=[(item.pk, 1)], by="seed", note=f"{mark} 物资"
+        )
+        w.update(
+            door=door,
+            plate=plate,
+            report=report,
+            plate_alert=alert,
+            agency=agency,
+            unit=unit,
+            incident=incident,
+            assignment=assignment,
+            task=task,
+            closure=closure,
+            zone=zone,
+            supply_request=supply,
+            address=door,
+        )
     roles.ensure_groups()
     users = {}
     from django.contrib.auth import get_user_model
@@ -297,7 +350,7 @@ def test_route_matrix(name, world, clients, db):
                 if side == "out" and name not in SCOPED:
                     continue  # nothing of a place to vary: the in-scope call said it all
                 url = reverse(name, kwargs=_kwargs(route, world, side))
-                client = (_fresh(world["users"].get(role)) if name in SESSION_ROUTES else clients[role])
+                client = _fresh(world["users"].get(role)) if name in SESSION_ROUTES else clients[role]
                 response = _call(client, method, url)
                 code = response.status_code
                 where = f"{method} {url} as {role or 'anonymous'} ({side}) → {code}"
@@ -321,18 +374,31 @@ def test_route_matrix(name, world, clients, db):
     assert not problems, "\n".join(problems)
 
 
-LISTS = ["report-list", "address-list", "plate-list", "plate-alert-list", "emergency:incident-list",
-         "emergency:incident-geojson", "emergency:unit-list", "emergency:unit-geojson",
-         "emergency:assignment-list", "emergency:closure-list", "emergency:zone-list",
-         "emergency:supply-request-list"]
+LISTS = [
+    "report-list",
+    "address-list",
+    "plate-list",
+    "plate-alert-list",
+    "emergency:incident-list",
+    "emergency:incident-geojson",
+    "emergency:unit-list",
+    "emergency:unit-geojson",
+    "emergency:assignment-list",
+    "emergency:closure-list",
+    "emergency:zone-list",
+    "emergency:supply-request-list",
+]
 
 
 @pytest.mark.parametrize("name", LISTS)
 def test_lists_show_the_admin_both_districts_and_a_district_user_one(name, world, clients, db):
     admin = _call(clients[roles.ADMIN], "GET", reverse(name))
     assert admin.status_code == 200 and MARK in _text(admin), f"{name}: the admin should see 麦积区"
-    user_role = next(r for r in (roles.DISPATCHER, roles.PLANNER) if _admits(POLICY[name]["GET"], r)) \
-        if name not in ("plate-list", "plate-alert-list") else None
+    user_role = (
+        next(r for r in (roles.DISPATCHER, roles.PLANNER) if _admits(POLICY[name]["GET"], r))
+        if name not in ("plate-list", "plate-alert-list")
+        else None
+    )
     if user_role is not None:
         mine = _call(clients[user_role], "GET", reverse(name))
         assert mine.status_code == 200 and MARK not in _text(mine)
@@ -356,7 +422,8 @@ def test_a_department_sees_the_tasks_sent_to_it(world, db):
     tasks = set(selectors.tasks_visible_to(user).values_list("pk", flat=True))
     assert tasks == {w["task"].pk for w in world["worlds"].values()}
     assert set(selectors.incidents_visible_to(user).values_list("pk", flat=True)) == {
-        w["incident"].pk for w in world["worlds"].values()}
+        w["incident"].pk for w in world["worlds"].values()
+    }
     other = get_user_model().objects.create_user("fire-duty", password="pw-for-tests-1")
     other.groups.add(Group.objects.get(name=roles.DISPATCHER))
     StaffProfile.objects.create(user=other, department=fire)
@@ -367,8 +434,11 @@ def test_a_department_sees_the_tasks_sent_to_it(world, db):
     client.force_login(other)
     task = world["worlds"]["in"]["task"]
     assert client.get(reverse("emergency:task-detail", kwargs={"pk": task.pk})).status_code == 404
-    response = client.patch(reverse("emergency:task-detail", kwargs={"pk": task.pk}),
-                            data='{"done": true}', content_type="application/json")
+    response = client.patch(
+        reverse("emergency:task-detail", kwargs={"pk": task.pk}),
+        data='{"done": true}',
+        content_type="application/json",
+    )
     assert response.status_code == 404
     task.refresh_from_db()
     assert task.done is False
@@ -376,6 +446,7 @@ def test_a_department_sees_the_tasks_sent_to_it(world, db):
 
 def test_a_city_level_user_sees_everything(world, db):
     from django.contrib.auth import get_user_model
+
     from emergency import selectors
 
     user = get_user_model().objects.create_user("city-commander", password="pw-for-tests-1")
@@ -390,17 +461,29 @@ def test_a_reference_out_of_scope_is_refused_and_nothing_is_written(world, clien
     400 naming the field, nothing stored."""
     inside, outside = world["worlds"]["in"]["incident"], world["worlds"]["out"]["incident"]
     client = clients[roles.COMMANDER]
-    response = client.post(reverse("emergency:incident-merge", kwargs={"pk": inside.pk}),
-                           data=json.dumps({"into": outside.pk, "reason": "重复"}),
-                           content_type="application/json")
+    response = client.post(
+        reverse("emergency:incident-merge", kwargs={"pk": inside.pk}),
+        data=json.dumps({"into": outside.pk, "reason": "重复"}),
+        content_type="application/json",
+    )
     assert response.status_code == 400 and response.json()["field"] == "into"
     inside.refresh_from_db()
     assert inside.merged_into_id is None
     before = ControlZone.objects.count()
-    response = client.post(reverse("emergency:zone-list"), data=json.dumps({
-        "tier": "sealed", "name": "z", "incident": outside.pk,
-        "geometry": {"type": "Polygon", "coordinates": [[[105.9, 34.58], [105.91, 34.58], [105.91, 34.59],
-                                                          [105.9, 34.58]]]}}),
-        content_type="application/json")
+    response = client.post(
+        reverse("emergency:zone-list"),
+        data=json.dumps(
+            {
+                "tier": "sealed",
+                "name": "z",
+                "incident": outside.pk,
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[105.9, 34.58], [105.91, 34.58], [105.91, 34.59], [105.9, 34.58]]],
+                },
+            }
+        ),
+        content_type="application/json",
+    )
     assert response.status_code == 400 and response.json()["field"] == "incident"
     assert ControlZone.objects.count() == before

@@ -37,16 +37,19 @@ class Department(models.Model):
     name_en = models.CharField(_("英文名称"), max_length=150, blank=True)
     kind = models.CharField(_("类别"), max_length=16, choices=DepartmentKind.choices)
     own_work_only = models.BooleanField(
-        _("仅见本部门任务"), default=False,
-        help_text=_("勾选后，该部门人员只看到派给本部门的任务、本部门的力量及相关事件。"))
+        _("仅见本部门任务"),
+        default=False,
+        help_text=_("勾选后，该部门人员只看到派给本部门的任务、本部门的力量及相关事件。"),
+    )
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("部门")
         verbose_name_plural = _("部门")
         constraints = [
-            models.CheckConstraint(name="department_code_format",
-                                   condition=Q(code__regex=r"^[a-z0-9_-]{1,32}$")),
+            models.CheckConstraint(
+                name="department_code_format", condition=Q(code__regex=r"^[a-z0-9_-]{1,32}$")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -58,14 +61,28 @@ class StaffProfile(models.Model):
     all means the whole city.  Streets and communities below a district are
     in scope by the admin tree (their codes extend the district's)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="staff_profile", verbose_name=_("用户"))
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="staff", verbose_name=_("部门"))
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_profile",
+        verbose_name=_("用户"),
+    )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+        verbose_name=_("部门"),
+    )
     districts = models.ManyToManyField(
-        "cim.AdminArea", blank=True, related_name="+", verbose_name=_("负责区县"),
+        "cim.AdminArea",
+        blank=True,
+        related_name="+",
+        verbose_name=_("负责区县"),
         limit_choices_to={"level": AdminLevel.DISTRICT},
-        help_text=_("不选表示全市。"))
+        help_text=_("不选表示全市。"),
+    )
 
     class Meta:
         verbose_name = _("人员档案")

@@ -29,8 +29,18 @@ from emergency.models import ControlZone, Incident, RoadClosure, Unit
 
 __all__ = ["LiveScope", "live_scope_for"]
 
-_PLACED = ("incident.", "assignment.", "unit.", "report.", "zone.", "closure.", "task.",
-           "dispatch_request.", "supply_request.", "plan.activated")
+_PLACED = (
+    "incident.",
+    "assignment.",
+    "unit.",
+    "report.",
+    "zone.",
+    "closure.",
+    "task.",
+    "dispatch_request.",
+    "supply_request.",
+    "plan.activated",
+)
 
 
 @dataclass(eq=False)
@@ -47,8 +57,11 @@ class LiveScope:
 
     def _in_region(self, payload: dict[str, Any]) -> bool:
         lon, lat = payload.get("lon"), payload.get("lat")
-        if self.by_department or self.region is None or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)):
+        if (
+            self.by_department
+            or self.region is None
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat))
+        ):
             return False
         return self.region.contains(Point(lon, lat, srid=4326))
 
