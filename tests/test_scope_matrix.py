@@ -126,6 +126,22 @@ def test_the_auditor_reads_the_audit_trail_and_nothing_else():
 
 
 # ---------------------------------------------------------------- the world
+_DEPARTMENTS = {
+    "gaj": ("公安局", "police", True),
+    "xfjy": ("消防救援支队", "fire", True),
+    "yjj": ("应急管理局", "command", False),
+}
+
+
+def _department(code: str) -> Department:
+    """The departments the migration seeds (a flushing test elsewhere may
+    have removed them)."""
+    name, kind, own = _DEPARTMENTS[code]
+    return Department.objects.get_or_create(
+        code=code, defaults={"name": name, "kind": kind, "own_work_only": own}
+    )[0]
+
+
 def district_name(w: dict) -> str:
     return w["district"].name
 
@@ -158,7 +174,7 @@ def _build() -> dict:
         )
         worlds[key] = {"district": district, "lon": lon, "segment": seg}
     addresses_generate(by="test", progress=False)
-    police = Department.objects.get(code="gaj")
+    police = _department("gaj")
     item = Item.objects.create(code="T", name="帐篷")
     Plan.objects.create(
         code="P-FIRE-IV", name="火灾四级预案", incident_type="fire", level="IV", checklist=["核实火情"]
@@ -409,7 +425,7 @@ def test_lists_show_the_admin_both_districts_and_a_district_user_one(name, world
 def test_a_department_sees_the_tasks_sent_to_it(world, db):
     """公安 (own work only): the tasks sent to its agencies and their
     incidents and units, in both districts; another department none."""
-    police, fire = Department.objects.get(code="gaj"), Department.objects.get(code="xfjy")
+    police, fire = _department("gaj"), _department("xfjy")
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.create_user("police-duty", password="pw-for-tests-1")
@@ -451,7 +467,7 @@ def test_a_city_level_user_sees_everything(world, db):
 
     user = get_user_model().objects.create_user("city-commander", password="pw-for-tests-1")
     user.groups.add(Group.objects.get(name=roles.COMMANDER))
-    StaffProfile.objects.create(user=user, department=Department.objects.get(code="yjj"))
+    StaffProfile.objects.create(user=user, department=_department("yjj"))
     assert Scope.for_user(user).city_wide
     assert selectors.incidents_visible_to(user).count() == 2
 
@@ -487,3 +503,12 @@ def test_a_reference_out_of_scope_is_refused_and_nothing_is_written(world, clien
     )
     assert response.status_code == 400 and response.json()["field"] == "incident"
     assert ControlZone.objects.count() == before
+
+
+def test_the_dashboard_figures_count_the_district_only(world, clients, db):
+    counts = {}
+    for role in (roles.ADMIN, roles.DISPATCHER):
+        incidents = _call(clients[role], "GET", reverse("emergency:stats-incidents")).json()
+        units = _call(clients[role], "GET", reverse("emergency:stats-units")).json()
+        counts[role] = (incidents["total"], units["total"])
+    assert counts == {roles.ADMIN: (2, 2), roles.DISPATCHER: (1, 1)}
