@@ -51,7 +51,10 @@ Server → client, in this order on connect
     snapshot (3) brings a reconnecting console up to date.
 
     Responders see only their own units' positions and the events whose
-    payload names one of their units.
+    payload names one of their units.  A control-room user limited to
+    districts or to their department's work (:mod:`cim.scope`) sees the
+    positions of the units in scope and the events of the incidents, units,
+    reports, zones and closures in scope (:mod:`emergency.live.scope`).
 
 Client → server
     * ``{"type": "ping"}`` → ``{"type": "pong"}``;
@@ -88,6 +91,7 @@ from emergency.live.choices import PositionSource
 from emergency.live.hub import hub_for_loop
 from emergency.live.ingest import positions_ingest
 from emergency.live.ratelimit import TokenBucket
+from emergency.live.scope import LiveScope, live_scope_for
 
 __all__ = ["OpsConsumer"]
 
@@ -97,13 +101,14 @@ CLOSE_FORBIDDEN = 4403
 _CONTROL = frozenset(roles.CONTROL_ROLES)
 
 
-def _access_of(user) -> tuple[bool, frozenset[int]] | None:
-    """(control room?, own unit ids) or None when the user may not connect."""
+def _access_of(user) -> tuple[bool, frozenset[int], LiveScope | None] | None:
+    """(control room?, own unit ids, scope of a district/department console)
+    or None when the user may not connect."""
     held = roles.roles_of(user)
     if held & _CONTROL:
-        return True, frozenset()
+        return True, frozenset(), live_scope_for(user)
     if roles.RESPONDER in held:
-        return False, frozenset(user.units.values_list("pk", flat=True))
+        return False, frozenset(user.units.values_list("pk", flat=True)), None
     return None
 
 
@@ -146,8 +151,8 @@ class OpsConsumer(AsyncWebsocketConsumer):
                                   burst=int(emergency_settings.LIVE_WS_BURST), now=time.monotonic())
         self.max_bytes = int(emergency_settings.LIVE_WS_MAX_MESSAGE_BYTES)
         self.hub = await hub_for_loop()
-        control, units = access
-        await self.hub.join(self, control=control, units=units, after=after)
+        control, units, scope = access
+        await self.hub.join(self, control=control, units=units, after=after, scope=scope)
 
     async def disconnect(self, code) -> None:
         if self.hub is not None:

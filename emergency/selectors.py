@@ -9,15 +9,19 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from cim import roles
+from cim.scope import Scope
 from emergency.constants import LEVEL_RANK
 from emergency.models import (
     Assignment,
     Camera,
+    ControlZone,
     Event,
     Incident,
     Plan,
     ReplenishmentAlert,
     RoadClosure,
+    SupplyRequest,
+    Task,
     Unit,
 )
 from emergency.states import INCIDENT_ACTIVE
@@ -27,15 +31,20 @@ __all__ = [
     "cameras_near",
     "closures_current",
     "closures_in_force",
-    "incidents_merge_candidates",
+    "closures_visible_to",
     "events_after",
+    "events_visible_to",
+    "incidents_merge_candidates",
     "incidents_visible_to",
     "plan_for",
     "plans_matching",
     "replenishment_open",
     "road_segment_nearest",
+    "supply_requests_visible_to",
+    "tasks_visible_to",
     "unit_board",
     "units_visible_to",
+    "zones_visible_to",
 ]
 
 
@@ -48,9 +57,11 @@ def incidents_visible_to(user, *, status: str | None = None, active: bool | None
                          level: str | None = None, incident_type: str | None = None,
                          bbox: Polygon | None = None) -> QuerySet[Incident]:
     """Incidents a user may see: all for dispatchers, commanders and admins;
-    a responder sees only those their units were sent to."""
-    qs = (Incident.objects.select_related("address", "admin_area", "merged_into")
-          .order_by("-reported_at", "-id"))
+    a responder sees only those their units were sent to; all of them
+    within the user's scope (:mod:`cim.scope`: districts, department)."""
+    qs = Scope.for_user(user).filter_incidents(
+        Incident.objects.select_related("address", "admin_area", "merged_into")
+        .order_by("-reported_at", "-id"))
     if _is_responder_only(user):
         qs = qs.filter(assignments__unit__members=user).distinct()
     if status:
@@ -70,8 +81,10 @@ def incidents_visible_to(user, *, status: str | None = None, active: bool | None
 
 def units_visible_to(user, *, status: str | None = None, unit_type: str | None = None,
                      agency: int | None = None, bbox: Polygon | None = None) -> QuerySet[Unit]:
-    """Units: all for staff, a responder's own units for a responder."""
-    qs = Unit.objects.select_related("agency", "home_station").order_by("code")
+    """Units: all for staff, a responder's own units for a responder;
+    within the user's scope (districts, department)."""
+    qs = Scope.for_user(user).filter_units(
+        Unit.objects.select_related("agency", "home_station").order_by("code"))
     if _is_responder_only(user):
         qs = qs.filter(members=user)
     if status:
@@ -88,7 +101,10 @@ def units_visible_to(user, *, status: str | None = None, unit_type: str | None =
 
 def assignments_visible_to(user, *, incident: Incident | None = None,
                            active: bool | None = None) -> QuerySet[Assignment]:
-    qs = Assignment.objects.select_related("unit", "unit__agency", "incident").order_by("-assigned_at", "-id")
+    """Assignments: of the incidents in the user's scope; a responder's
+    own units' only."""
+    qs = Scope.for_user(user).filter_by_incident(
+        Assignment.objects.select_related("unit", "unit__agency", "incident").order_by("-assigned_at", "-id"))
     if _is_responder_only(user):
         qs = qs.filter(unit__members=user)
     if incident is not None:
@@ -128,11 +144,56 @@ def events_after(after: int, *, limit: int = 500) -> QuerySet[Event]:
     return Event.objects.filter(id__gt=after).order_by("id")[:limit]
 
 
-def closures_in_force() -> QuerySet[RoadClosure]:
-    """Road closures in force now (started, not lifted, not ended)."""
+def events_visible_to(user, after: int, *, limit: int = 500, scan: int = 10_000) -> list[Event]:
+    """Events above ``after`` that the user's live stream would carry
+    (:mod:`emergency.live.scope`): for a district or department user those
+    of the incidents, units, reports, zones and closures in scope, read in
+    pages until ``limit`` are found or ``scan`` rows were looked at."""
+    from emergency.live.scope import live_scope_for
+
+    live = live_scope_for(user)
+    if live is None:
+        return list(events_after(after, limit=limit))
+    found: list[Event] = []
+    cursor, looked = after, 0
+    while len(found) < limit and looked < scan:
+        rows = list(events_after(cursor, limit=limit))
+        if not rows:
+            break
+        found += [e for e in rows if live.sees_event(e.kind, e.payload)]
+        cursor, looked = rows[-1].id, looked + len(rows)
+    return found[:limit]
+
+
+def closures_in_force(user=None) -> QuerySet[RoadClosure]:
+    """Road closures in force now (started, not lifted, not ended); with a
+    user, those in the user's scope (routing passes none: it honours all)."""
     now = timezone.now()
-    return (RoadClosure.objects.filter(lifted_at__isnull=True, starts_at__lte=now)
-            .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now)).prefetch_related("segments"))
+    qs = (RoadClosure.objects.filter(lifted_at__isnull=True, starts_at__lte=now)
+          .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now)).prefetch_related("segments"))
+    return qs if user is None else Scope.for_user(user).filter_closures(qs)
+
+
+def closures_visible_to(user) -> QuerySet[RoadClosure]:
+    """Every road closure in the user's scope, newest first."""
+    return Scope.for_user(user).filter_closures(
+        RoadClosure.objects.prefetch_related("segments").order_by("-starts_at", "-id"))
+
+
+def zones_visible_to(user) -> QuerySet[ControlZone]:
+    """Control zones in the user's scope, newest first."""
+    return Scope.for_user(user).filter_zones(ControlZone.objects.order_by("-created_at", "-id"))
+
+
+def tasks_visible_to(user) -> QuerySet[Task]:
+    """Tasks in the user's scope: of the incidents in their districts; for a
+    department limited to its own work, the tasks sent to it."""
+    return Scope.for_user(user).filter_tasks(Task.objects.select_related("agency"))
+
+
+def supply_requests_visible_to(user) -> QuerySet[SupplyRequest]:
+    """Supply requests of the incidents in the user's scope."""
+    return Scope.for_user(user).filter_by_incident(SupplyRequest.objects.all())
 
 
 def replenishment_open() -> QuerySet[ReplenishmentAlert]:
@@ -143,12 +204,13 @@ def replenishment_open() -> QuerySet[ReplenishmentAlert]:
 
 def closures_current(user) -> QuerySet[RoadClosure]:
     """Closures in force or scheduled (not lifted, not yet ended), soonest
-    start first: the console's closure panel.  Every control-room role sees
-    every closure (roads are shared by all districts)."""
+    start first: the console's closure panel, in the user's scope (as
+    :func:`closures_visible_to`)."""
     now = timezone.now()
-    return (RoadClosure.objects.filter(lifted_at__isnull=True)
-            .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-            .select_related("incident").prefetch_related("segments").order_by("starts_at", "id"))
+    return Scope.for_user(user).filter_closures(
+        RoadClosure.objects.filter(lifted_at__isnull=True)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .select_related("incident").prefetch_related("segments").order_by("starts_at", "id"))
 
 
 def road_segment_nearest(point: Point, *, max_m: float = 80.0):

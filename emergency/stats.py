@@ -29,6 +29,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import ExtractHour, TruncHour
 from django.utils import timezone
 
+from cim.scope import Scope
 from cim.selectors.plate_stats import plate_stats
 from emergency.choices import IncidentCategory, IncidentLevel, IncidentStatus, UnitStatus, UnitType
 from emergency.conf import emergency_settings
@@ -54,12 +55,16 @@ def _choice_counts(counts: Mapping[str, int], choices) -> list[dict[str, Any]]:
             for value, label in choices.choices]
 
 
-def incident_stats(*, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+def _incidents(scope: Scope | None):
+    return Incident.objects.all() if scope is None else scope.filter_incidents(Incident.objects.all())
+
+
+def incident_stats(*, since: dt.datetime, until: dt.datetime, scope: Scope | None = None) -> dict[str, Any]:
     """Incidents reported in ``[since, until)``: totals, by category, level,
     status, by hour (every hour of the window, local time) and by hour of
-    the day (0–23)."""
+    the day (0–23); those in ``scope`` (a user's districts) when given."""
     tz = timezone.get_current_timezone()
-    qs = (Incident.objects.filter(reported_at__gte=since, reported_at__lt=until)
+    qs = (_incidents(scope).filter(reported_at__gte=since, reported_at__lt=until)
           .exclude(status=IncidentStatus.MERGED))
 
     def counts(field: str) -> dict[str, int]:
@@ -175,12 +180,13 @@ def summarise(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def response_times(*, since: dt.datetime, until: dt.datetime, limit: int = 500) -> dict[str, Any]:
+def response_times(*, since: dt.datetime, until: dt.datetime, limit: int = 500,
+                   scope: Scope | None = None) -> dict[str, Any]:
     """Response-time segments of the incidents reported in ``[since,
     until)`` that were dispatched (newest first, at most ``limit``), their
-    targets and a summary."""
+    targets and a summary; those in ``scope`` when given."""
     targets = emergency_settings.STATS_TARGETS
-    incidents = list(Incident.objects.filter(reported_at__gte=since, reported_at__lt=until,
+    incidents = list(_incidents(scope).filter(reported_at__gte=since, reported_at__lt=until,
                                              dispatched_at__isnull=False)
                      .exclude(status=IncidentStatus.MERGED)
                      .order_by("-reported_at", "-id")
@@ -216,12 +222,13 @@ def response_times(*, since: dt.datetime, until: dt.datetime, limit: int = 500) 
 
 
 # ----------------------------------------------------------------------- units
-def unit_stats() -> dict[str, Any]:
+def unit_stats(*, scope: Scope | None = None) -> dict[str, Any]:
     """Units by status, by type and status, and how many are stale or have
-    no position at all."""
-    by_status = dict(Unit.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    no position at all; those in ``scope`` when given."""
+    units = Unit.objects.all() if scope is None else scope.filter_units(Unit.objects.all())
+    by_status = dict(units.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     matrix: dict[str, dict[str, int]] = defaultdict(dict)
-    for unit_type, status, n in (Unit.objects.values_list("unit_type", "status").annotate(n=Count("id"))
+    for unit_type, status, n in (units.values_list("unit_type", "status").annotate(n=Count("id"))
                                  .values_list("unit_type", "status", "n")):
         matrix[unit_type][status] = n
     cutoff = timezone.now() - dt.timedelta(seconds=stale_after_s())
@@ -232,8 +239,8 @@ def unit_stats() -> dict[str, Any]:
                      "by_status": {s: matrix.get(t, {}).get(s, 0) for s in UnitStatus.values},
                      "count": sum(matrix.get(t, {}).values())}
                     for t, label in UnitType.choices if t in matrix],
-        "stale": Unit.objects.filter(last_position_at__lt=cutoff).count(),
-        "no_position": Unit.objects.filter(last_position__isnull=True).count(),
+        "stale": units.filter(last_position_at__lt=cutoff).count(),
+        "no_position": units.filter(last_position__isnull=True).count(),
         "stale_after_s": stale_after_s(),
     }
 

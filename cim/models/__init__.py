@@ -14,6 +14,7 @@ from .reports import PublicReport, PublicReportEvent
 from .roads import RoadNode, RoadSegment
 from .service_items import GuideOption, GuideQuestion, ServiceItem
 from .service_points import ServicePoint
+from .staff import Department, StaffProfile
 from .terrain import DemRaster
 from .water import Waterway
 
@@ -25,6 +26,7 @@ __all__ = [
     "Building",
     "CatalogueVersion",
     "DemRaster",
+    "Department",
     "GuideOption",
     "GuideQuestion",
     "HeightZone",
@@ -42,5 +44,6 @@ __all__ = [
     "RoadSegment",
     "ServiceItem",
     "ServicePoint",
+    "StaffProfile",
     "Waterway",
 ]

@@ -11,6 +11,7 @@ from cim.choices import AddressKind, AddressStatus, AdminLevel, PlateStatus
 from cim.conf import cim_settings
 from cim.models import Address, AdminArea, Plate
 from cim.plates import artwork
+from cim.scope import Scope
 from cim.selectors.addresses import door_headline
 
 __all__ = ["IN_SERVICE", "PLATE_ADDRESS_KINDS", "SEARCH_LIMIT", "addresses_without_plate",
@@ -31,11 +32,12 @@ def plate_text(plate: Plate) -> artwork.PlateText:
         domain=cim_settings.PLATE_HOST.lower(), code=plate.code)
 
 
-def community_plates(community_code: str) -> list[Plate]:
+def community_plates(community_code: str, *, user=None) -> list[Plate]:
     """The plates in service in a division (code prefix), in address order,
     with everything :func:`plate_text` reads loaded: two queries in all,
-    however many plates."""
-    plates = list(Plate.objects.filter(
+    however many plates.  With a user, only those in the user's districts."""
+    qs = Plate.objects.all() if user is None else Scope.for_user(user).filter_plates(Plate.objects.all())
+    plates = list(qs.filter(
         status__in=IN_SERVICE, address__admin_area__code__startswith=community_code,
     ).select_related("address__admin_area", "address__parent").order_by("address__code"))
     AdminArea.objects.attach_chains(p.address.admin_area for p in plates)
@@ -52,8 +54,9 @@ def plates_search(user, query: str = "", *, status: str = "", community: str = "
                   limit: int = SEARCH_LIMIT) -> list[Plate]:
     """Plates whose code or address matches ``query`` (a plate code with or
     without dashes, or part of the address text), newest first.  ``user``:
-    the reader (district scoping is applied here once it exists)."""
-    qs = Plate.objects.select_related("address", "replaced_by").order_by("-issued_at", "-id")
+    the reader: only plates in their districts (:mod:`cim.scope`)."""
+    qs = Scope.for_user(user).filter_plates(
+        Plate.objects.select_related("address", "replaced_by").order_by("-issued_at", "-id"))
     query = (query or "").strip()
     if query:
         compact = query.replace("-", "").replace(" ", "").upper()
@@ -72,8 +75,8 @@ def plate_detail(user, code: str) -> dict | None:
     the plates it replaced or was replaced by, scans per day (last 60 days,
     oldest first) and alerts; None when no plate has that code."""
     code = (code or "").replace("-", "").upper()
-    plate = (Plate.objects.select_related("address__admin_area", "address__parent",
-                                          "replaced_by", "issued_by")
+    plate = (Scope.for_user(user).filter_plates(Plate.objects.all())
+             .select_related("address__admin_area", "address__parent", "replaced_by", "issued_by")
              .filter(code=code).first())
     if plate is None:
         return None
@@ -98,7 +101,8 @@ def addresses_without_plate(user, query: str, *, limit: int = 20) -> list[Addres
     query = (query or "").strip()
     if not query:
         return []
-    qs = (Address.objects.filter(kind__in=PLATE_ADDRESS_KINDS, status=AddressStatus.CURRENT)
+    qs = (Scope.for_user(user).filter_addresses(Address.objects.all())
+          .filter(kind__in=PLATE_ADDRESS_KINDS, status=AddressStatus.CURRENT)
           .exclude(plates__status__in=IN_SERVICE)
           .filter(Q(full_name__icontains=query) | Q(code__startswith=query))
           .select_related("admin_area").order_by("code"))

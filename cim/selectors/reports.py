@@ -35,6 +35,7 @@ from cim.choices import ReportCategory, ReportStatus
 from cim.conf import cim_settings
 from cim.errors import DomainError, NotFound
 from cim.models import PublicReport
+from cim.scope import Scope
 
 __all__ = [
     "REPORT_FILTERS",
@@ -90,8 +91,9 @@ def with_sla(qs: QuerySet, *, now=None) -> QuerySet:
 
 
 def _visible(user) -> QuerySet:
-    """The reports ``user`` may see (scoping by district/department goes here)."""
-    return PublicReport.objects.all()
+    """The reports ``user`` may see: those at addresses in the user's districts
+    (:mod:`cim.scope`); the queue and the detail both start here."""
+    return Scope.for_user(user).filter_reports(PublicReport.objects.all())
 
 
 def _flag(params, name: str) -> bool:

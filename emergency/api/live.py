@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from cim.scope import Scope
 from config.common.errors import error_body
 from emergency import stats
 from emergency.api.common import ERRORS
@@ -141,7 +142,7 @@ class StatsIncidentsView(_StatsView):
     @extend_schema(parameters=_WINDOW, responses={200: OpenApiTypes.OBJECT, **_STATS_ERRORS})
     def get(self, request):
         since, until = _window(request)
-        return Response(stats.incident_stats(since=since, until=until))
+        return Response(stats.incident_stats(since=since, until=until, scope=Scope.for_user(request.user)))
 
 
 @extend_schema(tags=["emergency"])
@@ -151,7 +152,8 @@ class StatsResponseTimesView(_StatsView):
     @extend_schema(parameters=_WINDOW, responses={200: OpenApiTypes.OBJECT, **_STATS_ERRORS})
     def get(self, request):
         since, until = _window(request)
-        return Response(stats.response_times(since=since, until=until))
+        return Response(stats.response_times(since=since, until=until,
+                                            scope=Scope.for_user(request.user)))
 
 
 @extend_schema(tags=["emergency"])
@@ -160,7 +162,7 @@ class StatsUnitsView(_StatsView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT, 403: ERRORS[403]})
     def get(self, request):
-        return Response(stats.unit_stats())
+        return Response(stats.unit_stats(scope=Scope.for_user(request.user)))
 
 
 @extend_schema(tags=["emergency"])

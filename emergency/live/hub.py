@@ -52,6 +52,7 @@ from emergency.live.coalesce import Coalescer, StaleSet
 from emergency.live.conf import stale_after_s
 from emergency.live.cursor import EventCursor, parse_snapshot
 from emergency.live.ingest import POSITIONS_GROUP, POSITIONS_MESSAGE
+from emergency.live.scope import LiveScope
 from emergency.live.wire import PositionWire
 
 __all__ = ["Hub", "hub_for_loop", "position_item"]
@@ -84,6 +85,7 @@ class Member:
     consumer: Any
     control: bool
     units: frozenset[int]
+    scope: LiveScope | None = None  # a district/department console (its units are ``units``)
     live: bool = False
     floor: int = 0
     events: list[tuple[int, str, bool]] = field(default_factory=list)  # (id, frame, late)
@@ -97,7 +99,9 @@ class Member:
     def sees_unit(self, unit: Any) -> bool:
         return self.control or unit in self.units
 
-    def sees_event(self, payload: Any) -> bool:
+    def sees_event(self, kind: str, payload: Any) -> bool:
+        if self.scope is not None:
+            return self.scope.sees_event(kind, payload)
         return self.control or (isinstance(payload, dict) and payload.get("unit") in self.units)
 
 
@@ -141,10 +145,15 @@ class Hub:
             await self.layer.group_add(group, self.channel)
 
     # -------------------------------------------------------------- members
-    async def join(self, consumer, *, control: bool, units: frozenset[int], after: int | None) -> None:
+    async def join(self, consumer, *, control: bool, units: frozenset[int], after: int | None,
+                   scope: LiveScope | None = None) -> None:
         """Register ``consumer``, replay what it missed, send ``synced`` and
-        the positions snapshot, then make it live."""
-        member = Member(consumer=consumer, control=control, units=units)
+        the positions snapshot, then make it live.  A scoped console
+        (:mod:`emergency.live.scope`) joins as not control, with its scope's
+        units."""
+        if scope is not None:
+            control, units = False, scope.units
+        member = Member(consumer=consumer, control=control, units=units, scope=scope)
         self.members[consumer] = member
         upto = self.cursor.watermark  # read with the registration: no await in between
         member.floor = max(upto, after or 0)
@@ -220,7 +229,7 @@ class Hub:
             if not rows:
                 break
             for row in rows:
-                if member.sees_event(row.payload):
+                if member.sees_event(row.kind, row.payload):
                     await member.consumer.send(text_data=_dumps(selectors.event_frame(row)))
                 member.replayed.add(row.id)
             cursor = rows[-1].id
@@ -261,7 +270,7 @@ class Hub:
             frame_message["late"] = True
         frame = _dumps(frame_message)
         for member in list(self.members.values()):
-            if not member.sees_event(message["payload"]):
+            if not member.sees_event(message["kind"], message["payload"]):
                 continue
             if member.live:
                 if late and message["id"] in member.replayed:

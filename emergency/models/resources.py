@@ -21,6 +21,8 @@ class Agency(models.Model):
     phone = models.CharField(_("值班电话"), max_length=32, blank=True)
     admin_area = models.ForeignKey("cim.AdminArea", null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("辖区"))
+    department = models.ForeignKey("cim.Department", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="agencies", verbose_name=_("所属部门"))
     synthetic = models.BooleanField(_("合成数据"), default=False)
 
     class Meta:

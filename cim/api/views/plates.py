@@ -30,10 +30,10 @@ from cim.api.serializers.plates import (
     PlateTransitionSerializer,
 )
 from cim.conf import cim_settings
-from cim.models import Address, Plate, PlateAlert
 from cim.permissions import RolePermission, StaffRead
 from cim.plates import artwork, qr
 from cim.selectors.plates import plate_detail, plate_text, plates_search
+from cim.selectors.scoped import addresses_visible_to, plate_alerts_visible_to, plates_visible_to
 from cim.services import plates as plate_services
 from cim.services.plates.sheets import SHEET_MAX_PLATES, plates_sheet_pdf
 
@@ -63,7 +63,9 @@ class AddressViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AddressSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = AddressFilter
-    queryset = Address.objects.select_related("admin_area").order_by("code")
+
+    def get_queryset(self):
+        return addresses_visible_to(self.request.user)
 
 
 @extend_schema(tags=["plates"])
@@ -77,7 +79,10 @@ class PlateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     serializer_class = PlateSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = PlateFilter
-    queryset = Plate.objects.select_related("address", "replaced_by").order_by("id")
+
+    def get_queryset(self):
+        return plates_visible_to(self.request.user)
+
     lookup_field = "code"
     lookup_value_regex = "[0-9A-Za-z]{11}"
 
@@ -189,7 +194,9 @@ class PlateAlertViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PlateAlertSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = PlateAlertFilter
-    queryset = PlateAlert.objects.select_related("plate__address").order_by("-created_at", "-id")
+
+    def get_queryset(self):
+        return plate_alerts_visible_to(self.request.user)
 
     @extend_schema(request=None, responses={200: PlateAlertSerializer})
     @action(detail=True, methods=["post"])

@@ -130,8 +130,8 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="status")
     def set_status(self, request, pk=None):
         """In progress, or close (resolved / rejected) with a reply to the resident."""
+        report = self.get_object()  # out of the user's scope: 404 before the body is judged
         s = ReportStatusSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        report = report_services.report_set_status(report=self.get_object(), by=request.user,
-                                                   **s.validated_data)
+        report = report_services.report_set_status(report=report, by=request.user, **s.validated_data)
         return self._answer(report)

@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from cim import roles
+from cim.choices import AdminLevel
+from cim.models import AdminArea, Department, StaffProfile
 from cim.services.audit import audit_record
 
 DEMO_USERS = {
@@ -22,8 +24,44 @@ DEMO_USERS = {
 }
 
 
+# Scoped demo logins: username → (role, department code, district codes).
+# 秦州区 (620502) only; the police bureau, which sees the tasks sent to it.
+SCOPED_DEMO_USERS = {
+    "dispatcher_qinzhou": (roles.DISPATCHER, "yjj", ("620502",)),
+    "police_duty": (roles.DISPATCHER, "gaj", ()),
+}
+# The department of each role's city-level demo login.
+DEMO_DEPARTMENTS = {roles.COMMANDER: "yjj", roles.DISPATCHER: "yjj", roles.RESPONDER: "xfjy",
+                    roles.COMMUNITY: "jdb", roles.PLANNER: "ghj"}
+
+
 def demo_password(role: str) -> str:
     return f"tianshui-{role}-demo"
+
+
+def _profile(user, department: str | None, districts: tuple[str, ...]) -> None:
+    """Give a demo user their department and districts (missing ones skipped:
+    a database without the demo city has no districts)."""
+    profile, _ = StaffProfile.objects.get_or_create(user=user)
+    if department and profile.department_id is None:
+        profile.department = Department.objects.filter(code=department).first()
+        profile.save(update_fields=["department"])
+    if districts and not profile.districts.exists():
+        profile.districts.set(AdminArea.objects.filter(code__in=districts, level=AdminLevel.DISTRICT))
+
+
+# The demo's agencies (seed_emergency_demo) by kind → their department, so
+# that a department's demo login sees the tasks sent to its agencies.
+AGENCY_KIND_DEPARTMENT = {"fire": "xfjy", "police": "gaj", "medical": "wjw", "health": "wjw",
+                          "emergency_management": "yjj"}
+
+
+def _agency_departments() -> None:
+    from emergency.models import Agency
+
+    for kind, code in AGENCY_KIND_DEPARTMENT.items():
+        Agency.objects.filter(kind=kind, department__isnull=True).update(
+            department=Department.objects.filter(code=code).first())
 
 
 class Command(BaseCommand):
@@ -35,6 +73,7 @@ class Command(BaseCommand):
         User = get_user_model()
         roles.ensure_groups()
         with transaction.atomic():
+            _agency_departments()
             for role, username in DEMO_USERS.items():
                 user, created = User.objects.get_or_create(username=username)
                 if created:
@@ -45,7 +84,21 @@ class Command(BaseCommand):
                     audit_record(actor="system", action="user.create_demo", obj=user,
                                  after={"username": username, "role": role})
                 user.groups.add(Group.objects.get(name=role))
+                _profile(user, DEMO_DEPARTMENTS.get(role), ())
+            for username, (role, department, districts) in SCOPED_DEMO_USERS.items():
+                user, created = User.objects.get_or_create(username=username)
+                if created:
+                    user.set_password(demo_password(username))
+                    user.save()
+                    audit_record(actor="system", action="user.create_demo", obj=user,
+                                 after={"username": username, "role": role, "department": department,
+                                        "districts": list(districts)})
+                user.groups.add(Group.objects.get(name=role))
+                _profile(user, department, districts)
         for role, username in DEMO_USERS.items():
             self.stdout.write(f"  {role:<11} {username:<11} {demo_password(role)}")
+        for username, (role, department, districts) in SCOPED_DEMO_USERS.items():
+            limit = ",".join(districts) or department
+            self.stdout.write(f"  {role:<11} {username:<11} {demo_password(username)}  ({limit})")
         self.stdout.write("  (admin: set up an authenticator app at the first sign-in, "
                           "/accounts/two-factor/)")

@@ -11,6 +11,7 @@ from cim.conf import cim_settings
 from cim.errors import DomainError, NotFound
 from cim.plates import qr, sheets
 from cim.progress import Progress, track
+from cim.roles import acting_user
 from cim.selectors.plates import community_plates, plate_text
 from cim.services.audit import audit_record
 
@@ -54,7 +55,8 @@ def plates_sheet_pdf(*, community: str, by, size: str = "medium", paper: str = "
         raise DomainError(f"unknown plate size {size!r}", field="size")
     if paper not in sheets.PAPERS:
         raise DomainError(f"unknown paper {paper!r}; one of {', '.join(sheets.PAPERS)}", field="paper")
-    plates = community_plates(community)
+    # Only the plates of the user's districts (cim.scope); a command or job prints all.
+    plates = community_plates(community, user=acting_user(by))
     if not plates:
         raise NotFound(f"no plates in service in {community}", field="community")
     total = len(plates)

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from config.common.pagination import GeoPagination
 from emergency import selectors, services
-from emergency.api.common import ERRORS, get_or_400
+from emergency.api.common import ERRORS, incident_or_400
 from emergency.api.queries import ClosureQuery, EventQuery, PointQuery, ZoneQuery
 from emergency.api.serializers import (
     AlertCancelSerializer,
@@ -30,7 +30,7 @@ from emergency.api.serializers import (
     ZoneGeoSerializer,
 )
 from emergency.errors import NotFound
-from emergency.models import Alert, ControlZone, Incident, Plan, RoadClosure, Task
+from emergency.models import Alert, Plan
 from emergency.permissions import CommanderWrite, DispatcherWrite, IncidentAccess
 from emergency.services.zones import zone_contents
 
@@ -72,8 +72,10 @@ class TaskViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.G
 
     permission_classes = [DispatcherWrite]
     serializer_class = TaskSerializer
-    queryset = Task.objects.select_related("agency")
     http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.tasks_visible_to(self.request.user)
 
     @extend_schema(request=TaskUpdateSerializer, responses={200: TaskSerializer, **ERRORS})
     def partial_update(self, request, pk=None):
@@ -94,8 +96,8 @@ class ClosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self):
         if self.action == "list" and ClosureQuery.read(self.request)["in_force"]:
-            return selectors.closures_in_force()
-        return RoadClosure.objects.prefetch_related("segments").order_by("-starts_at", "-id")
+            return selectors.closures_in_force(self.request.user)
+        return selectors.closures_visible_to(self.request.user)
 
     @extend_schema(parameters=[OpenApiParameter("in_force", OpenApiTypes.BOOL)])
     def list(self, request, *args, **kwargs):
@@ -106,7 +108,7 @@ class ClosureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         s = ClosureCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         data = dict(s.validated_data)
-        incident = get_or_400(Incident, data.pop("incident"), "incident") if data.get("incident") else None
+        incident = incident_or_400(request.user, data["incident"]) if data.get("incident") else None
         data.pop("incident", None)
         closure = services.closure_create(by=request.user, incident=incident, **data)
         return Response(ClosureSerializer(closure).data, status=status.HTTP_201_CREATED)
@@ -155,7 +157,7 @@ class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     pagination_class = GeoPagination
 
     def get_queryset(self):
-        qs = ControlZone.objects.order_by("-created_at", "-id")
+        qs = selectors.zones_visible_to(self.request.user)
         if self.action == "list":
             query = ZoneQuery.read(self.request)
             if query["incident"]:
@@ -174,7 +176,7 @@ class ZoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         s = ZoneCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         data = s.validated_data
-        incident = get_or_400(Incident, data["incident"], "incident") if data.get("incident") else None
+        incident = incident_or_400(request.user, data["incident"]) if data.get("incident") else None
         zone = services.zone_create(by=request.user, tier=data["tier"], name=data["name"], incident=incident,
                                     geom=data.get("geometry"), addresses=data.get("addresses") or None,
                                     buffer_m=data.get("buffer_m"))
@@ -210,7 +212,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         s.is_valid(raise_exception=True)
         data = dict(s.validated_data)
         incident_id = data.pop("incident", None)
-        incident = get_or_400(Incident, incident_id, "incident") if incident_id else None
+        incident = incident_or_400(request.user, incident_id, "incident") if incident_id else None
         alert = services.alert_issue(by=request.user, incident=incident, **data)
         return Response(AlertSerializer(alert).data, status=status.HTTP_201_CREATED)
 
@@ -242,7 +244,7 @@ class EventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         after = EventQuery.read(self.request)["after"]
-        return selectors.events_after(after)
+        return selectors.events_visible_to(self.request.user, after)
 
     @extend_schema(parameters=[OpenApiParameter("after", OpenApiTypes.INT,
                                                 description="last event id the console has")])

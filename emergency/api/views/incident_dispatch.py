@@ -82,7 +82,8 @@ class IncidentDispatchMixin:
     def tasks(self, request, pk=None):
         """The incident's tasks (checklist and agencies to notify)."""
         incident = self.get_object()
-        return Response(TaskSerializer(incident.tasks.select_related("agency"), many=True).data)
+        tasks = selectors.tasks_visible_to(request.user).filter(incident=incident)
+        return Response(TaskSerializer(tasks, many=True).data)
 
     @extend_schema(methods=["GET"], responses={200: DispatchRequestSerializer(many=True)})
     @extend_schema(methods=["POST"], request=DispatchRequestSerializer,

@@ -18,7 +18,7 @@ from cim import roles
 from cim.models import Address
 from config.common.pagination import GeoPagination
 from emergency import selectors, services
-from emergency.api.common import ERRORS, get_or_400
+from emergency.api.common import ERRORS, get_or_400, incident_or_400
 from emergency.api.queries import IncidentQuery
 from emergency.api.serializers import (
     AttachmentSerializer,
@@ -38,7 +38,7 @@ from emergency.api.serializers import (
 from emergency.api.views.incident_dispatch import IncidentDispatchMixin
 from emergency.choices import IncidentLevel, IncidentStatus, IncidentType
 from emergency.errors import DomainError
-from emergency.models import Camera, Incident
+from emergency.models import Camera
 from emergency.permissions import CALLER_READERS, CommanderWrite, IncidentAccess
 from emergency.services.incidents import incident_caller_reveal
 
@@ -170,7 +170,7 @@ class IncidentViewSet(IncidentDispatchMixin, mixins.ListModelMixin, mixins.Retri
         incident = self.get_object()
         s = MergeSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        into = get_or_400(Incident, s.validated_data["into"], "into")
+        into = incident_or_400(request.user, s.validated_data["into"], "into")
         incident = services.incident_merge(duplicate=incident, into=into, by=request.user,
                                            reason=s.validated_data["reason"])
         return Response(IncidentSerializer(incident).data)

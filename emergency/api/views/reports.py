@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cim.errors import NotFound
-from cim.models import PublicReport
+from cim.selectors.scoped import reports_visible_to
 from cim.services.reports import normalize_tracking
 from emergency.api.common import ERRORS
 from emergency.api.serializers import IncidentSerializer
@@ -36,8 +36,7 @@ class ReportEscalateView(APIView):
     @extend_schema(request=ReportEscalateSerializer, responses={201: IncidentSerializer, **ERRORS})
     def post(self, request, tracking: str):
         code = normalize_tracking(tracking)
-        report = PublicReport.objects.select_related("address").filter(tracking_code=code).first() \
-            if code else None
+        report = reports_visible_to(request.user).filter(tracking_code=code).first() if code else None
         if report is None:
             raise NotFound(f"no report with tracking code {tracking!r}", field="tracking")
         s = ReportEscalateSerializer(data=request.data)

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from config.common.pagination import GeoPagination
 from emergency import selectors, services
-from emergency.api.common import ERRORS, get_or_400
+from emergency.api.common import ERRORS, get_or_400, incident_or_400
 from emergency.api.queries import SupplyRequestQuery
 from emergency.api.serializers import (
     DepotGeoSerializer,
@@ -26,7 +26,7 @@ from emergency.api.serializers import (
 )
 from emergency.api.views.resources import _PlacedRegistryViewSet, _RegistryViewSet
 from emergency.choices import SupplyRequestStatus
-from emergency.models import Depot, Incident, Item, SupplyRequest
+from emergency.models import Depot, Item
 from emergency.permissions import CommanderWrite, DispatcherWrite, RegistryWrite
 
 __all__ = ["DepotViewSet", "ItemViewSet", "ReplenishmentAlertViewSet", "SupplyRequestViewSet"]
@@ -86,8 +86,8 @@ class SupplyRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     serializer_class = SupplyRequestSerializer
 
     def get_queryset(self):
-        qs = SupplyRequest.objects.prefetch_related("lines__item", "lines__allocations__depot").order_by(
-            "-requested_at", "-id")
+        qs = selectors.supply_requests_visible_to(self.request.user).prefetch_related(
+            "lines__item", "lines__allocations__depot").order_by("-requested_at", "-id")
         if self.action == "list":
             state = SupplyRequestQuery.read(self.request)["status"]
             if state:
@@ -103,7 +103,7 @@ class SupplyRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def create(self, request):
         s = SupplyRequestCreateSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        incident = get_or_400(Incident, s.validated_data["incident"], "incident")
+        incident = incident_or_400(request.user, s.validated_data["incident"], "incident")
         created = services.supply_request_create(
             incident=incident, by=request.user, note=s.validated_data["note"],
             lines=[(ln["item"], ln["quantity"]) for ln in s.validated_data["lines"]])

@@ -1,0 +1,222 @@
+"""Who may call what: every route of the URL conf, by name, and for each
+HTTP method the roles it admits.  The permission classes and the page
+checks enforce it; ``tests/test_scope_matrix.py`` walks the URL conf and
+holds every route, every role and the anonymous public against this table
+(a route missing here fails that test, so a new endpoint needs an entry).
+
+Values: a tuple of roles (:mod:`cim.roles`), :data:`PUBLIC` (anyone, signed
+in or not), :data:`SIGNED_IN` (any signed-in user, whatever the role).
+Records that belong to a place are further limited by :mod:`cim.scope`
+(:data:`SCOPED` names what each route reads in scope); the registries
+(agencies, cameras, depots, items, plans) and the city model's map layers
+are city-wide reference data for every role that reads them."""
+
+from __future__ import annotations
+
+from cim import roles
+
+__all__ = ["ADMIN_SITE", "POLICY", "PUBLIC", "SCOPED", "SIGNED_IN"]
+
+PUBLIC = "public"
+SIGNED_IN = "signed_in"
+
+_A = (roles.ADMIN,)
+_STAFF = roles.STAFF_ROLES
+_CONTROL = roles.CONTROL_ROLES
+_COMMAND = roles.COMMAND_ROLES
+_EMERGENCY = roles.EMERGENCY_ROLES
+_PLANNERS = (roles.ADMIN, roles.PLANNER)
+_PLANNER_VIEWER = (roles.ADMIN, roles.PLANNER, roles.COMMANDER, roles.DISPATCHER)
+
+#: The Django admin site (``admin:*``): Django's own staff and model
+#: permissions; of the platform's roles only admins are staff.
+ADMIN_SITE = _A
+
+
+def _read(roles_: tuple | str) -> dict:
+    return {"GET": roles_}
+
+
+def _registry(read: tuple, write: tuple = _A) -> dict:
+    return {"GET": read, "POST": write}
+
+
+def _detail(read: tuple, write: tuple = _A) -> dict:
+    return {"GET": read, "PATCH": write}
+
+
+POLICY: dict[str, dict[str, tuple | str]] = {
+    # API documentation (staff only)
+    "schema": _read(_STAFF),
+    "api-docs": _read(_STAFF),
+    "api-redoc": _read(_STAFF),
+    # city model
+    "api-root": _read(_STAFF),
+    "terrain-height": _read(PUBLIC),
+    "city-info": _read(_STAFF),
+    "building-addresses": _read(_STAFF),
+    "map-admin-boundaries": _read(PUBLIC),
+    "search": _read(PUBLIC),
+    "public-plate": _read(PUBLIC),
+    "public-plate-report": {"POST": PUBLIC},
+    "public-report": _read(PUBLIC),
+    "admin-area-list": _read(PUBLIC),
+    "admin-area-geojson": _read(PUBLIC),
+    "admin-area-tree": _read(PUBLIC),
+    "admin-area-detail": _read(PUBLIC),
+    "building-list": _read(_STAFF),
+    "building-detail": _detail(_STAFF, _PLANNERS),
+    "road-list": _read(_STAFF),
+    "road-detail": _read(_STAFF),
+    "service-point-list": _read(PUBLIC),
+    "service-point-detail": _read(PUBLIC),
+    "import-run-list": _read(_A),
+    "import-run-detail": _read(_A),
+    "import-run-rejections": _read(_A),
+    "waterway-list": _read(PUBLIC),
+    "waterway-detail": _read(PUBLIC),
+    "address-list": _read(_STAFF),
+    "address-detail": _read(_STAFF),
+    "plate-list": _registry(_A),
+    "plate-sheet": _read(_A),
+    "plate-detail": _read(_A),
+    "plate-artwork": _read(_A),
+    "plate-replace": {"POST": _A},
+    "plate-scans": _read(_A),
+    "plate-transition": {"POST": _A},
+    "plate-alert-list": _read(_A),
+    "plate-alert-detail": _read(_A),
+    "plate-alert-close": {"POST": _A},
+    "report-list": _read(_CONTROL),
+    "report-detail": _read(_CONTROL),
+    "report-claim": {"POST": _CONTROL},
+    "report-photo": _read(_CONTROL),
+    "report-release": {"POST": _CONTROL},
+    "report-set-status": {"POST": _CONTROL},
+    # emergency
+    "emergency:incident-list": _registry(_EMERGENCY, _CONTROL),
+    "emergency:incident-geojson": _read(_EMERGENCY),
+    "emergency:incident-detail": {"GET": _EMERGENCY, "PATCH": _CONTROL},
+    "emergency:incident-activate-plan": {"POST": _COMMAND},
+    "emergency:incident-assignments": _registry(_EMERGENCY, _CONTROL),
+    "emergency:incident-attachment-file": _read(_EMERGENCY),
+    "emergency:incident-attachments": _registry(_EMERGENCY, _CONTROL),
+    "emergency:incident-cameras": _registry(_EMERGENCY, _CONTROL),
+    "emergency:incident-dispatch-requests": _registry(_CONTROL, _CONTROL),
+    "emergency:incident-level": {"POST": _COMMAND},
+    "emergency:incident-merge": {"POST": _CONTROL},
+    "emergency:incident-plans": _read(_CONTROL),
+    "emergency:incident-recommendations": _read(_CONTROL),
+    "emergency:incident-supply-requests": _read(_CONTROL),
+    "emergency:incident-tasks": _read(_EMERGENCY),
+    "emergency:incident-timeline": _registry(_EMERGENCY, _CONTROL),
+    "emergency:incident-transition": {"POST": _CONTROL},
+    "emergency:agency-list": _registry(_CONTROL),
+    "emergency:agency-detail": _detail(_CONTROL),
+    "emergency:unit-list": _registry(_EMERGENCY),
+    "emergency:unit-geojson": _read(_EMERGENCY),
+    "emergency:unit-detail": _detail(_EMERGENCY),
+    "emergency:unit-position": {"POST": _EMERGENCY},
+    "emergency:unit-status": {"POST": _EMERGENCY},
+    "emergency:camera-list": _registry(_CONTROL),
+    "emergency:camera-geojson": _read(_CONTROL),
+    "emergency:camera-detail": _detail(_CONTROL),
+    "emergency:assignment-list": _read(_EMERGENCY),
+    "emergency:assignment-detail": _read(_EMERGENCY),
+    "emergency:plan-list": _registry(_CONTROL, _COMMAND),
+    "emergency:plan-detail": {"GET": _CONTROL, "PATCH": _COMMAND, "PUT": _COMMAND},
+    "emergency:task-detail": {"GET": _CONTROL, "PATCH": _CONTROL},
+    "emergency:closure-list": _registry(_CONTROL, _CONTROL),
+    "emergency:closure-detail": _read(_CONTROL),
+    "emergency:closure-lift": {"POST": _CONTROL},
+    "emergency:zone-list": _registry(_CONTROL, _COMMAND),
+    "emergency:zone-detail": _read(_CONTROL),
+    "emergency:zone-contents": _read(_CONTROL),
+    "emergency:zone-lift": {"POST": _COMMAND},
+    "emergency:alert-list": _registry(_CONTROL, _COMMAND),
+    "emergency:alert-detail": _read(_CONTROL),
+    "emergency:alert-cancel": {"POST": _COMMAND},
+    "emergency:alert-cap": _read(_CONTROL),
+    "emergency:event-list": _read(_CONTROL),
+    "emergency:item-list": _registry(_CONTROL),
+    "emergency:item-detail": _detail(_CONTROL),
+    "emergency:depot-list": _registry(_CONTROL),
+    "emergency:depot-geojson": _read(_CONTROL),
+    "emergency:depot-detail": _detail(_CONTROL),
+    "emergency:depot-stock": _registry(_CONTROL, _COMMAND),
+    "emergency:supply-request-list": _registry(_CONTROL, _CONTROL),
+    "emergency:supply-request-detail": _read(_CONTROL),
+    "emergency:supply-request-cancel": {"POST": _COMMAND},
+    "emergency:supply-request-commit": {"POST": _COMMAND},
+    "emergency:supply-request-receive": {"POST": _CONTROL},
+    "emergency:supply-request-ship": {"POST": _CONTROL},
+    "emergency:replenishment-alert-list": _read(_CONTROL),
+    "emergency:report-escalate": {"POST": _CONTROL},
+    "emergency:positions": {"POST": _EMERGENCY},
+    "emergency:stats-incidents": _read(_CONTROL),
+    "emergency:stats-response-times": _read(_CONTROL),
+    "emergency:stats-units": _read(_CONTROL),
+    "emergency:stats-supplies": _read(_CONTROL),
+    "emergency:stats-plates": _read(_CONTROL),
+    # tiles, sign-in, language
+    "set_language": {"POST": PUBLIC},
+    "tiles": _read(roles.ALL_ROLES),
+    "terrain": _read(PUBLIC),
+    "login": {"GET": PUBLIC, "POST": PUBLIC, "PUT": PUBLIC},
+    "two-factor-setup": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "logout": {"POST": PUBLIC},
+    # pages
+    "viewer:home": _read(PUBLIC),
+    "viewer:planner": _read(_PLANNER_VIEWER),
+    "viewer:console": _read(_EMERGENCY),
+    "viewer:dashboard": _read(_CONTROL),
+    "viewer:audit": _read(roles.AUDIT_ROLES),
+    "viewer:audit-export": _read(roles.AUDIT_ROLES),
+    "viewer:plate-lookup": _read(PUBLIC),
+    "viewer:plate-scan": _read(PUBLIC),
+    "viewer:plate-scan-lower": _read(PUBLIC),
+    "viewer:plate-report": {"POST": PUBLIC},
+    "viewer:plate-flag": {"POST": PUBLIC},
+    "viewer:report-track-form": _read(PUBLIC),
+    "viewer:report-track": _read(PUBLIC),
+}
+
+#: Routes that read one record that belongs to a place, and what it is
+#: (out of the user's scope it does not exist for them: 404).
+SCOPED: dict[str, str] = {
+    **{f"report-{a}": "report" for a in ("detail", "claim", "photo", "release", "set-status")},
+    "address-detail": "address",
+    **{f"plate-{a}": "plate" for a in ("detail", "artwork", "replace", "scans", "transition")},
+    "plate-alert-detail": "plate_alert",
+    "plate-alert-close": "plate_alert",
+    **{
+        f"emergency:incident-{a}": "incident"
+        for a in (
+            "detail",
+            "activate-plan",
+            "assignments",
+            "attachment-file",
+            "attachments",
+            "cameras",
+            "dispatch-requests",
+            "level",
+            "merge",
+            "plans",
+            "recommendations",
+            "supply-requests",
+            "tasks",
+            "timeline",
+            "transition",
+        )
+    },
+    **{f"emergency:unit-{a}": "unit" for a in ("detail", "position", "status")},
+    "emergency:assignment-detail": "assignment",
+    "emergency:task-detail": "task",
+    **{f"emergency:closure-{a}": "closure" for a in ("detail", "lift")},
+    **{f"emergency:zone-{a}": "zone" for a in ("detail", "contents", "lift")},
+    **{
+        f"emergency:supply-request-{a}": "supply_request"
+        for a in ("detail", "cancel", "commit", "receive", "ship")
+    },
+    "emergency:report-escalate": "report",
+}

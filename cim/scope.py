@@ -1,0 +1,208 @@
+"""What part of the city's data a user may see: the one place the rule is written.
+
+A user's :class:`~cim.models.StaffProfile` names their department and the
+districts they work in.  :meth:`Scope.for_user` turns it into a scope:
+
+* **city-wide**: admins (always), and every user without districts whose
+  department is not limited to its own work;
+* **districts**: the districts' incidents, residents' reports, units (by
+  their agency's area or their home station), addresses and plates, road
+  closures and control zones (by their incident, else by their geometry),
+  tasks and assignments (by their incident).  Streets and communities are
+  in a district by the admin tree: their official codes extend the
+  district's (620502 → 620502001 → 620502001001);
+* **department** (``Department.own_work_only``, e.g. 公安): the tasks sent
+  to the department's agencies, its units, and the incidents those concern.
+
+Both limits together mean both apply.  The selectors of both apps filter
+every list and detail query through a scope, so the API (lists; a detail
+out of scope is a 404), the pages, the exports and the live streams all
+show the same thing.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.contrib.gis.db.models import Union
+from django.contrib.gis.geos import GEOSGeometry
+from django.db.models import Q, QuerySet
+
+from cim import roles
+
+__all__ = ["Scope"]
+
+
+class Scope:
+    """A user's scope; build it with :meth:`for_user` (cached on the user)."""
+
+    def __init__(self, *, district_codes: tuple[str, ...] = (), department_id: int | None = None) -> None:
+        self.district_codes = tuple(sorted(set(district_codes)))
+        self.department_id = department_id
+
+    # ------------------------------------------------------------ building
+    @classmethod
+    def city(cls) -> Scope:
+        """Everything (admins, city-level staff, system jobs)."""
+        return cls()
+
+    @classmethod
+    def for_user(cls, user) -> Scope:
+        """The scope of a user (or of the anonymous public: the public reads
+        only public endpoints, which are not scoped, so anonymous is treated
+        as city-wide here and kept out by the role checks)."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return cls.city()
+        cached = getattr(user, "_cim_scope", None)
+        if cached is not None:
+            return cached
+        scope = cls.city()
+        if not roles.has_role(user, roles.ADMIN):
+            from cim.models import StaffProfile  # the models import nothing of this module
+
+            profile = StaffProfile.objects.select_related("department").filter(user_id=user.pk).first()
+            if profile is not None:
+                codes = tuple(profile.districts.values_list("code", flat=True))
+                dept = profile.department
+                scope = cls(
+                    district_codes=codes,
+                    department_id=dept.pk if dept is not None and dept.own_work_only else None,
+                )
+        user._cim_scope = scope
+        return scope
+
+    # ------------------------------------------------------------ questions
+    @property
+    def city_wide(self) -> bool:
+        return not self.district_codes and self.department_id is None
+
+    @property
+    def by_district(self) -> bool:
+        return bool(self.district_codes)
+
+    @property
+    def by_department(self) -> bool:
+        return self.department_id is not None
+
+    def covers_area_code(self, code: str | None) -> bool:
+        """Whether an admin area (by its code) lies in the scope's districts."""
+        if not self.by_district:
+            return True
+        return bool(code) and any(code.startswith(c) for c in self.district_codes)
+
+    @cached_property
+    def region(self) -> GEOSGeometry | None:
+        """The union of the districts' boundaries (None: no district limit,
+        or districts without a boundary)."""
+        if not self.by_district:
+            return None
+        from cim.models import AdminArea
+
+        return AdminArea.objects.filter(code__in=self.district_codes).aggregate(u=Union("boundary"))["u"]
+
+    # ------------------------------------------------------------ filters
+    def area_q(self, path: str) -> Q:
+        """``Q`` of the rows whose admin area (at ``path``) lies in the
+        districts; the empty Q when city-wide by district."""
+        if not self.by_district:
+            return Q()
+        q = Q(pk__in=[])
+        for code in self.district_codes:
+            q |= Q(**{f"{path}__code__startswith": code})
+        return q
+
+    def geom_q(self, path: str) -> Q:
+        """``Q`` of the rows whose geometry (at ``path``) meets the districts."""
+        if not self.by_district:
+            return Q()
+        region = self.region
+        return Q(**{f"{path}__intersects": region}) if region is not None else Q(pk__in=[])
+
+    def apply(self, qs: QuerySet, area_path: str) -> QuerySet:
+        """``qs`` limited to the districts by the admin area at ``area_path``."""
+        return qs.filter(self.area_q(area_path)) if self.by_district else qs
+
+    def incident_q(self, prefix: str = "") -> Q:
+        """``Q`` of the incidents in scope, for a query on incidents
+        (``prefix=""``) or on rows pointing to one (``prefix="incident__"``).
+        An incident outside every admin area counts by its location."""
+        q = Q()
+        if self.by_district:
+            q &= self.area_q(f"{prefix}admin_area") | (
+                Q(**{f"{prefix}admin_area__isnull": True}) & self.geom_q(f"{prefix}location")
+            )
+        if self.by_department:
+            q &= Q(**{f"{prefix}pk__in": self._department_incident_ids()})
+        return q
+
+    def _department_incident_ids(self):
+        from emergency.models import Incident  # cim's core may read emergency's models, not its api
+
+        return Incident.objects.filter(
+            Q(tasks__agency__department_id=self.department_id)
+            | Q(assignments__unit__agency__department_id=self.department_id)
+        ).values("pk")
+
+    def filter_incidents(self, qs: QuerySet) -> QuerySet:
+        return qs if self.city_wide else qs.filter(self.incident_q())
+
+    def filter_by_incident(self, qs: QuerySet, *, path: str = "incident") -> QuerySet:
+        """Rows that belong to an incident (assignments, supply requests):
+        those of the incidents in scope."""
+        return qs if self.city_wide else qs.filter(self.incident_q(f"{path}__"))
+
+    def filter_units(self, qs: QuerySet) -> QuerySet:
+        if self.by_district:
+            qs = qs.filter(self.area_q("agency__admin_area") | self.area_q("home_station__admin_area"))
+        if self.by_department:
+            qs = qs.filter(agency__department_id=self.department_id)
+        return qs
+
+    def filter_tasks(self, qs: QuerySet) -> QuerySet:
+        """Tasks of the incidents in the districts; a department limited to
+        its own work sees the tasks sent to it."""
+        if self.by_district:
+            qs = qs.filter(
+                self.area_q("incident__admin_area")
+                | (Q(incident__admin_area__isnull=True) & self.geom_q("incident__location"))
+            )
+        if self.by_department:
+            qs = qs.filter(agency__department_id=self.department_id)
+        return qs
+
+    def filter_reports(self, qs: QuerySet) -> QuerySet:
+        return self.apply(qs, "address__admin_area")
+
+    def filter_addresses(self, qs: QuerySet) -> QuerySet:
+        return self.apply(qs, "admin_area")
+
+    def filter_plates(self, qs: QuerySet) -> QuerySet:
+        return self.apply(qs, "address__admin_area")
+
+    def filter_plate_alerts(self, qs: QuerySet) -> QuerySet:
+        return self.apply(qs, "plate__address__admin_area")
+
+    def _placed_q(self, own_geom: Q) -> Q:
+        """By the incident when there is one, else by where the thing is."""
+        own = self.incident_q("incident__")
+        if self.by_department:
+            return own
+        return own | (Q(incident__isnull=True) & own_geom)
+
+    def filter_zones(self, qs: QuerySet) -> QuerySet:
+        """Control zones: those of the incidents in scope, and the zones
+        drawn without an incident that reach into the districts."""
+        return qs if self.city_wide else qs.filter(self._placed_q(self.geom_q("geom")))
+
+    def filter_closures(self, qs: QuerySet) -> QuerySet:
+        """Road closures: those of the incidents in scope, and the others
+        whose area or a closed segment lies in the districts."""
+        if self.city_wide:
+            return qs
+        from emergency.models import RoadClosure
+
+        placed = RoadClosure.objects.filter(self.geom_q("area") | self.geom_q("segments__geom")).values("pk")
+        return qs.filter(self._placed_q(Q(pk__in=placed)))
+
+    def __repr__(self) -> str:
+        return f"Scope(districts={self.district_codes}, department={self.department_id})"
