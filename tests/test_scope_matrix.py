@@ -122,7 +122,7 @@ def test_the_auditor_reads_the_audit_trail_and_nothing_else():
         for rule in methods.values()
         if rule not in (PUBLIC, SIGNED_IN) and roles.AUDITOR in rule
     }
-    assert reach == {"viewer:audit", "viewer:audit-export", "tiles"}
+    assert reach == {"viewer:audit", "viewer:audit-export"}
 
 
 # ---------------------------------------------------------------- the world

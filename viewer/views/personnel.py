@@ -28,8 +28,9 @@ from cim import roles
 from cim.masking import mask_phone
 from emergency import selectors_personnel as sel
 from emergency.errors import DomainError
-from emergency.models import Agency, DutyAssignment, DutyShift, Expert, Qualification, TeamMember, Unit
+from emergency.models import Agency, DutyAssignment, DutyShift, Expert, Qualification, TeamMember
 from emergency.models.personnel import DutyPosition, ExpertAvailability, ExpertField
+from emergency.selectors import units_visible_to
 from emergency.services import personnel as svc
 
 __all__ = ["duty_roster", "experts", "teams"]
@@ -292,7 +293,7 @@ class QualificationForm(forms.Form):
 def teams(request):
     """Units with their team members and qualifications (expired ones flagged)."""
     can_edit = _access(request)
-    units = list(Unit.objects.select_related("agency", "home_station").order_by("code"))
+    units = list(units_visible_to(request.user).select_related("agency", "home_station").order_by("code"))
     unit_id = request.GET.get("unit") or request.POST.get("unit") or ""
     unit = next((u for u in units if str(u.pk) == unit_id), units[0] if units else None)
     error, revealed = None, {}

@@ -129,9 +129,10 @@ class PlateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     @extend_schema(request=PlateTransitionSerializer, responses={200: PlateSerializer})
     @action(detail=True, methods=["post"])
     def transition(self, request, code=None):
+        current = self.get_object()  # out of the user's scope: 404 before the body is judged
         s = PlateTransitionSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        plate = plate_services.plate_transition(plate=self.get_object(), by=request.user,
+        plate = plate_services.plate_transition(plate=current, by=request.user,
                                                 to_status=s.validated_data["status"],
                                                 note=s.validated_data["note"])
         plate_services.scan_page_forget(plate.code)
@@ -140,9 +141,9 @@ class PlateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     @extend_schema(request=PlateReplaceSerializer, responses={201: PlateSerializer})
     @action(detail=True, methods=["post"])
     def replace(self, request, code=None):
+        old = self.get_object()  # out of the user's scope: 404 before the body is judged
         s = PlateReplaceSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        old = self.get_object()
         new = plate_services.plate_replace(plate=old, by=request.user, **s.validated_data)
         plate_services.scan_page_forget(old.code)
         return Response(PlateSerializer(new).data, status=status.HTTP_201_CREATED)

@@ -106,9 +106,10 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     def reply(self, request, pk=None):
         """A message to the resident, shown on the tracking page (the holder
         only; 409 otherwise or once closed)."""
+        report = self.get_object()  # out of the user's scope: 404 before the body is judged
         s = ReportReplySerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        report = report_services.report_reply(report=self.get_object(), by=request.user,
+        report = report_services.report_reply(report=report, by=request.user,
                                               message=s.validated_data["message"])
         return self._answer(report)
 
