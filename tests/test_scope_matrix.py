@@ -512,3 +512,13 @@ def test_the_dashboard_figures_count_the_district_only(world, clients, db):
         units = _call(clients[role], "GET", reverse("emergency:stats-units")).json()
         counts[role] = (incidents["total"], units["total"])
     assert counts == {roles.ADMIN: (2, 2), roles.DISPATCHER: (1, 1)}
+
+
+def test_plate_statistics_count_the_users_districts_only(world, clients, db):
+    url = reverse("emergency:stats-plates")
+    district = {c["code"] for c in clients[roles.DISPATCHER].get(url).json()["communities"]}
+    everyone = {c["code"] for c in clients[roles.ADMIN].get(url).json()["communities"]}
+    inside = world["worlds"]["in"]["district"].code
+    outside = world["worlds"]["out"]["district"].code
+    assert district and all(code.startswith(inside) for code in district)
+    assert any(code.startswith(outside) for code in everyone)

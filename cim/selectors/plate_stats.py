@@ -13,32 +13,39 @@ from django.utils import timezone
 from cim.choices import AdminLevel, ReportStatus
 from cim.models import AdminArea, Plate, PlateScanDay, PublicReport
 from cim.models.plates import ACTIVE_PLATE_STATUSES
+from cim.scope import Scope
 
 __all__ = ["plate_stats"]
 
 
-def plate_stats(*, since: dt.datetime, until: dt.datetime) -> dict[str, Any]:
+def plate_stats(*, since: dt.datetime, until: dt.datetime, scope: Scope | None = None) -> dict[str, Any]:
     """Per community: plates in service, scans and distinct clients
     (estimated) on the days of ``[since, until)``, residents' reports made
-    in the window and reports still open."""
+    in the window and reports still open; with ``scope`` (a user's
+    districts), only the communities in it."""
+    scope = scope or Scope.city()
     first_day, last_day = timezone.localdate(since), timezone.localdate(until - dt.timedelta(microseconds=1))
-    plates = dict(Plate.objects.filter(status__in=ACTIVE_PLATE_STATUSES)
+    plates = dict(scope.filter_plates(Plate.objects.all()).filter(status__in=ACTIVE_PLATE_STATUSES)
                   .values_list("address__admin_area").annotate(n=Count("id"))
                   .values_list("address__admin_area", "n"))
     scans = {a: (s, c) for a, s, c in
-             PlateScanDay.objects.filter(day__gte=first_day, day__lte=last_day)
+             scope.apply(PlateScanDay.objects.all(), "plate__address__admin_area")
+             .filter(day__gte=first_day, day__lte=last_day)
              .values_list("plate__address__admin_area")
              .annotate(s=Sum("scans"), c=Sum("clients"))
              .values_list("plate__address__admin_area", "s", "c")}
-    reports = dict(PublicReport.objects.filter(created_at__gte=since, created_at__lt=until)
+    reports = dict(scope.filter_reports(PublicReport.objects.all())
+                   .filter(created_at__gte=since, created_at__lt=until)
                    .values_list("address__admin_area").annotate(n=Count("id"))
                    .values_list("address__admin_area", "n"))
     closed = [ReportStatus.RESOLVED, ReportStatus.REJECTED]
-    open_reports = dict(PublicReport.objects.exclude(status__in=closed)
+    open_reports = dict(scope.filter_reports(PublicReport.objects.all()).exclude(status__in=closed)
                         .values_list("address__admin_area").annotate(n=Count("id"))
                         .values_list("address__admin_area", "n"))
     area_ids = set(plates) | set(scans) | set(reports) | set(open_reports)
     areas = AdminArea.objects.filter(Q(level=AdminLevel.COMMUNITY) | Q(pk__in=area_ids)).order_by("code")
+    if scope.by_district:
+        areas = [a for a in areas if scope.covers_area_code(a.code)]
     rows = [{"area": a.pk, "code": a.code, "name": a.name, "level": a.level,
              "plates": plates.get(a.pk, 0), "scans": int(scans.get(a.pk, (0, 0))[0] or 0),
              "clients": int(scans.get(a.pk, (0, 0))[1] or 0), "reports": reports.get(a.pk, 0),

@@ -181,4 +181,4 @@ class StatsPlatesView(_StatsView):
     @extend_schema(parameters=_WINDOW, responses={200: OpenApiTypes.OBJECT, **_STATS_ERRORS})
     def get(self, request):
         since, until = _window(request)
-        return Response(stats.plate_stats(since=since, until=until))
+        return Response(stats.plate_stats(since=since, until=until, scope=Scope.for_user(request.user)))
