@@ -122,34 +122,38 @@ class Scope:
         """``qs`` limited to the districts by the admin area at ``area_path``."""
         return qs.filter(self.area_q(area_path)) if self.by_district else qs
 
-    def incident_q(self, prefix: str = "") -> Q:
+    def incident_q(self, incidents: QuerySet, prefix: str = "") -> Q:
         """``Q`` of the incidents in scope, for a query on incidents
-        (``prefix=""``) or on rows pointing to one (``prefix="incident__"``).
-        An incident outside every admin area counts by its location."""
+        (``prefix=""``) or on rows pointing to one (``prefix="incident__"``);
+        ``incidents``: every incident (the model is the emergency app's; the
+        rule here needs only its fields).  An incident outside every admin
+        area counts by its location."""
         q = Q()
         if self.by_district:
             q &= self.area_q(f"{prefix}admin_area") | (
                 Q(**{f"{prefix}admin_area__isnull": True}) & self.geom_q(f"{prefix}location")
             )
         if self.by_department:
-            q &= Q(**{f"{prefix}pk__in": self._department_incident_ids()})
+            q &= Q(**{f"{prefix}pk__in": self._department_incident_ids(incidents)})
         return q
 
-    def _department_incident_ids(self):
-        from emergency.models import Incident  # cim's core may read emergency's models, not its api
-
-        return Incident.objects.filter(
+    def _department_incident_ids(self, incidents: QuerySet):
+        return incidents.filter(
             Q(tasks__agency__department_id=self.department_id)
             | Q(assignments__unit__agency__department_id=self.department_id)
         ).values("pk")
 
     def filter_incidents(self, qs: QuerySet) -> QuerySet:
-        return qs if self.city_wide else qs.filter(self.incident_q())
+        return qs if self.city_wide else qs.filter(self.incident_q(qs.model.objects.all()))
+
+    @staticmethod
+    def _incidents_of(qs: QuerySet, path: str = "incident") -> QuerySet:
+        return qs.model._meta.get_field(path).related_model.objects.all()
 
     def filter_by_incident(self, qs: QuerySet, *, path: str = "incident") -> QuerySet:
         """Rows that belong to an incident (assignments, supply requests):
         those of the incidents in scope."""
-        return qs if self.city_wide else qs.filter(self.incident_q(f"{path}__"))
+        return qs if self.city_wide else qs.filter(self.incident_q(self._incidents_of(qs, path), f"{path}__"))
 
     def filter_units(self, qs: QuerySet) -> QuerySet:
         if self.by_district:
@@ -182,9 +186,9 @@ class Scope:
     def filter_plate_alerts(self, qs: QuerySet) -> QuerySet:
         return self.apply(qs, "plate__address__admin_area")
 
-    def _placed_q(self, own_geom: Q) -> Q:
+    def _placed_q(self, qs: QuerySet, own_geom: Q) -> Q:
         """By the incident when there is one, else by where the thing is."""
-        own = self.incident_q("incident__")
+        own = self.incident_q(self._incidents_of(qs), "incident__")
         if self.by_department:
             return own
         return own | (Q(incident__isnull=True) & own_geom)
@@ -192,17 +196,15 @@ class Scope:
     def filter_zones(self, qs: QuerySet) -> QuerySet:
         """Control zones: those of the incidents in scope, and the zones
         drawn without an incident that reach into the districts."""
-        return qs if self.city_wide else qs.filter(self._placed_q(self.geom_q("geom")))
+        return qs if self.city_wide else qs.filter(self._placed_q(qs, self.geom_q("geom")))
 
     def filter_closures(self, qs: QuerySet) -> QuerySet:
         """Road closures: those of the incidents in scope, and the others
         whose area or a closed segment lies in the districts."""
         if self.city_wide:
             return qs
-        from emergency.models import RoadClosure
-
-        placed = RoadClosure.objects.filter(self.geom_q("area") | self.geom_q("segments__geom")).values("pk")
-        return qs.filter(self._placed_q(Q(pk__in=placed)))
+        placed = qs.model.objects.filter(self.geom_q("area") | self.geom_q("segments__geom")).values("pk")
+        return qs.filter(self._placed_q(qs, Q(pk__in=placed)))
 
     def __repr__(self) -> str:
         return f"Scope(districts={self.district_codes}, department={self.department_id})"

@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from cim.models import Department
 from cim.scope import Scope
+from emergency.management.commands.seed_emergency_demo import _agency_departments
 from emergency.models import Agency
 from tests import factories as f
 
@@ -33,6 +34,7 @@ def test_demo_users_carry_their_scope(settings):
             code=code, defaults={"name": name, "kind": kind, "own_work_only": own}
         )
     police = Agency.objects.create(code="POL", name="天水市公安局", kind="police")
+    _agency_departments()  # what seed_emergency_demo does after making its agencies
     for _ in range(2):  # idempotent
         call_command("create_demo_users", stdout=io.StringIO())
     users = get_user_model().objects

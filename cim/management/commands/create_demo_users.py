@@ -50,20 +50,6 @@ def _profile(user, department: str | None, districts: tuple[str, ...]) -> None:
         profile.districts.set(AdminArea.objects.filter(code__in=districts, level=AdminLevel.DISTRICT))
 
 
-# The demo's agencies (seed_emergency_demo) by kind → their department, so
-# that a department's demo login sees the tasks sent to its agencies.
-AGENCY_KIND_DEPARTMENT = {"fire": "xfjy", "police": "gaj", "medical": "wjw", "health": "wjw",
-                          "emergency_management": "yjj"}
-
-
-def _agency_departments() -> None:
-    from emergency.models import Agency
-
-    for kind, code in AGENCY_KIND_DEPARTMENT.items():
-        Agency.objects.filter(kind=kind, department__isnull=True).update(
-            department=Department.objects.filter(code=code).first())
-
-
 class Command(BaseCommand):
     help = "Create one demo user per role (idempotent)."
 
@@ -73,7 +59,6 @@ class Command(BaseCommand):
         User = get_user_model()
         roles.ensure_groups()
         with transaction.atomic():
-            _agency_departments()
             for role, username in DEMO_USERS.items():
                 user, created = User.objects.get_or_create(username=username)
                 if created:

@@ -98,6 +98,20 @@ PLANS = [
 CAMERAS = 24
 
 
+# The demo's agencies by kind → their department (seeded by cim's migration), so
+# that a department's demo login (create_demo_users) sees the tasks sent to them.
+AGENCY_KIND_DEPARTMENT = {"fire": "xfjy", "police": "gaj", "medical": "wjw", "health": "wjw",
+                          "emergency_management": "yjj"}
+
+
+def _agency_departments() -> None:
+    from cim.models import Department
+
+    for kind, code in AGENCY_KIND_DEPARTMENT.items():
+        Agency.objects.filter(kind=kind, department__isnull=True).update(
+            department=Department.objects.filter(code=code).first())
+
+
 class Command(BaseCommand):
     help = ("Seed agencies, units at fire stations/hospitals/police stations, depots with stock, plans "
             "and cameras for the emergency demo (idempotent).")
@@ -113,6 +127,7 @@ class Command(BaseCommand):
         counts = {"agencies": 0, "units": 0, "items": 0, "depots": 0, "stock": 0, "plans": 0, "cameras": 0}
         with transaction.atomic():
             agencies = self._agencies(counts)
+            _agency_departments()
             self._units(stations, agencies, counts)
             items = self._items(counts)
             self._depots(items, counts)
