@@ -29,6 +29,7 @@ import pyproj
 import shapely
 from django.contrib.gis.gdal import CoordTransform, DataSource, SpatialReference
 from django.contrib.gis.gdal.error import GDALException
+from django.utils import translation
 
 from cim.choices import BuildingUse, RoadClass, ServiceCategory
 from cim.conf import cim_settings
@@ -73,11 +74,16 @@ class Feature:
 
 
 def _choice_lookup(choices) -> dict[str, str]:
-    """value → value, also from the Chinese label and case-insensitively."""
+    """value → value, also from the Chinese (and English) label and
+    case-insensitively, whatever language the running thread has active (a
+    request or a test may have left English on: '住宅' must still map)."""
     table = {}
-    for value, label in choices:
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            for value, label in choices:
+                table[str(label).lower()] = value
+    for value, _label in choices:
         table[value.lower()] = value
-        table[str(label).lower()] = value
     return table
 
 
@@ -438,7 +444,8 @@ def _roads(features: list[Feature], *, run: ImportRun, report: r.ImportReport, s
 
 def _service_points(features: list[Feature], *, run: ImportRun, report: r.ImportReport, source: str) -> None:
     categories = _choice_lookup(ServiceCategory.choices)
-    labels = dict(ServiceCategory.choices)
+    with translation.override("zh-hans"):  # a default name is stored data: in Chinese
+        labels = {value: str(label) for value, label in ServiceCategory.choices}
     rows = []
     for f in _checked(features, "service_points", report):
         v = f.values

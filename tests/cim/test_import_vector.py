@@ -246,3 +246,13 @@ def test_coordinates_outside_the_crs_are_refused(tmp_path):
     assert set(Building.objects.filter(source="gk").values_list("source_id", flat=True)) == {"GK1"}
     far = RejectedFeature.objects.get(run=run, source_id="FAR")
     assert far.reason == "out_of_range" and "outside the valid area" in far.detail
+
+
+def test_chinese_values_map_whatever_language_is_active(tmp_path):
+    """A request or test that left English active must not change what '住宅' means."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        run, _ = run_import(buildings_file(tmp_path / "gebaeude.geojson"), *BUILDING_MAP)
+    assert run.counts["buildings"]["imported"] == 3
+    assert Building.objects.get(source_id="A1").use == "residential"
