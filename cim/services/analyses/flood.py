@@ -39,6 +39,7 @@ from cim.conf import cim_settings
 from cim.errors import DomainError
 from cim.models import Address, AnalysisRun, Building, RoadSegment, Waterway
 from cim.models.analyses import AnalysisKind
+from cim.roles import acting_user
 from cim.services.analyses.height_limit import model_version
 from cim.services.audit import audit_record
 from cim.services.terrain import ground_grid
@@ -282,7 +283,7 @@ def flood_run(*, by, extent: tuple[float, float, float, float], level: float | N
             summary=summary,
             result={"flooded": None if polygon is None else _geojson(polygon),
                     "buildings": buildings[:5000], "roads": roads},
-            model_version=model_version(), created_by=_user(by),
+            model_version=model_version(), created_by=acting_user(by),
         )
         folder = flood_dir()
         folder.mkdir(parents=True, exist_ok=True)
@@ -314,8 +315,3 @@ def _geojson(geom: MultiPolygon) -> dict:
 
     return json.loads(geom.json)
 
-
-def _user(by):
-    from cim.roles import acting_user
-
-    return acting_user(by)

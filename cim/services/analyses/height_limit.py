@@ -26,6 +26,7 @@ from cim.conf import cim_settings
 from cim.errors import DomainError
 from cim.models import AnalysisRun, HeightZone, ImportRun
 from cim.models.analyses import AnalysisKind, HeightDatum, LimitShape
+from cim.roles import acting_user
 from cim.services.audit import audit_record, snapshot
 from config.common.clip import clip
 
@@ -112,7 +113,7 @@ def zone_create(*, zone: ZoneInput, by) -> HeightZone:
         plane_azimuth=zone.plane_azimuth if zone.shape == LimitShape.PLANE else None,
         plane_slope=zone.plane_slope if zone.shape == LimitShape.PLANE else None,
         note=clip(HeightZone, "note", zone.note), synthetic=zone.synthetic,
-        created_by=_user(by),
+        created_by=acting_user(by),
     )
     audit_record(actor=by, action="height_zone.create", obj=row, after=snapshot(row))
     return row
@@ -124,11 +125,6 @@ def zone_delete(*, zone: HeightZone, by) -> None:
     audit_record(actor=by, action="height_zone.delete", obj=zone, before=before)
     zone.delete()
 
-
-def _user(by):
-    from cim.roles import acting_user
-
-    return acting_user(by)
 
 
 def zones_from_geojson(document: dict, *, default_datum: str | None = None) -> list[ZoneInput]:
@@ -300,7 +296,7 @@ def height_check(*, by, zones: list[HeightZone] | None = None, title: str = "") 
         params={"zones": ids, "datum_1985_offset_m": cim_settings.DATUM_1985_OFFSET_M,
                 "tolerance_m": TOLERANCE_M},
         summary=summary, result={"violations": violations, "unknown": unknown},
-        model_version=model_version(), created_by=_user(by),
+        model_version=model_version(), created_by=acting_user(by),
     )
     audit_record(actor=by, action="analysis.height_limit", obj=run,
                  after={"zones": ids, "violations": len(violations)})
