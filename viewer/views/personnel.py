@@ -18,6 +18,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -342,9 +343,8 @@ def teams(request):
         except forms.ValidationError as exc:
             error = _refusal(exc)
     today = timezone.localdate()
-    counts = {}
-    for m in TeamMember.objects.values("unit_id"):
-        counts[m["unit_id"]] = counts.get(m["unit_id"], 0) + 1
+    counts = dict(TeamMember.objects.filter(unit__in=units).values("unit_id")
+                  .annotate(n=Count("pk")).values_list("unit_id", "n"))
     members = []
     if unit is not None:
         for m in sel.team_members_of(unit=unit.pk):
