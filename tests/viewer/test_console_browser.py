@@ -24,16 +24,15 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
-from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.management import call_command
 from django.db import connections
 from django.test import Client, override_settings
-from django.test.testcases import LiveServerThread
 from lxml import etree
 
 from cim import roles
 from tests.csp_watch import watch_csp
 from tests.emergency.live_support import asgi_server  # noqa: F401  (the daphne fixture)
+from tests.live_http import live_http_server
 
 pytestmark = [pytest.mark.browser]
 
@@ -101,17 +100,9 @@ def ops_site(test_database, django_db_blocker, asgi_server, tmp_path_factory):  
         _flush()
         try:
             users = build_ops_city()
-            server = LiveServerThread("127.0.0.1", StaticFilesHandler)
-            server.daemon = True
-            server.start()
-            server.is_ready.wait()
-            if server.error:
-                raise server.error
-            try:
-                yield OpsSite(base=f"http://127.0.0.1:{server.port}", ws=asgi_server.url(""),
+            with live_http_server() as base:
+                yield OpsSite(base=base, ws=asgi_server.url(""),
                               users=users, media=media)
-            finally:
-                server.terminate()
         finally:
             _flush()
 

@@ -15,13 +15,12 @@ import os
 
 import pytest
 from django.conf import settings
-from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.management import call_command
 from django.test import override_settings
-from django.test.testcases import LiveServerThread
 
 from cim import roles
 from tests.emergency.live_support import asgi_server  # noqa: F401  (the daphne fixture)
+from tests.live_http import live_http_server
 from tests.viewer.test_console_browser import (
     SHOTS,
     OpsSite,
@@ -57,17 +56,9 @@ def site(test_database, django_db_blocker, asgi_server, tmp_path_factory):  # no
                          stderr=quiet)
             call_command("seed_emergency_demo", stdout=quiet, stderr=quiet)
             users = {role: _user(role, f"{role}_bo") for role in (roles.COMMANDER, roles.DISPATCHER)}
-            server = LiveServerThread("127.0.0.1", StaticFilesHandler)
-            server.daemon = True
-            server.start()
-            server.is_ready.wait()
-            if server.error:
-                raise server.error
-            try:
-                yield OpsSite(base=f"http://127.0.0.1:{server.port}", ws=asgi_server.url(""), users=users,
+            with live_http_server() as base:
+                yield OpsSite(base=base, ws=asgi_server.url(""), users=users,
                               media=media)
-            finally:
-                server.terminate()
         finally:
             _flush()
 

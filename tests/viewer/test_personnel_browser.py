@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.management import call_command
 from django.test import Client
-from django.test.testcases import LiveServerThread
 from django.utils import timezone
 
 from cim import roles
 from tests.csp_watch import watch_csp
+from tests.live_http import live_http_server
 
 pytestmark = [pytest.mark.browser]
 
@@ -74,16 +73,8 @@ def site(test_database, django_db_blocker):
         call_command("flush", interactive=False, verbosity=0)
         try:
             data = _seed()
-            server = LiveServerThread("127.0.0.1", StaticFilesHandler)
-            server.daemon = True
-            server.start()
-            server.is_ready.wait()
-            if server.error:
-                raise server.error
-            try:
-                yield {**data, "base": f"http://127.0.0.1:{server.port}"}
-            finally:
-                server.terminate()
+            with live_http_server() as base:
+                yield {**data, "base": base}
         finally:
             call_command("flush", interactive=False, verbosity=0)
 
