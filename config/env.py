@@ -58,6 +58,15 @@ CSRF_TRUSTED_ORIGINS = _list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 DATABASE_URL = os.environ.get(
     "DATABASE_URL", "postgis://postgres@127.0.0.1:5432/tianshui_cim"
 )
+# A streaming replica (hot standby) for read-only traffic: dashboards' statistics,
+# tile builds, exports (config/common/replica.py).  Empty: everything on the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+# The replica is skipped while it is further behind than this many seconds; its
+# health is checked every REPLICA_CHECK_S; work that must see the latest commits
+# waits up to REPLICA_WAIT_S for the replica to replay them.
+REPLICA_MAX_LAG_S = float(os.environ.get("CIM_REPLICA_MAX_LAG_S", "30"))
+REPLICA_CHECK_S = float(os.environ.get("CIM_REPLICA_CHECK_S", "5"))
+REPLICA_WAIT_S = float(os.environ.get("CIM_REPLICA_WAIT_S", "5"))
 TEST_DATABASE_NAME = os.environ.get("TEST_DATABASE_NAME", "test_tianshui_cim")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "tianshui")

@@ -1,8 +1,10 @@
 #!/usr/bin/env python
 """Benchmark of the resident's scan page ``/P/<CODE>``.
 
-Starts gunicorn (2 sync workers) on loopback with the database named by
-DATABASE_URL, then runs wrk (50 connections) twice in the same run:
+Starts gunicorn on loopback with the database named by DATABASE_URL, by
+default as the deployment runs it (``docker/gunicorn.conf.py``: 4 workers of
+2 threads; ``--workers 2 --threads 1`` for the 2 sync workers of the earlier
+figures), then runs wrk (50 connections) twice in the same run:
 
 1. the baseline: a static file served by the same server (WhiteNoise),
 2. the scan page, spread over up to 200 plates (a wrk Lua script picks a plate
@@ -222,12 +224,31 @@ def _wrk(url: str, duration: int, script_body: str = "", *, server: int) -> dict
             "wrk_us": (w1.ru_utime + w1.ru_stime - w0.ru_utime - w0.ru_stime) * per}
 
 
+def _deployed_gunicorn() -> dict:
+    """Workers and threads of the web service as shipped (docker/gunicorn.conf.py,
+    with its environment defaults)."""
+    text = (ROOT / "docker" / "gunicorn.conf.py").read_text()
+    found = {}
+    for key, var in (("workers", "CIM_WEB_WORKERS"), ("threads", "CIM_WEB_THREADS")):
+        m = re.search(rf'^{key} = int\(os\.environ\.get\("{var}", "(\d+)"\)\)', text, re.M)
+        if not m:
+            sys.exit(f"docker/gunicorn.conf.py: no '{key}' setting read from {var}")
+        found[key] = int(os.environ.get(var, m.group(1)))
+    return found
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=int, default=15)
     ap.add_argument("--rounds", type=int, default=1, help="static/scan pairs, alternating")
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--populate-grid", type=int, metavar="R")
+    deployed = _deployed_gunicorn()
+    ap.add_argument("--workers", type=int, default=deployed["workers"],
+                    help=f"gunicorn workers (default {deployed['workers']}, as docker/gunicorn.conf.py)")
+    ap.add_argument("--threads", type=int, default=deployed["threads"],
+                    help=f"threads per worker (default {deployed['threads']}, as docker/gunicorn.conf.py; "
+                         "1 = sync workers)")
     args = ap.parse_args()
     _django()
     if args.populate_grid:
@@ -250,8 +271,8 @@ def main() -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench_scan_settings",
            "PYTHONPATH": os.pathsep.join([settings_dir, str(ROOT)])}
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "-w", "2", "-b",
-         f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env,
+        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "-w", str(args.workers),
+         "--threads", str(args.threads), "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env,
         start_new_session=True)
     base = f"http://127.0.0.1:{args.port}"
     try:
@@ -275,7 +296,8 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
-    print(f"plates sampled: {len(plates)}; wrk -t2 -c50 -d{args.duration}s; gunicorn -w 2; "
+    print(f"plates sampled: {len(plates)}; wrk -t2 -c50 -d{args.duration}s; "
+          f"gunicorn -w {args.workers} --threads {args.threads}; "
           f"{os.cpu_count()} CPUs")
     print(f"{'':20}{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
           f"{'load':>11}   CPU µs/request: server + Redis + wrk")

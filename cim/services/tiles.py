@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from tqdm import tqdm
 
 from cim.choices import BuildingUse
@@ -56,6 +56,7 @@ from cim.tiling.quadtree import (
     root_cell,
     split_above_content,
 )
+from config.common.replica import replica_reads
 
 log = logging.getLogger(__name__)
 
@@ -94,18 +95,19 @@ def read_records() -> BuildingRecords:
     return records
 
 
-def _read() -> tuple[BuildingRecords, list[str | None]]:
+def _read(alias: str = DEFAULT_DB_ALIAS) -> tuple[BuildingRecords, list[str | None]]:
     """Every building as column arrays, ordered by id (no fingerprints yet),
     and each one's solid as the database's JSON text.
 
     No ORDER BY: PostgreSQL would sort the wide rows (WKB) in temporary files
     beyond ``work_mem``; Python sorts the fetched rows in a few milliseconds.
     """
-    connection.ensure_connection()
+    db = connections[alias]
+    db.ensure_connection()
     # Binary results (a plain server-side-bound cursor; Django's client-side
     # cursors cannot): the WKB arrives as it is instead of as hex text, and
     # the numbers need no parsing; half the client's time of the read.
-    with psycopg.Cursor(connection.connection) as cur:
+    with psycopg.Cursor(db.connection) as cur:
         cur.execute(
             "SELECT b.id, ST_AsBinary(b.footprint), ST_X(b.centroid), ST_Y(b.centroid), b.height, "
             "coalesce(b.floors, 0), b.use, coalesce(b.year_built, 0), b.name, coalesce(a.code, ''), "
@@ -254,7 +256,10 @@ def tiles_build(
         key = _build_key(max_buildings, max_vertices)
         previous = current_build(served)
         old = None if full else _load_manifest(previous, key)
-        records, solid_texts = _read()
+        # The one big read (every building) from the replica when there is one, once
+        # it has replayed everything committed before the build started.
+        with replica_reads(consistent=True) as alias:
+            records, solid_texts = _read(alias)
         if len(records) == 0:
             raise DomainError("there are no buildings to tile; import some first",
                               field="buildings", code="no_buildings")

@@ -111,6 +111,14 @@ DATABASES = {
 }
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"]["TEST"] = {"NAME": env.TEST_DATABASE_NAME}
+if env.DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(env.DATABASE_REPLICA_URL, conn_max_age=60)
+    DATABASES["replica"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.common.replica.ReplicaRouter"]
+REPLICA_MAX_LAG_S = env.REPLICA_MAX_LAG_S
+REPLICA_CHECK_S = env.REPLICA_CHECK_S
+REPLICA_WAIT_S = env.REPLICA_WAIT_S
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

@@ -104,6 +104,7 @@ class Topology:
         web: int = 2,
         asgi: int = 2,
         workdir: Path | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         # nginx's workers run as an unprivileged user when started by root: they
         # must be able to read the static and media folders, hence mode 755.
@@ -135,6 +136,7 @@ class Topology:
             "CIM_STATIC_ROOT": str(self.static_root),
             "CIM_SHARED_DATA": os.environ.get("CIM_SHARED_DATA", ""),
             "PYTHONPATH": str(ROOT),
+            **(extra_env or {}),
         }
         self.services: dict[str, Service] = {}
         for k in range(1, web + 1):
