@@ -103,5 +103,7 @@ GEOS_LIBRARY_PATH = os.environ.get("GEOS_LIBRARY_PATH")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL.rsplit("/", 1)[0] + "/1")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 CELERY_QUEUE = os.environ.get("CELERY_QUEUE", f"{REDIS_PREFIX}:jobs")
+# A running job whose worker wrote no heartbeat for this long is marked failed (lost).
+JOB_LOST_AFTER_S = float(os.environ.get("CIM_JOB_LOST_AFTER_S", "60"))
 # Tasks run in the calling process (no worker): for a developer without Redis only.
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)

@@ -15,6 +15,7 @@ segments, in way order), ``node/456`` (road nodes and service points).
 from __future__ import annotations
 
 import gc
+import multiprocessing
 from pathlib import Path
 
 from cim.choices import ServiceCategory
@@ -94,7 +95,11 @@ _READS = "import_osm reads OpenStreetMap PBF files (.osm.pbf)"
 
 
 def _read_in_child() -> bool:
-    return cim_settings.OSM_READ_IN_CHILD and fork_available()
+    """Whether the file is read in a forked process.  Not in a daemonic process
+    (a Celery worker's pool process), which multiprocessing forbids to have
+    children: there the file is read in the importing process."""
+    return (cim_settings.OSM_READ_IN_CHILD and fork_available()
+            and not multiprocessing.current_process().daemon)
 
 
 def _reader_options() -> dict:

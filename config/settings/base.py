@@ -266,6 +266,7 @@ SPECTACULAR_SETTINGS = {
 # meaning, in cim/conf.py; set here only what a deployment changes.
 CIM = {
     "CLIENT_HASH_SALT": env.CLIENT_HASH_SALT or SECRET_KEY,
+    "JOB_LOST_AFTER_S": env.JOB_LOST_AFTER_S,
 }
 
 LOGGING = {

@@ -427,3 +427,26 @@ def test_the_command_starts_reading_before_it_records_the_import(tmp_path, monke
     with pytest.raises(CommandError, match="not found|does not exist|no such"):
         run_import(tmp_path / "missing.osm.pbf")
     assert seen[-1] == [] and not multiprocessing.active_children()
+
+
+def _read_in_child_answer(answer) -> None:
+    from cim.importers.osm import _read_in_child
+
+    answer.put(_read_in_child())
+
+
+def test_a_daemonic_process_reads_in_itself():
+    """A Celery worker's pool process is daemonic, and multiprocessing forbids it
+    children: the import then reads the file in its own process instead of failing
+    ("daemonic processes are not allowed to have children", seen on the workers)."""
+    import multiprocessing
+
+    from cim.importers.osm import _read_in_child
+
+    assert _read_in_child() is True  # this process may fork a reader
+    context = multiprocessing.get_context("fork")
+    answer = context.SimpleQueue()
+    daemon = context.Process(target=_read_in_child_answer, args=(answer,), daemon=True)
+    daemon.start()
+    daemon.join(30)
+    assert answer.get() is False

@@ -29,7 +29,7 @@ from django.db import connection
 
 from cim import roles
 from tests.deploy.pgcluster import ReplicatedPair
-from tests.deploy.topology import ROOT, Topology
+from tests.deploy.topology import ROOT, Topology, browser_session
 from tests.emergency.live_support import session_cookie
 
 pytestmark = [pytest.mark.deploy, pytest.mark.slow]
@@ -63,14 +63,8 @@ def replicated(site, django_db_blocker):
 
 
 def _client(topology, cookie: str) -> requests.Session:
-    session = requests.Session()
-    session.verify = str(topology.certificate)
-    session.trust_env = False
-    session.cookies.set(settings.SESSION_COOKIE_NAME, cookie, domain="127.0.0.1")
-    csrf = "0" * 32
-    session.cookies.set(settings.CSRF_COOKIE_NAME, csrf, domain="127.0.0.1")
-    session.headers.update({"X-CSRFToken": csrf, "Origin": topology.base, "Referer": topology.base + "/"})
-    return session
+    return browser_session(topology, cookie, cookie_name=settings.SESSION_COOKIE_NAME,
+                           csrf_cookie_name=settings.CSRF_COOKIE_NAME)
 
 
 def _new_incident(client, base: str, title: str) -> int:

@@ -16,7 +16,6 @@ import gzip
 import io
 import json
 import re
-import secrets
 import time
 import wave
 from pathlib import Path
@@ -27,6 +26,7 @@ from django.conf import settings
 from websockets.sync.client import connect
 
 from cim import roles
+from tests.deploy.topology import browser_session
 from tests.emergency.live_support import session_cookie
 
 pytestmark = [pytest.mark.deploy, pytest.mark.slow]
@@ -38,15 +38,9 @@ def _get(topology, path: str, **kwargs) -> requests.Response:
 
 
 def _signed_in(topology, user) -> requests.Session:
-    """A browser-like session: the session cookie, a CSRF cookie and the matching header."""
-    session = requests.Session()
-    session.verify = str(topology.certificate)
-    session.trust_env = False  # REQUESTS_CA_BUNDLE would replace our certificate
-    csrf = secrets.token_hex(16)  # 32 characters: an unmasked CSRF secret
-    session.cookies.set(settings.SESSION_COOKIE_NAME, session_cookie(user), domain="127.0.0.1")
-    session.cookies.set(settings.CSRF_COOKIE_NAME, csrf, domain="127.0.0.1")
-    session.headers.update({"X-CSRFToken": csrf, "Origin": topology.base, "Referer": topology.base + "/"})
-    return session
+    """A browser-like session signed in as ``user``."""
+    return browser_session(topology, session_cookie(user), cookie_name=settings.SESSION_COOKIE_NAME,
+                           csrf_cookie_name=settings.CSRF_COOKIE_NAME)
 
 
 def test_http_is_redirected_to_https(topology):

@@ -298,3 +298,20 @@ class Topology:
         if not path.exists():
             return []
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def browser_session(topology: Topology, cookie: str, *, cookie_name: str, csrf_cookie_name: str):
+    """A browser-like ``requests`` session through nginx: the session cookie ``cookie``,
+    a CSRF cookie and the matching header, the topology's certificate trusted."""
+    import secrets
+
+    import requests
+
+    session = requests.Session()
+    session.verify = str(topology.certificate)
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would replace our certificate
+    csrf = secrets.token_hex(16)  # 32 characters: an unmasked CSRF secret
+    session.cookies.set(cookie_name, cookie, domain="127.0.0.1")
+    session.cookies.set(csrf_cookie_name, csrf, domain="127.0.0.1")
+    session.headers.update({"X-CSRFToken": csrf, "Origin": topology.base, "Referer": topology.base + "/"})
+    return session
