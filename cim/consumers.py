@@ -16,6 +16,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from cim import roles
 from cim.services.jobs import ALL_JOBS_GROUP, owner_group
+from config.common.metrics import WEBSOCKETS
 
 __all__ = ["JobsConsumer"]
 
@@ -47,9 +48,11 @@ class JobsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.channel_layer.group_add(self.group, self.channel_name)
+        WEBSOCKETS.labels(stream="jobs").inc()
 
     async def disconnect(self, code) -> None:
         if self.group:
+            WEBSOCKETS.labels(stream="jobs").dec()
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content, **kwargs) -> None:

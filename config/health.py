@@ -19,6 +19,8 @@ Plain Django views: no login, no rate limit, no session written.
 
 from __future__ import annotations
 
+import os
+
 import redis
 from django.apps import apps
 from django.conf import settings
@@ -105,9 +107,17 @@ def metrics(request):
     ``PROMETHEUS_MULTIPROC_DIR`` is set, as docker/gunicorn.conf.py does)."""
     if "HTTP_X_FORWARDED_FOR" in request.META or not apps.is_installed("django_prometheus"):
         return JsonResponse(error_body("not_found", "no such page"), status=404)
-    from django_prometheus.exports import ExportToDjangoView
+    import prometheus_client
+    from prometheus_client import multiprocess
 
-    return ExportToDjangoView(request)
+    from config.common.metrics import render
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = prometheus_client.CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = prometheus_client.REGISTRY
+    return HttpResponse(render(registry), content_type=prometheus_client.CONTENT_TYPE_LATEST)
 
 
 @never_cache

@@ -86,6 +86,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from cim import roles
 from cim.errors import DomainError
 from config.common.jsonlimits import JSONLimitError, loads_limited
+from config.common.metrics import WEBSOCKETS
 from emergency.conf import emergency_settings
 from emergency.live.choices import PositionSource
 from emergency.live.hub import hub_for_loop
@@ -152,10 +153,12 @@ class OpsConsumer(AsyncWebsocketConsumer):
         self.max_bytes = int(emergency_settings.LIVE_WS_MAX_MESSAGE_BYTES)
         self.hub = await hub_for_loop()
         control, units, scope = access
+        WEBSOCKETS.labels(stream="ops").inc()
         await self.hub.join(self, control=control, units=units, after=after, scope=scope)
 
     async def disconnect(self, code) -> None:
         if self.hub is not None:
+            WEBSOCKETS.labels(stream="ops").dec()
             self.hub.leave(self)
 
     async def _error(self, error: str, detail: str, *, field: str | None = None) -> None:

@@ -272,8 +272,8 @@ def main() -> None:
            "PYTHONPATH": os.pathsep.join([settings_dir, str(ROOT)])}
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "-w", str(args.workers),
-         "--threads", str(args.threads), "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env,
-        start_new_session=True)
+         "--threads", str(args.threads), "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"],
+        cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{args.port}"
     try:
         for _ in range(100):

@@ -29,6 +29,7 @@ from django.utils import timezone
 from cim import roles
 from cim.errors import DomainError
 from cim.services.audit import audit_record
+from config.common.metrics import positions_counted
 from emergency.conf import emergency_settings
 from emergency.live.choices import PositionSource
 from emergency.live.publish import publish
@@ -261,6 +262,8 @@ def positions_ingest(*, items: Any, by, source: str = PositionSource.HTTP) -> In
                      object_id=",".join(sorted({str(r.unit) for r in refused})),
                      after={"refused": [r.as_dict() for r in refused[:20]], "count": len(refused),
                             "source": source})
+    counts = (source, len(accepted), len(rejected))
+    transaction.on_commit(lambda: positions_counted(*counts))  # the ingestion rate (/metrics)
     return IngestResult(accepted=len(accepted), applied=len(moved), rejected=rejected, moved=moved)
 
 

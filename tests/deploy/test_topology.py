@@ -319,6 +319,57 @@ def test_metrics_on_each_instance_not_through_nginx(topology):
     assert seen >= 6  # every /healthz answered above was counted by one instance or the other
 
 
+def _metric(text: str, name: str, **labels) -> float:
+    """The sum of the samples of ``name`` whose labels include ``labels``."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        head, value = line.rsplit(" ", 1)
+        if all(f'{k}="{v}"' in head for k, v in labels.items()):
+            total += float(value)
+    return total
+
+
+def test_platform_metrics_websockets_ingestion_and_jobs(topology, site, orm):
+    from emergency.models import Agency, Unit
+
+    dispatcher = site.users[roles.DISPATCHER]
+    agency = Agency.objects.create(code="F-MET", name="消防救援支队(指标)", kind="fire")
+    unit = Unit.objects.create(code="MET-1", name="指标测试车", agency=agency, unit_type="fire_engine")
+
+    def scrape(service) -> str:
+        return requests.get(f"http://127.0.0.1:{service.port}/metrics", timeout=10).text
+
+    def web_sum(name, **labels) -> float:
+        return sum(_metric(scrape(s), name, **labels) for s in topology.group("web"))
+
+    def ws_sum() -> float:
+        return sum(_metric(scrape(s), "cim_websocket_connections", stream="ops")
+                   for s in topology.group("asgi"))
+
+    open_before = ws_sum()
+    with _socket(topology, dispatcher) as ws:
+        _until(ws, lambda m: m["type"] == "synced")
+        assert ws_sum() == open_before + 1  # counted by the instance that holds it
+    deadline = time.monotonic() + 10
+    while ws_sum() != open_before:
+        assert time.monotonic() < deadline, "a closed socket is still counted"
+        time.sleep(0.2)
+
+    client = _signed_in(topology, dispatcher)
+    before = web_sum("cim_positions_total", source="http", outcome="accepted")
+    for k in range(3):
+        fix = {"unit": unit.pk, "lon": 105.701 + k * 0.0001, "lat": 34.58}
+        assert client.post(topology.base + "/api/emergency/positions/", json={"positions": [fix]},
+                           timeout=30).status_code == 200
+    assert web_sum("cim_positions_total", source="http", outcome="accepted") == before + 3
+
+    text = scrape(topology.group("web")[0])
+    assert "cim_job_queue_depth " in text  # the broker's backlog, read when scraped
+    assert "cim_job_oldest_queued_seconds " in text
+
+
 # --- faults (last in the module: they kill and restart instances) ------------------------------
 
 
