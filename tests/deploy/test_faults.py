@@ -17,6 +17,7 @@ restarting it disturbs nobody else on the machine):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import shutil
 import subprocess
@@ -281,3 +282,107 @@ def _first(ws, kind: str) -> dict:
         if message.get("type") == kind:
             return message
     raise AssertionError(f"no {kind!r} message")
+
+
+# --- a gunicorn instance killed under a load of scans and dispatches ---------------------------
+
+
+def _retrying(call, *, attempts: int = 4):
+    """A client that retries what failed in flight (502 from nginx, or no answer)."""
+    failures = []
+    for _ in range(attempts):
+        try:
+            resp = call()
+        except requests.RequestException as exc:
+            failures.append(type(exc).__name__)
+            continue
+        if resp.status_code in (502, 503, 504):
+            failures.append(resp.status_code)
+            continue
+        return resp, failures
+    raise AssertionError(f"still failing after {attempts} attempts: {failures}")
+
+
+def test_a_gunicorn_instance_killed_under_scans_and_dispatches_leaves_nothing_half_made(faulty, site, orm):
+    from django.contrib.gis.geos import Point
+
+    from emergency.models import Agency, Assignment, Incident, Unit
+
+    topology, _redis = faulty
+    agency = Agency.objects.create(code="F-GUN", name="消防救援支队(进程故障)", kind="fire")
+    units = [Unit.objects.create(code=f"GUN-{k}", name=f"进程故障{k}号车", agency=agency,
+                                 unit_type="fire_engine", last_position_at=timezone.now(),
+                                 last_position=Point(105.7005 + 0.0001 * k, 34.5800, srid=4326))
+             for k in range(16)]
+    client = _signed_in(topology, site.users[roles.DISPATCHER])
+    stop = threading.Event()
+    outcomes = {"scans": 0, "dispatches": [], "failures": [], "conflicts": []}
+    lock = threading.Lock()
+
+    def scanner() -> None:
+        while not stop.is_set():
+            resp, failed = _retrying(lambda: requests.get(f"{topology.base}/P/{site.plate_code}", timeout=15,
+                                                           verify=str(topology.certificate)))
+            assert resp.status_code == 200
+            with lock:
+                outcomes["scans"] += 1
+                outcomes["failures"].extend(failed)
+
+    def dispatcher(mine: list) -> None:
+        for k, unit in enumerate(mine):
+            if stop.is_set():
+                return
+            title = f"进程故障演练-{unit.code}-{k}"
+            body = {"title": title, "incident_type": "fire", "source": "119", "lon": 105.7041, "lat": 34.5801}
+            made, failed = _retrying(functools.partial(
+                client.post, topology.base + "/api/emergency/incidents/", timeout=30, json=body))
+            assert made.status_code == 201, made.text
+            incident = made.json()["id"]
+            verified, failed1 = _retrying(functools.partial(
+                client.post, f"{topology.base}/api/emergency/incidents/{incident}/transition/", timeout=30,
+                json={"to": "verified"}))
+            assert verified.status_code in (200, 409), verified.text  # 409: a lost answer had verified it
+            failed += failed1
+            sent, failed2 = _retrying(functools.partial(
+                client.post, f"{topology.base}/api/emergency/incidents/{incident}/assignments/", timeout=30,
+                json={"units": [unit.pk]}))
+            # 409: an attempt whose answer was lost had already sent the unit
+            assert sent.status_code in (201, 409), sent.text
+            if sent.status_code == 409:
+                assert failed2, sent.text  # only after an attempt whose answer was lost
+                outcomes["conflicts"].append(sent.text)
+            with lock:
+                outcomes["dispatches"].append((title, incident, unit.pk))
+                outcomes["failures"].extend(failed + failed2)
+
+    threads = [threading.Thread(target=scanner) for _ in range(2)]
+    threads += [threading.Thread(target=dispatcher, args=(units[k::2],)) for k in range(2)]
+    for t in threads:
+        t.start()
+    victim = topology.services["web-1"]
+
+    def after(count: int, timeout: float = 90.0) -> None:  # the machine may be slow: go by progress
+        deadline = time.monotonic() + timeout
+        while len(outcomes["dispatches"]) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    try:
+        after(2)
+        victim.kill()
+        after(4)  # dispatches go on through the other instance
+        victim.start()
+        after(6)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+    assert outcomes["scans"] > 0 and len(outcomes["dispatches"]) >= 6, outcomes
+    # nothing half-made: each incident once, each unit sent once and marked so in the same transaction
+    for title, incident, unit_id in outcomes["dispatches"]:
+        assert Incident.objects.filter(title=title).count() == 1
+        active = Assignment.objects.filter(unit_id=unit_id, released_at__isnull=True)
+        assert list(active.values_list("incident_id", flat=True)) == [incident], outcomes
+        assert Unit.objects.get(pk=unit_id).status != "available"
+    for unit in units:
+        if unit.pk not in {u for _t, _i, u in outcomes["dispatches"]}:
+            assert not Assignment.objects.filter(unit=unit).exists()
