@@ -16,6 +16,8 @@ cim_settings = AppSettings("CIM", {
     "SHARED_DATA_DIR": Key(env.SHARED_DATA_DIR, "real test data (OSM, SRTM, CityJSON, admin data)"),
     "DEM_DIR": Key(env.MEDIA_ROOT / "dem", "registered elevation models"),
     "TILES_DIR": Key(env.MEDIA_ROOT / "tiles", "served 3D Tiles (a link to the current build)"),
+    "TILES_PART_GRACE_S": Key(0.0, "a full build spread over the workers leaves them this long to "
+                                   "take shares before it builds the rest itself"),
     "TERRAIN_DIR": Key(env.MEDIA_ROOT / "terrain", "served terrain tiles (a link to the current build)"),
     # -- the city model --------------------------------------------------------
     "STOREY_HEIGHT_M": Key(3.0, "height of one storey, to derive heights from floors and back"),

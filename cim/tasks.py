@@ -13,7 +13,7 @@ from celery import shared_task
 
 from cim.services.jobs import TransientJobError, job_run
 
-__all__ = ["run_job", "run_job_idempotent"]
+__all__ = ["run_job", "run_job_idempotent", "tiles_part"]
 
 MAX_RETRIES = 3
 
@@ -37,3 +37,15 @@ def run_job_idempotent(self, job_id: int) -> str | None:
     return job_run(
         job_id=job_id, task_id=self.request.id or "", retries_left=MAX_RETRIES - self.request.retries
     )
+
+
+@shared_task(name="cim.tiles_part", acks_late=True, reject_on_worker_lost=True)
+def tiles_part(parts_dir: str, k: int) -> str:
+    """One share of a full 3D Tiles build spread over the workers
+    (:func:`cim.services.tiles.tiles_part_build`); a share the coordinator or
+    another worker took first is left alone."""
+    from pathlib import Path
+
+    from cim.services.tiles import tiles_part_build
+
+    return tiles_part_build(Path(parts_dir), k)

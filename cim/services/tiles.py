@@ -22,7 +22,11 @@ import hashlib
 import json
 import logging
 import os
+import pickle
+import shutil
+import threading
 import time
+import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -95,7 +99,8 @@ def read_records() -> BuildingRecords:
     return records
 
 
-def _read(alias: str = DEFAULT_DB_ALIAS) -> tuple[BuildingRecords, list[str | None]]:
+def _read(alias: str = DEFAULT_DB_ALIAS, ids: np.ndarray | None = None) -> tuple[BuildingRecords,
+                                                                                list[str | None]]:
     """Every building as column arrays, ordered by id (no fingerprints yet),
     and each one's solid as the database's JSON text.
 
@@ -113,7 +118,9 @@ def _read(alias: str = DEFAULT_DB_ALIAS) -> tuple[BuildingRecords, list[str | No
             "coalesce(b.floors, 0), b.use, coalesce(b.year_built, 0), b.name, coalesce(a.code, ''), "
             "coalesce(a.name, ''), b.lod, b.base_elevation, b.solid::text "
             f"FROM {Building._meta.db_table} b "
-            f"LEFT JOIN {AdminArea._meta.db_table} a ON a.id = b.admin_area_id", binary=True)
+            f"LEFT JOIN {AdminArea._meta.db_table} a ON a.id = b.admin_area_id"
+            + ("" if ids is None else " WHERE b.id = ANY(%s)"),
+            None if ids is None else [ids.tolist()], binary=True)
         rows = cur.fetchall()
     rows.sort(key=itemgetter(0))
     n = len(rows)
@@ -241,11 +248,16 @@ def tiles_build(
     max_buildings: int = MAX_BUILDINGS,
     max_vertices: int = MAX_VERTICES,
     workers: int | None = None,
+    shares: int | None = None,
 ) -> TilesBuildResult:
     """Build (or bring up to date) the 3D Tiles of all buildings.
 
     A full build spreads the meshes and tiles over ``workers`` processes
     (default: the cores, at most two); the output is the same as with one.
+    With ``shares`` (> 1) it is spread over the Celery workers instead: the
+    subtrees are dealt into that many shares, each offered to the workers as a
+    ``cim.tiles_part`` task (any machine that mounts the tiles folder), and this
+    process builds whatever share no worker has taken (see :func:`tiles_part_build`).
     Raises :class:`DomainError` when there is no building to tile and
     :class:`Conflict` when another build runs; the published tileset is then
     left as it was.
@@ -276,7 +288,7 @@ def tiles_build(
                               progress=progress, key=key, started=started)
         return _build_full(served, records, solid_texts, by=by, progress=progress, key=key,
                            started=started, max_buildings=max_buildings, max_vertices=max_vertices,
-                           workers=min(2, cores()) if workers is None else workers)
+                           workers=min(2, cores()) if workers is None else workers, shares=shares)
 
 
 def _plan_incremental(old: dict, records: BuildingRecords, max_buildings: int, max_vertices: int):
@@ -368,8 +380,145 @@ def _shares(stubs: list[Tile], workers: int) -> list[list[Tile]]:
     return [share for share in shares if share]
 
 
+# --- a full build spread over the Celery workers ---------------------------------------------
+#
+# The coordinator (the process running tiles_build) writes one JSON file per share
+# into a folder beside the build folder (same volume): the frame, the limits, and per
+# stub its cell and the database ids of its buildings.  It queues one cim.tiles_part
+# task per share and then builds, itself, every share it can claim first.  A worker
+# claims a share by creating its .claim file (O_EXCL), reads those buildings (from the
+# replica when there is one), builds the subtrees, writes the glb files into the build
+# folder and its result (subtrees, per-building figures) as a pickle.  The
+# coordinator waits for the shares others claimed and rebuilds any whose worker
+# failed or stopped touching its claim (PART_STALE_S): a build never waits for a
+# worker that is not coming, and never deadlocks with one worker.
+
+PART_HEARTBEAT_S = 2.0
+PART_STALE_S = 30.0
+
+
+def _parts_dir(build_dir: Path) -> Path:
+    return build_dir.with_name(build_dir.name + ".parts")
+
+
+def _claim(parts_dir: Path, k: int) -> bool:
+    try:
+        fd = os.open(parts_dir / f"{k}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    os.write(fd, f"{os.uname().nodename}:{os.getpid()}".encode())
+    os.close(fd)
+    return True
+
+
+def _stale(parts_dir: Path, k: int) -> bool:
+    try:
+        return time.time() - (parts_dir / f"{k}.claim").stat().st_mtime > PART_STALE_S
+    except FileNotFoundError:
+        return False
+
+
+def _stub_spec(stub: Tile, ids: np.ndarray) -> dict:
+    return {"id": stub.id, "cell": [stub.x0, stub.y0, stub.size], "ids": ids[stub.buildings].tolist()}
+
+
+def _remap(part: _Part, remote_ids: np.ndarray, ids: np.ndarray) -> _Part:
+    """A part built elsewhere, its building indices turned into this process's."""
+    to_here = np.searchsorted(ids, remote_ids)
+    part.idx = to_here[part.idx]
+    for own, children in part.subtrees.values():
+        own[:] = to_here[own]
+        for child in children:
+            for tile in child.walk():
+                tile.buildings = to_here[tile.buildings]
+    part.problems = [(int(b), why) for b, why in part.problems]
+    return part
+
+
+def _parts_on_workers(shares: list[list[Tile]], build_part, *, records, frame, build_dir, max_buildings,
+                      max_vertices, progress) -> list[_Part]:
+    from cim.tasks import tiles_part
+
+    parts_dir = _parts_dir(build_dir)
+    parts_dir.mkdir()
+    try:
+        common = {"build_dir": str(build_dir), "frame": [frame.lon, frame.lat, frame.height],
+                  "max_buildings": max_buildings, "max_vertices": max_vertices}
+        for k, share in enumerate(shares):
+            spec = {**common, "stubs": [_stub_spec(stub, records.ids) for stub in share]}
+            write_atomic(parts_dir / f"{k}.json", json.dumps(spec).encode())
+        for k in range(len(shares)):
+            tiles_part.apply_async(args=[str(parts_dir), k])
+        parts: dict[int, _Part] = {}
+        time.sleep(float(cim_settings.TILES_PART_GRACE_S))
+        # whatever no worker has taken yet, from the last share (the workers take them from the first)
+        for k in reversed(range(len(shares))):
+            if _claim(parts_dir, k):
+                parts[k] = build_part((shares[k], False))
+        while len(parts) < len(shares):
+            for k in set(range(len(shares))) - set(parts):
+                done, failed = parts_dir / f"{k}.pkl", parts_dir / f"{k}.failed"
+                if done.exists():
+                    remote_ids, part = pickle.loads(done.read_bytes())
+                    parts[k] = _remap(part, remote_ids, records.ids)
+                elif failed.exists() or _stale(parts_dir, k):
+                    log.warning("tile share %d: %s; building it here", k,
+                                failed.read_text()[-500:] if failed.exists() else "its worker stopped")
+                    parts[k] = build_part((shares[k], False))
+            if len(parts) < len(shares):
+                time.sleep(0.05)
+        return [parts[k] for k in range(len(shares))]
+    finally:
+        shutil.rmtree(parts_dir, ignore_errors=True)
+
+
+def tiles_part_build(parts_dir: Path, k: int) -> str:
+    """One share of a distributed full build, on a Celery worker (``cim.tiles_part``):
+    "built", or "taken" / "gone" when the coordinator (or another worker) got there first."""
+    spec_file = parts_dir / f"{k}.json"
+    if not spec_file.exists():
+        return "gone"
+    if not _claim(parts_dir, k):
+        return "taken"
+    claim = parts_dir / f"{k}.claim"
+    beating = threading.Event()
+
+    def heartbeat() -> None:
+        while not beating.wait(PART_HEARTBEAT_S):
+            try:
+                os.utime(claim)
+            except FileNotFoundError:  # the build is over
+                return
+
+    threading.Thread(target=heartbeat, name="tiles-part-heartbeat", daemon=True).start()
+    try:
+        spec = json.loads(spec_file.read_text())
+        wanted = np.asarray(sorted({i for stub in spec["stubs"] for i in stub["ids"]}), dtype=np.int64)
+        with replica_reads(consistent=True) as alias:
+            records, solid_texts = _read(alias, ids=wanted)
+        if len(records) != len(wanted) or not np.array_equal(records.ids, wanted):
+            raise RuntimeError(f"{len(wanted) - len(records)} buildings of this share were deleted meanwhile")
+        frame = EnuFrame(*spec["frame"])
+        xy = frame.from_geodetic(records.centroid[:, 0], records.centroid[:, 1], 0.0)
+        stubs = [Tile(stub["id"], *stub["cell"], buildings=np.searchsorted(records.ids, stub["ids"]))
+                 for stub in spec["stubs"]]
+        part = _build_part((stubs, False), records=records, solid_texts=solid_texts, frame=frame,
+                           x=xy[:, 0], y=xy[:, 1], ground=_ground_sampler(),
+                           build_dir=Path(spec["build_dir"]), max_buildings=spec["max_buildings"],
+                           max_vertices=spec["max_vertices"])
+        result = pickle.dumps((records.ids, part), protocol=pickle.HIGHEST_PROTOCOL)
+        write_atomic(parts_dir / f"{k}.pkl", result)
+        return "built"
+    except BaseException:
+        if parts_dir.exists():
+            write_atomic(parts_dir / f"{k}.failed", traceback.format_exc(limit=20).encode())
+        raise
+    finally:
+        beating.set()
+
+
 def _build_full(served, records, solid_texts, *, by, progress, key, started, max_buildings,
-                max_vertices, workers) -> TilesBuildResult:
+                max_vertices, workers, shares=None) -> TilesBuildResult:
     """Every tile anew: the frame and the top of the quadtree here, the
     subtrees under the first cells that may hold content in ``workers``
     processes, then tileset.json, the manifest and the switch here."""
@@ -384,11 +533,16 @@ def _build_full(served, records, solid_texts, *, by, progress, key, started, max
     version, build_dir = new_build_dir(served)
     try:
         stage(progress, "tile cells")
-        parts = run_forked(
-            functools.partial(_build_part, records=records, solid_texts=solid_texts, frame=frame,
-                              x=x, y=y, ground=ground, build_dir=build_dir,
-                              max_buildings=max_buildings, max_vertices=max_vertices),
-            [(share, terminal(progress) and k == 0) for k, share in enumerate(_shares(stubs, workers))])
+        build_part = functools.partial(_build_part, records=records, solid_texts=solid_texts, frame=frame,
+                                       x=x, y=y, ground=ground, build_dir=build_dir,
+                                       max_buildings=max_buildings, max_vertices=max_vertices)
+        if shares and shares > 1:
+            parts = _parts_on_workers(_shares(stubs, shares), build_part, records=records, frame=frame,
+                                      build_dir=build_dir, max_buildings=max_buildings,
+                                      max_vertices=max_vertices, progress=progress)
+        else:
+            parts = run_forked(build_part, [(share, terminal(progress) and k == 0)
+                                            for k, share in enumerate(_shares(stubs, workers))])
         n = len(records)
         importance = np.zeros(n)
         vertices = np.zeros(n, dtype=np.int64)

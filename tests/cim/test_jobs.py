@@ -511,3 +511,35 @@ def test_the_jobs_page_submits_follows_cancels_and_downloads(
     assert set(Job.objects.values_list("status", flat=True)) == {"succeeded", "cancelled"}
     hosts = {urlparse(u).hostname for u in requests if u.startswith("http")}
     assert hosts <= {"127.0.0.1", "localhost"}, hosts
+
+
+def test_a_full_tiles_build_spread_over_the_workers_writes_the_same_tiles_as_one_process(worker, settings,
+                                                                                      monkeypatch):
+    """Shares of the subtrees go to the worker as ``cim.tiles_part`` tasks (the build
+    waits a moment before helping, so that the worker takes some); the result is the
+    same, byte for byte, as a build in one process."""
+    from cim.services import tiles as tiles_service
+    from tests.cim.test_tiling_build import _glbs, _make_city, _tiles_dir
+
+    _make_city(120)
+    split = tiles_service.split_above_content
+    monkeypatch.setattr(tiles_service, "split_above_content",
+                        lambda **kw: split(**kw, max_content_size=400.0))
+
+    def build(**kwargs) -> tuple:
+        result = tiles_service.tiles_build(full=True, max_buildings=20, **kwargs)
+        tileset = json.loads((_tiles_dir() / "tileset.json").read_text())
+        manifest = json.loads((_tiles_dir() / "manifest.json").read_text())
+        assert tileset["asset"].pop("tilesetVersion") == manifest.pop("version") == result.version
+        return _glbs(), tileset, manifest
+
+    alone = build(workers=1)
+    settings.CIM = {**settings.CIM, "TILES_PART_GRACE_S": 3.0}
+    before = worker.log.read_text().count("'built'")
+    spread = build(shares=4)
+    assert worker.log.read_text().count("'built'") > before  # the worker built at least one share
+    assert len(alone[0]) > 4 and alone[0] == spread[0]
+    assert alone[1] == spread[1] and alone[2] == spread[2]
+    parts = [p for p in (_tiles_dir().parent / ".tiles-builds").iterdir() if p.name.endswith(".parts")]
+    assert parts == []  # the shares' folder is gone
+    assert tiles_service.tiles_build(max_buildings=20).mode == "unchanged"

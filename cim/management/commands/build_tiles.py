@@ -22,15 +22,20 @@ class Command(BaseCommand):
         parser.add_argument("--max-buildings", type=int, default=MAX_BUILDINGS)
         parser.add_argument("--max-vertices", type=int, default=MAX_VERTICES)
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument("--shares", type=int, default=None,
+                            help="spread a full build over the Celery workers in this many shares "
+                                 "(this process builds what no worker takes)")
 
     def handle(self, *args, **opts):
         if opts["max_buildings"] < 1 or opts["max_vertices"] < 100:
             raise CommandError("--max-buildings must be ≥ 1 and --max-vertices ≥ 100")
+        if opts["shares"] is not None and not 1 <= opts["shares"] <= 64:
+            raise CommandError("--shares must be between 1 and 64")
         try:
             result = tiles_build(full=opts["full"], out_dir=opts["out"],
                                  progress=not opts["no_progress"],
                                  max_buildings=opts["max_buildings"],
-                                 max_vertices=opts["max_vertices"])
+                                 max_vertices=opts["max_vertices"], shares=opts["shares"])
         except DomainError as exc:
             raise CommandError(exc.message) from None
         for bid, reason in result.problems[:20]:

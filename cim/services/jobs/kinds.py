@@ -8,7 +8,7 @@ command uses, with the job's reporter as the progress callback.
 | import.osm          | admin                 | no      | file (.osm.pbf); source                |
 | import.cityjson     | admin                 | no      | file; crs, source                      |
 | addresses.generate  | admin                 | no      | unit_width_m, storey_m                 |
-| tiles.build         | admin, planner        | yes     | full                                   |
+| tiles.build         | admin, planner        | yes     | full, shares                           |
 | terrain.build       | admin, planner        | yes     | max_level                              |
 | plates.sheet        | admin, community      | yes     | community_code, size, paper            |
 
@@ -197,17 +197,20 @@ def _run_cityjson(job, reporter):
 
 
 def _clean_tiles(params: dict, upload) -> dict:
-    _no_others(params, ("full",))
+    _no_others(params, ("full", "shares"))
     full = params.get("full", False)
     if not isinstance(full, bool):
         raise DomainError("must be true or false", field="params.full")
-    return {"full": full}
+    # shares > 1: a full build spread over the workers (cim.tiles_part), 1: this worker alone
+    shares = _number(params, "shares", 1, low=1, high=64, integer=True)
+    return {"full": full, "shares": shares}
 
 
 def _run_tiles(job, reporter):
     from cim.services.tiles import tiles_build
 
-    r = tiles_build(full=job.params["full"], by=job.created_by or f"job:{job.pk}", progress=reporter)
+    r = tiles_build(full=job.params["full"], by=job.created_by or f"job:{job.pk}", progress=reporter,
+                    shares=job.params.get("shares", 1))
     result = {k: v for k, v in asdict(r).items() if k not in ("path", "problems")}
     return JobOutcome(result={**result, "problems": len(r.problems)})
 
