@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/cim/", include("cim.api.urls")),
     path("api/emergency/", include("emergency.api.urls")),
     path("api/jobs/", include("cim.api.jobs_urls")),
+    path("ogc/", include("cim.api.ogc_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("tiles/<path:path>", tiles_views.tiles, name="tiles"),
     path("terrain/<path:path>", tiles_views.terrain, name="terrain"),

@@ -297,6 +297,10 @@ def _kwargs(route: Route, world: dict, side: str) -> dict:
             out[name] = inside["plate"].code
         elif name == "tracking":
             out[name] = inside["report"].tracking_code
+        elif name == "collection":
+            out[name] = "buildings"
+        elif name == "fid":
+            out[name] = "1"
         elif name == "path":
             out[name] = "tileset.json" if route.name == "tiles" else "layer.json"
         elif name == "pk" and route.name.startswith("emergency:agency"):
