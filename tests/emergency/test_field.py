@@ -194,3 +194,15 @@ def test_voice_limits_and_unknown_assignment(crew, media_root, tmp_path, setting
                        format="multipart")
     assert resp.status_code == 404 and resp.json()["field"] == "assignment"
     assert not Assignment.objects.get(pk=assignment.pk).incident.attachments.exists()
+
+
+def test_demo_responder_crews_a_unit(grid_city, user_with):
+    import io
+
+    from django.core.management import call_command
+
+    user = user_with(roles.RESPONDER, "responder")
+    out = io.StringIO()
+    call_command("seed_emergency_demo", "--crew-only", stdout=out)
+    assert grid_city.units["A1"].members.filter(pk=user.pk).exists()
+    assert "/field/" in out.getvalue()

@@ -288,8 +288,10 @@ function setupMedia() {
 
 // --- live ----------------------------------------------------------------------------------------
 
+let live = null;
+
 function setupLive() {
-  const live = new LiveClient({ wsBase: config.wsUrl, lastEventId: config.lastEventId });
+  live = new LiveClient({ wsBase: config.wsUrl, lastEventId: config.lastEventId });
   const mine = (payload) => {
     const ids = new Set((state?.units || []).map((u) => u.id));
     return ids.has(payload?.unit) || (payload?.units || []).some((id) => ids.has(id));
@@ -316,4 +318,6 @@ await reload();
 setupMedia();
 setupLive();
 watchPosition();
-window.fieldApp = { outbox, reload, get state() { return state; }, get lastFix() { return lastFix; } };
+// the page's test hook
+window.fieldApp = { outbox, reload, get state() { return state; }, get lastFix() { return lastFix; },
+  get live() { return live; }, get alarm() { return alarmFor; } };
