@@ -16,6 +16,7 @@ from dataclasses import dataclass
 __all__ = ["Leg", "Step", "bearing", "turn_kind", "turn_steps"]
 
 Coord = tuple[float, float]
+MIN_STEP_M = 1.0  # a segment driven for less than this adds no step
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,8 @@ def turn_steps(legs: list[Leg], *, start: Coord | None = None, end: Coord | None
     steps: list[Step] = []
     current = {"turn": "depart", "road": legs[0].name or unnamed, "distance": 0.0, "at": oriented[0][0]}
     for i, (leg, coords) in enumerate(zip(legs, oriented, strict=True)):
+        if i and leg.length_m < MIN_STEP_M:
+            continue  # the route only touches this segment (it ends at its junction)
         if i:
             before = _heading(oriented[i - 1], at_end=True)
             after = _heading(coords, at_end=False)

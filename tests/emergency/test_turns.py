@@ -45,3 +45,12 @@ def test_first_and_last_segments_count_only_the_part_driven():
     assert [round(s.distance_m) for s in steps] == [100, 50]
     one = turn_steps(legs[:1], start=(105.7005, 34.570), end=(105.7015, 34.570))
     assert round(one[0].distance_m) == 100
+
+
+def test_a_segment_only_touched_at_the_end_adds_no_step():
+    legs = [
+        Leg("东西0路", 200.0, [(105.700, 34.570), (105.702, 34.570)]),
+        Leg("南北2路", 200.0, [(105.702, 34.570), (105.702, 34.572)]),
+    ]
+    steps = turn_steps(legs, start=(105.700, 34.570), end=(105.702, 34.570))
+    assert [(s.turn, s.road) for s in steps] == [("depart", "东西0路")]

@@ -21,8 +21,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from cim import roles
-from emergency.conf import emergency_settings
 from config.common.csp import cesium_page
+from emergency.conf import emergency_settings
 from viewer.views.helpers import as_text
 from viewer.views.ops import api_urls, labels, ops_config, role_label, synthetic_data_loaded
 from viewer.views.ops_strings import CONSOLE_STRINGS

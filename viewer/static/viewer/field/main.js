@@ -77,7 +77,7 @@ function render() {
     fill($("#unit"), el("p", { class: "muted" }, t("noUnit")));
     return;
   }
-  fill($("#unit"), el("h2", {}, `${u.code} ${u.name}`),
+  fill($("#unit"), el("h2", {}, u.name.startsWith(u.code) ? u.name : `${u.code} ${u.name}`),
     el("p", {}, `${t("status")}: `, el("b", { class: "unit-status", "data-status": u.status }, u.status_label)));
   renderAssignment(u);
   renderButtons(u);
@@ -210,7 +210,7 @@ function beep() {
 function showAlarm(a) {
   if (alarmFor === a.id) return;
   alarmFor = a.id;
-  $("#alarm-text").textContent = `${a.incident.level_label} ${a.incident.title} · ${a.incident.address || ""}`;
+  $("#alarm-text").textContent = [`${a.incident.level_label} ${a.incident.title}`, a.incident.address].filter(Boolean).join(" · ");
   $("#alarm").hidden = false;
   beep();
   clearInterval(beepTimer);
