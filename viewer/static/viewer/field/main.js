@@ -207,10 +207,15 @@ function beep() {
   navigator.vibrate?.([400, 200, 400]);
 }
 
+/** Alarm for assignment `id`; `text` says what and where (from the event, then the details). */
 function showAlarm(a) {
-  if (alarmFor === a.id) return;
-  alarmFor = a.id;
-  $("#alarm-text").textContent = [`${a.incident.level_label} ${a.incident.title}`, a.incident.address].filter(Boolean).join(" · ");
+  raiseAlarm(a.id, [`${a.incident.level_label} ${a.incident.title}`, a.incident.address].filter(Boolean).join(" · "));
+}
+
+function raiseAlarm(id, text) {
+  $("#alarm-text").textContent = text;
+  if (alarmFor === id) return;
+  alarmFor = id;
   $("#alarm").hidden = false;
   beep();
   clearInterval(beepTimer);
@@ -296,7 +301,13 @@ function setupLive() {
     const ids = new Set((state?.units || []).map((u) => u.id));
     return ids.has(payload?.unit) || (payload?.units || []).some((id) => ids.has(id));
   };
-  live.on("assignment.created", (event) => { if (mine(event.payload)) reload(); });
+  live.on("assignment.created", (event) => {
+    if (!mine(event.payload)) return;
+    // the alarm sounds at once; the details (route, tasks) follow
+    const brief = event.payload.brief || {};
+    raiseAlarm(event.payload.assignment, [brief.number, brief.title].filter(Boolean).join(" "));
+    reload();
+  });
   for (const kind of ["assignment.acknowledged", "unit.status", "assignment.moved"]) {
     live.on(kind, (event) => { if (mine(event.payload)) reload(); });
   }
