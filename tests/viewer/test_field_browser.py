@@ -23,7 +23,7 @@ from django.utils import timezone
 from cim import roles
 from tests.emergency.live_support import asgi_server  # noqa: F401  (the daphne fixture)
 from tests.live_http import live_http_server
-from tests.viewer.test_console_browser import SHOTS, _user, chromium, in_thread, session_cookie
+from tests.viewer.test_console_browser import ARGS, SHOTS, _user, in_thread, session_cookie
 
 pytestmark = [pytest.mark.browser]
 
@@ -92,11 +92,16 @@ def test_receive_acknowledge_drive_offline_arrive_finish(field_site, django_db_b
 
     unit, responder = field_site["unit"], field_site["responder"]
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with chromium() as browser, django_db_blocker.unblock():
+    from playwright.sync_api import sync_playwright
+
+    # a fake microphone (a tone) for push-to-talk, granted without a prompt
+    args = [*ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    with sync_playwright() as p, django_db_blocker.unblock():
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
         context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
                                       geolocation={"longitude": node(0, 0)[0], "latitude": node(0, 0)[1],
                                                    "accuracy": 8},
-                                      permissions=["geolocation"])
+                                      permissions=["geolocation", "microphone"])
         base = field_site["base"]
         context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie(responder),
                               "url": base}])
@@ -169,6 +174,22 @@ def test_receive_acknowledge_drive_offline_arrive_finish(field_site, django_db_b
         assert PositionReport.objects.filter(unit=unit).count() > offline_fixes  # the fix made offline
         assert Incident.objects.get(assignments__pk=assignment_id).status == "on_scene"
 
+        # a photo and a push-to-talk message from the scene, filed with the incident
+        from emergency.models import Attachment
+        from tests.emergency.test_attachments import jpeg_bytes
+
+        page.set_input_files("#photo", files=[{"name": "scene.jpg", "mimeType": "image/jpeg",
+                                               "buffer": jpeg_bytes()}])
+        wait_db(lambda: Attachment.objects.filter(kind="photo", channel=False).exists(), what="the photo")
+        page.dispatch_event("#ptt", "pointerdown")
+        wait(page, "document.querySelector('#ptt').classList.contains('recording')", 20, "recording")
+        page.wait_for_timeout(2000)
+        page.dispatch_event("#ptt", "pointerup")
+        voice = wait_db(lambda: Attachment.objects.filter(channel=True).first(), what="the voice message")
+        assert voice.kind == "audio" and voice.content_type == "audio/webm" and 1.0 < voice.duration_s < 4.0
+        wait(page, "document.querySelectorAll('#voice-list audio').length === 1", 20, "the voice listed")
+        page.screenshot(path=str(SHOTS / "field_on_scene.png"), full_page=True)
+
         # finish: 处置完毕 (returning, the assignment released), then 可用
         wait(page, "!document.querySelector('button[data-status=returning]').disabled", 20)
         page.tap("button[data-status=returning]")
@@ -187,4 +208,5 @@ def test_receive_acknowledge_drive_offline_arrive_finish(field_site, django_db_b
         assert not outside, outside
         print(f"assignment to alarm on the phone: {alarm_s:.2f} s")
         context.close()
+        browser.close()
 
