@@ -152,6 +152,8 @@ def turn_steps(legs: list[Leg], *, start: Coord | None = None, end: Coord | None
         legs = [Leg(legs[0].name, legs[0].length_m * (1 - first), legs[0].coords), *legs[1:-1],
                 Leg(legs[-1].name, legs[-1].length_m * last, legs[-1].coords)]
     steps: list[Step] = []
+    while len(legs) > 1 and legs[0].length_m < MIN_STEP_M:  # starting on a junction
+        legs, oriented = legs[1:], oriented[1:]
     current = {"turn": "depart", "road": legs[0].name or unnamed, "distance": 0.0, "at": oriented[0][0]}
     for i, (leg, coords) in enumerate(zip(legs, oriented, strict=True)):
         if i and leg.length_m < MIN_STEP_M:

@@ -54,3 +54,12 @@ def test_a_segment_only_touched_at_the_end_adds_no_step():
     ]
     steps = turn_steps(legs, start=(105.700, 34.570), end=(105.702, 34.570))
     assert [(s.turn, s.road) for s in steps] == [("depart", "东西0路")]
+
+
+def test_a_route_starting_on_a_junction_departs_on_the_road_it_takes():
+    legs = [
+        Leg("东西1路", 200.0, [(105.700, 34.570), (105.702, 34.570)]),
+        Leg("南北3路", 200.0, [(105.702, 34.570), (105.702, 34.572)]),
+    ]
+    steps = turn_steps(legs, start=(105.702, 34.570), end=(105.702, 34.572))
+    assert [(s.turn, s.road, round(s.distance_m)) for s in steps] == [("depart", "南北3路", 200)]
