@@ -13,6 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from emergency.live.simulation import bearing_deg as bearing
+from emergency.live.simulation import haversine_m
+
 __all__ = ["Leg", "Step", "bearing", "turn_kind", "turn_steps"]
 
 Coord = tuple[float, float]
@@ -40,15 +43,6 @@ class Step:
     def as_dict(self) -> dict:
         return {"turn": self.turn, "road": self.road, "distance_m": round(self.distance_m, 1),
                 "lon": self.at[0], "lat": self.at[1]}
-
-
-def bearing(a: Coord, b: Coord) -> float:
-    """Initial great-circle bearing from ``a`` to ``b`` in degrees from north."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    dlon = lon2 - lon1
-    y = math.sin(dlon) * math.cos(lat2)
-    x = math.cos(lat1) * math.sin(lat2) - math.sin(lat1) * math.cos(lat2) * math.cos(dlon)
-    return math.degrees(math.atan2(y, x)) % 360.0
 
 
 def turn_kind(bearing_in: float, bearing_out: float) -> str:
@@ -103,16 +97,10 @@ def _heading(coords: list[Coord], *, at_end: bool) -> float | None:
     return bearing(a, b)
 
 
-def _haversine_m(a: Coord, b: Coord) -> float:
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371008.8 * math.asin(min(1.0, math.sqrt(h)))
-
-
 def _fraction_at(coords: list[Coord], p: Coord) -> float:
     """How far along the line (0 at its start, 1 at its end) the point
     nearest to ``p`` lies, by length on the sphere."""
-    pieces = [_haversine_m(a, b) for a, b in zip(coords[:-1], coords[1:], strict=True)]
+    pieces = [haversine_m(a, b) for a, b in zip(coords[:-1], coords[1:], strict=True)]
     total = sum(pieces)
     if total <= 0:
         return 0.0

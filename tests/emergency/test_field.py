@@ -206,3 +206,19 @@ def test_demo_responder_crews_a_unit(grid_city, user_with):
     call_command("seed_emergency_demo", "--crew-only", stdout=out)
     assert grid_city.units["A1"].members.filter(pk=user.pk).exists()
     assert "/field/" in out.getvalue()
+
+
+def test_operation_ids_are_purged_once_a_resend_would_be_refused_anyway(crew):
+    from emergency.live.retention import live_purge
+
+    client = crew["client"]
+    resp, body = op(client, type="ack", assignment=crew["assignment"].pk)
+    assert resp.status_code == 200
+    FieldOp.objects.update(received_at=timezone.now() - dt.timedelta(days=2))
+    assert live_purge().field_ops == 1
+    # the device resends it two days later: refused as expired, never applied again
+    resent = client.post("/api/emergency/field/ops/", body, format="json")
+    assert resent.status_code == 200  # its own time is still recent: the ack is idempotent anyway
+    old = {**body, "id": "old-op-000001", "at": (timezone.now() - dt.timedelta(days=2)).isoformat()}
+    resp = client.post("/api/emergency/field/ops/", old, format="json")
+    assert resp.status_code == 400 and resp.json()["error"] == "expired"
