@@ -211,3 +211,45 @@ def test_receive_acknowledge_drive_offline_arrive_finish(field_site, django_db_b
         context.close()
         browser.close()
 
+
+
+def test_console_shows_an_unacknowledged_assignment_in_red(field_site, django_db_blocker, settings):
+    """Past FIELD_ACK_TIMEOUT_S without the crew's acknowledgement, the console's banner names
+    the unit in red; the acknowledgement clears it."""
+    from emergency import services
+    from tests.emergency.conftest import node
+
+    unit = field_site["unit"]
+    with django_db_blocker.unblock():
+        def dispatch():
+            from django.contrib.gis.geos import Point
+
+            by = field_site["dispatcher"]
+            incident = services.incident_create(title="路口积水", incident_type="flood", level="IV",
+                                                source="110", location=Point(*node(4, 4), srid=4326), by=by)
+            incident = services.incident_transition(incident=incident, to="verified", by=by)
+            return services.assignment_create(incident=incident, units=[unit.pk], by=by)[0].pk
+
+        assignment_id = in_thread(dispatch)
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="zh-CN")
+            cookie = session_cookie(field_site["dispatcher"])
+            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie,
+                                  "url": field_site["base"]}])
+            page = context.new_page()
+            with override_settings(EMERGENCY={**settings.EMERGENCY, "FIELD_ACK_TIMEOUT_S": 3}):
+                page.goto(field_site["base"] + "/console/")
+                wait(page, "(b => b && !b.hidden && b.textContent.includes('E1'))"
+                           "(document.getElementById('ack-overdue'))", 180, "the red banner")
+            colour = page.evaluate("getComputedStyle(document.getElementById('ack-overdue')).backgroundColor")
+            assert colour == "rgb(192, 57, 43)"
+            page.screenshot(path=str(SHOTS / "field_console_unacknowledged.png"))
+            from emergency.services.field import assignment_acknowledge
+
+            in_thread(lambda: assignment_acknowledge(assignment_id=assignment_id,
+                                                               by=field_site["responder"]))
+            wait(page, "document.getElementById('ack-overdue').hidden", 60, "the banner to clear")
+            browser.close()
