@@ -222,3 +222,19 @@ def test_operation_ids_are_purged_once_a_resend_would_be_refused_anyway(crew):
     old = {**body, "id": "old-op-000001", "at": (timezone.now() - dt.timedelta(days=2)).isoformat()}
     resp = client.post("/api/emergency/field/ops/", old, format="json")
     assert resp.status_code == 400 and resp.json()["error"] == "expired"
+
+
+def test_console_push_to_talk_reaches_the_incidents_crews(crew, api, media_root, tmp_path):
+    from emergency.models import Event
+
+    client, _ = api(roles.DISPATCHER)
+    incident = crew["incident"]
+    resp = client.post(f"/api/emergency/incidents/{incident.pk}/attachments/",
+                       {"file": SimpleUploadedFile("v.webm", webm_voice(1.5, tmp_path)), "voice": "true"},
+                       format="multipart")
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["channel"] is True
+    event = Event.objects.filter(kind="incident.attachment").latest("id")
+    assert event.payload["channel"] is True and event.payload["units"] == [crew["unit"].pk]
+    timeline = crew["client"].get(f"/api/emergency/incidents/{incident.pk}/timeline/").json()
+    assert any(e["data"].get("channel") for e in timeline)
