@@ -28,6 +28,14 @@ emergency_settings = AppSettings("EMERGENCY", {
                                 "largest incident attachment, by kind"),
     "PRIVATE_MEDIA_DIR": Key("private/emergency", "subfolder of MEDIA_ROOT for files served only "
                                                   "through a permission-checked view"),
+    "VOICE_MAX_S": Key(60.0, "longest push-to-talk voice message (seconds)"),
+    "VOICE_MAX_BYTES": Key(2 * 2**20, "largest push-to-talk voice message (bytes)"),
+    # -- field app (responders' phones) ---------------------------------------------
+    "FIELD_ACK_TIMEOUT_S": Key(60, "an assignment its crew has not acknowledged after this many seconds "
+                                   "shows in red on the console"),
+    "FIELD_POSITION_INTERVAL_S": Key(5, "the field app sends its queued position fixes this often"),
+    "FIELD_OP_MAX_AGE_S": Key(24 * 3600, "an offline status change older than this is refused"),
+    "FIELD_OP_RATE": Key("600/min", "field-app operations per user (DRF rate syntax)"),
     # -- zones -----------------------------------------------------------------------
     "ZONE_NAMES": Key({ZoneTier.SEALED: "封控区", ZoneTier.CONTROLLED: "管控区",
                        ZoneTier.PREVENTION: "防范区"}, "names of the control-zone tiers"),

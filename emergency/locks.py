@@ -14,6 +14,7 @@ from django.db import connection
 from emergency.errors import NotFound
 from emergency.models import (
     Alert,
+    Assignment,
     ControlZone,
     DutyAssignment,
     DutyShift,
@@ -37,6 +38,11 @@ def _lock_one(model, pk: int, label: str):
 
 def lock_incident(pk: int) -> Incident:
     return _lock_one(Incident, pk, "incident")
+
+
+def lock_assignment(pk: int) -> Assignment:
+    """An assignment (after its incident and unit, when those are locked too)."""
+    return _lock_one(Assignment, pk, "assignment")
 
 
 def lock_incidents(pks: Iterable[int]) -> list[Incident]:

@@ -15,7 +15,7 @@ import json
 import shutil
 import struct
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["MediaRefused", "MediaType", "probe", "probe_photo", "sniff"]
 
@@ -34,6 +34,7 @@ class MediaType:
     kind: str  # photo / video / audio
     content_type: str
     extension: str
+    duration_s: float | None = None  # sound and video, as ffprobe reads it
 
 
 _FTYP_VIDEO = {b"isom", b"iso2", b"mp41", b"mp42", b"avc1", b"qt  ", b"3gp4", b"3gp5", b"3g2a", b"MSNV",
@@ -131,11 +132,16 @@ def _probe_stream(path: str, media: MediaType) -> MediaType:
     except subprocess.TimeoutExpired:
         raise MediaRefused("the file could not be read in time") from None
     try:
-        streams = json.loads(done.stdout or b"{}").get("streams", []) if done.returncode == 0 else None
+        info = json.loads(done.stdout or b"{}") if done.returncode == 0 else None
     except ValueError:
-        streams = None
+        info = None
+    streams = info.get("streams", []) if isinstance(info, dict) else None
     if streams is None:
         raise MediaRefused(f"the {media.kind} cannot be read")
+    duration = _duration(info, streams)
+    if duration is None and any(s.get("codec_type") == "audio" for s in streams):
+        duration = _duration_from_packets(ffprobe, path)
+    media = replace(media, duration_s=duration)
     kinds = {s.get("codec_type") for s in streams}
     if "video" in kinds and media.kind == "video":
         return media
@@ -144,9 +150,44 @@ def _probe_stream(path: str, media: MediaType) -> MediaType:
         # WebM, a phone's MP4 audio) is a voice message, whatever the box says.
         if media.kind == "audio":
             return media
-        return {"video/webm": MediaType("audio", "audio/webm", ".webm"),
-                "video/mp4": MediaType("audio", "audio/mp4", ".m4a")}.get(media.content_type, media)
+        sound = {"video/webm": ("audio/webm", ".webm"), "video/mp4": ("audio/mp4", ".m4a")}
+        if media.content_type in sound:
+            content_type, extension = sound[media.content_type]
+            return replace(media, kind="audio", content_type=content_type, extension=extension)
+        return media
     raise MediaRefused(f"the file holds no {'video' if media.kind == 'video' else 'audio'} stream")
+
+
+def _duration(info: dict, streams: list) -> float | None:
+    """The longest duration the container or a stream states (a browser's
+    WebM recording states it only per stream, or not at all)."""
+    values = [info.get("format", {}).get("duration"), *(s.get("duration") for s in streams)]
+    seconds = []
+    for value in values:
+        try:
+            seconds.append(float(value))
+        except (TypeError, ValueError):
+            continue
+    return max(seconds) if seconds else None
+
+
+def _duration_from_packets(ffprobe: str, path: str) -> float | None:
+    """The time of the last audio packet (a live WebM recording has no
+    duration in its header)."""
+    try:
+        done = subprocess.run([ffprobe, "-v", "error", "-select_streams", "a:0", "-show_entries",
+                               "packet=pts_time,duration_time", "-of", "csv=p=0", path],
+                              capture_output=True, timeout=PROBE_TIMEOUT_S, text=True)
+    except subprocess.TimeoutExpired:
+        raise MediaRefused("the file could not be read in time") from None
+    ends = []
+    for line in done.stdout.splitlines():
+        parts = [p for p in line.strip().split(",") if p]
+        try:
+            ends.append(sum(float(p) for p in parts[:2]))
+        except ValueError:
+            continue
+    return max(ends) if ends else None
 
 
 def probe_photo(f, media: MediaType) -> MediaType:

@@ -10,6 +10,7 @@ public (no role) and planners get nothing here.
 | RegistryWrite         | admin, commander, dispatcher             | admin                          |
 | UnitRegistry          | admin, commander, dispatcher, responder* | admin                          |
 | UnitReport            | —                                        | control room; responder: own unit |
+| FieldDevice           | responder                                | responder (own units only)     |
 
 \\* responders see only their own units and the incidents those units were sent to.
 """
@@ -25,6 +26,7 @@ __all__ = [
     "CALLER_READERS",
     "CommanderWrite",
     "DispatcherWrite",
+    "FieldDevice",
     "IncidentAccess",
     "RegistryWrite",
     "UnitRegistry",
@@ -84,3 +86,11 @@ class UnitReport(BasePermission):
         if roles.has_role(request.user, *roles.CONTROL_ROLES):
             return True
         return obj.members.filter(pk=request.user.pk).exists()
+
+
+class FieldDevice(RolePermission):
+    """The responder's field app: crews read and report for their own units
+    (the services check membership)."""
+
+    read_roles = (roles.RESPONDER,)
+    write_roles = (roles.RESPONDER,)

@@ -23,6 +23,8 @@ step "emergency demo: agencies, units, depots, plans, cameras"
 $M seed_emergency_demo
 step "demo logins (role  username  password)"
 $M create_demo_users
+# the demo responder crews a unit: its phone opens the field app at /field/
+$M seed_emergency_demo --crew-only
 # A living city: the simulator moves dispatched units, takes a few random incidents
 # and residents' reports an hour (CIM_SIMULATE=0 to switch it off).
 if [ "${CIM_SIMULATE:-1}" != "0" ]; then

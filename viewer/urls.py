@@ -1,7 +1,7 @@
 from django.urls import path
 
 from viewer import views
-from viewer.views import audit, plates_admin, reports_queue, units_admin
+from viewer.views import audit, field, plates_admin, reports_queue, units_admin
 from viewer.views import catalogue as catalogue_views
 from viewer.views import jobs as job_pages
 from viewer.views import personnel as personnel_views
@@ -14,6 +14,9 @@ urlpatterns = [
     path("viewer/", views.planner, name="planner"),
     path("console/", views.console, name="console"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("field/", field.field_app, name="field"),
+    path("field/manifest.webmanifest", field.field_manifest, name="field-manifest"),
+    path("field/sw.js", field.field_service_worker, name="field-sw"),
     path("backoffice/units/", units_admin.units_admin, name="units-admin"),
     path("audit/", audit.audit_log, name="audit"),
     path("backoffice/jobs/", job_pages.jobs_page, name="jobs"),

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from emergency.api import live, views
+from emergency.api.views import field as field_views
 from emergency.api.views import personnel as personnel_views
 from emergency.api.views.reports import ReportEscalateView
 
@@ -40,4 +41,8 @@ urlpatterns = router.urls + [
     path("stats/units/", live.StatsUnitsView.as_view(), name="stats-units"),
     path("stats/supplies/", live.StatsSuppliesView.as_view(), name="stats-supplies"),
     path("stats/plates/", live.StatsPlatesView.as_view(), name="stats-plates"),
+    # the responder's field app (issue 14 §1)
+    path("field/", field_views.FieldStateView.as_view(), name="field-state"),
+    path("field/ops/", field_views.FieldOpView.as_view(), name="field-ops"),
+    path("field/media/", field_views.FieldMediaView.as_view(), name="field-media"),
 ]

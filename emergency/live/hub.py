@@ -102,7 +102,14 @@ class Member:
     def sees_event(self, kind: str, payload: Any) -> bool:
         if self.scope is not None:
             return self.scope.sees_event(kind, payload)
-        return self.control or (isinstance(payload, dict) and payload.get("unit") in self.units)
+        if self.control:
+            return True
+        if not isinstance(payload, dict):
+            return False
+        named = payload.get("units")  # events for every unit of an incident (voice messages)
+        if payload.get("unit") in self.units:
+            return True
+        return isinstance(named, list) and not self.units.isdisjoint(named)
 
 
 class Hub:

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from emergency.conf import emergency_settings
-from emergency.models import Event, PositionReport
+from emergency.models import Event, FieldOp, PositionReport
 
 __all__ = ["PurgeResult", "live_purge"]
 
@@ -22,6 +22,7 @@ __all__ = ["PurgeResult", "live_purge"]
 class PurgeResult:
     positions: int
     events: int
+    field_ops: int = 0
 
 
 def _purge(table: str, column: str, cutoff: dt.datetime, batch: int) -> int:
@@ -37,12 +38,16 @@ def _purge(table: str, column: str, cutoff: dt.datetime, batch: int) -> int:
 
 
 def live_purge(*, now: dt.datetime | None = None, batch: int = 20000) -> PurgeResult:
-    """Delete position reports received and events written before their
-    retention window.  A console resuming from a purged event id is told to
+    """Delete position reports received, events written and field-device
+    operations received before their retention window.  A console resuming from a purged event id is told to
     reload (``resync_required``)."""
     now = now or timezone.now()
     positions = _purge(PositionReport._meta.db_table, "received_at",
                        now - dt.timedelta(seconds=float(emergency_settings.POSITION_RETENTION_S)), batch)
     events = _purge(Event._meta.db_table, "created_at",
                     now - dt.timedelta(seconds=float(emergency_settings.LIVE_EVENT_RETENTION_S)), batch)
-    return PurgeResult(positions=positions, events=events)
+    # A field device's operation ids are kept while it may still resend them: an operation
+    # older than FIELD_OP_MAX_AGE_S is refused as expired, so its id can go an hour later.
+    field_ops = _purge(FieldOp._meta.db_table, "received_at",
+                       now - dt.timedelta(seconds=float(emergency_settings.FIELD_OP_MAX_AGE_S) + 3600), batch)
+    return PurgeResult(positions=positions, events=events, field_ops=field_ops)

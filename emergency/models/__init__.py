@@ -2,6 +2,7 @@
 
 from .dispatch import Assignment, RoadClosure
 from .events import Event
+from .field import FieldOp
 from .incidents import Attachment, Incident, IncidentLevelChange, TimelineEntry
 from .personnel import DutyAssignment, DutyShift, Expert, Qualification, TeamMember
 from .plans import DispatchRequest, Plan, PlanActivation, PlanSupplyRequirement, PlanUnitRequirement, Task
@@ -32,6 +33,7 @@ __all__ = [
     "DutyShift",
     "Event",
     "Expert",
+    "FieldOp",
     "Incident",
     "IncidentLevelChange",
     "Item",

@@ -32,6 +32,12 @@ class Assignment(models.Model):
     route_edge_ids = models.JSONField(default=list, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
     release_reason = models.CharField(max_length=200, blank=True)
+    # The crew confirmed on its device that it received the assignment
+    # (the field app); unacknowledged past FIELD_ACK_TIMEOUT_S the console
+    # shows it in red.
+    acknowledged_at = models.DateTimeField(_("确认接收时间"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["assigned_at", "id"]

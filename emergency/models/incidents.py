@@ -168,6 +168,10 @@ class Attachment(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                     related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # A push-to-talk voice message on the incident's channel (console ⇄
+    # field app), as opposed to a file filed with the incident.
+    channel = models.BooleanField(_("语音通话消息"), default=False)
+    duration_s = models.FloatField(_("时长(秒)"), null=True, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]

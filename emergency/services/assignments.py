@@ -17,7 +17,7 @@ from emergency.events import emit
 from emergency.models import Assignment, DispatchRequest, Incident, Unit
 from emergency.recommend import unit_origin
 from emergency.routing import drive_graph, route_line, snap_point
-from emergency.services._common import timeline_add
+from emergency.services._common import incident_brief, timeline_add
 from emergency.services.transitions import incident_auto_advance, unit_move
 from emergency.states import INCIDENT_DISPATCHABLE
 
@@ -99,6 +99,8 @@ def assignment_create(*, incident: Incident, units: list[int], by) -> list[Assig
             "assignment": assignment.pk, "incident": locked_incident.pk, "unit": unit.pk,
             "code": unit.code, "eta_s": assignment.eta_s, "distance_m": assignment.distance_m,
             "route": route.coords if route else None,
+            # what a crew's device needs to sound its alarm before it loads the details
+            "brief": incident_brief(locked_incident),
         })
         created.append(assignment)
     if locked_incident.status == IncidentStatus.VERIFIED:

@@ -43,13 +43,23 @@ def _probe_upload(upload: UploadedFile, media: MediaType) -> MediaType:
 
 
 @transaction.atomic
-def attachment_add(*, incident: Incident, upload: UploadedFile, by, note: str = "") -> Attachment:
+def attachment_add(*, incident: Incident, upload: UploadedFile, by, note: str = "",
+                   channel: bool = False) -> Attachment:
     """Store a media file for an incident.  Its type comes from its magic
     bytes; the size limit is per kind (``ATTACHMENT_MAX_BYTES``).  A refused
-    file leaves nothing on disk or in the database."""
+    file leaves nothing on disk or in the database.
+
+    ``channel``: a push-to-talk voice message on the incident's channel
+    (console ⇄ the crews of its units): sound only, at most ``VOICE_MAX_BYTES``
+    and ``VOICE_MAX_S`` long; the event names the incident's active units so
+    their field devices hear it."""
     size = upload.size or 0
     if size <= 0:
         raise DomainError("the file is empty", field="file")
+    voice_bytes = int(emergency_settings.VOICE_MAX_BYTES)
+    if channel and size > voice_bytes:
+        raise DomainError(f"a voice message may be at most {voice_bytes // 1024} KB; this one is "
+                          f"{size // 1024} KB", field="file", code="file_too_large")
     upload.seek(0)
     media = sniff(upload.read(32))
     if media is None:
@@ -63,6 +73,8 @@ def attachment_add(*, incident: Incident, upload: UploadedFile, by, note: str = 
         media = _probe_upload(upload, media)
     except MediaRefused as exc:
         raise DomainError(f"{exc}; accepted: {ACCEPTED}", field="file", code="undecodable_media") from None
+    if channel:
+        _check_voice(media)
     limit = int(limits[media.kind])
     if size > limit:
         raise DomainError(f"a {media.kind} may be at most {limit // 2**20} MB; this file is "
@@ -79,24 +91,40 @@ def attachment_add(*, incident: Incident, upload: UploadedFile, by, note: str = 
     attachment = Attachment(
         incident=locked, kind=media.kind, content_type=media.content_type, size_bytes=size,
         sha256=digest.hexdigest(), original_name=clip(Attachment, "original_name", upload.name),
-        note=clip(Attachment, "note", note),
+        note=clip(Attachment, "note", note), channel=channel, duration_s=media.duration_s,
         uploaded_by=roles.acting_user(by),
     )
     attachment.file.save(f"upload{media.extension}", upload, save=False)
     stored = attachment.file.name
     try:  # a failure below must not leave the file written above behind
         attachment.save()
-        timeline_add(incident=locked, kind=TimelineKind.ATTACHMENT, by=by,
-                     text=f"上传{attachment.get_kind_display()}: {attachment.original_name}",
-                     data={"attachment": attachment.pk})
+        text = (f"语音消息 {media.duration_s:.0f} 秒" if channel
+                else f"上传{attachment.get_kind_display()}: {attachment.original_name}")
+        timeline_add(incident=locked, kind=TimelineKind.ATTACHMENT, by=by, text=text,
+                     data={"attachment": attachment.pk, "kind": media.kind, "channel": channel})
         audit_record(actor=by, action="attachment.add", obj=attachment,
                      after={"incident": locked.pk, "kind": media.kind, "size": size,
                             "sha256": attachment.sha256})
-        emit("incident.attachment", {"incident": locked.pk, "attachment": attachment.pk, "kind": media.kind})
+        units = sorted(locked.assignments.filter(released_at__isnull=True).values_list("unit_id", flat=True))
+        emit("incident.attachment", {"incident": locked.pk, "attachment": attachment.pk, "kind": media.kind,
+                                     "channel": channel, "duration_s": media.duration_s,
+                                     "from": roles.actor_label(by), "units": units})
     except Exception:
         attachment.file.storage.delete(stored)
         raise
     return attachment
+
+
+def _check_voice(media: MediaType) -> None:
+    if media.kind != "audio":
+        raise DomainError(f"a voice message is sound only; this file is a {media.kind}", field="file",
+                          code="unsupported_media_type")
+    longest = float(emergency_settings.VOICE_MAX_S)
+    if media.duration_s is None:
+        raise DomainError("the voice message's length cannot be read", field="file", code="undecodable_media")
+    if media.duration_s > longest:
+        raise DomainError(f"a voice message may be at most {longest:.0f} s long; this one is "
+                          f"{media.duration_s:.1f} s", field="file", code="too_long")
 
 
 @transaction.atomic

@@ -6,7 +6,10 @@ Positions are not written here: every position fix, also the one-fix
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
+from django.utils import timezone
 
 from cim.services.audit import audit_record
 from config.common.clip import clip
@@ -26,7 +29,7 @@ def _active_assignment(unit_pk: int) -> Assignment | None:
 
 
 @transaction.atomic
-def unit_set_status(*, unit: Unit, status: str, by, note: str = "") -> Unit:
+def unit_set_status(*, unit: Unit, status: str, by, note: str = "", at: dt.datetime | None = None) -> Unit:
     """A unit reports a new status (responders for their own unit).
 
     en_route / on_scene while assigned; returning releases the assignment;
@@ -34,7 +37,9 @@ def unit_set_status(*, unit: Unit, status: str, by, note: str = "") -> Unit:
     out_of_service (with a required reason, kept on the unit for the status
     board; refused while the unit is assigned) and back.  The first unit on
     scene puts a dispatched incident on scene.  "dispatched" comes only from
-    an assignment.
+    an assignment.  ``at`` is when the crew pressed the button (a field
+    device sending its offline queue); a status older than the unit's
+    current one is stale and refused (409), one in the future is refused.
     """
     if status not in UnitStatus.values:
         raise DomainError(f"unknown status {status!r}", field="status")
@@ -47,6 +52,14 @@ def unit_set_status(*, unit: Unit, status: str, by, note: str = "") -> Unit:
     pending = _active_assignment(unit.pk)
     incident = locks.lock_incident(pending.incident_id) if pending else None
     locked = locks.lock_unit(unit.pk)
+    if at is not None:
+        if at > timezone.now() + dt.timedelta(seconds=60):
+            raise DomainError("the status change's time lies in the future", field="at")
+        if at < locked.status_changed_at:
+            since = timezone.localtime(locked.status_changed_at)
+            raise Conflict(f"stale status: reported for {timezone.localtime(at):%H:%M:%S}, but unit "
+                           f"{locked.code} has been {locked.status} since {since:%H:%M:%S}",
+                           field="at", code="stale_status")
     assignment = _active_assignment(unit.pk)
     if (assignment.incident_id if assignment else None) != (incident.pk if incident else None):
         raise Conflict("the unit's assignment changed meanwhile; try again", field="status")
@@ -59,7 +72,7 @@ def unit_set_status(*, unit: Unit, status: str, by, note: str = "") -> Unit:
     if status == UnitStatus.AVAILABLE and locked.status == UnitStatus.DISPATCHED and assignment:
         assignment_release(assignment=assignment, by=by, reason="cancelled")
     else:
-        unit_move(unit=locked, to=status, by=by, incident=incident, note=note)
+        unit_move(unit=locked, to=status, by=by, incident=incident, note=note, at=at)
         if status == UnitStatus.RETURNING and assignment is not None:
             assignment_release(assignment=assignment, by=by, reason="returning")  # the unit is moved already
         if status == UnitStatus.ON_SCENE and incident.status == IncidentStatus.DISPATCHED:

@@ -317,3 +317,13 @@ def test_hub_sends_a_batch_at_once_and_holds_a_unit_inside_its_interval(settings
     first, second = asyncio.run(scenario())
     assert sorted(i["unit"] for i in first["items"]) == [1, 2]
     assert [i["unit"] for i in second["items"]] == [1]
+
+
+def test_a_responder_hears_events_for_every_unit_of_an_incident():
+    from emergency.live.hub import Member
+
+    crew = Member(consumer=object(), control=False, units=frozenset({7}))
+    assert crew.sees_event("incident.attachment", {"incident": 1, "units": [3, 7]})
+    assert not crew.sees_event("incident.attachment", {"incident": 1, "units": [3, 4]})
+    assert crew.sees_event("assignment.created", {"unit": 7})
+    assert not crew.sees_event("incident.attachment", {"incident": 1, "units": "7"})

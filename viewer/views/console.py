@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cim import roles
 from config.common.csp import cesium_page
+from emergency.conf import emergency_settings
 from viewer.views.helpers import as_text
 from viewer.views.ops import api_urls, labels, ops_config, role_label, synthetic_data_loaded
 from viewer.views.ops_strings import CONSOLE_STRINGS
@@ -54,6 +55,8 @@ def console(request):
     config = {
         "mode": mode,
         "can": can,
+        "fieldAckTimeoutS": int(emergency_settings.FIELD_ACK_TIMEOUT_S),
+        "voiceMaxS": float(emergency_settings.VOICE_MAX_S),
         **ops_config(request.user, api=api_urls(), page_labels=page_labels),
     }
     return render(request, "viewer/console.html", {

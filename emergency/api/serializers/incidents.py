@@ -225,7 +225,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Attachment
         fields = ["id", "kind", "content_type", "size_bytes", "sha256", "original_name", "note",
-                  "uploaded_at", "url"]
+                  "uploaded_at", "channel", "duration_s", "url"]
         read_only_fields = fields
 
     def get_url(self, obj) -> str:

@@ -192,7 +192,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         model = Assignment
         fields = ["id", "incident", "incident_number", "unit", "unit_code", "unit_name", "unit_type",
                   "unit_status", "assigned_at", "position_source", "eta_s", "distance_m", "route",
-                  "route_edge_ids", "active", "released_at", "release_reason"]
+                  "route_edge_ids", "active", "released_at", "release_reason", "acknowledged_at"]
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.OBJECT)

@@ -56,6 +56,8 @@ LIST_PARAMS = [
 class AttachmentUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    voice = serializers.BooleanField(required=False, default=False,
+                                     help_text="a push-to-talk voice message to the incident's units")
 
 
 class CameraLinkSerializer(serializers.Serializer):
@@ -228,7 +230,8 @@ class IncidentViewSet(IncidentDispatchMixin, mixins.ListModelMixin, mixins.Retri
         s = AttachmentUploadSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         attachment = services.attachment_add(incident=incident, upload=s.validated_data["file"],
-                                             note=s.validated_data["note"], by=request.user)
+                                             note=s.validated_data["note"], by=request.user,
+                                             channel=s.validated_data["voice"])
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS})

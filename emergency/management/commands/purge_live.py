@@ -8,8 +8,9 @@ from emergency.live.retention import live_purge
 
 
 class Command(BaseCommand):
-    help = "Delete position reports and events older than their retention window."
+    help = "Delete position reports, events and field-device operation ids older than their retention window."
 
     def handle(self, *args, **opts):
         result = live_purge()
-        self.stdout.write(f"purged {result.positions} position reports and {result.events} events")
+        self.stdout.write(f"purged {result.positions} position reports, {result.events} events and "
+                          f"{result.field_ops} field-device operation ids")

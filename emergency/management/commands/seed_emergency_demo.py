@@ -116,7 +116,16 @@ class Command(BaseCommand):
     help = ("Seed agencies, units at fire stations/hospitals/police stations, depots with stock, plans "
             "and cameras for the emergency demo (idempotent).")
 
+    def add_arguments(self, parser):
+        parser.add_argument("--crew-only", action="store_true",
+                            help="only make the demo responder a crew member of a unit (run after "
+                                 "create_demo_users, which makes the login)")
+
     def handle(self, *args, **options):
+        if options["crew_only"]:
+            with transaction.atomic():
+                self._responder()
+            return
         stations = {cat: list(ServicePoint.objects.filter(category=cat).order_by("pk"))
                     for cat in UNITS_AT}
         if not any(stations.values()):
@@ -239,3 +248,6 @@ class Command(BaseCommand):
         unit = Unit.objects.filter(unit_type="ambulance").order_by("pk").first()
         if user is not None and unit is not None and not unit.members.filter(pk=user.pk).exists():
             unit.members.add(user)
+        if user is not None and unit is not None:
+            self.stdout.write(f"  demo responder 'responder' crews {unit.code} {unit.name}: "
+                              f"field app (phone) at /field/")

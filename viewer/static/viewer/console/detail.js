@@ -1,5 +1,6 @@
 // The incident detail panel: header, tabs, the overview (facts, life cycle, level), the timeline
 // and the media tab.  Dispatch, supplies and zones/alerts live in their own modules.
+import { pushToTalk, voiceSupported } from "../common/voice.js";
 import { errorText, getJSON, post } from "../common/http.js";
 import { config, fmtDistance, fmtDuration, fmtTime, label, t } from "./i18n.js";
 import { $, $$, busy, el, fill, heading, kv, loading, notify, select } from "./ui.js";
@@ -276,6 +277,7 @@ export class IncidentDetail {
       el("span", { class: "tl-time mono" }, fmtTime(e.at)),
       el("span", { class: "tl-kind" }, e.kind_label),
       el("span", { class: "tl-text" }, e.text),
+      e.data?.channel ? el("audio", { controls: true, preload: "none", src: `${config.api.incidents}${id}/attachments/${e.data.attachment}/file/` }) : null,
       el("span", { class: "tl-actor muted" }, e.actor_label || "")))));
   }
 
@@ -316,12 +318,14 @@ export class IncidentDetail {
     if (attachments instanceof Error) parts.push(el("p", { class: "error" }, errorText(attachments)));
     else if (!attachments.length) parts.push(el("p", { class: "muted" }, t("noAttachments")));
     else {
-      parts.push(el("ul", { class: "files" }, attachments.map((a) => el("li", {},
-        el("span", { class: "tag" }, t(`att_${a.kind}`)),
-        el("a", { href: a.url, target: "_blank", rel: "noopener" }, a.original_name || `#${a.id}`),
-        el("span", { class: "muted small" }, `${(a.size_bytes / 1024).toFixed(0)} KB · ${fmtTime(a.uploaded_at)}`)))));
+      parts.push(el("ul", { class: "files" }, attachments.map((a) => el("li", { class: a.channel ? "voice-message" : "" },
+        el("span", { class: "tag" }, a.channel ? t("voiceMessage") : t(`att_${a.kind}`)),
+        a.channel ? null : el("a", { href: a.url, target: "_blank", rel: "noopener" }, a.original_name || `#${a.id}`),
+        el("span", { class: "muted small" }, a.channel ? `${Math.round(a.duration_s || 0)} s · ${fmtTime(a.uploaded_at)}`
+          : `${(a.size_bytes / 1024).toFixed(0)} KB · ${fmtTime(a.uploaded_at)}`),
+        a.kind === "audio" ? el("audio", { controls: true, preload: "none", src: a.url }) : null))));
     }
-    if (this.app.can.upload) parts.push(this.uploadForm(id));
+    if (this.app.can.upload) parts.push(this.uploadForm(id), this.pushToTalk(id));
     if (cameras) {
       parts.push(heading(t("camerasNearby")));
       if (cameras instanceof Error) parts.push(el("p", { class: "error" }, errorText(cameras)));
@@ -358,6 +362,35 @@ export class IncidentDetail {
         }
       });
     } }, file, note, button);
+  }
+
+  pushToTalk(id) {
+    const button = el("button", { type: "button", class: "ptt-console" }, t("voiceHold"));
+    if (!voiceSupported()) {
+      button.disabled = true;
+      button.textContent = t("voiceUnsupported");
+      return el("div", {}, heading(t("voiceTitle")), button);
+    }
+    pushToTalk(button, {
+      maxSeconds: config.voiceMaxS,
+      onState: (state) => {
+        button.textContent = state === "recording" ? t("voiceRecording") : t("voiceHold");
+        if (state === "too_long") notify(t("voiceTooLong", { s: config.voiceMaxS }), { kind: "info" });
+      },
+      onRecorded: async (blob) => {
+        const data = new FormData();
+        data.append("file", blob, "voice.webm");
+        data.append("voice", "true");
+        try {
+          await post(`${config.api.incidents}${id}/attachments/`, data);
+          notify(t("voiceSent"), { kind: "success", ms: 3000 });
+          this.renderMedia();
+        } catch (error) {
+          notify(errorText(error));
+        }
+      },
+    });
+    return el("div", { class: "ptt-box" }, heading(t("voiceTitle")), button);
   }
 
   async linkCamera(id, camera, button) {

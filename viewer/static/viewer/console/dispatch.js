@@ -219,12 +219,14 @@ export class DispatchTab {
     const active = assignments.filter((a) => a.active);
     return el("section", { class: "assigned" }, heading(t("assignedTitle", { n: active.length })),
       assignments.length ? el("table", { class: "assigned-table" },
-        el("thead", {}, el("tr", {}, el("th", {}, t("unit")), el("th", {}, t("status")), el("th", {}, t("eta")), el("th", {}, t("distance")), el("th", {}, t("assignedAt")))),
-        el("tbody", {}, assignments.map((a) => el("tr", { class: a.active ? "" : "released", dataset: { unit: a.unit } },
+        el("thead", {}, el("tr", {}, el("th", {}, t("unit")), el("th", {}, t("status")), el("th", {}, t("eta")), el("th", {}, t("distance")), el("th", {}, t("assignedAt")), el("th", {}, t("ackColumn")))),
+        el("tbody", {}, assignments.map((a) => el("tr", { class: a.active ? "" : "released", dataset: { unit: a.unit, assignment: a.id } },
           el("td", {}, el("b", {}, a.unit_code), el("div", { class: "muted small" }, label("unitType", a.unit_type))),
           el("td", {}, el("span", { class: `status-badge us-${a.unit_status}` }, a.active ? label("unitStatus", a.unit_status) : t("released"))),
           el("td", {}, fmtDuration(a.eta_s)), el("td", {}, fmtDistance(a.distance_m)),
-          el("td", { class: "small" }, fmtTime(a.assigned_at))))))
+          el("td", { class: "small" }, fmtTime(a.assigned_at)),
+          el("td", { class: "small ack-cell", dataset: a.active && !a.acknowledged_at ? { assignedAt: a.assigned_at } : {} },
+            a.acknowledged_at ? t("ackedAt", { time: fmtTime(a.acknowledged_at) }) : (a.active ? t("ackWaiting") : "—"))))))
         : el("p", { class: "muted" }, t("noneAssigned")));
   }
 }

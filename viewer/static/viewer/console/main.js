@@ -2,6 +2,7 @@
 // WebSocket, and wires the map, the incident list and the detail panel together.
 // `window.cimConsole` is the page's test hook.
 
+import { markUnacknowledged } from "./acks.js";
 import { ApiError, errorText, getAll, getAllFeatures, getJSON, withParams } from "../common/http.js";
 import { LiveClient } from "../common/live.js";
 import { OpsMap } from "../common/opsmap/map.js";
@@ -69,7 +70,10 @@ class ConsoleApp {
     this.live.on("positions", (items) => this.map.applyPositions(items) || this.renderUnitSummary());
     this.live.on("stale", (ids) => this.map.setStale(ids));
     this.live.on("resync", () => this.reload());
-    setInterval(() => { $("#clock").textContent = fmtTime(new Date().toISOString()); }, 1000);
+    setInterval(() => {
+      $("#clock").textContent = fmtTime(new Date().toISOString());
+      if (config.mode === "command") markUnacknowledged(this.assignments);
+    }, 1000);
   }
 
   // --- loading -------------------------------------------------------------------------------
@@ -286,6 +290,7 @@ class ConsoleApp {
         if (this.detail.id === incidentId) this.later("detail-media", () => this.detail.refresh(["media", "timeline"]));
         break;
       case "assignment.created":
+      case "assignment.acknowledged":
         this.later("assignments", () => this.refreshAssignments());
         if (this.detail.id === incidentId) this.later("detail-dispatch", () => this.detail.refresh(["dispatch"]));
         break;

@@ -1,0 +1,255 @@
+"""The responder's field app on a phone (390 × 844, touch, emulated geolocation) in headless
+Chromium, against the WSGI server for HTTP and the real ASGI server (daphne) for the live
+feed: a new assignment arrives live and alarms until acknowledged, the crew drives (positions
+through the one ingestion path), loses the network, reports 到场 offline, comes back online and
+the queued status and fixes arrive with their original times, in order, once; then 处置完毕
+and 可用.  Screenshots: artifacts/screenshots/field_*.png.
+
+The city is a small committed street grid (no 3D city is needed by the field app), built once
+for the module and flushed afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from cim import roles
+from tests.emergency.live_support import asgi_server  # noqa: F401  (the daphne fixture)
+from tests.live_http import live_http_server
+from tests.viewer.test_console_browser import ARGS, SHOTS, _user, in_thread, session_cookie
+
+pytestmark = [pytest.mark.browser]
+
+PHONE = {"width": 390, "height": 844}
+
+
+def build_field_city() -> dict:
+    from emergency import services
+    from emergency.models import Agency
+    from tests import factories as f
+    from tests.emergency.conftest import build_grid, node
+
+    city = f.admin_area("620500", "天水市", "city")
+    f.admin_area("620502", "秦州区", "district", city, (105.69, 34.56, 105.72, 34.59))
+    build_grid()
+    station = f.service_point(*node(0, 0), "fire_station", "西关消防站")
+    agency = Agency.objects.create(code="FIRE", name="天水市消防救援支队", kind="fire")
+    unit = services.unit_save(by="seed", code="E1", name="E1 号车", unit_type="fire_engine",
+                              agency=agency, home_station=station, crew_size=4)
+    responder = _user(roles.RESPONDER, "responder_field")
+    unit.members.add(responder)
+    return {"unit": unit, "responder": responder, "dispatcher": _user(roles.DISPATCHER, "dispatcher_field")}
+
+
+@pytest.fixture(scope="module")
+def field_site(test_database, django_db_blocker, asgi_server, tmp_path_factory):  # noqa: F811
+    media = tmp_path_factory.mktemp("field-media")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    cim = {**settings.CIM, "WS_URL": asgi_server.url("")}
+    emergency = {**getattr(settings, "EMERGENCY", {}), "FIELD_POSITION_INTERVAL_S": 1}
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media, CIM=cim, EMERGENCY=emergency):
+        call_command("flush", interactive=False, verbosity=0)
+        try:
+            made = build_field_city()
+            with live_http_server() as base:
+                yield {"base": base, **made}
+        finally:
+            call_command("flush", interactive=False, verbosity=0)
+
+
+def wait(page, expression: str, timeout_s: float = 60, what: str = ""):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        page.wait_for_timeout(250)
+    page.screenshot(path=str(SHOTS / "field_timeout.png"))
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what or expression}")
+
+
+def wait_db(check, timeout_s: float = 30, what: str = ""):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+def test_receive_acknowledge_drive_offline_arrive_finish(field_site, django_db_blocker):
+    from emergency import services
+    from emergency.models import Assignment, Incident, PositionReport, Unit, UnitStatusChange
+    from tests.emergency.conftest import node
+
+    unit, responder = field_site["unit"], field_site["responder"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    from playwright.sync_api import sync_playwright
+
+    # a fake microphone (a tone) for push-to-talk, granted without a prompt
+    args = [*ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    with sync_playwright() as p, django_db_blocker.unblock():
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
+                                      geolocation={"longitude": node(0, 0)[0], "latitude": node(0, 0)[1],
+                                                   "accuracy": 8},
+                                      permissions=["geolocation", "microphone"])
+        base = field_site["base"]
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie(responder),
+                              "url": base}])
+        requests, errors = [], []
+        context.on("request", lambda r: requests.append(r.url))
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "/field/")
+        wait(page, "window.fieldApp && fieldApp.live && fieldApp.live.state === 'live'", 60, "the live feed")
+        assert page.is_visible(".no-assignment")
+        page.screenshot(path=str(SHOTS / "field_idle.png"))
+
+        # receive: the dispatcher sends the unit; the phone alarms over the WebSocket
+        def dispatch():
+            from django.contrib.gis.geos import Point
+
+            by = field_site["dispatcher"]
+            incident = services.incident_create(title="民房起火", incident_type="fire", level="III",
+                                                source="119", location=Point(*node(3, 2), srid=4326),
+                                                caller_name="李四", caller_phone="13800001111", by=by)
+            incident = services.incident_transition(incident=incident, to="verified", by=by)
+            [a] = services.assignment_create(incident=incident, units=[unit.pk], by=by)
+            return a.pk
+
+        sent = time.monotonic()
+        assignment_id = in_thread(dispatch)
+        wait(page, f"fieldApp.alarm === {assignment_id}", 20, "the alarm")
+        alarm_s = time.monotonic() - sent
+        assert page.is_visible("#alarm")
+        assert "民房起火" in page.inner_text("#alarm-text")  # from the event, before the details
+        wait(page, "document.querySelectorAll('.turns li').length >= 2", 30, "the route's turns")
+        assert "李四" not in page.inner_text("#assignment")  # the caller stays masked
+        page.screenshot(path=str(SHOTS / "field_alarm.png"), full_page=True)
+        assert Assignment.objects.get(pk=assignment_id).acknowledged_at is None
+
+        # acknowledge
+        page.tap("#ack")
+        wait_db(lambda: Assignment.objects.get(pk=assignment_id).acknowledged_at, what="the acknowledgement")
+        assert page.is_hidden("#alarm")
+
+        # drive: 出动, then positions along the way
+        page.tap("button[data-status=en_route]")
+        wait_db(lambda: Unit.objects.get(pk=unit.pk).status == "en_route", what="en_route")
+        before = PositionReport.objects.filter(unit=unit).count()
+        for i in (1, 2):
+            context.set_geolocation({"longitude": node(i, 0)[0], "latitude": node(i, 0)[1], "accuracy": 8})
+            page.wait_for_timeout(1200)
+        wait_db(lambda: PositionReport.objects.filter(unit=unit).count() >= before + 2, what="positions")
+        page.screenshot(path=str(SHOTS / "field_en_route.png"), full_page=True)
+
+        # offline: the crew arrives and presses 到场; nothing reaches the server
+        context.set_offline(True)
+        context.set_geolocation({"longitude": node(3, 1)[0], "latitude": node(3, 1)[1], "accuracy": 8})
+        page.wait_for_timeout(1500)
+        pressed = timezone.now()
+        page.tap("button[data-status=on_scene]")
+        wait(page, "fieldApp.outbox.pending >= 1", 10, "the queued status")
+        page.wait_for_timeout(2000)
+        assert Unit.objects.get(pk=unit.pk).status == "en_route"
+        assert "offline" in page.get_attribute("#net", "class")
+        page.screenshot(path=str(SHOTS / "field_offline.png"))
+        offline_fixes = PositionReport.objects.filter(unit=unit).count()
+
+        # online again: the queue goes out in order with the original times, once
+        context.set_offline(False)
+        page.evaluate("fieldApp.outbox.flush()")
+        wait_db(lambda: Unit.objects.get(pk=unit.pk).status == "on_scene", 30, "on_scene after reconnect")
+        wait(page, "fieldApp.outbox.pending === 0", 30, "the outbox to empty")
+        change = UnitStatusChange.objects.get(unit=unit, to_status="on_scene")
+        assert abs((change.at - pressed).total_seconds()) < 2, (change.at, pressed)
+        assert PositionReport.objects.filter(unit=unit).count() > offline_fixes  # the fix made offline
+        assert Incident.objects.get(assignments__pk=assignment_id).status == "on_scene"
+
+        # a photo and a push-to-talk message from the scene, filed with the incident
+        from emergency.models import Attachment
+        from tests.emergency.test_attachments import jpeg_bytes
+
+        page.set_input_files("#photo", files=[{"name": "scene.jpg", "mimeType": "image/jpeg",
+                                               "buffer": jpeg_bytes()}])
+        wait_db(lambda: Attachment.objects.filter(kind="photo", channel=False).exists(), what="the photo")
+        page.dispatch_event("#ptt", "pointerdown")
+        wait(page, "document.querySelector('#ptt').classList.contains('recording')", 20, "recording")
+        page.wait_for_timeout(2000)
+        page.dispatch_event("#ptt", "pointerup")
+        voice = wait_db(lambda: Attachment.objects.filter(channel=True).first(), what="the voice message")
+        assert voice.kind == "audio" and voice.content_type == "audio/webm" and 1.0 < voice.duration_s < 4.0
+        wait(page, "document.querySelectorAll('#voice-list audio').length === 1", 20, "the voice listed")
+        page.screenshot(path=str(SHOTS / "field_on_scene.png"), full_page=True)
+
+        # finish: 处置完毕 (returning, the assignment released), then 可用
+        wait(page, "!document.querySelector('button[data-status=returning]').disabled", 20)
+        page.tap("button[data-status=returning]")
+        wait_db(lambda: Unit.objects.get(pk=unit.pk).status == "returning", what="returning")
+        wait(page, "!document.querySelector('button[data-status=available]').disabled", 20)
+        page.tap("button[data-status=available]")
+        wait_db(lambda: Unit.objects.get(pk=unit.pk).status == "available", what="available")
+        assert Assignment.objects.get(pk=assignment_id).released_at is not None
+        moves = list(UnitStatusChange.objects.filter(unit=unit).order_by("at", "id")
+                     .values_list("to_status", flat=True))
+        assert moves == ["dispatched", "en_route", "on_scene", "returning", "available"]
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SHOTS / "field_done.png"), full_page=True)
+        assert not errors, errors
+        outside = [u for u in requests if not u.startswith(("http://127.0.0.1", "data:", "blob:"))]
+        assert not outside, outside
+        print(f"assignment to alarm on the phone: {alarm_s:.2f} s")
+        context.close()
+        browser.close()
+
+
+
+def test_console_shows_an_unacknowledged_assignment_in_red(field_site, django_db_blocker, settings):
+    """Past FIELD_ACK_TIMEOUT_S without the crew's acknowledgement, the console's banner names
+    the unit in red; the acknowledgement clears it."""
+    from emergency import services
+    from tests.emergency.conftest import node
+
+    unit = field_site["unit"]
+    with django_db_blocker.unblock():
+        def dispatch():
+            from django.contrib.gis.geos import Point
+
+            by = field_site["dispatcher"]
+            incident = services.incident_create(title="路口积水", incident_type="flood", level="IV",
+                                                source="110", location=Point(*node(4, 4), srid=4326), by=by)
+            incident = services.incident_transition(incident=incident, to="verified", by=by)
+            return services.assignment_create(incident=incident, units=[unit.pk], by=by)[0].pk
+
+        assignment_id = in_thread(dispatch)
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="zh-CN")
+            cookie = session_cookie(field_site["dispatcher"])
+            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie,
+                                  "url": field_site["base"]}])
+            page = context.new_page()
+            with override_settings(EMERGENCY={**settings.EMERGENCY, "FIELD_ACK_TIMEOUT_S": 3}):
+                page.goto(field_site["base"] + "/console/")
+                wait(page, "(b => b && !b.hidden && b.textContent.includes('E1'))"
+                           "(document.getElementById('ack-overdue'))", 180, "the red banner")
+            colour = page.evaluate("getComputedStyle(document.getElementById('ack-overdue')).backgroundColor")
+            assert colour == "rgb(192, 57, 43)"
+            page.screenshot(path=str(SHOTS / "field_console_unacknowledged.png"))
+            from emergency.services.field import assignment_acknowledge
+
+            in_thread(lambda: assignment_acknowledge(assignment_id=assignment_id,
+                                                               by=field_site["responder"]))
+            wait(page, "document.getElementById('ack-overdue').hidden", 60, "the banner to clear")
+            browser.close()
