@@ -70,6 +70,8 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     "ogc-collection": _read(PUBLIC),
     "ogc-items": _read(PUBLIC),
     "ogc-item": _read(PUBLIC),
+    "ogc-tilejson": _read(PUBLIC),
+    "ogc-vector-tile": _read(PUBLIC),
     "public-plate": _read(PUBLIC),
     "public-plate-report": {"POST": PUBLIC},
     "public-report": _read(PUBLIC),

@@ -301,6 +301,8 @@ def _kwargs(route: Route, world: dict, side: str) -> dict:
             out[name] = "buildings"
         elif name == "fid":
             out[name] = "1"
+        elif name in ("z", "x", "y") and route.name == "ogc-vector-tile":
+            out[name] = {"z": 14, "x": 13003, "y": 6512}[name]
         elif name == "path":
             out[name] = "tileset.json" if route.name == "tiles" else "layer.json"
         elif name == "pk" and route.name.startswith("emergency:agency"):

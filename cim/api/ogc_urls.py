@@ -13,4 +13,6 @@ urlpatterns = [
     path("collections/<str:collection>", ogc.CollectionView.as_view(), name="ogc-collection"),
     path("collections/<str:collection>/items", ogc.ItemsView.as_view(), name="ogc-items"),
     path("collections/<str:collection>/items/<str:fid>", ogc.ItemView.as_view(), name="ogc-item"),
+    path("vector-tiles/tilejson.json", ogc.VectorTileJsonView.as_view(), name="ogc-tilejson"),
+    path("vector-tiles/<int:z>/<int:x>/<int:y>.mvt", ogc.VectorTileView.as_view(), name="ogc-vector-tile"),
 ]

@@ -178,3 +178,56 @@ def test_owslib_reads_every_public_collection(served_city):
     for name in PUBLIC:
         items = api.collection_items(name, limit=1000)
         assert items["numberMatched"] == expected[name] == len(items["features"]), name
+
+
+# --- vector tiles ---------------------------------------------------------------------------------
+
+
+def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
+    import math
+
+    n = 2 ** z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+def test_vector_tiles_read_by_gdal_with_their_layers(city, client, tmp_path):
+    z = 15
+    x, y = _tile_xy(105.7025, 34.5805, z)
+    resp = client.get(f"/ogc/vector-tiles/{z}/{x}/{y}.mvt")
+    assert resp.status_code == 200 and resp["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    path = tmp_path / str(z) / str(x) / f"{y}.mvt"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(resp.content)
+    info = subprocess.run(["ogrinfo", "-ro", "-al", "-so", str(path)], capture_output=True, text=True,
+                          timeout=60)
+    assert info.returncode == 0, info.stderr
+    counts = {}
+    for block in info.stdout.split("Layer name: ")[1:]:
+        name = block.split("\n", 1)[0].strip()
+        counts[name] = int(block.split("Feature Count: ", 1)[1].split("\n", 1)[0])
+    in_tile = Building.objects.filter(footprint__intersects=_tile_polygon(z, x, y)).count()
+    assert counts["buildings"] == in_tile > 0
+    assert counts["roads"] >= 1 and counts["admin_areas"] >= 1
+    # below the buildings' zoom the layer is left out
+    lo = client.get("/ogc/vector-tiles/12/{}/{}.mvt".format(*_tile_xy(105.7025, 34.5805, 12))).content
+    assert b"buildings" not in lo and b"roads" in lo
+    tilejson = client.get("/ogc/vector-tiles/tilejson.json").json()
+    assert tilejson["tiles"][0].endswith("/ogc/vector-tiles/{z}/{x}/{y}.mvt")
+    assert {layer["id"] for layer in tilejson["vector_layers"]} == {"admin_areas", "roads", "service_points",
+                                                                     "buildings"}
+    for bad, field in (("/ogc/vector-tiles/3/1/1.mvt", "z"), (f"/ogc/vector-tiles/14/{2 ** 14}/0.mvt", "x")):
+        answer = client.get(bad)
+        assert answer.status_code == 400 and answer.json()["field"] == field
+
+
+def _tile_polygon(z: int, x: int, y: int):
+    import math
+
+    from django.contrib.gis.geos import Polygon
+
+    def lonlat(tx, ty):
+        n = 2 ** z
+        return tx / n * 360 - 180, math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * ty / n))))
+
+    (w, n_), (e, s) = lonlat(x, y), lonlat(x + 1, y + 1)
+    return Polygon.from_bbox((w, s, e, n_))

@@ -326,3 +326,25 @@ class ApiDefinitionView(_OgcView):
             "paths": paths,
         }
         return _json(doc, "application/vnd.oai.openapi+json;version=3.0")
+
+
+class VectorTileView(_OgcView):
+    """A Mapbox Vector Tile of the 2D layers (``/ogc/vector-tiles/{z}/{x}/{y}.mvt``)."""
+
+    def get(self, request, z, x, y):
+        from cim.services import vector_tiles
+
+        data = vector_tiles.tile(int(z), int(x), int(y))
+        response = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
+        response["Cache-Control"] = "public, max-age=300"
+        return response
+
+
+class VectorTileJsonView(_OgcView):
+    """The TileJSON document of the vector tiles."""
+
+    def get(self, request):
+        from cim.services import vector_tiles
+
+        template = self.base(request) + "/vector-tiles/{z}/{x}/{y}.mvt"
+        return _json(vector_tiles.tilejson(template))
