@@ -48,7 +48,16 @@ PARAM_FIELDS = {
         {"name": "crs", "label": _("坐标系（文件未声明时）"), "type": "text", "placeholder": "EPSG:4544"}
     ],
     "addresses.generate": [],
-    "tiles.build": [{"name": "full", "label": _("全部重建"), "type": "checkbox"}],
+    "tiles.build": [
+        {"name": "full", "label": _("全部重建"), "type": "checkbox"},
+        {"name": "shares", "label": _("分片数（多台工作机并行构建）"), "type": "number", "min": 1, "max": 64,
+         "value": 1},
+    ],
+    "export.selection": [
+        {"name": "format", "label": _("导出格式"), "type": "select",
+         "choices": [["gpkg", "GeoPackage"], ["csv", "CSV (ZIP)"], ["cityjson", "CityJSON"]]},
+        {"name": "admin_code", "label": _("区划代码（6–12 位）"), "type": "text", "placeholder": "620502"},
+    ],
     "terrain.build": [
         {"name": "max_level", "label": _("最细层级"), "type": "number", "min": 5, "max": 16, "value": 13}
     ],

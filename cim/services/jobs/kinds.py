@@ -304,4 +304,21 @@ register(JobKind("tiles.build", _("构建三维瓦片"), BUILD_ROLES, _run_tiles
 register(
     JobKind("terrain.build", _("构建地形瓦片"), BUILD_ROLES, _run_terrain, _clean_terrain, idempotent=True)
 )
+def _clean_export(params: dict, upload) -> dict:
+    from cim.services.exports import clean_selection
+
+    _no_others(params, ("format", "layers", "bbox", "admin_code"))
+    return clean_selection(params)
+
+
+def _run_export(job, reporter):
+    from cim.services.exports import export_selection
+
+    name, data, counts = export_selection(
+        job.params, progress=lambda k, n: reporter.progress(k, n, f"{k}/{n} layers"))
+    return JobOutcome(result={"rows": counts, "bytes": len(data)}, file_name=name, file_bytes=data)
+
+
+register(JobKind("export.selection", _("导出选区数据"), roles.STAFF_ROLES, _run_export, _clean_export,
+                 idempotent=True))
 register(JobKind("plates.sheet", _("门牌印刷版"), PLATE_ROLES, _run_sheet, _clean_sheet, idempotent=True))
