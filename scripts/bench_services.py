@@ -249,8 +249,8 @@ def main() -> None:
             )
             rounds.append((r_ours, r_theirs, load))
             print(
-                f"round: ours {r_ours:.1f} req/s, pygeoapi {r_theirs:.1f} req/s, ratio {r_ours / r_theirs:.2f}× "
-                f"(load {load:.1f})",
+                f"round: ours {r_ours:.1f} req/s, pygeoapi {r_theirs:.1f} req/s, "
+                f"ratio {r_ours / r_theirs:.2f}× (load {load:.1f})",
                 flush=True,
             )
         ratios = [o / t for o, t, _ in rounds]
@@ -273,7 +273,8 @@ def main() -> None:
         p95 = times[int(0.95 * (len(times) - 1))]
         print(
             f"vector tiles z14 around ({lon:.4f}, {lat:.4f}), {len(times)} tiles once each: median "
-            f"{statistics.median(times):.1f} ms, p95 {p95:.1f} ms (target < 50) → {'MET' if p95 < 50 else 'NOT MET'}"
+            f"{statistics.median(times):.1f} ms, p95 {p95:.1f} ms (target < 50) → "
+            f"{'MET' if p95 < 50 else 'NOT MET'}"
         )
         print(f"machine load (1 min): {os.getloadavg()[0]:.1f}")
     finally:
