@@ -37,6 +37,7 @@ __all__ = ["IMPORT_KINDS"]
 IMPORT_ROLES = (roles.ADMIN,)
 BUILD_ROLES = (roles.ADMIN, roles.PLANNER)
 PLATE_ROLES = (roles.ADMIN, roles.COMMUNITY)
+ANALYSIS_ROLES = (roles.ADMIN, roles.PLANNER)
 
 
 def _text(params: dict, name: str, *, max_length: int = 200) -> str | None:
@@ -302,3 +303,26 @@ register(
     JobKind("terrain.build", _("构建地形瓦片"), BUILD_ROLES, _run_terrain, _clean_terrain, idempotent=True)
 )
 register(JobKind("plates.sheet", _("门牌印刷版"), PLATE_ROLES, _run_sheet, _clean_sheet, idempotent=True))
+
+
+# -- planning analyses ---------------------------------------------------------------
+
+
+def _clean_sunlight(params: dict, upload) -> dict:
+    from cim.services.analyses.sunlight import clean_params
+
+    return clean_params(params)
+
+
+def _run_sunlight(job, reporter):
+    from cim.services.analyses.sunlight import request_from, sunlight_run
+
+    run = sunlight_run(by=job.created_by or f"job:{job.pk}", request=request_from(job.params),
+                       progress=reporter)
+    s = run.summary
+    return JobOutcome(result={"analysis_run": run.pk, "points": s["points"], "mode": s["mode"],
+                              "floors_failing": len(s["floors_failing"])})
+
+
+register(JobKind("analysis.sunlight", _("日照分析"), ANALYSIS_ROLES, _run_sunlight, _clean_sunlight,
+                 idempotent=True))
