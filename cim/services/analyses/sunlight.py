@@ -480,9 +480,16 @@ def _target_json(target: Target, hours: np.ndarray, required: float) -> dict:
 
 
 def _planned_local(scene: Scene, planned: Planned, default_base: float) -> dict:
+    """The planned building in the scene: on the DEM, or (without one) at the ground
+    height of the nearest building."""
     fp = _local(planned.geometry, scene.to_local)
     ground = _ground(scene, np.array([[fp.centroid.x, fp.centroid.y]]))[0]
-    base = float(ground) if np.isfinite(ground) else default_base
+    if np.isfinite(ground):
+        base = float(ground)
+    elif scene.buildings:
+        base = float(min(scene.buildings.values(), key=lambda b: b["footprint"].distance(fp))["base"])
+    else:
+        base = default_base
     return {"footprint": fp, "height": planned.height, "base": base, "name": planned.name}
 
 
