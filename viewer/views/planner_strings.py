@@ -16,6 +16,27 @@ PLANNER_STRINGS = {
     "hlFlatLimit": _("限高 {h} 米"),
     "hlPlaneLimit": _("倾斜面，起点 {h} 米，坡度 {slope}%"),
     "hlSynthetic": _("示例"),
+    # 日照分析
+    "slPickFirst": _("请先在地图上单击选择一栋建筑，再点“使用选中建筑”"),
+    "slChosen": _("已选建筑 #{id}"),
+    "slFailed": _("日照分析失败"),
+    "slDahan": _("大寒日"),
+    "slDongzhi": _("冬至日"),
+    "slSummary": _("{day}（{date}）计算点 {points} 个，标准 ≥ {required} 小时，最少 {min} 小时；"
+                   "遮挡建筑 {obstacles} 栋"),
+    "slImpactSummary": _("拟建建筑影响周边 {n} 栋中的 {affected} 栋，最大减少 {lost} 小时，"
+                         "新增不满足标准的计算点 {newly} 个"),
+    "slFloorsFailing": _("整层不满足标准：{floors}"),
+    "slFloorsPartly": _("部分窗台不满足标准：{floors}"),
+    "slNone": _("无"),
+    "slLegend": _("日照时数（标准 ≥ {required} 小时）"),
+    "slHoursAtLeast": _("≥ {h} 小时"),
+    "queued": _("排队等待空闲的计算节点…"),
+    "done": _("完成"),
+    "step:collecting the buildings": _("读取周边建筑"),
+    "step:tracing sun rays": _("逐时计算日照"),
+    "step:tracing sun rays with the planned building": _("计算拟建建筑的影响"),
+    "step:saving the result": _("保存结果"),
     # 淹没分析
     "flRiseUnit": _("高出河道水位(米)"),
     "flLevelUnit": _("水位高程(米)"),

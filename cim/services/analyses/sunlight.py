@@ -227,6 +227,7 @@ class Target:
     lonlat: np.ndarray  # (C, 2)
     facade: np.ndarray  # (C,) façade (edge) number
     facing: np.ndarray  # (C,) outward normal azimuth, degrees from north
+    width: np.ndarray  # (C,) the stretch of wall each column stands for (m)
 
 
 @dataclass
@@ -382,7 +383,7 @@ def target_points(scene: Scene, b: dict, *, spacing: float, sill: float) -> Targ
     storey = b["height"] / floors
     zs = b["base"] + np.arange(floors) * storey + sill
     zs = zs[zs < b["base"] + b["height"]]
-    xy, facade, facing = [], [], []
+    xy, facade, facing, width = [], [], [], []
     edge = 0
     for poly in shapely.get_parts(b["footprint"]):
         poly = orient(poly, 1.0)  # outer ring counter-clockwise, holes clockwise: outside on the right
@@ -399,12 +400,13 @@ def target_points(scene: Scene, b: dict, *, spacing: float, sill: float) -> Targ
                 xy.append(p0 + t[:, None] * d + normal * WALL_OFFSET_M)
                 facade += [edge] * n
                 facing += [_facing(*normal)] * n
+                width += [length / n] * n
                 edge += 1
     xy = np.concatenate(xy) if xy else np.zeros((0, 2))
     lon, lat = scene.to_lonlat(xy[:, 0], xy[:, 1])
     return Target(building=b["id"], name=b["name"], floors=len(zs), storey_m=storey, base=b["base"],
                   columns=Columns(xy=xy, z=[zs] * len(xy)), lonlat=np.column_stack([lon, lat]),
-                  facade=np.asarray(facade), facing=np.asarray(facing))
+                  facade=np.asarray(facade), facing=np.asarray(facing), width=np.asarray(width))
 
 
 def terrain_limits(scene: Scene, xy: np.ndarray, azimuth: np.ndarray, elevation: np.ndarray,
@@ -467,10 +469,11 @@ def _target_json(target: Target, hours: np.ndarray, required: float) -> dict:
     return {
         "building": target.building, "name": target.name, "floors": target.floors,
         "storey_m": round(target.storey_m, 3), "base": round(target.base, 2),
+        "sill_m": round(float(target.columns.z[0][0] - target.base), 3) if target.columns.z else 0.0,
         "columns": [{"lon": round(float(lo), 8), "lat": round(float(la), 8), "facade": int(fa),
-                     "facing": round(float(fc), 1), "n": round(float(u), 2)}
-                    for lo, la, fa, fc, u in zip(target.lonlat[:, 0], target.lonlat[:, 1], target.facade,
-                                                 target.facing, n, strict=True)],
+                     "facing": round(float(fc), 1), "width": round(float(w), 2), "n": round(float(u), 2)}
+                    for lo, la, fa, fc, w, u in zip(target.lonlat[:, 0], target.lonlat[:, 1], target.facade,
+                                                    target.facing, target.width, n, strict=True)],
         "z": [round(float(z), 2) for z in target.columns.z[0]] if target.columns.z else [],
         "hours": np.round(hours, 3).tolist(),
         "per_floor": floors,
@@ -506,7 +509,7 @@ def sunlight_run(*, by, request: SunlightRequest, progress=None) -> AnalysisRun:
     else:
         centre = request.planned.geometry
     reach = request.radius_m + (request.neighbour_radius_m if request.planned else 0.0)
-    report(0, 100, "读取建筑")
+    report(0, 100, "collecting the buildings")
     scene = scene_for(centre, reach)
     chosen = scene.buildings.get(request.building) if request.building is not None else None
     default_base = float(chosen["base"]) if chosen and chosen["base"] is not None else 0.0
@@ -544,15 +547,16 @@ def sunlight_run(*, by, request: SunlightRequest, progress=None) -> AnalysisRun:
             raise DomainError(f"{len(target.columns.xy) * target.floors:,} points: choose a larger spacing",
                               field="params.spacing_m")
 
-        def step(i, total, _done=done, _name=b["name"] or f"#{b['id']}"):
-            report(5 + int(90 * (_done + i / max(total, 1)) / max(passes, 1)), 100, f"计算日照 {_name}")
+        def step(i, total, _done=done):
+            report(5 + int(90 * (_done + i / max(total, 1)) / max(passes, 1)), 100, "tracing sun rays")
 
         hours = hours_for(scene, target, before_obstacles, sun, terrain_radius=terrain_radius, progress=step)
         done += 1
         item = _target_json(target, hours, request.required_hours)
         if after_obstacles is not None:
-            def step2(i, total, _done=done, _name=b["name"] or f"#{b['id']}"):
-                report(5 + int(90 * (_done + i / max(total, 1)) / max(passes, 1)), 100, f"计算影响 {_name}")
+            def step2(i, total, _done=done):
+                report(5 + int(90 * (_done + i / max(total, 1)) / max(passes, 1)), 100,
+                       "tracing sun rays with the planned building")
 
             after = hours_for(scene, target, after_obstacles, sun, terrain_radius=terrain_radius,
                               progress=step2)
@@ -567,7 +571,7 @@ def sunlight_run(*, by, request: SunlightRequest, progress=None) -> AnalysisRun:
             item["floors_failing_after"] = [f + 1 for f in range(target.floors)
                                             if len(after) and not ok_after[:, f].any()]
         results.append(item)
-    report(96, 100, "保存结果")
+    report(96, 100, "saving the result")
     day, hours_axis, az, el, step_h = sun
     primary = results[0] if results else None
     summary = {
@@ -609,7 +613,7 @@ def sunlight_run(*, by, request: SunlightRequest, progress=None) -> AnalysisRun:
         audit_record(actor=by, action="analysis.sunlight", obj=run,
                      after={"building": request.building, "planned": request.planned is not None,
                             "points": summary["points"]})
-    report(100, 100, "完成")
+    report(100, 100, "saving the result")
     return run
 
 

@@ -16,6 +16,7 @@ import { Measure } from "./measure.js";
 import { ServicePoints } from "./poi.js";
 import { Search } from "./search.js";
 import { SunStudy } from "./sun.js";
+import { SunlightTool } from "./sunlight.js";
 import { applyTheme } from "./thematic.js";
 import { $, $$, toast } from "./ui.js";
 
@@ -58,6 +59,10 @@ const heightLimit = new HeightLimit(viewer, {
   getTileset: () => state.tileset,
   restyle: () => setTheme(state.theme),
   highlight: (id) => highlightBuildingById(id),
+  toast,
+});
+const sunlight = new SunlightTool(viewer, {
+  selectedBuilding: () => info.selectedId,
   toast,
 });
 const flood = new FloodTool(viewer, {
@@ -286,12 +291,12 @@ async function start() {
   layersLoaded.resolve(true);
 }
 
-/** `?analysis=<id>`: reopen a saved analysis (a link shared from the height-limit or flood panel). */
+/** `?analysis=<id>`: reopen a saved analysis (a link shared from the height-limit, sunlight or flood panel). */
 async function openSharedAnalysis() {
   const id = new URLSearchParams(window.location.search).get("analysis");
   if (!id || !config.analyses) return;
   const run = await getJSON(`${config.analyses.runsUrl}${encodeURIComponent(id)}/`);
-  const tool = run.kind === "flood" ? flood : heightLimit;
+  const tool = { flood, sunlight }[run.kind] || heightLimit;
   tool.show(run);
   tool.box.open = true;
 }
@@ -319,6 +324,7 @@ window.cimViewer = {
   bookmarks,
   heightLimit,
   flood,
+  sunlight,
   basemap,
   poi,
   progress,
