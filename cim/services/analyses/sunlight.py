@@ -60,6 +60,7 @@ WINDOWS = {"dahan": (8.0, 16.0), "dongzhi": (9.0, 15.0)}
 DAY_NAMES = {"dahan": "大寒日", "dongzhi": "冬至日"}
 MAX_POINTS = 20_000
 MAX_NEIGHBOURS = 30
+TERRAIN_CELL_M = 25.0  # the local ground grid of the terrain profiles (the demo DEM: ≈ 30 m)
 
 # GB 50180-2018 表 4.0.9 住宅建筑日照标准: (zones, large city?) → (day, hours)
 _TABLE = (
@@ -275,9 +276,8 @@ def scene_for(centre_geom, radius_m: float) -> Scene:
         rows = cur.fetchall()
     buildings = {}
     if rows:
-        geoms = shapely.from_wkb([bytes(r[2]) for r in rows])
-        local = [_local(g, to_local) for g in geoms]
-        dist = shapely.distance(np.array(local, dtype=object), local_centre)
+        local = _local(shapely.from_wkb([bytes(r[2]) for r in rows]), to_local)  # one projection call
+        dist = shapely.distance(local, local_centre)
         for row, fp, d in zip(rows, local, dist, strict=True):
             if d > radius_m:
                 continue
@@ -305,25 +305,33 @@ def _fill_bases(scene: Scene, default: float) -> None:
             b["base"] = float(h) if np.isfinite(h) else default
 
 
-def prism_triangles(footprint, base: float, top: float) -> np.ndarray:
-    """Walls, roof and floor of a prism over a (local, shapely) polygon or multipolygon."""
+def prism_triangles(footprints, bases, tops) -> np.ndarray:
+    """Walls, roofs and floors of prisms over (local, shapely) polygons or multipolygons:
+    the walls of every ring of every footprint in a few array operations, roofs and floors
+    by earcut per polygon."""
     import shapely
 
-    out = []
-    for poly in shapely.get_parts(footprint):
-        rings = [np.asarray(poly.exterior.coords)[:-1]] + [np.asarray(r.coords)[:-1] for r in poly.interiors]
-        for ring in rings:
-            a, b = ring, np.roll(ring, -1, axis=0)
-            lo_a, lo_b = (np.column_stack([r, np.full(len(r), base)]) for r in (a, b))
-            hi_a, hi_b = (np.column_stack([r, np.full(len(r), top)]) for r in (a, b))
-            out.append(np.stack([lo_a, lo_b, hi_b], axis=1))
-            out.append(np.stack([lo_a, hi_b, hi_a], axis=1))
-        flat = np.concatenate(rings)
-        ends = np.cumsum([len(r) for r in rings]).astype(np.uint32)
-        tri = mapbox_earcut.triangulate_float64(flat, ends).reshape(-1, 3)
-        for z in (base, top):
-            out.append(np.concatenate([flat[tri], np.full(tri.shape + (1,), z)], axis=2))
-    return np.concatenate(out) if out else np.zeros((0, 3, 3))
+    footprints = np.atleast_1d(np.asarray(footprints, dtype=object))
+    bases, tops = np.atleast_1d(np.asarray(bases, float)), np.atleast_1d(np.asarray(tops, float))
+    if not len(footprints):
+        return np.zeros((0, 3, 3))
+    parts, owner = shapely.get_parts(footprints, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
+    same = ring_of[:-1] == ring_of[1:]  # consecutive vertices of one (closed) ring: an edge
+    a, b = xy[:-1][same], xy[1:][same]
+    who = owner[ring_part[ring_of[:-1][same]]]
+    lo, hi = bases[who][:, None], tops[who][:, None]
+    lo_a, lo_b, hi_a, hi_b = (np.hstack([p, z]) for p, z in ((a, lo), (b, lo), (a, hi), (b, hi)))
+    out = [np.stack([lo_a, lo_b, hi_b], axis=1), np.stack([lo_a, hi_b, hi_a], axis=1)]
+    for k, poly in enumerate(parts):
+        rs = [np.asarray(poly.exterior.coords)[:-1]] + [np.asarray(r.coords)[:-1] for r in poly.interiors]
+        flat = np.concatenate(rs)
+        ends = np.cumsum([len(r) for r in rs]).astype(np.uint32)
+        tri = flat[mapbox_earcut.triangulate_float64(flat, ends).reshape(-1, 3)]
+        for z in (bases[owner[k]], tops[owner[k]]):
+            out.append(np.concatenate([tri, np.full(tri.shape[:2] + (1,), z)], axis=2))
+    return np.concatenate(out)
 
 
 def solid_triangles(solid: dict, to_local, base: float) -> np.ndarray:
@@ -354,7 +362,7 @@ def solid_triangles(solid: dict, to_local, base: float) -> np.ndarray:
 def obstacles_of(scene: Scene) -> Obstacles:
     from cim.tiling.solids import SolidError
 
-    parts = []
+    parts, prisms = [], []
     for b in scene.buildings.values():
         if b["solid"] is not None:
             try:
@@ -362,10 +370,12 @@ def obstacles_of(scene: Scene) -> Obstacles:
                 continue
             except (SolidError, ValueError):
                 pass  # an unusable solid: the prism stands in, as in the 3D Tiles
-        parts.append(prism_triangles(b["footprint"], b["base"], b["base"] + b["height"]))
+        prisms.append(b)
     if scene.planned is not None:
-        p = scene.planned
-        parts.append(prism_triangles(p["footprint"], p["base"], p["base"] + p["height"]))
+        prisms.append(scene.planned)
+    if prisms:
+        parts.append(prism_triangles([b["footprint"] for b in prisms], [b["base"] for b in prisms],
+                                     [b["base"] + b["height"] for b in prisms]))
     return Obstacles(np.concatenate(parts) if parts else np.zeros((0, 3, 3)))
 
 
@@ -411,20 +421,31 @@ def target_points(scene: Scene, b: dict, *, spacing: float, sill: float) -> Targ
 
 def terrain_limits(scene: Scene, xy: np.ndarray, azimuth: np.ndarray, elevation: np.ndarray,
                    radius: float) -> np.ndarray | None:
-    """(columns, instants): the height below which the terrain hides the sun,
-    from DEM profiles along each ray (steps growing 4 % from 20 m)."""
+    """(columns, instants): the height below which the terrain hides the sun, from
+    ground profiles along each ray (steps growing 4 % from 20 m).  The ground is read
+    from the DEMs once, onto a local grid of ``TERRAIN_CELL_M`` around the site, and the
+    profiles interpolated on it (bilinear)."""
+    from scipy import ndimage
+
     if radius < 20 or not len(xy):
         return None
     d = [20.0]
     while d[-1] * 1.04 < radius:
         d.append(d[-1] * 1.04)
     d = np.asarray(d + [radius])
+    cell = TERRAIN_CELL_M
+    reach = radius + np.abs(xy).max() + 2 * cell
+    axis = np.arange(-reach, reach + cell, cell)
+    gx, gy = np.meshgrid(axis, axis[::-1])  # row 0 in the north
+    ground = _ground(scene, np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    if not np.isfinite(ground).any():
+        return None
     az = np.radians(azimuth)
     px = xy[:, 0, None, None] + d[None, None, :] * np.sin(az)[None, :, None]
     py = xy[:, 1, None, None] + d[None, None, :] * np.cos(az)[None, :, None]
-    h = _ground(scene, np.column_stack([px.ravel(), py.ravel()])).reshape(px.shape)
-    if not np.isfinite(h).any():
-        return None
+    rows, cols = (axis[-1] - py) / cell, (px - axis[0]) / cell
+    h = ndimage.map_coordinates(ground, [rows.ravel(), cols.ravel()], order=1, mode="constant",
+                                cval=np.nan, prefilter=False).reshape(px.shape)
     drop = d * d * (1 - REFRACTION_K) / (2 * EARTH_RADIUS_M)
     tan_el = np.tan(np.radians(np.maximum(elevation, 0.0)))
     need = h - drop[None, None, :] - d[None, None, :] * tan_el[None, :, None]
