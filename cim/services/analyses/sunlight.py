@@ -419,37 +419,55 @@ def target_points(scene: Scene, b: dict, *, spacing: float, sill: float) -> Targ
                   facade=np.asarray(facade), facing=np.asarray(facing), width=np.asarray(width))
 
 
+def _ground_grid(scene: Scene, reach: float, cell: float) -> tuple[np.ndarray, np.ndarray]:
+    """(axis, heights) of a local north-up grid of ``cell`` metres out to ``reach`` around the site."""
+    axis = np.arange(-reach, reach + cell, cell)
+    gx, gy = np.meshgrid(axis, axis[::-1])  # row 0 in the north
+    return axis, _ground(scene, np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+
+
 def terrain_limits(scene: Scene, xy: np.ndarray, azimuth: np.ndarray, elevation: np.ndarray,
-                   radius: float) -> np.ndarray | None:
+                   radius: float, lowest: float) -> np.ndarray | None:
     """(columns, instants): the height below which the terrain hides the sun, from
     ground profiles along each ray (steps growing 4 % from 20 m).  The ground is read
-    from the DEMs once, onto a local grid of ``TERRAIN_CELL_M`` around the site, and the
-    profiles interpolated on it (bilinear)."""
+    from the DEMs once onto a local grid of ``TERRAIN_CELL_M`` around the site (out to
+    where a ray from the ``lowest`` point at the lowest sun clears the highest ground of
+    a coarse first look) and the profiles interpolated on it (bilinear); along each
+    ray, only as far as the ray from the lowest point is still below that highest ground."""
     from scipy import ndimage
 
     if radius < 20 or not len(xy):
         return None
-    d = [20.0]
-    while d[-1] * 1.04 < radius:
-        d.append(d[-1] * 1.04)
-    d = np.asarray(d + [radius])
-    cell = TERRAIN_CELL_M
-    reach = radius + np.abs(xy).max() + 2 * cell
-    axis = np.arange(-reach, reach + cell, cell)
-    gx, gy = np.meshgrid(axis, axis[::-1])  # row 0 in the north
-    ground = _ground(scene, np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
-    if not np.isfinite(ground).any():
-        return None
-    az = np.radians(azimuth)
-    px = xy[:, 0, None, None] + d[None, None, :] * np.sin(az)[None, :, None]
-    py = xy[:, 1, None, None] + d[None, None, :] * np.cos(az)[None, :, None]
-    rows, cols = (axis[-1] - py) / cell, (px - axis[0]) / cell
-    h = ndimage.map_coordinates(ground, [rows.ravel(), cols.ravel()], order=1, mode="constant",
-                                cval=np.nan, prefilter=False).reshape(px.shape)
-    drop = d * d * (1 - REFRACTION_K) / (2 * EARTH_RADIUS_M)
     tan_el = np.tan(np.radians(np.maximum(elevation, 0.0)))
-    need = h - drop[None, None, :] - d[None, None, :] * tan_el[None, :, None]
-    return np.nanmax(np.where(np.isfinite(need), need, -np.inf), axis=2)
+    margin = float(np.abs(xy).max()) + 2 * TERRAIN_CELL_M
+    _, coarse = _ground_grid(scene, radius + margin, 4 * TERRAIN_CELL_M)
+    if not np.isfinite(coarse).any():
+        return None
+    top = float(np.nanmax(coarse)) + 10.0  # the coarse grid may miss a peak between its points
+    up = tan_el[tan_el > 0]
+    if not up.size or top <= lowest:
+        return None
+    reach = min(radius, (top - lowest) / float(up.min()))
+    d = [20.0]
+    while d[-1] * 1.04 < reach:
+        d.append(d[-1] * 1.04)
+    d = np.asarray(d + [max(reach, 20.0)])
+    axis, ground = _ground_grid(scene, reach + margin, TERRAIN_CELL_M)
+    with np.errstate(divide="ignore"):
+        far = np.where(tan_el > 0, (top - lowest) / tan_el, 0.0)
+    wanted = d[None, :] <= far[:, None]  # (instants, distances) where the terrain may still matter
+    steps, ks = np.nonzero(wanted)
+    az = np.radians(azimuth)[steps]
+    px = xy[:, 0, None] + (d[ks] * np.sin(az))[None, :]
+    py = xy[:, 1, None] + (d[ks] * np.cos(az))[None, :]
+    h = ndimage.map_coordinates(ground, [((axis[-1] - py) / TERRAIN_CELL_M).ravel(),
+                                         ((px - axis[0]) / TERRAIN_CELL_M).ravel()],
+                                order=1, mode="constant", cval=np.nan, prefilter=False).reshape(px.shape)
+    drop = d * d * (1 - REFRACTION_K) / (2 * EARTH_RADIUS_M)
+    need = h - (drop[ks] + d[ks] * tan_el[steps])[None, :]
+    full = np.full((len(xy), len(azimuth) * len(d)), -np.inf)
+    full[:, steps * len(d) + ks] = np.where(np.isfinite(need), need, -np.inf)
+    return full.reshape(len(xy), len(azimuth), len(d)).max(axis=2)
 
 
 def sun_path(req: SunlightRequest, lon: float, lat: float) -> tuple[dt.date, np.ndarray, np.ndarray,
@@ -468,7 +486,9 @@ def hours_for(scene: Scene, target: Target, obstacles: Obstacles, sun: tuple, *,
               progress=None) -> np.ndarray:
     """(columns, floors) hours of sun."""
     _, _, az, el, step_h = sun
-    limits = terrain_limits(scene, target.columns.xy, az, el, terrain_radius) if terrain_radius else None
+    lowest = float(target.columns.z[0].min()) if target.columns.z else 0.0
+    limits = (terrain_limits(scene, target.columns.xy, az, el, terrain_radius, lowest)
+              if terrain_radius else None)
     lit = sunlit(target.columns, obstacles, az, el, terrain=limits, progress=progress)
     return (lit.sum(axis=1) * step_h).reshape(len(target.columns.xy), target.floors)
 
