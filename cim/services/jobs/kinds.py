@@ -11,6 +11,8 @@ command uses, with the job's reporter as the progress callback.
 | tiles.build         | admin, planner        | yes     | full                                   |
 | terrain.build       | admin, planner        | yes     | max_level                              |
 | plates.sheet        | admin, community      | yes     | community_code, size, paper            |
+| analysis.sunlight   | admin, planner        | yes     | building / planned, day, year, step_min,|
+|                     |                       |         | spacing_m, radius_m, terrain, …        |
 
 Imports change the city model and are not repeated behind anyone's back
 (a failed one is submitted again); builds and sheets write new files and

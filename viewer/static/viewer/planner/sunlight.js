@@ -34,6 +34,7 @@ export class SunlightTool {
     this.run = null;
     this.job = null;
     this.primitive = null;
+    this.cells = 0; // wall quads drawn (one per calculation point)
     this.building = null;
     this.box = $("#panel-sunlight");
     if (!this.box) return;
@@ -167,6 +168,7 @@ export class SunlightTool {
         });
       });
     }
+    this.cells = instances.length;
     return new Cesium.Primitive({
       geometryInstances: instances,
       appearance: new Cesium.PerInstanceColorAppearance({ flat: true, translucent: false }),
@@ -187,16 +189,18 @@ export class SunlightTool {
     const lats = b.columns.map((c) => c.lat);
     const lon = (Math.min(...lons) + Math.max(...lons)) / 2;
     const lat = (Math.min(...lats) + Math.max(...lats)) / 2;
-    const height = b.z[b.z.length - 1] + b.columns[0].n;
-    const range = Math.max(120, height - b.z[0] + 100);
-    this.viewer.camera.lookAt(Cesium.Cartesian3.fromDegrees(lon, lat, (height + b.z[0] + b.columns[0].n) / 2),
-      new Cesium.HeadingPitchRange(Cesium.Math.toRadians(20), Cesium.Math.toRadians(-25), range));
+    const n = b.columns[0].n;
+    const span = b.z[b.z.length - 1] - b.z[0] + b.storey_m;
+    // from the south-east: the sunny south façade and the east one, which has the morning only
+    this.viewer.camera.lookAt(Cesium.Cartesian3.fromDegrees(lon, lat, b.z[0] + n + span / 2),
+      new Cesium.HeadingPitchRange(Cesium.Math.toRadians(-40), Cesium.Math.toRadians(-18), Math.max(150, 2.4 * span)));
     this.viewer.camera.lookAtTransform(Cesium.Matrix4.IDENTITY);
   }
 
   clearGrid() {
     if (this.primitive) this.viewer.scene.primitives.remove(this.primitive);
     this.primitive = null;
+    this.cells = 0;
   }
 
   clear() {
