@@ -90,22 +90,30 @@ def _map(run: AnalysisRun, zones: list[HeightZone], width: float, height: float)
     return drawing
 
 
-def height_check_pdf(run: AnalysisRun) -> bytes:
+def _report(run: AnalysisRun):
+    """(font, styles, document, output buffer, story opening with the title and who/when/version)."""
     font = _font()
     styles = _styles(font)
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm,
                             topMargin=14 * mm, bottomMargin=14 * mm,
                             title=f"{run.get_kind_display()} #{run.pk}", author="Tianshui CIM")
-    s = run.summary
-    zone_ids = [z["zone"] for z in s.get("per_zone", [])]
-    zones = list(HeightZone.objects.filter(pk__in=zone_ids))
     when = timezone.localtime(run.created_at).strftime("%Y-%m-%d %H:%M")
     who = run.created_by.get_username() if run.created_by else "—"
     story = [
         Paragraph(f"{run.get_kind_display()} · {run.title}", styles["title"]),
         Paragraph(_("结果 #%(id)s · %(who)s · %(when)s · 城市模型版本 %(version)s") % {
             "id": run.pk, "who": who, "when": when, "version": run.model_version}, styles["small"]),
+    ]
+    return font, styles, doc, out, story
+
+
+def height_check_pdf(run: AnalysisRun) -> bytes:
+    font, styles, doc, out, story = _report(run)
+    s = run.summary
+    zone_ids = [z["zone"] for z in s.get("per_zone", [])]
+    zones = list(HeightZone.objects.filter(pk__in=zone_ids))
+    story += [
         Paragraph(_("检查建筑 %(checked)s 栋，超高 %(over)s 栋，最大超高 %(max).1f 米；"
                     "%(unknown)s 栋缺少地面高程。") % {
             "checked": f"{s.get('checked', 0):,}", "over": f"{s.get('buildings_over', 0):,}",
@@ -193,23 +201,13 @@ def _sun_grid(building: dict, values: list[list[float]], required: float, width:
 
 
 def sunlight_pdf(run: AnalysisRun) -> bytes:
-    font = _font()
-    styles = _styles(font)
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm,
-                            topMargin=14 * mm, bottomMargin=14 * mm,
-                            title=f"{run.get_kind_display()} #{run.pk}", author="Tianshui CIM")
+    font, styles, doc, out, story = _report(run)
     s = run.summary
     buildings = run.result.get("buildings", [])
-    when = timezone.localtime(run.created_at).strftime("%Y-%m-%d %H:%M")
-    who = run.created_by.get_username() if run.created_by else "—"
     day = {"dahan": _("大寒日"), "dongzhi": _("冬至日")}.get(s.get("day"), s.get("day"))
     w0, w1 = s.get("window", [0, 0])
     required = s.get("required_hours", 0)
-    story = [
-        Paragraph(f"{run.get_kind_display()} · {run.title}", styles["title"]),
-        Paragraph(_("结果 #%(id)s · %(who)s · %(when)s · 城市模型版本 %(version)s") % {
-            "id": run.pk, "who": who, "when": when, "version": run.model_version}, styles["small"]),
+    story += [
         Paragraph(_("%(day)s（%(date)s）真太阳时 %(start)02d:00–%(end)02d:00，步长 %(step)s 分钟；"
                     "日照标准 ≥ %(required)s 小时（建筑气候区 %(zone)s）；计算点 %(points)s 个，"
                     "遮挡建筑 %(obstacles)s 栋%(terrain)s。") % {
