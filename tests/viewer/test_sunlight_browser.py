@@ -92,6 +92,30 @@ def test_a_planner_picks_a_building_runs_sunlight_and_exports(city, worker, brow
                              page.get_attribute("#sl-pdf", "href"))
     assert pdf_head == "%PDF"
 
+    # a planned 80 m block drawn 40 m south of the tower: the hours its neighbours lose
+    x0, y0, x1, y1 = landmark.footprint.extent
+    south = y0 - 40 / 110540
+    w = 30 / 111320 / 0.823
+    corners = [(x0, south), (x0 + w, south), (x0 + w, south - 30 / 110540), (x0, south - 30 / 110540)]
+    page.click("[data-tool=slplan]")
+    for clon, clat in corners:
+        page.evaluate("([lon, lat, h]) => "
+                      "cimViewer.sunlight.addPoint(Cesium.Cartesian3.fromDegrees(lon, lat, h))",
+                      [clon, clat, _ground(clon, clat)])
+    page.evaluate("cimViewer.setTool('select')")  # leaving the tool closes the outline
+    assert page.evaluate("cimViewer.sunlight.plan.length") == 4
+    page.fill("#sl-plan-height", "80")
+    page.click("#sl-impact")
+    _wait(page, "cimViewer.sunlight.run !== null && cimViewer.sunlight.run.summary.mode === 'impact'", 240)
+    impact = AnalysisRun.objects.get(kind="sunlight", summary__mode="impact")
+    assert impact.params["planned"]["height"] == 80
+    assert impact.summary["affected"] > 0 and impact.summary["max_lost"] > 0
+    cells = sum(len(b["columns"]) * b["floors"] for b in impact.result["buildings"])
+    assert page.evaluate("cimViewer.sunlight.cells") == cells
+    assert str(impact.summary["affected"]) in page.text_content("#sl-summary")
+    page.wait_for_timeout(1000)
+    _shot(page, "sunlight_impact")
+
     # the link reopens the view
     page.goto(f"{base}/viewer/?analysis={run.pk}")
     _wait(page, "window.cimViewer !== undefined", 60)

@@ -29,6 +29,8 @@ PLANNER_STRINGS = {
     "slFloorsFailing": _("整层不满足标准：{floors}"),
     "slFloorsPartly": _("部分窗台不满足标准：{floors}"),
     "slNone": _("无"),
+    "slPlanned": _("拟建建筑"),
+    "slPlanHint": _("单击地图逐点绘制拟建建筑轮廓，右键结束"),
     "slLegend": _("日照时数（标准 ≥ {required} 小时）"),
     "slHoursAtLeast": _("≥ {h} 小时"),
     "queued": _("排队等待空闲的计算节点…"),

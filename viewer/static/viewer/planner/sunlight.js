@@ -36,12 +36,17 @@ export class SunlightTool {
     this.primitive = null;
     this.cells = 0; // wall quads drawn (one per calculation point)
     this.building = null;
+    this.plan = []; // the planned building's outline (Cartesian3), drawn on the map
+    this.drawing = false;
+    this.planSource = new Cesium.CustomDataSource("sunlight-plan");
+    viewer.dataSources.add(this.planSource);
     this.box = $("#panel-sunlight");
     if (!this.box) return;
     for (const node of this.box.querySelectorAll("[data-needs-run]")) node.hidden = !config.analyses?.canRun;
     $("#sl-year").value = String(new Date().getFullYear());
     $("#sl-pick").addEventListener("click", () => this.pick());
-    $("#sl-run").addEventListener("click", () => this.start());
+    $("#sl-run").addEventListener("click", () => this.start({ building: this.building }));
+    $("#sl-impact").addEventListener("click", () => this.start({ planned: this.planned() }));
     $("#sl-cancel").addEventListener("click", () => this.cancel());
     $("#sl-clear").addEventListener("click", () => this.clear());
   }
@@ -57,9 +62,67 @@ export class SunlightTool {
     $("#sl-run").disabled = false;
   }
 
-  params() {
+  // --- the planned building: an outline drawn on the map and a height ---------------------------
+
+  startPlan() {
+    this.drawing = true;
+    this.plan = [];
+    this.drawPlan();
+    $("#sl-impact").disabled = true;
+  }
+
+  addPoint(point) {
+    if (!this.drawing || !point) return;
+    this.plan.push(point);
+    this.drawPlan();
+  }
+
+  finishPlan() {
+    if (!this.drawing) return;
+    this.drawing = false;
+    if (this.plan.length < 3) {
+      this.hooks.toast(t("hlNeedThree"));
+      this.plan = [];
+    }
+    this.drawPlan();
+    $("#sl-impact").disabled = this.plan.length < 3;
+  }
+
+  drawPlan() {
+    this.planSource.entities.removeAll();
+    if (!this.plan.length) return;
+    const colour = Cesium.Color.fromCssColorString("#36c5f0");
+    if (this.plan.length >= 3 && !this.drawing) {
+      this.planSource.entities.add({ polygon: {
+        hierarchy: this.plan, extrudedHeight: Number($("#sl-plan-height").value) || 0,
+        heightReference: Cesium.HeightReference.CLAMP_TO_GROUND,
+        extrudedHeightReference: Cesium.HeightReference.RELATIVE_TO_GROUND,
+        material: colour.withAlpha(0.55), outline: false,
+      } });
+    } else {
+      for (const position of this.plan) {
+        this.planSource.entities.add({ position, point: { pixelSize: 7, color: colour,
+          disableDepthTestDistance: Number.POSITIVE_INFINITY } });
+      }
+    }
+    this.viewer.scene.requestRender();
+  }
+
+  /** The planned building as the job takes it: a GeoJSON polygon in lon/lat and a height. */
+  planned() {
+    const ring = this.plan.map((p) => {
+      const c = Cesium.Cartographic.fromCartesian(p);
+      return [Cesium.Math.toDegrees(c.longitude), Cesium.Math.toDegrees(c.latitude)];
+    });
     return {
-      building: this.building,
+      geometry: { type: "Polygon", coordinates: [[...ring, ring[0]]] },
+      height: Number($("#sl-plan-height").value), name: t("slPlanned"),
+    };
+  }
+
+  params(target) {
+    return {
+      ...target,
       day: $("#sl-day").value,
       year: Number($("#sl-year").value),
       step_min: Number($("#sl-step").value),
@@ -69,16 +132,17 @@ export class SunlightTool {
     };
   }
 
-  async start() {
-    if (!this.building) {
+  async start(target) {
+    if (!target.building && !target.planned) {
       this.hooks.toast(t("slPickFirst"));
       return;
     }
     $("#sl-run").disabled = true;
+    $("#sl-impact").disabled = true;
     $("#sl-cancel").hidden = false;
     try {
       const jobsUrl = config.analyses.jobsUrl;
-      this.job = await submitJob(jobsUrl, { kind: "analysis.sunlight", params: this.params() });
+      this.job = await submitJob(jobsUrl, { kind: "analysis.sunlight", params: this.params(target) });
       const bar = jobProgress(t);
       bar.update(this.job);
       fill($("#sl-progress"), bar);
@@ -95,6 +159,7 @@ export class SunlightTool {
       this.hooks.toast(errorText(error));
     } finally {
       $("#sl-run").disabled = !this.building;
+      $("#sl-impact").disabled = this.plan.length < 3;
       $("#sl-cancel").hidden = true;
     }
   }
@@ -206,6 +271,8 @@ export class SunlightTool {
   clear() {
     this.clearGrid();
     this.run = null;
+    this.plan = [];
+    this.drawPlan();
     $("#sl-result").hidden = true;
     $("#legend").hidden = true;
     window.history.replaceState(null, "", window.location.pathname);
