@@ -642,10 +642,10 @@ def sunlight_run(*, by, request: SunlightRequest, progress=None) -> AnalysisRun:
                               "base": round(planned["base"], 2)}
     if request.title:
         title = request.title
-    elif request.planned is None and results:
-        title = f"日照分析 · {results[0]['name'] or '#' + str(results[0]['building'])}"
+    elif request.planned is None and results:  # (the kind, 日照分析, heads every view of the run)
+        title = results[0]["name"] or f"#{results[0]['building']}"
     else:
-        title = f"日照分析 · {request.planned.name}影响"
+        title = f"{request.planned.name}影响"
     with transaction.atomic():
         run = AnalysisRun.objects.create(
             kind=AnalysisKind.SUNLIGHT, title=clip(AnalysisRun, "title", title),
