@@ -30,6 +30,11 @@ cim_settings = AppSettings("CIM", {
     "PEOPLE_PER_HOUSEHOLD": Key(2.62, "people per dwelling for estimates (2020 census, national average)"),
     "REPORT_FONT": Key("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
                        "TrueType CJK font embedded in PDF reports (Debian fonts-wqy-zenhei)"),
+    # -- sunlight analysis (GB 50180-2018 表 4.0.9) -------------------------------
+    "SUNLIGHT_CLIMATE_ZONE": Key("II", "building climate zone of the city (GB 50178: I–VII; Tianshui: II)"),
+    "SUNLIGHT_URBAN_POPULATION": Key(
+        800_000, "urban resident population (城区常住人口) that picks the sunlight standard's row "
+                 "(GB 50180-2018 splits at 500,000); set it from the city's statistics"),
     # -- long jobs on workers (cim.services.jobs) -------------------------------
     "JOB_HEARTBEAT_S": Key(5.0, "a running job's worker writes its heartbeat this often"),
     "JOB_LOST_AFTER_S": Key(60.0, "a running job without a heartbeat this long is marked failed (lost)"),

@@ -13,6 +13,19 @@ transaction that is rolled back, so the database is left as it was.  Baseline
 of the same run: one sequential scan of the buildings table
 (``SELECT sum(ST_NPoints(footprint))``), so that a loaded machine shows up in
 both figures.  Target: ≤ 1 s for all buildings.
+
+Sunlight (日照分析, ``--only sunlight``): a 30-storey tower of the demo city
+(the one with most buildings within 500 m; none: a 30-storey tower is added in
+a rolled-back transaction where buildings are densest), points every 3 m on all
+façades, 大寒日 08:00–16:00 true solar time at 1-minute steps, against every
+building within 500 m (and, in the service figure, the terrain).  Timed: the
+engine alone (rays against the buildings' triangles) and the whole service (read,
+scene, terrain, engine, saved run).  Baseline in the same run: the brute-force
+reference of the tests (every ray against every triangle, Möller–Trumbore,
+vectorised over rays) on every ``--bf-every``-th instant for all points; its
+time per ray against the engine's, and its lit/shaded answers compared ray by
+ray with the engine's for those instants.  Targets: ≤ 3 s, ≥ 20× the brute
+force, the same hours.
 """
 
 from __future__ import annotations
@@ -23,6 +36,8 @@ import statistics
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
@@ -36,6 +51,9 @@ from django.db import connection, transaction  # noqa: E402
 
 from cim.models import Building, HeightZone  # noqa: E402
 from cim.services.analyses import height_limit as hl  # noqa: E402
+from cim.services.analyses import sunlight as sl  # noqa: E402
+from cim.services.analyses.sunlight_engine import sunlit  # noqa: E402
+from tests.cim.test_sunlight import brute_force_lit  # noqa: E402  (the tests' reference, as it is)
 
 
 class Rollback(Exception):
@@ -58,7 +76,103 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--only", choices=("all", "height", "sunlight"), default="all")
+    parser.add_argument("--bf-every", type=int, default=24,
+                        help="sunlight: the brute force runs every n-th instant (all points)")
     args = parser.parse_args()
+    if args.only in ("all", "height"):
+        bench_height(args)
+    if args.only in ("all", "sunlight"):
+        bench_sunlight(args)
+
+
+def _tower() -> int:
+    """A 30-storey tower with the most buildings within 500 m (or one added where they are densest)."""
+    with connection.cursor() as cur:
+        cur.execute("""
+            SELECT t.id, (SELECT count(*) FROM cim_building o  -- ≈ 500 m: 0.0055° of latitude
+                          WHERE o.footprint && ST_Expand(t.footprint, 0.0055)) AS near
+            FROM cim_building t WHERE t.floors BETWEEN 28 AND 32 ORDER BY near DESC, t.id LIMIT 1""")
+        row = cur.fetchone()
+        if row:
+            return row[0]
+        cur.execute("""SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect(centroid)) c
+                       FROM cim_building WHERE height > 15) s""")
+        lon, lat = cur.fetchone()
+    dx, dy = 35 / (111_320 * np.cos(np.radians(lat))), 20 / 110_540
+    poly = Polygon.from_bbox((lon, lat, lon + dx, lat + dy))
+    return Building.objects.create(
+        footprint=MultiPolygon(poly, srid=4326), centroid=poly.centroid, height=90.0, floors=30,
+        source="bench", source_id="tower", name="bench tower", use="residential").pk
+
+
+def bench_sunlight(args) -> None:
+    import shapely
+
+    results: dict[str, list[float]] = {"engine": [], "service": []}
+    figures = {}
+    try:
+        with transaction.atomic():
+            tower = _tower()
+            req = sl.request_from({"building": tower, "day": "dahan", "year": 2026, "step_min": 1.0,
+                                   "spacing_m": 3.0, "radius_m": 500.0})
+            b = Building.objects.get(pk=tower)
+            scene = sl.scene_for(shapely.from_wkb(bytes(b.footprint.wkb)), req.radius_m)
+            sl._fill_bases(scene, b.base_elevation or 0.0)
+            sun = sl.sun_path(req, scene.lon0, scene.lat0)
+            _, _, az, el, step_h = sun
+            obstacles = sl.obstacles_of(scene)
+            target = sl.target_points(scene, scene.buildings[tower], spacing=3.0, sill=0.9)
+            lit = None
+            for _ in range(args.rounds):
+                start = time.perf_counter()
+                lit = sunlit(target.columns, obstacles, az, el)
+                results["engine"].append(time.perf_counter() - start)
+            for _ in range(max(1, args.rounds // 2)):
+                seconds, run = timed(lambda: sl.sunlight_run(by="bench", request=req))
+                results["service"].append(seconds)
+            col, z, _ = target.columns.flat()
+            points = np.column_stack([target.columns.xy[col], z])
+            picked = np.arange(0, len(az), args.bf_every)
+            a, e = np.radians(az[picked]), np.radians(el[picked])
+            dirs = np.column_stack([np.sin(a) * np.cos(e), np.cos(a) * np.cos(e), np.sin(e)])
+            start = time.perf_counter()
+            bf = brute_force_lit(np.repeat(points, len(dirs), axis=0), np.tile(dirs, (len(points), 1)),
+                                 obstacles.tri).reshape(len(points), len(dirs)) & (e > 0)[None, :]
+            bf_seconds = time.perf_counter() - start
+            figures = {
+                "tower": tower, "floors": target.floors, "columns": len(target.columns.xy),
+                "points": len(points), "instants": len(az), "rays": len(points) * len(az),
+                "buildings": len(scene.buildings), "triangles": len(obstacles.tri),
+                "bf_rays": len(points) * len(picked), "bf_seconds": bf_seconds,
+                "mismatches": int((bf != lit[:, picked]).sum()),
+                "lit_share": float(lit.mean()),
+                "hours": (float((lit.sum(axis=1) * step_h).min()), float((lit.sum(axis=1) * step_h).max())),
+            }
+            raise Rollback
+    except Rollback:
+        pass
+    f = figures
+    load = os.getloadavg()[0]
+    engine, service = min(results["engine"]), min(results["service"])
+    per_ray_bf = f["bf_seconds"] / f["bf_rays"]
+    per_ray_fast = engine / f["rays"]
+    print(f"sunlight: tower #{f['tower']} ({f['floors']} floors), {f['columns']} façade columns × floors = "
+          f"{f['points']:,} points, {f['instants']} instants = {f['rays']:,} rays; "
+          f"{f['buildings']:,} buildings within 500 m = {f['triangles']:,} triangles; "
+          f"load average (1 min) {load:.1f}")
+    print(f"engine (buildings): best {engine:.3f} s, median {statistics.median(results['engine']):.3f} s")
+    print(f"whole service (read, scene, terrain, engine, saved run): best {service:.3f} s, "
+          f"median {statistics.median(results['service']):.3f} s")
+    print(f"brute force: {f['bf_rays']:,} rays (every {args.bf_every}th instant) in {f['bf_seconds']:.2f} s "
+          f"= {per_ray_bf * 1e6:.1f} µs a ray; engine {per_ray_fast * 1e6:.3f} µs a ray; "
+          f"engine {per_ray_bf / per_ray_fast:.0f}× faster; whole service "
+          f"{per_ray_bf * f['rays'] / service:.0f}× the brute force's time for all rays")
+    print(f"same answers: {f['mismatches']} of {f['bf_rays']:,} rays differ; "
+          f"sunlit share {f['lit_share']:.2%}; hours per point {f['hours'][0]:.2f}–{f['hours'][1]:.2f}")
+
+
+def bench_height(args) -> None:
     n = Building.objects.count()
     if n == 0:
         sys.exit("no buildings: build the demo city first (manage.py build_demo_city)")

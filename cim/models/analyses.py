@@ -68,6 +68,7 @@ class HeightZone(models.Model):
 class AnalysisKind(models.TextChoices):
     HEIGHT_LIMIT = "height_limit", _("控高分析")
     FLOOD = "flood", _("淹没分析")
+    SUNLIGHT = "sunlight", _("日照分析")
 
 
 class AnalysisRun(models.Model):

@@ -71,6 +71,12 @@ PARAM_FIELDS = {
         {"name": "size", "label": _("门牌规格"), "type": "select", "choices": PlateSize.choices},
         {"name": "paper", "label": _("纸张"), "type": "select", "choices": [["A3", "A3"], ["A4", "A4"]]},
     ],
+    # 日照分析: the planner's 3D city is its page; here the building's id and the day are enough
+    "analysis.sunlight": [
+        {"name": "building", "label": _("建筑编号"), "type": "number", "min": 1},
+        {"name": "day", "label": _("日照标准日"), "type": "select",
+         "choices": [["dahan", _("大寒日")], ["dongzhi", _("冬至日")]]},
+    ],
 }
 
 

@@ -65,6 +65,7 @@ def planner(request):
             "heightCheckUrl": reverse("height-check"),
             "runsUrl": reverse("analysis-run-list"),
             "floodUrl": reverse("flood"),
+            "jobsUrl": reverse("job-list"),  # 日照分析 runs as a background job (analysis.sunlight)
             # The control room closes flooded roads from a flood result (emergency API).
             "closuresUrl": (reverse("emergency:closure-list")
                             if roles.has_role(request.user, *roles.CONTROL_ROLES) else None),

@@ -4,8 +4,11 @@ commanders read them, the public nothing.
 * ``height-zones/`` — height-control zones (GeoJSON); create one drawn in the
   viewer, import a FeatureCollection, delete.
 * ``height-check/`` — run the height-limit check; the saved run is returned.
-* ``runs/`` — saved runs; ``runs/{id}/csv/`` the violations as CSV,
-  ``runs/{id}/pdf/`` the printable report.
+* ``runs/`` — saved runs; ``runs/{id}/csv/`` the violations (sunlight: the
+  hours per calculation point) as CSV, ``runs/{id}/pdf/`` the printable report.
+
+Sunlight analyses (日照分析) are long: they run as the job kind
+``analysis.sunlight`` (``POST /api/jobs/``), whose result names the saved run.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from cim.api.serializers.analyses import (
 )
 from cim.errors import DomainError
 from cim.models import AnalysisRun, HeightZone
+from cim.models.analyses import AnalysisKind
 from cim.permissions import AnalysisAccess
 from cim.services.analyses import height_limit
 
@@ -117,7 +121,13 @@ class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, url_path="csv")
     def export_csv(self, request, pk=None):
         run = self.get_object()
-        response = HttpResponse(height_limit.height_check_csv(run), content_type="text/csv; charset=utf-8")
+        if run.kind == AnalysisKind.SUNLIGHT:
+            from cim.services.analyses.sunlight import sunlight_csv
+
+            text = sunlight_csv(run)
+        else:
+            text = height_limit.height_check_csv(run)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="analysis-{run.pk}.csv"'
         return response
 
@@ -136,9 +146,10 @@ class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, url_path="pdf")
     def export_pdf(self, request, pk=None):
-        from cim.services.analyses.report_pdf import height_check_pdf
+        from cim.services.analyses.report_pdf import height_check_pdf, sunlight_pdf
 
         run = self.get_object()
-        response = HttpResponse(height_check_pdf(run), content_type="application/pdf")
+        pdf = sunlight_pdf(run) if run.kind == AnalysisKind.SUNLIGHT else height_check_pdf(run)
+        response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="analysis-{run.pk}.pdf"'
         return response

@@ -9,7 +9,7 @@ import math
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, String
+from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -90,22 +90,30 @@ def _map(run: AnalysisRun, zones: list[HeightZone], width: float, height: float)
     return drawing
 
 
-def height_check_pdf(run: AnalysisRun) -> bytes:
+def _report(run: AnalysisRun):
+    """(font, styles, document, output buffer, story opening with the title and who/when/version)."""
     font = _font()
     styles = _styles(font)
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm,
                             topMargin=14 * mm, bottomMargin=14 * mm,
                             title=f"{run.get_kind_display()} #{run.pk}", author="Tianshui CIM")
-    s = run.summary
-    zone_ids = [z["zone"] for z in s.get("per_zone", [])]
-    zones = list(HeightZone.objects.filter(pk__in=zone_ids))
     when = timezone.localtime(run.created_at).strftime("%Y-%m-%d %H:%M")
     who = run.created_by.get_username() if run.created_by else "—"
     story = [
         Paragraph(f"{run.get_kind_display()} · {run.title}", styles["title"]),
         Paragraph(_("结果 #%(id)s · %(who)s · %(when)s · 城市模型版本 %(version)s") % {
             "id": run.pk, "who": who, "when": when, "version": run.model_version}, styles["small"]),
+    ]
+    return font, styles, doc, out, story
+
+
+def height_check_pdf(run: AnalysisRun) -> bytes:
+    font, styles, doc, out, story = _report(run)
+    s = run.summary
+    zone_ids = [z["zone"] for z in s.get("per_zone", [])]
+    zones = list(HeightZone.objects.filter(pk__in=zone_ids))
+    story += [
         Paragraph(_("检查建筑 %(checked)s 栋，超高 %(over)s 栋，最大超高 %(max).1f 米；"
                     "%(unknown)s 栋缺少地面高程。") % {
             "checked": f"{s.get('checked', 0):,}", "over": f"{s.get('buildings_over', 0):,}",
@@ -140,6 +148,117 @@ def height_check_pdf(run: AnalysisRun) -> bytes:
     story.append(Paragraph(_("说明：绝对高程 = 基底高程（DEM，EGM96）+ 基准差改正 + 建筑高度；"
                              "倾斜限高面按建筑在区内部分的最低点计。演示数据为程序生成，非真实测绘成果。"),
                            styles["small"]))
+    doc.build(story)
+    return out.getvalue()
+
+
+# hours of sun: the colour ramp of the viewer's legend (none → plenty)
+SUN_STOPS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
+SUN_COLOURS = ("#3b0f70", "#8c2981", "#de4968", "#fe9f6d", "#fcd66b", "#fcfdbf")
+
+
+def sun_colour(hours: float):
+    for stop, colour in zip(reversed(SUN_STOPS), reversed(SUN_COLOURS), strict=True):
+        if hours >= stop:
+            return colors.HexColor(colour)
+    return colors.HexColor(SUN_COLOURS[0])
+
+
+def _sun_grid(building: dict, values: list[list[float]], required: float, width: float, height: float,
+              font: str) -> Drawing:
+    """The façades unrolled (columns left to right, façade by façade) × floors, one
+    cell per calculation point coloured by its hours; points short of the standard
+    are crossed; a legend below."""
+    drawing = Drawing(width, height)
+    cols, floors = len(values), building["floors"]
+    if not cols or not floors:
+        return drawing
+    top, bottom = 4, 22
+    cw = (width - 30) / cols
+    ch = (height - top - bottom) / floors
+    for c, column in enumerate(values):
+        for f, h in enumerate(column):
+            x, y = 26 + c * cw, bottom + f * ch
+            drawing.add(Rect(x, y, cw, ch, fillColor=sun_colour(h), strokeColor=colors.white,
+                             strokeWidth=0.2))
+            if h < required - 1e-9 and cw > 3 and ch > 3:
+                drawing.add(Line(x + 0.8, y + 0.8, x + cw - 0.8, y + ch - 0.8, strokeColor=colors.white,
+                                 strokeWidth=0.5))
+    facades = [col["facade"] for col in building["columns"]]
+    for c in range(1, cols):
+        if facades[c] != facades[c - 1]:
+            drawing.add(Line(26 + c * cw, bottom, 26 + c * cw, height - top, strokeColor=colors.black,
+                             strokeWidth=0.8))
+    for f in range(0, floors, max(1, floors // 10)):
+        drawing.add(String(22, bottom + f * ch + ch / 2 - 2, f"{f + 1}F", fontName="Helvetica", fontSize=6,
+                           textAnchor="end"))
+    x = 26
+    for stop, colour in zip(SUN_STOPS, SUN_COLOURS, strict=True):
+        drawing.add(Rect(x, 4, 22, 8, fillColor=colors.HexColor(colour), strokeColor=None))
+        drawing.add(String(x + 24, 5, f"≥{stop:g} h", fontName="Helvetica", fontSize=6.5))
+        x += 60
+    return drawing
+
+
+def sunlight_pdf(run: AnalysisRun) -> bytes:
+    font, styles, doc, out, story = _report(run)
+    s = run.summary
+    buildings = run.result.get("buildings", [])
+    day = {"dahan": _("大寒日"), "dongzhi": _("冬至日")}.get(s.get("day"), s.get("day"))
+    w0, w1 = s.get("window", [0, 0])
+    required = s.get("required_hours", 0)
+    story += [
+        Paragraph(_("%(day)s（%(date)s）真太阳时 %(start)02d:00–%(end)02d:00，步长 %(step)s 分钟；"
+                    "日照标准 ≥ %(required)s 小时（建筑气候区 %(zone)s）；计算点 %(points)s 个，"
+                    "遮挡建筑 %(obstacles)s 栋%(terrain)s。") % {
+            "day": day, "date": s.get("date"), "start": int(w0), "end": int(w1),
+            "step": f"{s.get('step_min'):g}",
+            "required": f"{required:g}", "zone": s.get("standard", {}).get("zone", ""),
+            "points": f"{s.get('points', 0):,}", "obstacles": f"{s.get('obstacles', 0):,}",
+            "terrain": _("，含地形遮挡") if s.get("terrain") else ""}, styles["body"]),
+    ]
+    if s.get("mode") == "impact":
+        planned = s.get("planned", {})
+        story.append(Paragraph(_("拟建建筑“%(name)s”（高 %(height)s 米）影响周边 %(affected)s 栋建筑，"
+                                 "最大减少日照 %(lost).2f 小时，新增不满足标准的计算点 %(newly)s 个。") % {
+            "name": planned.get("name", ""), "height": f"{planned.get('height', 0):g}",
+            "affected": s.get("affected", 0), "lost": s.get("max_lost", 0.0),
+            "newly": s.get("points_newly_failing", 0)}, styles["body"]))
+        rows = [[_("建筑"), _("计算点"), _("最大减少(小时)"), _("新增不满足点"), _("拟建后整层不满足")]]
+        for b in buildings:
+            rows.append([Paragraph(b["name"] or f"#{b['building']}", styles["body"]),
+                         f"{len(b['columns']) * b['floors']:,}", f"{b.get('max_lost', 0):.2f}",
+                         f"{b.get('points_newly_failing', 0):,}",
+                         Paragraph("、".join(map(str, b.get("floors_failing_after", []))) or "—",
+                                   styles["body"])])
+        story.append(Paragraph(_("周边建筑"), styles["h2"]))
+        story.append(_table(font, rows, [60 * mm, 20 * mm, 28 * mm, 26 * mm, 44 * mm]))
+        worst = max(buildings, key=lambda b: b.get("max_lost", 0), default=None)
+        if worst is not None and worst.get("max_lost", 0) > 0:
+            story.append(Paragraph(_("受影响最大的建筑：%(name)s，拟建后日照时数（叉：不满足标准）") % {
+                "name": worst["name"] or f"#{worst['building']}"}, styles["h2"]))
+            story.append(_sun_grid(worst, worst["hours_after"], required, doc.width, 80 * mm, font))
+    for b in buildings if s.get("mode") != "impact" else []:
+        story.append(Paragraph(_("%(name)s：各立面窗台日照时数（自左至右依次展开各立面，叉：不满足标准）") % {
+            "name": b["name"] or f"#{b['building']}"}, styles["h2"]))
+        story.append(_sun_grid(b, b["hours"], required, doc.width, 90 * mm, font))
+        failing, partly = b.get("floors_failing", []), b.get("floors_partly", [])
+        story.append(Paragraph(_("整层不满足标准的楼层：%(all)s；部分计算点不满足的楼层：%(some)s。") % {
+            "all": "、".join(map(str, failing)) or _("无"), "some": "、".join(map(str, partly)) or _("无")},
+            styles["body"]))
+        rows = [[_("楼层"), _("计算点"), _("不满足"), _("最少(小时)"), _("最多(小时)")]]
+        for f in b["per_floor"]:
+            rows.append([f"{f['floor']}", f"{f['points']}", f"{f['failing']}", f"{f['min']:.2f}",
+                         f"{f['max']:.2f}"])
+        story.append(Paragraph(_("各楼层"), styles["h2"]))
+        story.append(_table(font, rows, [24 * mm, 30 * mm, 30 * mm, 34 * mm, 34 * mm]))
+    story.append(Spacer(1, 3 * mm))
+    story.append(Paragraph(_(
+        "说明：计算点位于各层窗台面（楼面以上 %(sill)s 米）、外墙外 5 厘米；太阳位置按真太阳时计算"
+        "（NOAA/Meeus 算法，与 NREL SPA 相差约 0.01°）；遮挡含半径 %(radius)s 米内全部建筑"
+        "（LoD1 体块与 LoD2 实体）及数字高程模型地形。演示数据为程序生成，非真实测绘成果。") % {
+        "sill": f"{run.params.get('sill_m', 0.9):g}", "radius": f"{run.params.get('radius_m', 500):g}"},
+        styles["small"]))
     doc.build(story)
     return out.getvalue()
 

@@ -11,6 +11,8 @@ command uses, with the job's reporter as the progress callback.
 | tiles.build         | admin, planner        | yes     | full, shares                           |
 | terrain.build       | admin, planner        | yes     | max_level                              |
 | plates.sheet        | admin, community      | yes     | community_code, size, paper            |
+| analysis.sunlight   | admin, planner        | yes     | building / planned, day, year, step_min,|
+|                     |                       |         | spacing_m, radius_m, terrain, …        |
 
 Imports change the city model and are not repeated behind anyone's back
 (a failed one is submitted again); builds and sheets write new files and
@@ -37,6 +39,7 @@ __all__ = ["IMPORT_KINDS"]
 IMPORT_ROLES = (roles.ADMIN,)
 BUILD_ROLES = (roles.ADMIN, roles.PLANNER)
 PLATE_ROLES = (roles.ADMIN, roles.COMMUNITY)
+ANALYSIS_ROLES = (roles.ADMIN, roles.PLANNER)
 
 
 def _text(params: dict, name: str, *, max_length: int = 200) -> str | None:
@@ -322,3 +325,26 @@ def _run_export(job, reporter):
 register(JobKind("export.selection", _("导出选区数据"), roles.STAFF_ROLES, _run_export, _clean_export,
                  idempotent=True))
 register(JobKind("plates.sheet", _("门牌印刷版"), PLATE_ROLES, _run_sheet, _clean_sheet, idempotent=True))
+
+
+# -- planning analyses ---------------------------------------------------------------
+
+
+def _clean_sunlight(params: dict, upload) -> dict:
+    from cim.services.analyses.sunlight import clean_params
+
+    return clean_params(params)
+
+
+def _run_sunlight(job, reporter):
+    from cim.services.analyses.sunlight import request_from, sunlight_run
+
+    run = sunlight_run(by=job.created_by or f"job:{job.pk}", request=request_from(job.params),
+                       progress=reporter)
+    s = run.summary
+    return JobOutcome(result={"analysis_run": run.pk, "points": s["points"], "mode": s["mode"],
+                              "floors_failing": len(s["floors_failing"])})
+
+
+register(JobKind("analysis.sunlight", _("日照分析"), ANALYSIS_ROLES, _run_sunlight, _clean_sunlight,
+                 idempotent=True))

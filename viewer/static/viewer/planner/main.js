@@ -16,6 +16,7 @@ import { Measure } from "./measure.js";
 import { ServicePoints } from "./poi.js";
 import { Search } from "./search.js";
 import { SunStudy } from "./sun.js";
+import { SunlightTool } from "./sunlight.js";
 import { applyTheme } from "./thematic.js";
 import { $, $$, toast } from "./ui.js";
 
@@ -60,6 +61,10 @@ const heightLimit = new HeightLimit(viewer, {
   highlight: (id) => highlightBuildingById(id),
   toast,
 });
+const sunlight = new SunlightTool(viewer, {
+  selectedBuilding: () => info.selectedId,
+  toast,
+});
 const flood = new FloodTool(viewer, {
   restyle: () => setTheme(state.theme),
   colour: (ids) => heightLimit.colour(ids.map((building) => ({ building })),
@@ -97,6 +102,8 @@ handler.setInputAction((event) => {
     clipper.addPoint(pickPoint(scene, event.position));
   } else if (state.tool === "zone") {
     heightLimit.addPoint(pickPoint(scene, event.position));
+  } else if (state.tool === "slplan") {
+    sunlight.addPoint(pickPoint(scene, event.position));
   } else {
     measure.addPoint(pickPoint(scene, event.position));
     if (state.tool === "height" && !measure.mode) setTool("select");
@@ -105,7 +112,7 @@ handler.setInputAction((event) => {
 handler.setInputAction((event) => {
   if (state.tool === "clip") clipper.moveTo(pickPoint(scene, event.endPosition));
   else if (state.tool === "zone") heightLimit.moveTo(pickPoint(scene, event.endPosition));
-  else if (state.tool !== "select") measure.moveTo(pickPoint(scene, event.endPosition));
+  else if (state.tool !== "select" && state.tool !== "slplan") measure.moveTo(pickPoint(scene, event.endPosition));
 }, Cesium.ScreenSpaceEventType.MOUSE_MOVE);
 handler.setInputAction(() => {
   if (state.tool === "clip") {
@@ -113,6 +120,8 @@ handler.setInputAction(() => {
     if (message) toast(message, { kind: "info", ms: 3000 });
   } else if (state.tool === "zone") {
     heightLimit.finish();
+  } else if (state.tool === "slplan") {
+    sunlight.finishPlan();
   } else if (state.tool !== "select") {
     measure.finish(true);
   }
@@ -122,12 +131,14 @@ handler.setInputAction(() => {
 function setTool(tool) {
   if (state.tool === "clip" && tool !== "clip") clipper.finish();
   if (state.tool === "zone" && tool !== "zone" && heightLimit.drawing) heightLimit.finish();
+  if (state.tool === "slplan" && tool !== "slplan" && sunlight.drawing) sunlight.finishPlan();
   state.tool = tool;
   if (["distance", "area", "height"].includes(tool)) measure.start(tool);
   if (tool === "clip") clipper.start();
   if (tool === "zone") heightLimit.start();
+  if (tool === "slplan") sunlight.startPlan();
   for (const button of $$("[data-tool]")) button.classList.toggle("active", button.dataset.tool === tool);
-  const hints = { distance: "measureDistanceHint", area: "measureAreaHint", height: "measureHeightHint", clip: "clipHint", zone: "hlDrawHint" };
+  const hints = { distance: "measureDistanceHint", area: "measureAreaHint", height: "measureHeightHint", clip: "clipHint", zone: "hlDrawHint", slplan: "slPlanHint" };
   const hint = $("#tool-hint");
   hint.textContent = hints[tool] ? t(hints[tool]) : "";
   hint.hidden = !hints[tool];
@@ -286,12 +297,12 @@ async function start() {
   layersLoaded.resolve(true);
 }
 
-/** `?analysis=<id>`: reopen a saved analysis (a link shared from the height-limit or flood panel). */
+/** `?analysis=<id>`: reopen a saved analysis (a link shared from the height-limit, sunlight or flood panel). */
 async function openSharedAnalysis() {
   const id = new URLSearchParams(window.location.search).get("analysis");
   if (!id || !config.analyses) return;
   const run = await getJSON(`${config.analyses.runsUrl}${encodeURIComponent(id)}/`);
-  const tool = run.kind === "flood" ? flood : heightLimit;
+  const tool = { flood, sunlight }[run.kind] || heightLimit;
   tool.show(run);
   tool.box.open = true;
 }
@@ -319,6 +330,7 @@ window.cimViewer = {
   bookmarks,
   heightLimit,
   flood,
+  sunlight,
   basemap,
   poi,
   progress,
