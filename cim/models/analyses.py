@@ -68,6 +68,7 @@ class HeightZone(models.Model):
 class AnalysisKind(models.TextChoices):
     HEIGHT_LIMIT = "height_limit", _("控高分析")
     FLOOD = "flood", _("淹没分析")
+    SCHEME_COMPARE = "scheme_compare", _("方案比对")
 
 
 class AnalysisRun(models.Model):
