@@ -28,7 +28,7 @@ cim_settings = AppSettings("CIM", {
     "PEOPLE_PER_HOUSEHOLD": Key(2.62, "people per dwelling for estimates (2020 census, national average)"),
     "REPORT_FONT": Key("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
                        "TrueType CJK font embedded in PDF reports (Debian fonts-wqy-zenhei)"),
-    "SCHEME_MAX_BYTES": Key(20 * 1024 * 1024, "largest file of a design scheme (site, buildings, green areas)"),
+    "SCHEME_MAX_BYTES": Key(20 * 1024 * 1024, "largest file of a design scheme (site, buildings, green)"),
     "SCHEME_IMAGE_MAX_BYTES": Key(4 * 1024 * 1024, "largest view picture posted with a scheme comparison"),
     # -- long jobs on workers (cim.services.jobs) -------------------------------
     "JOB_HEARTBEAT_S": Key(5.0, "a running job's worker writes its heartbeat this often"),

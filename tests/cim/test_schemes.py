@@ -157,7 +157,8 @@ def _cityjson():
         b = list(range(base, base + 4))
         t = list(range(base + 4, base + 8))
         faces = [[b[::-1]], [t]] + [[[b[i], b[(i + 1) % 4], t[(i + 1) % 4], t[i]]] for i in range(4)]
-        objects[key] = {"type": "Building", "attributes": {"storeysAboveGround": storeys, "use": "residential"},
+        objects[key] = {"type": "Building",
+                        "attributes": {"storeysAboveGround": storeys, "use": "residential"},
                         "geometry": [{"type": "Solid", "lod": "1", "boundaries": [faces]}]}
     return {"type": "CityJSON", "version": "2.0", "metadata": {"referenceSystem":
             "https://www.opengis.net/def/crs/EPSG/0/4544"}, "CityObjects": objects, "vertices": vertices}
@@ -167,7 +168,8 @@ BOWTIE = [[0, 0], [10, 10], [10, 0], [0, 10], [0, 0]]
 
 
 @pytest.mark.parametrize(("files", "field", "words"), [
-    ({"buildings": upload("a.geojson", collection(feature(TOWER_A, id="A1", floors=3)))}, "buildings", "no height"),
+    ({"buildings": upload("a.geojson", collection(feature(TOWER_A, id="A1", floors=3)))},
+     "buildings", "no height"),
     ({"buildings": upload("a.geojson", collection(feature([[X0 + x, Y0 + y] for x, y in BOWTIE], id="X",
                                                           height=9)))}, "buildings", "Self-intersection"),
     ({"buildings": upload("a.geojson", collection(feature(TOWER_A, metric=True, id="M", height=9)))},
@@ -179,8 +181,9 @@ BOWTIE = [[0, 0], [10, 10], [10, 0], [0, 10], [0, 0]]
     ({"buildings": upload("a.txt", b"hello")}, "buildings", "expected GeoJSON"),
     ({"buildings": upload("a.city.json", {**_cityjson(), "metadata": {}})}, "crs", "no coordinate reference"),
     ({"site": upload("s.geojson", collection(feature(TOWER_A), feature(TOWER_B)))}, "site", "one polygon"),
-    ({"site": upload("s.geojson", {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
-      "geometry": {"type": "LineString", "coordinates": lonlat(TOWER_A)}}]})}, "site", "LineString"),
+    ({"site": upload("s.geojson", {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {},
+         "geometry": {"type": "LineString", "coordinates": lonlat(TOWER_A)}}]})}, "site", "LineString"),
     ({"site": None}, "site", "required"),
     ({"green": upload("g.geojson", b"{not json")}, "green", ""),
 ])
@@ -215,7 +218,8 @@ def test_comparison_is_saved_with_pictures_and_renders_a_pdf(media_root):
     from cim.services.analyses.scheme_pdf import scheme_compare_pdf
 
     a = make("方案一")
-    b = make("方案二", buildings=upload("b.geojson", collection(feature(TOWER_A, id="B1", height=60, floors=20))))
+    b = make("方案二", buildings=upload("b.geojson", collection(
+        feature(TOWER_A, id="B1", height=60, floors=20))))
     run = sc.scheme_compare(schemes=[a, b], by="test", title="北关地块比选", images={str(a.pk): _png()})
     assert run.kind == "scheme_compare"
     assert [s["id"] for s in run.summary["schemes"]] == [a.pk, b.pk]

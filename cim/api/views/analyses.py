@@ -116,8 +116,11 @@ class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=True, url_path="csv")
     def export_csv(self, request, pk=None):
+        from cim.services.analyses.scheme_pdf import scheme_compare_csv
+
         run = self.get_object()
-        response = HttpResponse(height_limit.height_check_csv(run), content_type="text/csv; charset=utf-8")
+        text = scheme_compare_csv(run) if run.kind == "scheme_compare" else height_limit.height_check_csv(run)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="analysis-{run.pk}.csv"'
         return response
 
@@ -137,8 +140,10 @@ class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, url_path="pdf")
     def export_pdf(self, request, pk=None):
         from cim.services.analyses.report_pdf import height_check_pdf
+        from cim.services.analyses.scheme_pdf import scheme_compare_pdf
 
         run = self.get_object()
-        response = HttpResponse(height_check_pdf(run), content_type="application/pdf")
+        pdf = scheme_compare_pdf(run) if run.kind == "scheme_compare" else height_check_pdf(run)
+        response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="analysis-{run.pk}.pdf"'
         return response

@@ -116,8 +116,9 @@ def scheme_create(*, name: str, site, buildings, green=None, crs: str | None = N
         created_by=acting_user(by))
     SchemeBuilding.objects.bulk_create([
         SchemeBuilding(scheme=scheme, source_id=b.source_id, name=b.name, footprint=_multi(b.geom),
-                       centroid=_geos(c), height=b.height, floors=b.floors, floors_estimated=b.floors_estimated,
-                       use=b.use, base_elevation=None if np.isnan(base) else round(float(base), 2))
+                       centroid=_geos(c), height=b.height, floors=b.floors,
+                       floors_estimated=b.floors_estimated, use=b.use,
+                       base_elevation=None if np.isnan(base) else round(float(base), 2))
         for b, c, base in zip(planned, centroids, bases, strict=True)])
     check = height_limit.scheme_violations(scheme.pk)
     violations = check["violations"]
@@ -159,7 +160,8 @@ def scheme_geojson(scheme: DesignScheme) -> dict:
     geoid = undulation(lons, lats) if rows else np.empty(0)
     features = []
     for b, n in zip(rows, geoid.tolist(), strict=True):
-        features.append({"type": "Feature", "id": b.pk, "geometry": json.loads(b.footprint.json), "properties": {
+        geometry = json.loads(b.footprint.json)
+        features.append({"type": "Feature", "id": b.pk, "geometry": geometry, "properties": {
             "source_id": b.source_id, "name": b.name, "height": b.height, "floors": b.floors,
             "floors_estimated": b.floors_estimated, "use": b.use,
             "base": None if b.base_elevation is None else round(b.base_elevation + n, 2)}})
@@ -191,7 +193,8 @@ def _image(text, field: str) -> tuple[bytes, str]:
         raise DomainError("expected a PNG or JPEG image as a data URL", field=field)
     payload = text.split(",", 1)[1] if text.startswith("data:") else text
     if len(payload) * 3 // 4 > cim_settings.SCHEME_IMAGE_MAX_BYTES:
-        raise DomainError(f"the image is larger than {cim_settings.SCHEME_IMAGE_MAX_BYTES:,} bytes", field=field)
+        raise DomainError(f"the image is larger than {cim_settings.SCHEME_IMAGE_MAX_BYTES:,} bytes",
+                          field=field)
     try:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
@@ -216,8 +219,8 @@ def _snapshot(scheme: DesignScheme) -> dict:
         "id": scheme.pk, "name": scheme.name, "source_name": scheme.source_name,
         "site": scheme.site.coords[0],
         "green": [] if scheme.green is None else [p[0] for p in scheme.green.coords],
-        "buildings": [{"footprint": [p[0] for p in b.footprint.coords], "height": b.height, "floors": b.floors,
-                       "use": b.use} for b in scheme.buildings.all()],
+        "buildings": [{"footprint": [p[0] for p in b.footprint.coords], "height": b.height,
+                       "floors": b.floors, "use": b.use} for b in scheme.buildings.all()],
     }
 
 

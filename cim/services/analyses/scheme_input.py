@@ -45,8 +45,8 @@ def _size_checked(upload, field: str) -> bytes:
     if upload is None:
         raise DomainError("this file is required", field=field)
     if upload.size > limit:
-        raise DomainError(f"{upload.name}: {upload.size:,} bytes, more than the {limit:,} a scheme file may have",
-                          field=field)
+        raise DomainError(f"{upload.name}: {upload.size:,} bytes, more than the {limit:,} a scheme file "
+                          "may have", field=field)
     if not upload.size:
         raise DomainError(f"{upload.name}: the file is empty", field=field)
     return upload.read()
@@ -136,8 +136,8 @@ def read_buildings(upload, *, crs: str | None = None) -> tuple[str, list[Planned
 
 def _planned(source_id, name, geom, height, floors, use, where) -> PlannedBuilding:
     if not 0 < height <= cim_settings.MAX_BUILDING_HEIGHT_M:
-        raise DomainError(f"{where}: height {height:g} m is not within 0–{cim_settings.MAX_BUILDING_HEIGHT_M:g} m",
-                          field="buildings")
+        raise DomainError(f"{where}: height {height:g} m is not within "
+                          f"0–{cim_settings.MAX_BUILDING_HEIGHT_M:g} m", field="buildings")
     estimated = floors is None
     if estimated:
         floors = max(1, min(200, round(height / cim_settings.STOREY_HEIGHT_M)))

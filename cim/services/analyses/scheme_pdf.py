@@ -5,6 +5,7 @@ browser (when one was) beside a plan drawn here from the saved snapshot
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 
@@ -22,7 +23,7 @@ from cim.models import AnalysisRun
 from .report_pdf import add_scale_bar, report_font, report_styles, report_table
 from .scheme import compare_image_path
 
-__all__ = ["indicator_rows", "scheme_compare_pdf"]
+__all__ = ["indicator_rows", "scheme_compare_csv", "scheme_compare_pdf"]
 
 SITE = colors.HexColor("#e8262a")
 GREEN = colors.HexColor("#5cb85c")
@@ -64,10 +65,12 @@ def _plan(snapshot: dict, width: float, height: float) -> Drawing:
     scale = min((width - 20) / max((lon1 - lon0) * kx, 1.0), (height - 30) / max((lat1 - lat0) * ky, 1.0))
 
     def flat(ring):
-        return [v for lon, lat in ring for v in (10 + (lon - lon0) * kx * scale, 20 + (lat - lat0) * ky * scale)]
+        return [v for lon, lat in ring
+                for v in (10 + (lon - lon0) * kx * scale, 20 + (lat - lat0) * ky * scale)]
 
     for ring in snapshot["green"]:
-        drawing.add(Polygon(flat(ring), fillColor=GREEN.clone(alpha=0.45), strokeColor=GREEN, strokeWidth=0.5))
+        drawing.add(Polygon(flat(ring), fillColor=GREEN.clone(alpha=0.45), strokeColor=GREEN,
+                            strokeWidth=0.5))
     tallest = max((b["height"] for b in snapshot["buildings"]), default=1.0) or 1.0
     for b in snapshot["buildings"]:
         shade = colors.linearlyInterpolatedColor(LOW, HIGH, 0, 1, b["height"] / tallest)
@@ -76,8 +79,9 @@ def _plan(snapshot: dict, width: float, height: float) -> Drawing:
         ring = b["footprint"][0]
         xy = flat(ring)
         cx, cy = sum(xy[0::2]) / (len(xy) // 2), sum(xy[1::2]) / (len(xy) // 2)
+        ink = colors.white if b["height"] > tallest / 2 else colors.black
         drawing.add(String(cx, cy - 2.5, f"{b['floors']}F", fontName="Helvetica", fontSize=6.5,
-                           textAnchor="middle", fillColor=colors.white if b["height"] > tallest / 2 else colors.black))
+                           textAnchor="middle", fillColor=ink))
     drawing.add(Polygon(flat(pts), fillColor=None, strokeColor=SITE, strokeWidth=1.2, strokeDashArray=[4, 2]))
     add_scale_bar(drawing, scale)
     return drawing
@@ -106,7 +110,8 @@ def scheme_compare_pdf(run: AnalysisRun) -> bytes:
     uses = dict(BuildingUse.choices)
     for s, snap in zip(schemes, run.result.get("schemes", []), strict=False):
         story.append(Paragraph(s["name"], styles["h2"]))
-        by_use = "；".join(f"{uses.get(u, u)} {a:,.0f} ㎡" for u, a in s["indicators"].get("gfa_by_use", {}).items())
+        by_use = "；".join(f"{uses.get(u, u)} {a:,.0f} ㎡"
+                          for u, a in s["indicators"].get("gfa_by_use", {}).items())
         story.append(Paragraph(_("分用途建筑面积：%(list)s") % {"list": by_use or "—"}, styles["body"]))
         half = (doc.width - 6 * mm) / 2
         cells = [_plan(snap, half, 70 * mm)]
@@ -127,4 +132,15 @@ def scheme_compare_pdf(run: AnalysisRun) -> bytes:
                              "建筑密度 = 建筑基底总面积 / 用地面积；绿地率 = 用地内绿地面积 / 用地面积。"
                              "日照指标由日照分析提供，本报告未包含。"), styles["small"]))
     doc.build(story)
+    return out.getvalue()
+
+
+def scheme_compare_csv(run: AnalysisRun) -> str:
+    """The indicator table of a comparison as CSV (UTF-8 with BOM, for Excel)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    schemes = run.summary.get("schemes", [])
+    writer = csv.writer(out)
+    writer.writerow([_("指标"), *(s["name"] for s in schemes)])
+    writer.writerows(indicator_rows(schemes))
     return out.getvalue()
