@@ -29,7 +29,7 @@ async function loadSchemes() {
     el("strong", {}, s.name),
     config.canRun ? el("button", { type: "button", class: "ghost del", title: "×", onclick: () => remove(s) }, "×") : "",
     el("span", { class: "sub" }, t("schemeLine", {
-      n: fmtInt(s.indicators.buildings), far: fmt(s.indicators.far, 2), coverage: pct(s.indicators.coverage),
+      n: fmtInt(s.indicators.buildings), far: Number(s.indicators.far).toFixed(2), coverage: pct(s.indicators.coverage),
     })))));
   $("#sc-empty").textContent = t("noSchemes");
   $("#sc-empty").hidden = state.schemes.length > 0;
@@ -134,19 +134,29 @@ function siteView(detail, ground) {
     offset: new Cesium.HeadingPitchRange(Cesium.Math.toRadians(20), Cesium.Math.toRadians(-35), Math.max(250, span * 2.6)) };
 }
 
+/** Copy the camera of pane `index` to the others (after its frame, not while it is drawn). */
+function syncFrom(index) {
+  const camera = state.panes[index].viewer.camera;
+  state.lastView = Cesium.Matrix4.clone(camera.viewMatrix);
+  state.panes.forEach((other, j) => {
+    if (j === index) return;
+    other.viewer.camera.setView({ destination: Cesium.Cartesian3.clone(camera.positionWC),
+      orientation: { direction: Cesium.Cartesian3.clone(camera.directionWC), up: Cesium.Cartesian3.clone(camera.upWC) } });
+    other.lastSynced = Cesium.Matrix4.clone(other.viewer.camera.viewMatrix);
+    other.viewer.scene.requestRender();
+  });
+}
+
 function linkCameras() {
   state.panes.forEach((pane, index) => {
     pane.viewer.scene.postRender.addEventListener(() => {
       if (!$("#sc-link").checked) return;
-      const camera = pane.viewer.camera;
-      if (state.lastView && Cesium.Matrix4.equalsEpsilon(camera.viewMatrix, state.lastView, 1e-7)) return;
-      state.lastView = Cesium.Matrix4.clone(camera.viewMatrix);
-      state.panes.forEach((other, j) => {
-        if (j === index) return;
-        other.viewer.camera.setView({ destination: Cesium.Cartesian3.clone(camera.positionWC),
-          orientation: { direction: Cesium.Cartesian3.clone(camera.directionWC), up: Cesium.Cartesian3.clone(camera.upWC) } });
-        other.viewer.scene.requestRender();
-      });
+      const matrix = pane.viewer.camera.viewMatrix;
+      // A pane whose camera was set by the link does not send it back.
+      if (pane.lastSynced && Cesium.Matrix4.equalsEpsilon(matrix, pane.lastSynced, 1e-6)) return;
+      if (state.lastView && Cesium.Matrix4.equalsEpsilon(matrix, state.lastView, 1e-6)) return;
+      pane.lastSynced = null;
+      setTimeout(() => syncFrom(index), 0);
     });
   });
 }
@@ -188,7 +198,7 @@ const ROWS = [
   ["siteArea", (i) => i.site_area_m2, (v) => fmtInt(v)],
   ["buildings", (i) => i.buildings, (v) => fmtInt(v)],
   ["gfa", (i) => i.gross_floor_area_m2, (v) => fmtInt(v)],
-  ["far", (i) => i.far, (v) => fmt(v, 2)],
+  ["far", (i) => i.far, (v) => Number(v).toFixed(2)],
   ["coverage", (i) => i.coverage, pct],
   ["greenRatio", (i) => i.green_ratio, pct],
   ["maxHeight", (i) => i.max_height_m, (v) => fmt(v, 1)],
@@ -234,7 +244,9 @@ async function compare(ids) {
 }
 
 $("#sc-compare").addEventListener("click", () => {
-  const ids = Array.from(document.querySelectorAll("#sc-list input:checked")).map((box) => Number(box.value));
+  // In the order they were uploaded (the list shows the newest first).
+  const ids = Array.from(document.querySelectorAll("#sc-list input:checked")).map((box) => Number(box.value))
+    .sort((x, y) => x - y);
   if (ids.length < 2) { toast(t("pickTwo")); return; }
   if (ids.length > 3) { toast(t("pickMax")); return; }
   compare(ids).catch((error) => toast(errorText(error)));
