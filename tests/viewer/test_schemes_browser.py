@@ -14,6 +14,7 @@ from PIL import Image
 from pyproj import Transformer
 
 from cim.models import AnalysisRun, Building, DesignScheme
+from cim.services.analyses.scheme import compare_image_path
 from cim.services.tiles import tiles_build
 from tests.viewer import planner_city
 from tests.viewer import test_planner_browser as planner_browser
@@ -147,6 +148,10 @@ def test_upload_two_schemes_compare_them_side_by_side_and_export_the_pdf(city, b
     run = AnalysisRun.objects.get(kind="scheme_compare")
     assert run.params["schemes"] == [a.pk, b.pk]
     assert all(s["pictured"] for s in run.summary["schemes"])
+    for scheme in (a, b):
+        with Image.open(compare_image_path(run, scheme.pk)) as picture:
+            assert picture.width >= 300 and len(picture.convert("RGB").getcolors(maxcolors=1_000_000) or []) > 100, \
+                "the saved picture of a view is blank"
     pdf = page.request.get(base + page.get_attribute("#sc-pdf", "href"))
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF") and b"/Image" in pdf.body()
     (SHOTS / "schemes_report.pdf").write_bytes(pdf.body())

@@ -48,9 +48,15 @@ def indicator_rows(schemes: list[dict]) -> list[list[str]]:
         [_("绿地率")] + [_pct(i["green_ratio"]) for i in ind],
         [_("最大高度(米)")] + [f"{i['max_height_m']:.1f}" for i in ind],
         [_("最高层数")] + [str(i["max_floors"]) for i in ind],
-        [_("超出控高(栋)")] + [f"{h.get('buildings_over', 0)}" + (f" / +{h['max_excess']:.1f} m"
-                                                             if h.get("buildings_over") else "") for h in hl],
+        [_("超出控高(栋)")] + [_height_cell(h) for h in hl],
     ]
+
+
+def _height_cell(check: dict) -> str:
+    if not check.get("zones"):
+        return _("无控高区")
+    over = check.get("buildings_over", 0)
+    return f"{over} / +{check['max_excess']:.1f} m" if over else "0"
 
 
 def _plan(snapshot: dict, width: float, height: float) -> Drawing:

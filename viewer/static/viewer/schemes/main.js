@@ -252,12 +252,21 @@ $("#sc-compare").addEventListener("click", () => {
   compare(ids).catch((error) => toast(errorText(error)));
 });
 
-/** A JPEG of each pane's canvas, rendered now (the drawing buffer is read right after the frame). */
+/** A JPEG of each pane's canvas at full resolution, drawn now: the drawing buffer is read right
+ *  after the frame (WebGL does not keep it), then the pane goes back to its own resolution. */
 function pictures() {
   const out = {};
   for (const pane of state.panes) {
-    pane.viewer.render();
-    out[pane.detail.id] = pane.viewer.canvas.toDataURL("image/jpeg", 0.85);
+    const { viewer } = pane;
+    const scale = viewer.resolutionScale;
+    viewer.resolutionScale = Math.max(scale, 1);
+    viewer.resize();
+    viewer.scene.requestRender();
+    viewer.render();
+    out[pane.detail.id] = viewer.canvas.toDataURL("image/jpeg", 0.85);
+    viewer.resolutionScale = scale;
+    viewer.resize();
+    viewer.scene.requestRender();
   }
   return out;
 }
