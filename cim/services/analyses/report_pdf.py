@@ -96,22 +96,31 @@ def add_scale_bar(drawing: Drawing, scale: float) -> None:
     drawing.add(String(width - 10, height - 10, "N ↑", fontName="Helvetica", fontSize=8, textAnchor="end"))
 
 
-def height_check_pdf(run: AnalysisRun) -> bytes:
+def report_start(run: AnalysisRun, out: io.BytesIO) -> tuple[str, dict, SimpleDocTemplate, list]:
+    """The A4 document of a saved run's report, its font and styles, and the
+    story's opening: the title and who ran it, when, on which model version."""
     font = report_font()
     styles = report_styles(font)
-    out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm,
                             topMargin=14 * mm, bottomMargin=14 * mm,
                             title=f"{run.get_kind_display()} #{run.pk}", author="Tianshui CIM")
-    s = run.summary
-    zone_ids = [z["zone"] for z in s.get("per_zone", [])]
-    zones = list(HeightZone.objects.filter(pk__in=zone_ids))
     when = timezone.localtime(run.created_at).strftime("%Y-%m-%d %H:%M")
     who = run.created_by.get_username() if run.created_by else "—"
     story = [
         Paragraph(f"{run.get_kind_display()} · {run.title}", styles["title"]),
         Paragraph(_("结果 #%(id)s · %(who)s · %(when)s · 城市模型版本 %(version)s") % {
             "id": run.pk, "who": who, "when": when, "version": run.model_version}, styles["small"]),
+    ]
+    return font, styles, doc, story
+
+
+def height_check_pdf(run: AnalysisRun) -> bytes:
+    out = io.BytesIO()
+    font, styles, doc, story = report_start(run, out)
+    s = run.summary
+    zone_ids = [z["zone"] for z in s.get("per_zone", [])]
+    zones = list(HeightZone.objects.filter(pk__in=zone_ids))
+    story += [
         Paragraph(_("检查建筑 %(checked)s 栋，超高 %(over)s 栋，最大超高 %(max).1f 米；"
                     "%(unknown)s 栋缺少地面高程。") % {
             "checked": f"{s.get('checked', 0):,}", "over": f"{s.get('buildings_over', 0):,}",

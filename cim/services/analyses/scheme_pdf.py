@@ -9,18 +9,16 @@ import csv
 import io
 import math
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.graphics.shapes import Drawing, Polygon, String
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table
+from reportlab.platypus import Image, Paragraph, Spacer, Table
 
 from cim.choices import BuildingUse
 from cim.models import AnalysisRun
 
-from .report_pdf import add_scale_bar, report_font, report_styles, report_table
+from .report_pdf import add_scale_bar, report_start, report_table
 from .scheme import compare_image_path
 
 __all__ = ["indicator_rows", "scheme_compare_csv", "scheme_compare_pdf"]
@@ -94,21 +92,10 @@ def _plan(snapshot: dict, width: float, height: float) -> Drawing:
 
 
 def scheme_compare_pdf(run: AnalysisRun) -> bytes:
-    font = report_font()
-    styles = report_styles(font)
     out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm,
-                            topMargin=14 * mm, bottomMargin=14 * mm,
-                            title=f"{run.get_kind_display()} #{run.pk}", author="Tianshui CIM")
+    font, styles, doc, story = report_start(run, out)
     schemes = run.summary.get("schemes", [])
-    when = timezone.localtime(run.created_at).strftime("%Y-%m-%d %H:%M")
-    who = run.created_by.get_username() if run.created_by else "—"
-    story = [
-        Paragraph(f"{run.get_kind_display()} · {run.title}", styles["title"]),
-        Paragraph(_("结果 #%(id)s · %(who)s · %(when)s · 城市模型版本 %(version)s") % {
-            "id": run.pk, "who": who, "when": when, "version": run.model_version}, styles["small"]),
-        Paragraph(_("主要指标"), styles["h2"]),
-    ]
+    story.append(Paragraph(_("主要指标"), styles["h2"]))
     header = [_("指标")] + [Paragraph(s["name"], styles["body"]) for s in schemes]
     label_w = 50 * mm
     col_w = (doc.width - label_w) / max(len(schemes), 1)
