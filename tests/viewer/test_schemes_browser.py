@@ -74,10 +74,12 @@ def _shot(page, name: str) -> None:
     page.wait_for_timeout(500)
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path))
-    for box in page.eval_on_selector_all(".sc-pane", "panes => panes.map(p => p.getBoundingClientRect().toJSON())"):
+    boxes = page.eval_on_selector_all(".sc-pane", "ps => ps.map(p => p.getBoundingClientRect().toJSON())")
+    for box in boxes:
         with Image.open(path) as shot:
-            pane = shot.convert("RGB").crop((int(box["x"]) + 5, int(box["y"]) + 50,
-                                             int(box["x"] + box["width"]) - 5, int(box["y"] + box["height"]) - 5))
+            x0, y0 = int(box["x"]) + 5, int(box["y"]) + 50
+            x1, y1 = int(box["x"] + box["width"]) - 5, int(box["y"] + box["height"]) - 5
+            pane = shot.convert("RGB").crop((x0, y0, x1, y1))
             assert len(pane.getcolors(maxcolors=100_000) or []) > 30, f"{name}: a 3D pane is blank"
 
 
@@ -112,9 +114,10 @@ def test_upload_two_schemes_compare_them_side_by_side_and_export_the_pdf(city, b
     page.evaluate("schemePage.idle(200000)")
 
     # The indicator table: FAR and coverage as computed for each scheme.
-    far = page.eval_on_selector_all("#sc-table tr[data-row=far] td", "cells => cells.map(c => c.textContent)")
+    texts = "cells => cells.map(c => c.textContent)"
+    far = page.eval_on_selector_all("#sc-table tr[data-row=far] td", texts)
     assert far == [f"{a.indicators['far']:.2f}", f"{b.indicators['far']:.2f}"]
-    green = page.eval_on_selector_all("#sc-table tr[data-row=greenRatio] td", "cells => cells.map(c => c.textContent)")
+    green = page.eval_on_selector_all("#sc-table tr[data-row=greenRatio] td", texts)
     assert green[1] == "—" and green[0].endswith("%")
 
     # Each pane hides the landmark (it stands on the site) and draws the scheme's own buildings.
@@ -150,8 +153,8 @@ def test_upload_two_schemes_compare_them_side_by_side_and_export_the_pdf(city, b
     assert all(s["pictured"] for s in run.summary["schemes"])
     for scheme in (a, b):
         with Image.open(compare_image_path(run, scheme.pk)) as picture:
-            assert picture.width >= 300 and len(picture.convert("RGB").getcolors(maxcolors=1_000_000) or []) > 100, \
-                "the saved picture of a view is blank"
+            colours = picture.convert("RGB").getcolors(maxcolors=1_000_000) or []
+            assert picture.width >= 300 and len(colours) > 100, "the saved picture of a view is blank"
     pdf = page.request.get(base + page.get_attribute("#sc-pdf", "href"))
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF") and b"/Image" in pdf.body()
     (SHOTS / "schemes_report.pdf").write_bytes(pdf.body())
