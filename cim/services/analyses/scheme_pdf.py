@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from reportlab.graphics.shapes import Drawing, Polygon, String
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, Paragraph, Spacer, Table
+from reportlab.platypus import Image, Paragraph, Spacer, Table, TableStyle
 
 from cim.choices import BuildingUse
 from cim.models import AnalysisRun
@@ -99,7 +99,9 @@ def scheme_compare_pdf(run: AnalysisRun) -> bytes:
     header = [_("指标")] + [Paragraph(s["name"], styles["body"]) for s in schemes]
     label_w = 50 * mm
     col_w = (doc.width - label_w) / max(len(schemes), 1)
-    story.append(report_table(font, [header, *indicator_rows(schemes)], [label_w] + [col_w] * len(schemes)))
+    table = report_table(font, [header, *indicator_rows(schemes)], [label_w] + [col_w] * len(schemes))
+    table.setStyle(TableStyle([("ALIGN", (1, 1), (-1, -1), "RIGHT")]))  # every scheme's figures
+    story.append(table)
     uses = dict(BuildingUse.choices)
     for s, snap in zip(schemes, run.result.get("schemes", []), strict=False):
         story.append(Paragraph(s["name"], styles["h2"]))
