@@ -116,6 +116,9 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     "height-zone-import-zones": {"POST": _PLANNERS},
     "height-check": {"POST": _PLANNERS},
     "flood": {"POST": _PLANNERS},
+    "design-scheme-list": {"GET": _ANALYSIS_READ, "POST": _PLANNERS},
+    "design-scheme-detail": {"GET": _ANALYSIS_READ, "DELETE": _PLANNERS},
+    "scheme-compare": {"POST": _PLANNERS},
     "analysis-run-list": _read(_ANALYSIS_READ),
     "analysis-run-detail": _read(_ANALYSIS_READ),
     "analysis-run-export-csv": _read(_ANALYSIS_READ),
@@ -237,6 +240,7 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     # pages
     "viewer:home": _read(PUBLIC),
     "viewer:planner": _read(_PLANNER_VIEWER),
+    "viewer:schemes": _read(_ANALYSIS_READ),
     "viewer:console": _read(_EMERGENCY),
     "viewer:dashboard": _read(_CONTROL),
     "viewer:field": _read((roles.RESPONDER,)),

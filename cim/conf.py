@@ -35,6 +35,8 @@ cim_settings = AppSettings("CIM", {
     "SUNLIGHT_URBAN_POPULATION": Key(
         800_000, "urban resident population (城区常住人口) that picks the sunlight standard's row "
                  "(GB 50180-2018 splits at 500,000); set it from the city's statistics"),
+    "SCHEME_MAX_BYTES": Key(20 * 1024 * 1024, "largest file of a design scheme (site, buildings, green)"),
+    "SCHEME_IMAGE_MAX_BYTES": Key(4 * 1024 * 1024, "largest view picture posted with a scheme comparison"),
     # -- long jobs on workers (cim.services.jobs) -------------------------------
     "JOB_HEARTBEAT_S": Key(5.0, "a running job's worker writes its heartbeat this often"),
     "JOB_LOST_AFTER_S": Key(60.0, "a running job without a heartbeat this long is marked failed (lost)"),

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from viewer import views
-from viewer.views import audit, field, plates_admin, reports_queue, units_admin
+from viewer.views import audit, field, plates_admin, reports_queue, schemes, units_admin
 from viewer.views import catalogue as catalogue_views
 from viewer.views import jobs as job_pages
 from viewer.views import personnel as personnel_views
@@ -12,6 +12,7 @@ app_name = "viewer"
 urlpatterns = [
     path("", views.home, name="home"),
     path("viewer/", views.planner, name="planner"),
+    path("viewer/schemes/", schemes.schemes_page, name="schemes"),
     path("console/", views.console, name="console"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("field/", field.field_app, name="field"),

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from cim.api.views import analyses, catalogue, city, maps, plates, public, reports, search
+from cim.api.views import analyses, catalogue, city, maps, plates, public, reports, schemes, search
 
 router = DefaultRouter()
 router.register("admin-areas", city.AdminAreaViewSet, basename="admin-area")
@@ -16,6 +16,7 @@ router.register("plate-alerts", plates.PlateAlertViewSet, basename="plate-alert"
 router.register("reports", reports.ReportViewSet, basename="report")
 router.register("analyses/height-zones", analyses.HeightZoneViewSet, basename="height-zone")
 router.register("analyses/runs", analyses.AnalysisRunViewSet, basename="analysis-run")
+router.register("analyses/schemes", schemes.DesignSchemeViewSet, basename="design-scheme")
 router.register("catalogue/versions", catalogue.CatalogueVersionViewSet, basename="catalogue-version")
 
 urlpatterns = [
@@ -28,6 +29,7 @@ urlpatterns = [
     path("search/", search.SearchView.as_view(), name="search"),
     path("analyses/height-check/", analyses.HeightCheckView.as_view(), name="height-check"),
     path("analyses/flood/", analyses.FloodView.as_view(), name="flood"),
+    path("analyses/scheme-compare/", schemes.SchemeCompareView.as_view(), name="scheme-compare"),
     path("public/plates/<str:code>/", public.PublicPlateView.as_view(), name="public-plate"),
     path("public/plates/<str:code>/reports/", public.PublicPlateReportView.as_view(),
          name="public-plate-report"),

@@ -66,6 +66,10 @@ _TRUE = {"yes", "y", "true", "t", "1", "是"}
 _FALSE = {"no", "n", "false", "f", "0", "否", ""}
 
 
+class OutOfRange(ValueError):
+    """A value that is a number, but not a plausible one."""
+
+
 @dataclass
 class Feature:
     source_id: str
@@ -112,17 +116,8 @@ def load_vector(*, path: Path, run: ImportRun, report: r.ImportReport, kind: str
     path = input_file(path, suffixes=tuple(DRIVERS),
                       reads="import_vector reads GeoJSON (.geojson/.json), GeoPackage (.gpkg) and "
                             "Shapefile (.shp)")
-    expected = DRIVERS[path.suffix.lower()]
-    try:
-        ds = DataSource(str(path))
-    except GDALException as exc:
-        raise ImportFailed(f"{path.name}: GDAL cannot open it as {expected} (corrupt or truncated?): "
-                           f"{exc}", field="file") from None
-    if ds.driver.name != expected:
-        raise ImportFailed(f"{path.name}: GDAL reads it as {ds.driver.name}, not {expected}", field="file")
-    src_layer = _layer(ds, layer, path)
-    features = _read(src_layer, path=path, kind=kind, mapping=mapping or {}, id_field=id_field,
-                     source_crs=source_crs, report=report, progress=progress)
+    src_layer, features = read_layer(path, kind=kind, report=report, layer=layer, mapping=mapping,
+                                     id_field=id_field, source_crs=source_crs, progress=progress)
     source = (source or path.stem)[:64]
     bulk.rejected_stage()
     if kind == "buildings":
@@ -136,6 +131,26 @@ def load_vector(*, path: Path, run: ImportRun, report: r.ImportReport, kind: str
     if kind in ("buildings", "service_points"):
         bulk.placement_notes(report, run_id=run.pk)
     bulk.rejected_drain(report)
+
+
+def read_layer(path: Path, *, kind: str, report: r.ImportReport, layer: str | None = None,
+               mapping: dict[str, str] | None = None, id_field: str | None = None,
+               source_crs: str | None = None, progress: Progress = False):
+    """Open a GeoJSON / GeoPackage / Shapefile (its driver checked against its
+    name) and read one layer: ``(layer, features)``, every feature with the
+    values of ``kind``'s targets and its geometry in lon/lat; features
+    outside the valid area of the file's CRS are refused into ``report``."""
+    expected = DRIVERS[path.suffix.lower()]
+    try:
+        ds = DataSource(str(path))
+    except GDALException as exc:
+        raise ImportFailed(f"{path.name}: GDAL cannot open it as {expected} (corrupt or truncated?): "
+                           f"{exc}", field="file") from None
+    if ds.driver.name != expected:
+        raise ImportFailed(f"{path.name}: GDAL reads it as {ds.driver.name}, not {expected}", field="file")
+    src_layer = _layer(ds, layer, path)
+    return src_layer, _read(src_layer, path=path, kind=kind, mapping=mapping or {}, id_field=id_field,
+                            source_crs=source_crs, report=report, progress=progress)
 
 
 def _layer(ds: DataSource, layer: str | None, path: Path):
@@ -303,20 +318,43 @@ def _json(value) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
+def checked_buildings(features: list[Feature], report: r.ImportReport) -> list[Feature]:
+    """The features with a present, valid (multi)polygon; the others refused into ``report``."""
+    return _checked(features, "buildings", report)
+
+
+def building_use(raw, uses: dict[str, str] | None = None) -> str | None:
+    """A :class:`BuildingUse` value from a value, its Chinese or English label or an
+    OSM building/amenity tag; "other" when empty, None when not recognised."""
+    if raw in (None, ""):
+        return "other"
+    text = str(raw).strip().lower()
+    uses = uses if uses is not None else _choice_lookup(BuildingUse.choices)
+    return uses.get(text) or t.BUILDING_USE.get(text) or t.AMENITY_USE.get(text)
+
+
+def building_numbers(values: dict) -> tuple[float | None, float | None]:
+    """``(height, floors)`` of a building's mapped values (numbers or text such as
+    "12 m"); ValueError naming the field when one is not a number or floors are
+    outside 1–200."""
+    height = _number(values.get("height"), "height")
+    floors = _number(values.get("floors"), "floors")
+    if floors is not None and not 1 <= floors <= 200:
+        raise OutOfRange(f"floors {floors:g} is not within 1–200")
+    return height, floors
+
+
 def _buildings(features: list[Feature], *, run: ImportRun, report: r.ImportReport, source: str) -> None:
     uses = _choice_lookup(BuildingUse.choices)
     rows = []
-    for f in _checked(features, "buildings", report):
+    for f in checked_buildings(features, report):
         v = f.values
         try:
-            height = _number(v.get("height"), "height")
-            floors = _number(v.get("floors"), "floors")
+            height, floors = building_numbers(v)
             year = _number(v.get("year_built"), "year_built")
         except ValueError as exc:
-            report.reject("buildings", f.source_id, r.BAD_VALUE, str(exc))
-            continue
-        if floors is not None and not 1 <= floors <= 200:
-            report.reject("buildings", f.source_id, r.OUT_OF_RANGE, f"floors {floors:g} is not within 1–200")
+            report.reject("buildings", f.source_id,
+                          r.OUT_OF_RANGE if isinstance(exc, OutOfRange) else r.BAD_VALUE, str(exc))
             continue
         if year is not None and not 1000 <= year <= 2100:
             report.reject("buildings", f.source_id, r.OUT_OF_RANGE,
@@ -332,15 +370,11 @@ def _buildings(features: list[Feature], *, run: ImportRun, report: r.ImportRepor
             report.reject("buildings", f.source_id, r.ABSURD_HEIGHT,
                           f"height {height:g} m is not within 0–{cim_settings.MAX_BUILDING_HEIGHT_M:g} m")
             continue
-        use = "other"
-        raw_use = v.get("use")
-        if raw_use not in (None, ""):
-            text = str(raw_use).strip().lower()
-            use = uses.get(text) or t.BUILDING_USE.get(text) or t.AMENITY_USE.get(text)
-            if use is None:
-                report.reject("buildings", f.source_id, r.UNKNOWN_VALUE,
-                              f"use {raw_use!r} is not one of {', '.join(BuildingUse.values)}")
-                continue
+        use = building_use(v.get("use"), uses)
+        if use is None:
+            report.reject("buildings", f.source_id, r.UNKNOWN_VALUE,
+                          f"use {v.get('use')!r} is not one of {', '.join(BuildingUse.values)}")
+            continue
         rows.append((f.source_id[:128], str(v.get("name") or "")[:200], f.geom, height, height_source,
                      int(round(floors)) if floors is not None else None, use,
                      int(year) if year is not None else None, 1, None, _json(v["__attributes"])))

@@ -12,6 +12,7 @@ from .jobs import Job, JobStatus
 from .plates import Plate, PlateAlert, PlateEvent, PlateScanDay
 from .reports import PublicReport, PublicReportEvent
 from .roads import RoadNode, RoadSegment
+from .schemes import DesignScheme, SchemeBuilding
 from .service_items import GuideOption, GuideQuestion, ServiceItem
 from .service_points import ServicePoint
 from .staff import Department, StaffProfile
@@ -27,6 +28,7 @@ __all__ = [
     "CatalogueVersion",
     "DemRaster",
     "Department",
+    "DesignScheme",
     "GuideOption",
     "GuideQuestion",
     "HeightZone",
@@ -42,6 +44,7 @@ __all__ = [
     "RejectedFeature",
     "RoadNode",
     "RoadSegment",
+    "SchemeBuilding",
     "ServiceItem",
     "ServicePoint",
     "StaffProfile",

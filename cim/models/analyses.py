@@ -69,6 +69,7 @@ class AnalysisKind(models.TextChoices):
     HEIGHT_LIMIT = "height_limit", _("控高分析")
     FLOOD = "flood", _("淹没分析")
     SUNLIGHT = "sunlight", _("日照分析")
+    SCHEME_COMPARE = "scheme_compare", _("方案比对")
 
 
 class AnalysisRun(models.Model):

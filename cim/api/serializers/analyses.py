@@ -7,17 +7,20 @@ from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from cim.models import AnalysisRun, HeightZone
+from cim.models import AnalysisRun, DesignScheme, HeightZone
 from cim.models.analyses import HeightDatum, LimitShape
 
 __all__ = [
     "AnalysisRunBriefSerializer",
     "AnalysisRunSerializer",
+    "DesignSchemeSerializer",
+    "DesignSchemeUploadSerializer",
     "FloodSerializer",
     "HeightCheckSerializer",
     "HeightZoneGeoSerializer",
     "HeightZoneImportSerializer",
     "HeightZoneInputSerializer",
+    "SchemeCompareSerializer",
 ]
 
 
@@ -93,3 +96,36 @@ class AnalysisRunBriefSerializer(serializers.ModelSerializer):
 class AnalysisRunSerializer(AnalysisRunBriefSerializer):
     class Meta(AnalysisRunBriefSerializer.Meta):
         fields = [*AnalysisRunBriefSerializer.Meta.fields, "params", "result"]
+
+
+class DesignSchemeSerializer(serializers.ModelSerializer):
+    """A scheme in the list: its indicators, without the geometry."""
+
+    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
+    buildings = serializers.IntegerField(source="indicators.buildings", read_only=True, default=0)
+
+    class Meta:
+        model = DesignScheme
+        fields = ["id", "name", "note", "source_name", "source_format", "buildings", "indicators",
+                  "created_by", "created_at"]
+
+
+class DesignSchemeUploadSerializer(serializers.Serializer):
+    """A scheme's files (multipart): the site (one polygon, GeoJSON/GPKG), the
+    planned buildings (GeoJSON/GPKG with ``height``, ``floors``, ``use``; or
+    CityJSON) and optional green areas; ``crs`` for files that declare none."""
+
+    name = serializers.CharField(max_length=200)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    crs = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    site = serializers.FileField()
+    buildings = serializers.FileField()
+    green = serializers.FileField(required=False, allow_null=True, default=None)
+
+
+class SchemeCompareSerializer(serializers.Serializer):
+    schemes = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=2, max_length=3)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    images = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False,
+                                   default=dict,
+                                   help_text="{scheme id: data URL of a PNG or JPEG picture of its 3D view}")

@@ -125,6 +125,10 @@ class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
             from cim.services.analyses.sunlight import sunlight_csv
 
             text = sunlight_csv(run)
+        elif run.kind == AnalysisKind.SCHEME_COMPARE:
+            from cim.services.analyses.scheme_pdf import scheme_compare_csv
+
+            text = scheme_compare_csv(run)
         else:
             text = height_limit.height_check_csv(run)
         response = HttpResponse(text, content_type="text/csv; charset=utf-8")
@@ -147,9 +151,15 @@ class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, url_path="pdf")
     def export_pdf(self, request, pk=None):
         from cim.services.analyses.report_pdf import height_check_pdf, sunlight_pdf
+        from cim.services.analyses.scheme_pdf import scheme_compare_pdf
 
         run = self.get_object()
-        pdf = sunlight_pdf(run) if run.kind == AnalysisKind.SUNLIGHT else height_check_pdf(run)
+        if run.kind == AnalysisKind.SUNLIGHT:
+            pdf = sunlight_pdf(run)
+        elif run.kind == AnalysisKind.SCHEME_COMPARE:
+            pdf = scheme_compare_pdf(run)
+        else:
+            pdf = height_check_pdf(run)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="analysis-{run.pk}.pdf"'
         return response

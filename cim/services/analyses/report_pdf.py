@@ -28,7 +28,7 @@ RED = colors.HexColor("#e8262a")
 ZONE = {"flat": colors.HexColor("#f6b93b"), "plane": colors.HexColor("#36c5f0")}
 
 
-def _font() -> str:
+def report_font() -> str:
     """The report's CJK font: a TrueType font embedded (subset) in the PDF when one is
     installed (Debian's fonts-wqy-zenhei), else the reader-substituted CID font."""
     path = cim_settings.REPORT_FONT
@@ -44,7 +44,7 @@ def _font() -> str:
         return FALLBACK_FONT
 
 
-def _styles(font: str) -> dict[str, ParagraphStyle]:
+def report_styles(font: str) -> dict[str, ParagraphStyle]:
     return {
         "title": ParagraphStyle("title", fontName=font, fontSize=18, leading=24, spaceAfter=4),
         "h2": ParagraphStyle("h2", fontName=font, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4),
@@ -79,7 +79,14 @@ def _map(run: AnalysisRun, zones: list[HeightZone], width: float, height: float)
     for v in run.result.get("violations", [])[:5000]:
         x, y = xy(v["lon"], v["lat"])
         drawing.add(Circle(x, y, 1.2 + 2.5 * v["excess"] / worst, fillColor=RED, strokeColor=None))
-    # scale bar: a round length near a quarter of the width
+    add_scale_bar(drawing, scale)
+    return drawing
+
+
+def add_scale_bar(drawing: Drawing, scale: float) -> None:
+    """A scale bar (a round length near a quarter of the width) at the bottom left
+    and a north arrow at the top right; ``scale`` in points per metre."""
+    width, height = drawing.width, drawing.height
     target = (width - 20) / 4 / scale
     bar = 10 ** math.floor(math.log10(target))
     bar = next(b for b in (bar * 5, bar * 2, bar) if b <= target)
@@ -87,14 +94,13 @@ def _map(run: AnalysisRun, zones: list[HeightZone], width: float, height: float)
     label = f"{bar / 1000:g} km" if bar >= 1000 else f"{bar:g} m"
     drawing.add(String(14 + bar * scale, 5, label, fontName="Helvetica", fontSize=7))
     drawing.add(String(width - 10, height - 10, "N ↑", fontName="Helvetica", fontSize=8, textAnchor="end"))
-    return drawing
 
 
-def _report(run: AnalysisRun):
-    """(font, styles, document, output buffer, story opening with the title and who/when/version)."""
-    font = _font()
-    styles = _styles(font)
-    out = io.BytesIO()
+def report_start(run: AnalysisRun, out: io.BytesIO) -> tuple[str, dict, SimpleDocTemplate, list]:
+    """The A4 document of a saved run's report, its font and styles, and the
+    story's opening: the title and who ran it, when, on which model version."""
+    font = report_font()
+    styles = report_styles(font)
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm,
                             topMargin=14 * mm, bottomMargin=14 * mm,
                             title=f"{run.get_kind_display()} #{run.pk}", author="Tianshui CIM")
@@ -105,11 +111,12 @@ def _report(run: AnalysisRun):
         Paragraph(_("结果 #%(id)s · %(who)s · %(when)s · 城市模型版本 %(version)s") % {
             "id": run.pk, "who": who, "when": when, "version": run.model_version}, styles["small"]),
     ]
-    return font, styles, doc, out, story
+    return font, styles, doc, story
 
 
 def height_check_pdf(run: AnalysisRun) -> bytes:
-    font, styles, doc, out, story = _report(run)
+    out = io.BytesIO()
+    font, styles, doc, story = report_start(run, out)
     s = run.summary
     zone_ids = [z["zone"] for z in s.get("per_zone", [])]
     zones = list(HeightZone.objects.filter(pk__in=zone_ids))
@@ -130,7 +137,7 @@ def height_check_pdf(run: AnalysisRun) -> bytes:
         limit = f"{z['max_height']:.1f}" + (" ↗" if z["shape"] == "plane" else "")
         rows.append([Paragraph(z["name"], styles["body"]), datum.get(z["datum"], z["datum"]), limit,
                      f"{z['checked']:,}", f"{z['violations']:,}", f"{z['max_excess']:.1f}"])
-    story.append(_table(font, rows, [62 * mm, 30 * mm, 20 * mm, 18 * mm, 18 * mm, 24 * mm]))
+    story.append(report_table(font, rows, [62 * mm, 30 * mm, 20 * mm, 18 * mm, 18 * mm, 24 * mm]))
     violations = run.result.get("violations", [])
     story.append(Paragraph(_("超高建筑（按超高排序，前 %(n)d 栋）") % {"n": min(TABLE_ROWS, len(violations))},
                            styles["h2"]))
@@ -140,7 +147,7 @@ def height_check_pdf(run: AnalysisRun) -> bytes:
         rows.append([Paragraph(v.get("name") or f"#{v['building']}", styles["body"]),
                      Paragraph(names.get(v["zone"], str(v["zone"])), styles["body"]),
                      f"{v['height']:.1f}", f"{v['top']:.1f}", f"{v['limit']:.1f}", f"+{v['excess']:.1f}"])
-    story.append(_table(font, rows, [50 * mm, 52 * mm, 18 * mm, 20 * mm, 18 * mm, 18 * mm]))
+    story.append(report_table(font, rows, [50 * mm, 52 * mm, 18 * mm, 20 * mm, 18 * mm, 18 * mm]))
     if len(violations) > TABLE_ROWS:
         story.append(Paragraph(_("其余 %(n)s 栋见 CSV 导出。") % {"n": f"{len(violations) - TABLE_ROWS:,}"},
                                styles["small"]))
@@ -201,7 +208,8 @@ def _sun_grid(building: dict, values: list[list[float]], required: float, width:
 
 
 def sunlight_pdf(run: AnalysisRun) -> bytes:
-    font, styles, doc, out, story = _report(run)
+    out = io.BytesIO()
+    font, styles, doc, story = report_start(run, out)
     s = run.summary
     buildings = run.result.get("buildings", [])
     day = {"dahan": _("大寒日"), "dongzhi": _("冬至日")}.get(s.get("day"), s.get("day"))
@@ -232,7 +240,7 @@ def sunlight_pdf(run: AnalysisRun) -> bytes:
                          Paragraph("、".join(map(str, b.get("floors_failing_after", []))) or "—",
                                    styles["body"])])
         story.append(Paragraph(_("周边建筑"), styles["h2"]))
-        story.append(_table(font, rows, [60 * mm, 20 * mm, 28 * mm, 26 * mm, 44 * mm]))
+        story.append(report_table(font, rows, [60 * mm, 20 * mm, 28 * mm, 26 * mm, 44 * mm]))
         worst = max(buildings, key=lambda b: b.get("max_lost", 0), default=None)
         if worst is not None and worst.get("max_lost", 0) > 0:
             story.append(Paragraph(_("受影响最大的建筑：%(name)s，拟建后日照时数（叉：不满足标准）") % {
@@ -251,7 +259,7 @@ def sunlight_pdf(run: AnalysisRun) -> bytes:
             rows.append([f"{f['floor']}", f"{f['points']}", f"{f['failing']}", f"{f['min']:.2f}",
                          f"{f['max']:.2f}"])
         story.append(Paragraph(_("各楼层"), styles["h2"]))
-        story.append(_table(font, rows, [24 * mm, 30 * mm, 30 * mm, 34 * mm, 34 * mm]))
+        story.append(report_table(font, rows, [24 * mm, 30 * mm, 30 * mm, 34 * mm, 34 * mm]))
     story.append(Spacer(1, 3 * mm))
     story.append(Paragraph(_(
         "说明：计算点位于各层窗台面（楼面以上 %(sill)s 米）、外墙外 5 厘米；太阳位置按真太阳时计算"
@@ -263,7 +271,7 @@ def sunlight_pdf(run: AnalysisRun) -> bytes:
     return out.getvalue()
 
 
-def _table(font: str, rows, widths) -> Table:
+def report_table(font: str, rows, widths) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), font, 8.5),
