@@ -17,6 +17,19 @@ cim_settings = AppSettings("CIM", {
     "DEM_DIR": Key(env.MEDIA_ROOT / "dem", "registered elevation models"),
     "TILES_DIR": Key(env.MEDIA_ROOT / "tiles", "served 3D Tiles (a link to the current build)"),
     "TERRAIN_DIR": Key(env.MEDIA_ROOT / "terrain", "served terrain tiles (a link to the current build)"),
+    "BASEMAP_DIR": Key(env.MEDIA_ROOT / "basemap",
+                       "served raster basemap tiles (a link to the current build)"),
+    # -- the basemap -------------------------------------------------------------
+    "BASEMAP_MIN_ZOOM": Key(10, "coarsest zoom of the built basemap (XYZ, Web Mercator)"),
+    "BASEMAP_MAX_ZOOM": Key(17, "finest zoom of the built basemap (17: ≈1 m pixels at 35° N)"),
+    "BASEMAP_FONT": Key("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+                        "CJK font of the basemap's labels (Debian fonts-noto-cjk)"),
+    "BASEMAP_FONT_INDEX": Key(2, "face in the font collection (2: Noto Sans CJK SC)"),
+    "BASEMAP_EXTERNAL": Key(None, "an external imagery service used instead of the built basemap, e.g. "
+                                  "the province's 天地图 or 国土 service on the closed network: "
+                                  "{'kind': 'wmts'|'xyz'|'tms', 'url': ..., 'layer', 'style', "
+                                  "'tile_matrix_set', 'format', 'min_zoom', 'max_zoom', 'subdomains', "
+                                  "'attribution'}; None: the platform's own tiles"),
     # -- the city model --------------------------------------------------------
     "STOREY_HEIGHT_M": Key(3.0, "height of one storey, to derive heights from floors and back"),
     "MAX_BUILDING_HEIGHT_M": Key(900.0, "taller buildings are refused by the importers"),

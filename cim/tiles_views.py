@@ -5,6 +5,8 @@ Who may read:
   same data as ``/api/cim/buildings/`` (any platform role), so it needs a
   signed-in user with a platform role; anyone else gets 403 (401 when not
   signed in).  Cesium sends the session cookie with these same-origin requests.
+* ``/basemap/`` (raster basemap tiles drawn from the same model) follows the
+  same rule as ``/tiles/``.
 * ``/terrain/`` is public: heights from public DEMs, nothing about people or
   buildings (the resident pages may show it too).
 
@@ -35,8 +37,9 @@ from config.common.csp import policy
 from config.common.errors import error_body
 
 TILE_FILE = re.compile(r"^(tileset\.json|t/[A-Za-z0-9_]+\.glb)$")
+BASEMAP_FILE = re.compile(r"^(metadata\.json|[0-9]{1,2}/[0-9]{1,7}/[0-9]{1,7}\.png)$")
 TERRAIN_FILE = re.compile(r"^(layer\.json|[0-9]{1,2}/[0-9]{1,7}/[0-9]{1,7}\.terrain)$")
-CONTENT_TYPES = {".json": "application/json", ".glb": "model/gltf-binary",
+CONTENT_TYPES = {".json": "application/json", ".glb": "model/gltf-binary", ".png": "image/png",
                  ".terrain": "application/vnd.quantized-mesh;extensions=octvertexnormals"}
 IMMUTABLE = "max-age=31536000, immutable"
 
@@ -110,6 +113,18 @@ def tiles(request, path: str):
     versioned = "v" in request.GET and file.suffix == ".glb"
     cache = "private, " + (IMMUTABLE if versioned else "no-cache")
     return _respond(request, file, cache=cache, gzipped_path=sidecar if sidecar.is_file() else None)
+
+
+@require_safe
+def basemap(request, path: str):
+    """A file of the published raster basemap (signed-in platform roles only, like
+    the 3D city it is drawn from).  A tile outside the built zooms or extent is a 404."""
+    refusal = tiles_refusal(request)
+    if refusal is not None:
+        return refusal
+    file = _resolve(Path(cim_settings.BASEMAP_DIR), path, BASEMAP_FILE)
+    versioned = "v" in request.GET and file.suffix == ".png"
+    return _respond(request, file, cache="private, " + (IMMUTABLE if versioned else "no-cache"))
 
 
 @require_safe
