@@ -31,7 +31,7 @@ ROAD = ((7.414, 43.7305), (7.426, 43.7305))
 ROAD_NAME = "解放路"
 RIVER = (7.412, 43.7360, 7.428, 43.7372)  # west, south, east, north of the water surface
 BLOCK = (7.4180, 43.7330, 7.4190, 43.7338)  # one large school building
-ZOOMS = (15, 16)
+ZOOMS = (14, 15)
 
 
 @pytest.fixture
@@ -78,13 +78,13 @@ def test_tiles_show_water_roads_land_use_names_and_relief(small_city):
         assert image.size == (256, 256)
 
     # Water in the middle of the river (left of centre: its name sits in the middle).
-    image, px, py = _tile_at(7.4145, 43.7363, 16)
+    image, px, py = _tile_at(7.4145, 43.7363, 15)
     assert _close(image.getpixel((px, py)), st.WATER)
     # The primary road's fill on its centreline, away from its name.
-    image, px, py = _tile_at(7.4150, ROAD[0][1], 16)
+    image, px, py = _tile_at(7.4150, ROAD[0][1], 15)
     assert _close(image.getpixel((px, py)), st.ROADS["primary"].fill)
     # The school's land-use colour inside its footprint.
-    image, px, py = _tile_at((BLOCK[0] + BLOCK[2]) / 2 + 0.0002, (BLOCK[1] + BLOCK[3]) / 2, 16)
+    image, px, py = _tile_at((BLOCK[0] + BLOCK[2]) / 2 + 0.0002, (BLOCK[1] + BLOCK[3]) / 2, 15)
     assert _close(image.getpixel((px, py)), st.LAND_USE["education"])
 
     # The road's name is set along it: each character drawn dark where it was placed.
@@ -93,29 +93,29 @@ def test_tiles_show_water_roads_land_use_names_and_relief(small_city):
 
     path, index = _font()
     renderer = Renderer(read_map_data(), heights=None, font_path=path, font_index=index)
-    glyphs = {g for tile in renderer.zoom(16).labels.values() for g in tile if g.text in ROAD_NAME}
+    glyphs = {g for tile in renderer.zoom(15).labels.values() for g in tile if g.text in ROAD_NAME}
     assert {g.text for g in glyphs} == set(ROAD_NAME)
     for g in glyphs:
-        lon, lat = wm.to_lonlat(g.x, g.y, 16)
-        image, px, py = _tile_at(float(lon), float(lat), 16)
+        lon, lat = wm.to_lonlat(g.x, g.y, 15)
+        image, px, py = _tile_at(float(lon), float(lat), 15)
         patch = np.asarray(image.crop((px - 5, py - 5, px + 6, py + 6))).astype(int)
         assert patch.sum(axis=2).min() < 3 * 120, g  # dark strokes of the character
-        assert abs(g.y - wm.to_px(7.42, ROAD[0][1], 16)[1]) < 2  # on the (east-west) road
+        assert abs(g.y - wm.to_px(7.42, ROAD[0][1], 15)[1]) < 2  # on the (east-west) road
 
     # Relief: Monaco's slopes shade the paper colour up and down, away from the features.
-    image, _, _ = _tile_at(7.425, 43.7450, 15)
+    image, _, _ = _tile_at(7.425, 43.7450, 14)
     grey = np.asarray(image.convert("L")).astype(float)
     assert grey.std() > 3 and grey.min() < 200
 
 
 @pytest.mark.django_db
 def test_rebuild_is_a_no_op_until_the_data_changes_and_keeps_unchanged_tiles(small_city):
-    first = basemap_build(min_zoom=16, max_zoom=16)
+    first = basemap_build(min_zoom=15, max_zoom=15)
     assert first.mode == "built" and first.reused == 0
-    again = basemap_build(min_zoom=16, max_zoom=16)
+    again = basemap_build(min_zoom=15, max_zoom=15)
     assert again.mode == "unchanged" and again.version == first.version
     factories.road((7.4135, 43.7390), (7.4145, 43.7390), name="新路", road_class="tertiary")
-    changed = basemap_build(min_zoom=16, max_zoom=16)
+    changed = basemap_build(min_zoom=15, max_zoom=15)
     assert changed.mode == "built" and changed.version != first.version
     assert 0 < changed.reused < changed.tiles  # the tiles the new road misses are hard-linked
     meta = json.loads((Path(cim_settings.BASEMAP_DIR) / "metadata.json").read_text())

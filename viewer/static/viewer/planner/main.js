@@ -247,6 +247,7 @@ async function start() {
   addBasemapImagery(viewer, city.basemap, {
     t, onError: (message) => state.errors.push(`basemap: ${message}`),
   });
+  if (city.basemap && !city.basemap.external) basemap.setLabelsShown(false);
   if (city.default_view) await flyToView(viewer, city.default_view, { duration: 0 });
 
   if (city.tileset_url) {

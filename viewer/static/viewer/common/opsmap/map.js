@@ -67,6 +67,7 @@ export class OpsMap {
       if (this.terrain) this.viewer.terrainProvider = this.terrain;
     }
     addBasemapImagery(this.viewer, city.basemap, { t, onError: (message) => this.fail(`basemap: ${message}`) });
+    if (city.basemap && !city.basemap.external) this.basemap.setLabelsShown(false);
     if (city.default_view) await flyToView(this.viewer, this.consoleView(city.default_view), { duration: 0 });
     if (city.tileset_url) {
       this.progress.set("tiles", t("loadingTiles"));
