@@ -21,7 +21,8 @@ cim_settings = AppSettings("CIM", {
                        "served raster basemap tiles (a link to the current build)"),
     # -- the basemap -------------------------------------------------------------
     "BASEMAP_MIN_ZOOM": Key(10, "coarsest zoom of the built basemap (XYZ, Web Mercator)"),
-    "BASEMAP_MAX_ZOOM": Key(17, "finest zoom of the built basemap (17: ≈1 m pixels at 35° N)"),
+    "BASEMAP_MAX_ZOOM": Key(16, "finest zoom of the built basemap (16: ≈2 m pixels at 35° N; 17 draws "
+                                "about three times as many tiles for ≈1 m)"),
     "BASEMAP_FONT": Key("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
                         "CJK font of the basemap's labels (Debian fonts-noto-cjk)"),
     "BASEMAP_FONT_INDEX": Key(2, "face in the font collection (2: Noto Sans CJK SC)"),

@@ -32,7 +32,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from cim import roles
+from cim.basemap.wmts import capabilities
 from cim.conf import cim_settings
+from cim.selectors.basemap import published_metadata
 from config.common.csp import policy
 from config.common.errors import error_body
 
@@ -122,9 +124,24 @@ def basemap(request, path: str):
     refusal = tiles_refusal(request)
     if refusal is not None:
         return refusal
+    if path == "WMTSCapabilities.xml":
+        return _wmts_capabilities(request)
     file = _resolve(Path(cim_settings.BASEMAP_DIR), path, BASEMAP_FILE)
     versioned = "v" in request.GET and file.suffix == ".png"
     return _respond(request, file, cache="private, " + (IMMUTABLE if versioned else "no-cache"))
+
+
+def _wmts_capabilities(request) -> HttpResponse:
+    """The built basemap as a WMTS layer (absolute tile URLs of this host)."""
+    meta = published_metadata()
+    if meta is None:
+        raise Http404("no basemap is built")
+    template = request.build_absolute_uri("/basemap/") + "{TileMatrix}/{TileCol}/{TileRow}.png"
+    body = capabilities(tile_url=f"{template}?v={meta['version']}", max_zoom=meta["maxzoom"],
+                        bounds=meta["bounds"], title=meta["name"], attribution=meta["attribution"])
+    response = HttpResponse(body, content_type="application/xml; charset=utf-8")
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @require_safe

@@ -16,6 +16,7 @@ same, so its ETag survives.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -35,11 +36,12 @@ from cim.basemap import webmercator as wm
 from cim.conf import cim_settings
 from cim.errors import Conflict, DomainError
 from cim.models import Building, DemRaster, RoadSegment, Waterway
-from cim.progress import Progress, track
+from cim.progress import Progress, counter
 from cim.selectors.admin_areas import admin_boundaries
 from cim.selectors.basemap import published_metadata
 from cim.services.audit import audit_record
 from cim.services.terrain_tiles import DemSampler
+from cim.tiling.parallel import cores, run_forked
 from cim.tiling.publish import current_build, discard, new_build_dir, publish, write_atomic
 
 LOCK_KEY = 0x6261_7365
@@ -50,6 +52,7 @@ TILE_URL = "/basemap/{z}/{x}/{y}.png"
 # From this zoom, tiles with nothing but the ground on them are not drawn: the
 # viewer shows the coarser tile there (most of the extent is empty hills).
 SPARSE_FROM_ZOOM = 15
+BATCH = 64  # tiles per round of forked workers (a fork per worker and batch)
 
 
 @dataclass
@@ -143,10 +146,12 @@ def basemap_build(
     min_zoom: int | None = None,
     max_zoom: int | None = None,
     full: bool = False,
+    workers: int | None = None,
 ) -> BasemapBuildResult:
     """Draw and publish the basemap tiles (see the module docstring).  Raises
     :class:`DomainError` when there is nothing to draw and :class:`Conflict`
-    when another build runs; the published basemap is then left as it was."""
+    when another build runs; the published basemap is then left as it was.
+    Tiles are drawn in batches by ``workers`` forked processes (default: up to two cores)."""
     min_zoom = cim_settings.BASEMAP_MIN_ZOOM if min_zoom is None else min_zoom
     max_zoom = cim_settings.BASEMAP_MAX_ZOOM if max_zoom is None else max_zoom
     _check_zooms(min_zoom, max_zoom)
@@ -178,26 +183,22 @@ def basemap_build(
         jobs = [(z, x, y) for z in zooms for x, y in wm.tiles_covering(z, bounds)]
         previous = current_build(served)
         version, build_dir = new_build_dir(served)
+        workers = min(2, cores()) if workers is None else max(1, workers)
         written = reused = drawn = 0
+        bar = counter(progress, desc="basemap", unit="tile", total=len(jobs), leave=False)
         try:
-            level = None
-            for z, x, y in track(jobs, progress, desc="basemap", unit="tile", leave=False):
-                if level is None or level.z != z:
-                    level = renderer.zoom(z)
-                if z >= SPARSE_FROM_ZOOM and not renderer.has_content(level, x, y):
-                    continue
-                drawn += 1
-                png = renderer.png(level, x, y)
-                written += len(png)
-                rel = Path(str(z), str(x), f"{y}.png")
-                target = build_dir / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                old_tile = previous / rel if previous else None
-                if old_tile is not None and old_tile.is_file() and old_tile.read_bytes() == png:
-                    os.link(old_tile, target)
-                    reused += 1
-                else:
-                    target.write_bytes(png)
+            for z in zooms:
+                level = renderer.zoom(z)
+                tiles = [(x, y) for zz, x, y in jobs if zz == z]
+                for start in range(0, len(tiles), BATCH):
+                    batch = tiles[start:start + BATCH]
+                    draw = functools.partial(_draw_share, renderer=renderer, level=level,
+                                             build_dir=build_dir, previous=previous)
+                    for counts in run_forked(draw, [batch[k::workers] for k in range(workers)]):
+                        drawn, written, reused = (a + b for a, b in zip((drawn, written, reused), counts,
+                                                                         strict=True))
+                    bar.update(len(batch))
+            bar.close()
             meta = _metadata(version=version, fingerprint=fingerprint, zooms=zooms, bounds=bounds,
                              dems=dems, tiles=drawn)
             write_atomic(build_dir / "metadata.json", json.dumps(meta, ensure_ascii=False, indent=1).encode())
@@ -214,6 +215,29 @@ def basemap_build(
         audit_record(actor=by or "system", action="basemap.build", object_type="cim.basemap",
                      object_id=version, after=result.summary())
     return result
+
+
+def _draw_share(tiles, *, renderer: Renderer, level, build_dir: Path, previous: Path | None):
+    """Draw and write some tiles of one zoom (in a forked worker: no database);
+    returns (drawn, bytes, reused)."""
+    z = level.z
+    drawn = written = reused = 0
+    for x, y in tiles:
+        if z >= SPARSE_FROM_ZOOM and not renderer.has_content(level, x, y):
+            continue
+        png = renderer.png(level, x, y)
+        drawn += 1
+        written += len(png)
+        rel = Path(str(z), str(x), f"{y}.png")
+        target = build_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        old_tile = previous / rel if previous else None
+        if old_tile is not None and old_tile.is_file() and old_tile.read_bytes() == png:
+            os.link(old_tile, target)  # the same tile: its ETag (size, mtime) survives the rebuild
+            reused += 1
+        else:
+            target.write_bytes(png)
+    return drawn, written, reused
 
 
 def _metadata(*, version, fingerprint, zooms, bounds, dems, tiles) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -110,17 +111,20 @@ def test_tiles_show_water_roads_land_use_names_and_relief(small_city):
 
 @pytest.mark.django_db
 def test_rebuild_is_a_no_op_until_the_data_changes_and_keeps_unchanged_tiles(small_city):
-    first = basemap_build(min_zoom=15, max_zoom=15)
+    first = basemap_build(min_zoom=15, max_zoom=15, workers=2)
     assert first.mode == "built" and first.reused == 0
     again = basemap_build(min_zoom=15, max_zoom=15)
     assert again.mode == "unchanged" and again.version == first.version
+    # Drawn again in one process: byte for byte the tiles the two workers drew.
+    serial = basemap_build(min_zoom=15, max_zoom=15, full=True, workers=1)
+    assert serial.mode == "built" and serial.reused == serial.tiles == first.tiles
     factories.road((7.4135, 43.7390), (7.4145, 43.7390), name="新路", road_class="tertiary")
     changed = basemap_build(min_zoom=15, max_zoom=15)
     assert changed.mode == "built" and changed.version != first.version
     assert 0 < changed.reused < changed.tiles  # the tiles the new road misses are hard-linked
     meta = json.loads((Path(cim_settings.BASEMAP_DIR) / "metadata.json").read_text())
     assert meta["version"] == changed.version
-    assert AuditLog.objects.filter(action="basemap.build").count() == 2
+    assert AuditLog.objects.filter(action="basemap.build").count() == 3
 
 
 @pytest.mark.django_db
@@ -174,6 +178,21 @@ def test_basemap_endpoint_auth_caching_and_404s(small_city, client, make_user):
                 "/basemap/../tiles/tileset.json", "/basemap/15/1/1.jpg", "/basemap/.metadata.json"):
         assert client.get(bad).status_code == 404, bad
     assert client.post(url).status_code == 405
+    # The same tiles as a WMTS layer for desktop GIS.
+    caps = client.get("/basemap/WMTSCapabilities.xml")
+    assert caps.status_code == 200 and caps["Content-Type"].startswith("application/xml")
+    root = ElementTree.fromstring(caps.content)
+    ns = {"w": "http://www.opengis.net/wmts/1.0", "ows": "http://www.opengis.net/ows/1.1"}
+    template = root.find(".//w:Layer/w:ResourceURL", ns).get("template")
+    assert template == f"http://testserver/basemap/{{TileMatrix}}/{{TileCol}}/{{TileRow}}.png?v={result.version}"
+    matrix = root.findall(".//w:TileMatrixSet/w:TileMatrix", ns)[15]
+    assert matrix.find("ows:Identifier", ns).text == "15"
+    assert matrix.find("w:MatrixWidth", ns).text == str(1 << 15)
+    tile_path = template.replace("http://testserver", "").format(TileMatrix=15, TileCol=int(x // 256),
+                                                                  TileRow=int(y // 256))
+    assert client.get(tile_path).status_code == 200
+    client.logout()
+    assert client.get("/basemap/WMTSCapabilities.xml").status_code == 401
 
 
 @pytest.mark.django_db
@@ -194,6 +213,11 @@ def test_city_info_names_the_built_basemap_or_the_external_service(small_city, c
     assert ext["url"] == "https://tdt.gansu.example/vec_w/wmts" and ext["layer"] == "vec"
     assert ext["tile_matrix_set"] == "w" and ext["subdomains"] == ["t0", "t1"]
     assert ext["attribution"] == "甘肃省天地图"
+    # The pages may fetch from that host (and only from it besides their own).
+    page = client_for(roles.PLANNER)
+    csp = page.get("/api/cim/city-info/")["Content-Security-Policy"]
+    assert "img-src 'self' data: blob: https://tdt.gansu.example" in csp
+    assert "connect-src 'self'" in csp and "https://tdt.gansu.example" in csp.split("connect-src")[1]
     settings.CIM = {**settings.CIM, "BASEMAP_EXTERNAL": {"kind": "wms", "url": "https://x"}}
     from cim.selectors.basemap import basemap_layer
 

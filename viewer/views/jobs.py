@@ -54,7 +54,7 @@ PARAM_FIELDS = {
     ],
     "basemap.build": [
         {"name": "min_zoom", "label": _("最粗层级"), "type": "number", "min": 0, "max": 19, "value": 10},
-        {"name": "max_zoom", "label": _("最细层级"), "type": "number", "min": 0, "max": 19, "value": 17},
+        {"name": "max_zoom", "label": _("最细层级"), "type": "number", "min": 0, "max": 19, "value": 16},
         {"name": "full", "label": _("全部重建"), "type": "checkbox"},
     ],
     "plates.sheet": [
