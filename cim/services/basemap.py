@@ -34,12 +34,13 @@ from cim.basemap import MapData, Renderer
 from cim.basemap import style as basemap_style
 from cim.basemap import webmercator as wm
 from cim.conf import cim_settings
-from cim.errors import Conflict, DomainError
+from cim.errors import DomainError
 from cim.models import Building, DemRaster, RoadSegment, Waterway
 from cim.progress import Progress, counter
 from cim.selectors.admin_areas import admin_boundaries
 from cim.selectors.basemap import published_metadata
 from cim.services.audit import audit_record
+from cim.services.build_lock import build_lock
 from cim.services.terrain_tiles import DemSampler
 from cim.tiling.parallel import cores, run_forked
 from cim.tiling.publish import current_build, discard, new_build_dir, publish, write_atomic
@@ -159,11 +160,7 @@ def basemap_build(
     started = time.perf_counter()
     served = Path(out_dir or cim_settings.BASEMAP_DIR)
     zooms = list(range(min_zoom, max_zoom + 1))
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
-        if not cur.fetchone()[0]:
-            raise Conflict("another build_basemap is running; try again when it has finished")
-    try:
+    with build_lock(LOCK_KEY, "build_basemap"):
         dems = list(DemRaster.objects.order_by("pk"))
         fingerprint = _fingerprint(zooms, dems)
         old = published_metadata(served)
@@ -206,9 +203,6 @@ def basemap_build(
         except BaseException:
             discard(build_dir)
             raise
-    finally:
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
     result = BasemapBuildResult(path=served, version=version, mode="built", tiles=drawn, reused=reused,
                                 zooms=zooms, bytes=written, seconds=time.perf_counter() - started)
     with transaction.atomic():

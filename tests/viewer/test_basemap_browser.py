@@ -18,13 +18,10 @@ from cim.basemap import style as st
 from cim.services.basemap import basemap_build
 from tests.csp_watch import watch_csp
 from tests.viewer import planner_city
+from tests.viewer.test_planner_browser import ARGS, SHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
-        "--enable-unsafe-swiftshader", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1024, "height": 700}
 
 
