@@ -133,10 +133,13 @@ def _check_zooms(min_zoom: int, max_zoom: int) -> None:
 
 
 def _font() -> tuple[str, int]:
+    """The labels' font: ``BASEMAP_FONT``, else the reports' CJK font (WenQuanYi)."""
     path = str(cim_settings.BASEMAP_FONT)
-    if not os.path.isfile(path):
-        raise DomainError(f"the basemap font {path} is missing (Debian fonts-noto-cjk)", field="font")
-    return path, int(cim_settings.BASEMAP_FONT_INDEX)
+    if os.path.isfile(path):
+        return path, int(cim_settings.BASEMAP_FONT_INDEX)
+    if os.path.isfile(str(cim_settings.REPORT_FONT)):
+        return str(cim_settings.REPORT_FONT), 0
+    raise DomainError(f"the basemap font {path} is missing (Debian fonts-noto-cjk)", field="font")
 
 
 def basemap_build(
