@@ -81,9 +81,11 @@ def _dashes(ring: np.ndarray, on: float, off: float) -> np.ndarray:
 
 
 def _rings(geom):
-    for poly in shapely.get_parts(geom):
-        if poly.geom_type == "Polygon":
-            yield poly
+    """The polygons of a (multi)polygon."""
+    if geom.geom_type == "Polygon":
+        yield geom
+    elif geom.geom_type == "MultiPolygon":
+        yield from geom.geoms
 
 
 @dataclass
@@ -241,13 +243,18 @@ class Renderer:
                 ext = flat(poly.exterior.coords)
                 if len(ext) < 6:
                     continue
-                if poly.interiors:  # courtyards, islands: through a mask
-                    mask = Image.new("L", img.size, 0)
+                if poly.interiors:  # courtyards, islands: through a mask of the polygon's box
+                    x0, y0 = max(0, int(min(ext[0::2]))), max(0, int(min(ext[1::2])))
+                    x1, y1 = min(size, int(max(ext[0::2])) + 2), min(size, int(max(ext[1::2])) + 2)
+                    if x1 <= x0 or y1 <= y0:
+                        continue
+                    mask = Image.new("L", (x1 - x0, y1 - y0), 0)
                     mdraw = ImageDraw.Draw(mask)
-                    mdraw.polygon(ext, fill=255)
+                    mdraw.polygon([v - (x0 if k % 2 == 0 else y0) for k, v in enumerate(ext)], fill=255)
                     for ring in poly.interiors:
-                        mdraw.polygon(flat(ring.coords), fill=0)
-                    img.paste(colour, mask=mask)
+                        hole = flat(ring.coords)
+                        mdraw.polygon([v - (x0 if k % 2 == 0 else y0) for k, v in enumerate(hole)], fill=0)
+                    img.paste(colour, (x0, y0, x1, y1), mask=mask)
                 else:
                     draw.polygon(ext, fill=colour)
                 if outline is not None:
