@@ -95,8 +95,9 @@ def main() -> None:
     print(text)
     if args.write:
         doc = DOC.read_text()
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         block = (f"{START}\nCommand: `.venv/bin/python scripts/bench_basemap.py --min-zoom {args.min_zoom} "
-                 f"--max-zoom {args.max_zoom} --write` (measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}).\n\n"
+                 f"--max-zoom {args.max_zoom} --write` (measured {when}).\n\n"
                  f"```\n{text}\n```\n{END}")
         if START in doc:
             doc = doc[:doc.index(START)] + block + doc[doc.index(END) + len(END):]
