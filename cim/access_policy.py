@@ -228,6 +228,7 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     # tiles, sign-in, language
     "set_language": {"POST": PUBLIC},
     "tiles": _read(_STAFF),
+    "basemap": _read(_STAFF),
     "edge-tiles-access": _read(_STAFF),
     # probes and metrics (nginx hides /metrics: it answers 404 to proxied requests)
     "healthz": _read(PUBLIC),

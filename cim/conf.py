@@ -19,6 +19,20 @@ cim_settings = AppSettings("CIM", {
     "TILES_PART_GRACE_S": Key(0.0, "a full build spread over the workers leaves them this long to "
                                    "take shares before it builds the rest itself"),
     "TERRAIN_DIR": Key(env.MEDIA_ROOT / "terrain", "served terrain tiles (a link to the current build)"),
+    "BASEMAP_DIR": Key(env.MEDIA_ROOT / "basemap",
+                       "served raster basemap tiles (a link to the current build)"),
+    # -- the basemap -------------------------------------------------------------
+    "BASEMAP_MIN_ZOOM": Key(10, "coarsest zoom of the built basemap (XYZ, Web Mercator)"),
+    "BASEMAP_MAX_ZOOM": Key(16, "finest zoom of the built basemap (16: ≈2 m pixels at 35° N; 17 draws "
+                                "about three times as many tiles for ≈1 m)"),
+    "BASEMAP_FONT": Key("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+                        "CJK font of the basemap's labels (Debian fonts-noto-cjk)"),
+    "BASEMAP_FONT_INDEX": Key(2, "face in the font collection (2: Noto Sans CJK SC)"),
+    "BASEMAP_EXTERNAL": Key(None, "an external imagery service used instead of the built basemap, e.g. "
+                                  "the province's 天地图 or 国土 service on the closed network: "
+                                  "{'kind': 'wmts'|'xyz'|'tms', 'url': ..., 'layer', 'style', "
+                                  "'tile_matrix_set', 'format', 'min_zoom', 'max_zoom', 'subdomains', "
+                                  "'attribution'}; None: the platform's own tiles"),
     # -- the city model --------------------------------------------------------
     "STOREY_HEIGHT_M": Key(3.0, "height of one storey, to derive heights from floors and back"),
     "MAX_BUILDING_HEIGHT_M": Key(900.0, "taller buildings are refused by the importers"),

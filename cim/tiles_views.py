@@ -5,6 +5,8 @@ Who may read:
   same data as ``/api/cim/buildings/`` (any platform role), so it needs a
   signed-in user with a platform role; anyone else gets 403 (401 when not
   signed in).  Cesium sends the session cookie with these same-origin requests.
+* ``/basemap/`` (raster basemap tiles drawn from the same model) follows the
+  same rule as ``/tiles/``.
 * ``/terrain/`` is public: heights from public DEMs, nothing about people or
   buildings (the resident pages may show it too).
 
@@ -30,13 +32,16 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from cim import roles
+from cim.basemap.wmts import capabilities
 from cim.conf import cim_settings
+from cim.selectors.basemap import published_metadata
 from config.common.csp import policy
 from config.common.errors import error_body
 
 TILE_FILE = re.compile(r"^(tileset\.json|t/[A-Za-z0-9_]+\.glb)$")
+BASEMAP_FILE = re.compile(r"^(metadata\.json|[0-9]{1,2}/[0-9]{1,7}/[0-9]{1,7}\.png)$")
 TERRAIN_FILE = re.compile(r"^(layer\.json|[0-9]{1,2}/[0-9]{1,7}/[0-9]{1,7}\.terrain)$")
-CONTENT_TYPES = {".json": "application/json", ".glb": "model/gltf-binary",
+CONTENT_TYPES = {".json": "application/json", ".glb": "model/gltf-binary", ".png": "image/png",
                  ".terrain": "application/vnd.quantized-mesh;extensions=octvertexnormals"}
 IMMUTABLE = "max-age=31536000, immutable"
 
@@ -110,6 +115,33 @@ def tiles(request, path: str):
     versioned = "v" in request.GET and file.suffix == ".glb"
     cache = "private, " + (IMMUTABLE if versioned else "no-cache")
     return _respond(request, file, cache=cache, gzipped_path=sidecar if sidecar.is_file() else None)
+
+
+@require_safe
+def basemap(request, path: str):
+    """A file of the published raster basemap (signed-in platform roles only, like
+    the 3D city it is drawn from).  A tile outside the built zooms or extent is a 404."""
+    refusal = tiles_refusal(request)
+    if refusal is not None:
+        return refusal
+    if path == "WMTSCapabilities.xml":
+        return _wmts_capabilities(request)
+    file = _resolve(Path(cim_settings.BASEMAP_DIR), path, BASEMAP_FILE)
+    versioned = "v" in request.GET and file.suffix == ".png"
+    return _respond(request, file, cache="private, " + (IMMUTABLE if versioned else "no-cache"))
+
+
+def _wmts_capabilities(request) -> HttpResponse:
+    """The built basemap as a WMTS layer (absolute tile URLs of this host)."""
+    meta = published_metadata()
+    if meta is None:
+        raise Http404("no basemap is built")
+    template = request.build_absolute_uri("/basemap/") + "{TileMatrix}/{TileCol}/{TileRow}.png"
+    body = capabilities(tile_url=f"{template}?v={meta['version']}", max_zoom=meta["maxzoom"],
+                        bounds=meta["bounds"], title=meta["name"], attribution=meta["attribution"])
+    response = HttpResponse(body, content_type="application/xml; charset=utf-8")
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @require_safe

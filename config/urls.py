@@ -32,6 +32,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("tiles/<path:path>", tiles_views.tiles, name="tiles"),
     path("terrain/<path:path>", tiles_views.terrain, name="terrain"),
+    path("basemap/<path:path>", tiles_views.basemap, name="basemap"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_pages.SignInView.as_view(), name="login"),
     path("accounts/two-factor/", auth_pages.TwoFactorSetupView.as_view(), name="two-factor-setup"),

@@ -16,9 +16,10 @@ $M issue_plates
 $M seed_height_zones
 step "static files, collected and compressed (gzip) as in production"
 $M collectstatic --noinput -v0
-step "terrain and 3D Tiles"
+step "terrain, 3D Tiles and the basemap (hillshade, land use, water, roads, names)"
 $M build_terrain
 $M build_tiles
+$M build_basemap
 step "emergency demo: agencies, units, depots, plans, cameras"
 $M seed_emergency_demo
 step "demo logins (role  username  password)"

@@ -14,6 +14,7 @@ from django.db.models.functions import Substr
 from cim.choices import AdminLevel
 from cim.conf import cim_settings
 from cim.models import AdminArea, Building, DemRaster, RoadSegment, ServicePoint
+from cim.selectors.basemap import basemap_layer
 
 __all__ = ["View", "city_bookmarks", "city_info", "view_of_extent"]
 
@@ -145,4 +146,5 @@ def city_info(*, tileset_url: str, terrain_url: str) -> dict:
         },
         "tileset_url": tileset_url if (tiles_dir / "tileset.json").is_file() else None,
         "terrain_url": terrain_url if (terrain_dir / "layer.json").is_file() else None,
+        "basemap": basemap_layer(),
     }

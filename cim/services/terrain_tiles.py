@@ -71,7 +71,7 @@ class TerrainBuildResult:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
 
 
-class _Sampler:
+class DemSampler:
     """Orthometric ground height from the registered DEMs, best first, fading
     to sea level beyond them (:func:`cim.terrain.heights.compose`)."""
 
@@ -82,7 +82,7 @@ class _Sampler:
         return compose(self.layers, lon, lat, undulation=undulation)
 
 
-def _tile(z: int, x: int, y: int, sampler: _Sampler) -> bytes:
+def _tile(z: int, x: int, y: int, sampler: DemSampler) -> bytes:
     bounds = tms.tile_bounds(z, x, y)
     west, south, east, north = bounds
 
@@ -123,7 +123,7 @@ def terrain_build(
         if not dems:
             raise DomainError("no DEM is registered; register one first (import_dem)", field="dem",
                               code="no_dem")
-        sampler = _Sampler(dems)
+        sampler = DemSampler(dems)
         levels: dict[int, list[tuple[int, int]]] = {0: [(0, 0), (1, 0)]}
         for z in range(1, max_level + 1):
             found: set[tuple[int, int]] = set()
@@ -168,4 +168,5 @@ def spacing_at(level: int, lat: float) -> tuple[float, float]:
     return tms.grid_spacing_m(level, qm.SAMPLES, lat)
 
 
-__all__ = ["DEFAULT_MAX_LEVEL", "TerrainBuildResult", "max_error_for", "spacing_at", "terrain_build"]
+__all__ = ["DEFAULT_MAX_LEVEL", "DemSampler", "TerrainBuildResult", "max_error_for", "spacing_at",
+           "terrain_build"]

@@ -33,9 +33,12 @@ HEADER = "Content-Security-Policy"
 
 
 @lru_cache(maxsize=16)
-def _policy(ws_url: str, extra_img: tuple[str, ...], allow_eval: bool) -> str:
+def _policy(ws_url: str, extra_img: tuple[str, ...], allow_eval: bool, basemap_url: str = "") -> str:
     ws_origin = _origin(ws_url)
-    connect = ["'self'", *([ws_origin] if ws_origin else [])]
+    # An external basemap service (CIM["BASEMAP_EXTERNAL"]): Cesium fetches its tiles.
+    basemap = _origin(basemap_url.replace("{s}", "subdomain")).replace("://subdomain", "://*")
+    connect = ["'self'", *([ws_origin] if ws_origin else []), *([basemap] if basemap else [])]
+    extra_img = (*extra_img, *([basemap] if basemap else []))
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'", "'wasm-unsafe-eval'", *(["'unsafe-eval'", "blob:"] if allow_eval else [])],
@@ -61,9 +64,12 @@ def _origin(url: str) -> str:
 
 def policy(*, allow_eval: bool = False) -> str:
     """The policy for the current settings: the WebSocket server's origin
-    (``CIM["WS_URL"]``) and any extra image hosts (``CSP_EXTRA_IMG_SRC``, e.g.
-    the province's basemap service on the closed network) are allowed."""
-    return _policy(cim_settings.WS_URL or "", tuple(settings.CSP_EXTRA_IMG_SRC), allow_eval)
+    (``CIM["WS_URL"]``), any extra image hosts (``CSP_EXTRA_IMG_SRC``) and the
+    external basemap service (``CIM["BASEMAP_EXTERNAL"]``, e.g. the province's
+    天地图 on the closed network) are allowed."""
+    external = cim_settings.BASEMAP_EXTERNAL or {}
+    return _policy(cim_settings.WS_URL or "", tuple(settings.CSP_EXTRA_IMG_SRC), allow_eval,
+                   external.get("url", ""))
 
 
 def cesium_page(view):

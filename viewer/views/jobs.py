@@ -61,6 +61,11 @@ PARAM_FIELDS = {
     "terrain.build": [
         {"name": "max_level", "label": _("最细层级"), "type": "number", "min": 5, "max": 16, "value": 13}
     ],
+    "basemap.build": [
+        {"name": "min_zoom", "label": _("最粗层级"), "type": "number", "min": 0, "max": 19, "value": 10},
+        {"name": "max_zoom", "label": _("最细层级"), "type": "number", "min": 0, "max": 19, "value": 16},
+        {"name": "full", "label": _("全部重建"), "type": "checkbox"},
+    ],
     "plates.sheet": [
         {
             "name": "community_code",

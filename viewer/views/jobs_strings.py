@@ -28,6 +28,7 @@ JOBS_STRINGS = {
     "step:tile cells": _("划分瓦片单元"),
     "step:tiles": _("写入三维瓦片"),
     "step:terrain": _("生成地形瓦片"),
+    "step:basemap": _("绘制底图瓦片"),
     "step:plates": _("排版门牌"),
     "step:done": _("完成"),
     "step:cancelled; nothing it wrote was kept": _("已取消，未保留任何写入"),

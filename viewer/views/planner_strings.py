@@ -68,6 +68,8 @@ PLANNER_STRINGS = {
     "terrainError": _("地形瓦片出错：{error}"),
     "layerRoads": _("道路"),
     "layerTerrain": _("地形"),
+    "basemapCredit": _("底图：平台自绘（{sources}）"),
+    "basemapSynthetic": _("合成演示数据"),
     "layerWater": _("水系"),
     "layerAdmin": _("行政区划"),
     "layerPoi": _("服务网点"),
@@ -145,7 +147,7 @@ PLANNER_STRINGS = {
 # The basemap (viewer/static/viewer/common/basemap.js) names its layers and progress with these
 # keys; every page that draws it carries them in its own strings.
 BASEMAP_STRINGS = {key: PLANNER_STRINGS[key] for key in (
-    "loadingLayer", "layerRoads", "layerWater", "layerAdmin",
+    "loadingLayer", "layerRoads", "layerWater", "layerAdmin", "basemapCredit", "basemapSynthetic",
 )}
 
 __all__ = ["BASEMAP_STRINGS", "PLANNER_STRINGS"]

@@ -56,6 +56,9 @@ class CityInfoView(APIView):
             "counts": serializers.DictField(child=serializers.IntegerField()),
             "tileset_url": serializers.CharField(allow_null=True),
             "terrain_url": serializers.CharField(allow_null=True),
+            "basemap": serializers.DictField(
+                allow_null=True, help_text="the imagery under the city: the built basemap (kind xyz, "
+                "/basemap/…) or the external service of CIM['BASEMAP_EXTERNAL']; null: none"),
         })},
     )
     def get(self, request):

@@ -10,7 +10,9 @@ command uses, with the job's reporter as the progress callback.
 | addresses.generate  | admin                 | no      | unit_width_m, storey_m                 |
 | tiles.build         | admin, planner        | yes     | full, shares                           |
 | terrain.build       | admin, planner        | yes     | max_level                              |
+| basemap.build       | admin, planner        | yes     | min_zoom, max_zoom, full               |
 | plates.sheet        | admin, community      | yes     | community_code, size, paper            |
+| export.selection    | staff                 | yes     | format, layers, bbox or admin_code     |
 | analysis.sunlight   | admin, planner        | yes     | building / planned, day, year, step_min,|
 |                     |                       |         | spacing_m, radius_m, terrain, …        |
 
@@ -234,6 +236,25 @@ def _run_terrain(job, reporter):
     return JobOutcome(result={k: v for k, v in asdict(r).items() if k != "path"})
 
 
+def _clean_basemap(params: dict, upload) -> dict:
+    from cim.conf import cim_settings
+    from cim.services.basemap import MAX_ZOOM_LIMIT
+
+    _no_others(params, ("min_zoom", "max_zoom", "full"))
+    low = _number(params, "min_zoom", cim_settings.BASEMAP_MIN_ZOOM, low=0, high=MAX_ZOOM_LIMIT, integer=True)
+    high = _number(params, "max_zoom", cim_settings.BASEMAP_MAX_ZOOM, low=low, high=MAX_ZOOM_LIMIT,
+                   integer=True)
+    return {"min_zoom": low, "max_zoom": high, "full": bool(params.get("full", False))}
+
+
+def _run_basemap(job, reporter):
+    from cim.services.basemap import basemap_build
+
+    r = basemap_build(min_zoom=job.params["min_zoom"], max_zoom=job.params["max_zoom"],
+                      full=job.params["full"], by=job.created_by or f"job:{job.pk}", progress=reporter)
+    return JobOutcome(result={k: v for k, v in asdict(r).items() if k != "path"})
+
+
 def _clean_addresses(params: dict, upload) -> dict:
     _no_others(params, ("unit_width_m", "storey_m"))
     return {
@@ -307,6 +328,8 @@ register(JobKind("tiles.build", _("构建三维瓦片"), BUILD_ROLES, _run_tiles
 register(
     JobKind("terrain.build", _("构建地形瓦片"), BUILD_ROLES, _run_terrain, _clean_terrain, idempotent=True)
 )
+
+
 def _clean_export(params: dict, upload) -> dict:
     from cim.services.exports import clean_selection
 
@@ -324,6 +347,11 @@ def _run_export(job, reporter):
 
 register(JobKind("export.selection", _("导出选区数据"), roles.STAFF_ROLES, _run_export, _clean_export,
                  idempotent=True))
+
+
+register(
+    JobKind("basemap.build", _("构建底图瓦片"), BUILD_ROLES, _run_basemap, _clean_basemap, idempotent=True)
+)
 register(JobKind("plates.sheet", _("门牌印刷版"), PLATE_ROLES, _run_sheet, _clean_sheet, idempotent=True))
 
 

@@ -140,6 +140,7 @@ class Layer {
     this.collection = scene.primitives.add(new Cesium.PrimitiveCollection());
     this.labels = scene.primitives.add(new Cesium.LabelCollection({ scene }));
     this.enabled = true;
+    this.labelsShown = true;
     this.count = 0;
     this.parts = []; // {primitive, maxHeight}
   }
@@ -153,7 +154,7 @@ class Layer {
   setEnabled(on) {
     this.enabled = on;
     this.collection.show = on;
-    this.labels.show = on;
+    this.labels.show = on && this.labelsShown;
     this.scene.requestRender();
   }
 
@@ -202,6 +203,15 @@ export class Basemap {
 
   setEnabled(key, on) {
     this.layers[key]?.setEnabled(on);
+  }
+
+  /** The platform's raster basemap carries the same names: no second copy over it. */
+  setLabelsShown(on) {
+    for (const layer of Object.values(this.layers)) {
+      layer.labelsShown = on;
+      layer.labels.show = on && layer.enabled;
+    }
+    this.scene.requestRender();
   }
 
   refreshVisibility() {

@@ -204,3 +204,44 @@ export function pickPoint(scene, windowPosition) {
   if (Cesium.defined(onGlobe)) return onGlobe;
   return scene.camera.pickEllipsoid(windowPosition) || null;
 }
+
+/**
+ * The basemap under the city (from city-info's `basemap`): the platform's own XYZ tiles or the
+ * external WMTS/XYZ/TMS service a deployment names (CIM["BASEMAP_EXTERNAL"]), with a credit
+ * naming the data sources ("synthetic" for generated demo data).  Tiles the platform did not
+ * draw (empty hills at fine zooms) fall back to the coarser tile.  Returns the layer, or null.
+ */
+export function addBasemapImagery(viewer, basemap, { t, onError = () => {} } = {}) {
+  if (!basemap) return null;
+  const words = basemap.external ? basemap.attribution
+    : t("basemapCredit", { sources: basemap.attribution });
+  const credit = new Cesium.Credit(basemap.synthetic ? `${words} · ${t("basemapSynthetic")}` : words, true);
+  const tilingScheme = new Cesium.WebMercatorTilingScheme();
+  const rectangle = basemap.bounds ? Cesium.Rectangle.fromDegrees(...basemap.bounds) : undefined;
+  const common = { tilingScheme, rectangle, maximumLevel: basemap.max_zoom, credit };
+  let provider;
+  if (basemap.kind === "wmts") {
+    provider = new Cesium.WebMapTileServiceImageryProvider({
+      ...common, url: basemap.url, layer: basemap.layer, style: basemap.style,
+      tileMatrixSetID: basemap.tile_matrix_set, format: basemap.format,
+      ...(basemap.subdomains.length ? { subdomains: basemap.subdomains } : {}),
+    });
+  } else {
+    const url = basemap.kind === "tms" ? basemap.url.replace("{y}", "{reverseY}") : basemap.url;
+    provider = new Cesium.UrlTemplateImageryProvider({
+      // The built tiles start at the city-scale zoom (their extent holds a handful of tiles there).
+      ...common, url, minimumLevel: basemap.external ? 0 : basemap.min_zoom,
+      ...(basemap.subdomains?.length ? { subdomains: basemap.subdomains } : {}),
+    });
+  }
+  // A missing tile is expected where the platform drew nothing; anything else is reported.
+  let failures = 0;
+  provider.errorEvent.addEventListener((error) => {
+    failures += 1;
+    if (basemap.external && failures <= 3) onError(error?.message || String(error));
+  });
+  const layer = viewer.imageryLayers.addImageryProvider(provider);
+  viewer.cimBasemap = { layer, provider, failures: () => failures };
+  viewer.scene.requestRender();
+  return layer;
+}

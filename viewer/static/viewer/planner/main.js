@@ -5,7 +5,9 @@
 import { Basemap } from "../common/basemap.js";
 import { getJSON } from "../common/http.js";
 import { Progress } from "../common/progress.js";
-import { cartographicLight, createViewer, flyToView, loadTerrain, loadTileset, pickPoint } from "../common/scene.js";
+import {
+  addBasemapImagery, cartographicLight, createViewer, flyToView, loadTerrain, loadTileset, pickPoint,
+} from "../common/scene.js";
 import { Bookmarks } from "./bookmarks.js";
 import { Clipper } from "./clip.js";
 import { config, fmt, fmtInt, i18n, localName, t } from "./i18n.js";
@@ -253,6 +255,10 @@ async function start() {
     toast(t("noTerrain"), { kind: "info", ms: 4000 });
   }
 
+  addBasemapImagery(viewer, city.basemap, {
+    t, onError: (message) => state.errors.push(`basemap: ${message}`),
+  });
+  if (city.basemap && !city.basemap.external) basemap.setLabelsShown(false);
   if (city.default_view) await flyToView(viewer, city.default_view, { duration: 0 });
 
   if (city.tileset_url) {

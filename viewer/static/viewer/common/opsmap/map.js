@@ -6,7 +6,7 @@
 /* global Cesium */
 
 import { Basemap } from "../basemap.js";
-import { cartographicLight, createViewer, flyToView, loadTerrain, loadTileset } from "../scene.js";
+import { addBasemapImagery, cartographicLight, createViewer, flyToView, loadTerrain, loadTileset } from "../scene.js";
 import { CameraLayer } from "./cameras.js";
 import { DepotLayer } from "./depots.js";
 import { DrawingTool } from "./draw.js";
@@ -66,6 +66,8 @@ export class OpsMap {
       this.progress.done("terrain");
       if (this.terrain) this.viewer.terrainProvider = this.terrain;
     }
+    addBasemapImagery(this.viewer, city.basemap, { t, onError: (message) => this.fail(`basemap: ${message}`) });
+    if (city.basemap && !city.basemap.external) this.basemap.setLabelsShown(false);
     if (city.default_view) await flyToView(this.viewer, this.consoleView(city.default_view), { duration: 0 });
     if (city.tileset_url) {
       this.progress.set("tiles", t("loadingTiles"));
