@@ -24,6 +24,7 @@ from cim.permissions import RolePermission
 __all__ = [
     "CALLER_READERS",
     "CommanderWrite",
+    "DepartmentInbox",
     "DispatcherWrite",
     "IncidentAccess",
     "RegistryWrite",
@@ -84,3 +85,11 @@ class UnitReport(BasePermission):
         if roles.has_role(request.user, *roles.CONTROL_ROLES):
             return True
         return obj.members.filter(pk=request.user.pk).exists()
+
+
+class DepartmentInbox(RolePermission):
+    """A department's inbox: any staff member reads and works the tasks of
+    their own department (the selector and the service hold them to it)."""
+
+    read_roles = roles.STAFF_ROLES
+    write_roles = roles.STAFF_ROLES

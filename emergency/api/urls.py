@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from emergency.api import live, views
+from emergency.api.views import notify as notify_views
 from emergency.api.views import personnel as personnel_views
 from emergency.api.views.reports import ReportEscalateView
 
@@ -40,4 +41,10 @@ urlpatterns = router.urls + [
     path("stats/units/", live.StatsUnitsView.as_view(), name="stats-units"),
     path("stats/supplies/", live.StatsSuppliesView.as_view(), name="stats-supplies"),
     path("stats/plates/", live.StatsPlatesView.as_view(), name="stats-plates"),
+    # joint action and notifications (issue 14)
+    path("agency-tasks/", notify_views.AgencyTaskListView.as_view(), name="agency-task-list"),
+    path("agency-tasks/<int:pk>/act/", notify_views.AgencyTaskActView.as_view(), name="agency-task-act"),
+    path("inbox/", notify_views.InboxView.as_view(), name="inbox"),
+    path("alerts/<int:pk>/update/", notify_views.AlertUpdateView.as_view(), name="alert-update"),
+    path("notifications/<int:pk>/", notify_views.NotificationLogView.as_view(), name="notification-log"),
 ]

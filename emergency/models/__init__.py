@@ -3,6 +3,7 @@
 from .dispatch import Assignment, RoadClosure
 from .events import Event
 from .incidents import Attachment, Incident, IncidentLevelChange, TimelineEntry
+from .notifications import AlertSubscription, Delivery, Notification
 from .personnel import DutyAssignment, DutyShift, Expert, Qualification, TeamMember
 from .plans import DispatchRequest, Plan, PlanActivation, PlanSupplyRequirement, PlanUnitRequirement, Task
 from .positions import PositionReport
@@ -22,10 +23,12 @@ from .zones import Alert, ControlZone
 __all__ = [
     "Agency",
     "Alert",
+    "AlertSubscription",
     "Assignment",
     "Attachment",
     "Camera",
     "ControlZone",
+    "Delivery",
     "Depot",
     "DispatchRequest",
     "DutyAssignment",
@@ -35,6 +38,7 @@ __all__ = [
     "Incident",
     "IncidentLevelChange",
     "Item",
+    "Notification",
     "Plan",
     "PlanActivation",
     "PlanSupplyRequirement",
