@@ -11,7 +11,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cim import roles
 from cim.models import Department
@@ -168,7 +168,8 @@ def agency_task_act(*, task: Task, action: str, by, note: str = "", progress: in
     elif progress is not None:
         locked.progress = progress
     locked.save()
-    label = AgencyTaskState(target).label
+    with translation.override("zh-hans"):  # timelines are written in Chinese, whoever acts
+        label = str(AgencyTaskState(target).label)
     text = f"{locked.department.name} {label}: {locked.title}"
     if action == "progress":
         text += f"（{locked.progress}%）"
