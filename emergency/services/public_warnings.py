@@ -182,7 +182,7 @@ def subscription_create(
         address=address,
         phone=phone,
         language=language,
-        token=secrets.token_hex(4).upper(),
+        token=secrets.token_hex(5).upper(),
         consent_at=timezone.now(),
         client=client[:64],
     )
