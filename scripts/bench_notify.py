@@ -135,7 +135,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--addresses", type=int, default=200)
     parser.add_argument("--fail", type=float, default=0.05, help="share of first attempts the gateway fails")
-    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=16, help="parallel sends per worker process")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (serve.sh: 2)")
     args = parser.parse_args()
 
     base_url = os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/tianshui_cim")
@@ -210,13 +211,33 @@ def main() -> None:
         queued = timing["queued"]
 
         # delivery until nothing is due or retrying
+        # as the notify worker does: ``--workers`` processes (Celery prefork), each claiming
+        # batches with SKIP LOCKED; forked after the queue is committed
+        def drain() -> int:
+            runs = 0
+            while Delivery.objects.filter(status__in=("queued", "retry", "sending")).exists():
+                deliveries_run()
+                runs += 1
+                if Delivery.objects.filter(status="retry").exists():
+                    time.sleep(0.2)
+            return runs
+
+        from django.db import connections
+
+        connections.close_all()
         t0 = time.perf_counter()
-        rounds = 0
-        while Delivery.objects.filter(status__in=("queued", "retry", "sending")).exists():
-            deliveries_run()
-            rounds += 1
-            if Delivery.objects.filter(status="retry").exists():
-                time.sleep(0.2)
+        children = []
+        for _ in range(args.workers - 1):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    drain()
+                finally:
+                    os._exit(0)
+            children.append(pid)
+        drain()
+        for pid in children:
+            os.waitpid(pid, 0)
         deliver_s = time.perf_counter() - t0
         rows = Delivery.objects.filter(notification__kind="cap_alert")
         sent = rows.filter(status="sent").count()
@@ -231,7 +252,7 @@ def main() -> None:
         first_try_fail = sum(1 for v in gw.attempts.values() if v > 1)
 
     with SmsGateway() as gw2:
-        base_s = _baseline(gw2, queued, args.threads)
+        base_s = _baseline(gw2, queued, args.threads * args.workers)
     load_after = os.getloadavg()[0]
 
     p95 = latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan")
@@ -243,7 +264,7 @@ def main() -> None:
     )
     print(
         f"delivery: {sent:,} delivered in {deliver_s:.2f} s = {sent / deliver_s:,.0f} SMS/s, "
-        f"{rounds} worker runs, {args.threads} threads; gateway failed {first_try_fail:,} first attempts "
+        f"{args.workers} worker processes × {args.threads} threads; gateway failed {first_try_fail:,} first attempts "
         f"({first_try_fail / max(queued, 1):.1%}), {retried:,} deliveries retried"
     )
     print(
@@ -252,7 +273,7 @@ def main() -> None:
     )
     print(f"lost: {lost}, duplicated: {dupes}, failed: {failed}")
     print(
-        f"baseline (the gateway alone, {args.threads} threads, no database): {queued / base_s:,.0f} POST/s; "
+        f"baseline (the gateway alone, {args.threads * args.workers} threads, no DB): {queued / base_s:,.0f} POST/s; "
         f"delivery / baseline: {(sent / deliver_s) / (queued / base_s):.2f}×"
     )
     print(f"machine load average (1 min) before/after: {load_before:.1f} / {load_after:.1f}")

@@ -13,7 +13,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -161,10 +161,24 @@ def _finish(rows: list[Delivery], results: list) -> dict[str, int]:
                 None,
             )
             counts["sent"] += 1
-    Delivery.objects.bulk_update(
-        rows, ["status", "sent_at", "provider_ref", "next_attempt_at", "last_error"], batch_size=1000
-    )
+    _store_outcomes(rows)
     return counts
+
+
+def _store_outcomes(rows: list[Delivery]) -> None:
+    """Write a batch's outcomes in one statement (``unnest`` of the columns;
+    ``bulk_update``'s CASE per row costs more than the sends at 500 rows)."""
+    table = Delivery._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""UPDATE {table} AS d SET status = v.status, sent_at = v.sent_at, provider_ref = v.ref,
+                       next_attempt_at = v.next_at, last_error = v.err
+                FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::varchar[]) AS status,
+                             unnest(%s::timestamptz[]) AS sent_at, unnest(%s::varchar[]) AS ref,
+                             unnest(%s::timestamptz[]) AS next_at, unnest(%s::varchar[]) AS err) AS v
+                WHERE d.id = v.id""",
+            [[d.pk for d in rows], [d.status for d in rows], [d.sent_at for d in rows],
+             [d.provider_ref for d in rows], [d.next_attempt_at for d in rows], [d.last_error for d in rows]])
 
 
 def deliveries_run(*, limit: int | None = None, channel: str | None = None, max_batches: int = 1000) -> dict:

@@ -24,6 +24,7 @@ from emergency.choices import CapMsgType, CapStatus, NotificationChannel, ZoneSt
 from emergency.conf import emergency_settings
 from emergency.errors import Conflict, DomainError, NotFound
 from emergency.models import Alert, AlertSubscription, ControlZone
+from emergency.services._common import zone_label
 from emergency.services.notifications import Recipient, notification_send, notifications_audit
 
 __all__ = [
@@ -84,8 +85,6 @@ def warnings_for_address(address: Address) -> list[dict]:
     for zone in ControlZone.objects.filter(status=ZoneStatus.ACTIVE, geom__intersects=point).order_by(
         "-created_at"
     )[:3]:
-        from emergency.services.zones import zone_label
-
         out.append(
             {
                 "kind": "zone",

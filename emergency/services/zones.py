@@ -18,15 +18,10 @@ from emergency.conf import emergency_settings
 from emergency.errors import Conflict, DomainError, NotFound
 from emergency.events import emit
 from emergency.models import ControlZone, Incident
-from emergency.services._common import timeline_add
+from emergency.services._common import timeline_add, zone_label
 from emergency.services.public_warnings import scan_pages_forget_within
 
 __all__ = ["zone_contents", "zone_create", "zone_label", "zone_lift"]
-
-
-def zone_label(tier: str) -> str:
-    """The configured display name of a tier (封控区… or high/medium/low risk)."""
-    return str(emergency_settings.ZONE_NAMES.get(tier) or ZoneTier(tier).label)
 
 
 def _buffer_addresses(address_ids: list[int], buffer_m: float) -> MultiPolygon:
