@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
-__all__ = ["TEMPLATES", "render"]
+__all__ = ["TEMPLATES", "fill", "render", "translated"]
 
 TEMPLATES: dict[str, tuple[str, str]] = {
     "assignment": (
@@ -47,9 +47,20 @@ class _Safe(dict):
         return ""
 
 
-def render(template: str, context: dict, language: str) -> tuple[str, str]:
-    """(subject, body) of a template in ``language`` (zh-hans or en)."""
+def translated(template: str, language: str) -> tuple[str, str]:
+    """The (subject, body) patterns of a template in ``language``."""
     subject, body = TEMPLATES[template]
     with translation.override(language):
-        values = _Safe({k: (str(v) if v is not None else "") for k, v in context.items()})
-        return (gettext(subject).format_map(values)[:200], " ".join(gettext(body).format_map(values).split()))
+        return gettext(subject), gettext(body)
+
+
+def fill(patterns: tuple[str, str], context: dict) -> tuple[str, str]:
+    """(subject, body) from translated patterns and the context's values
+    (missing ones empty, whitespace collapsed)."""
+    values = _Safe({k: (str(v) if v is not None else "") for k, v in context.items()})
+    return patterns[0].format_map(values)[:200], " ".join(patterns[1].format_map(values).split())
+
+
+def render(template: str, context: dict, language: str) -> tuple[str, str]:
+    """(subject, body) of a template in ``language`` (zh-hans or en)."""
+    return fill(translated(template, language), context)

@@ -23,7 +23,8 @@ from emergency.choices import DeliveryStatus, NotificationChannel
 from emergency.conf import emergency_settings
 from emergency.errors import DomainError
 from emergency.models import Delivery, Notification
-from emergency.notify import ChannelError, Outgoing, channel_for, render
+from emergency.notify import ChannelError, Outgoing, channel_for
+from emergency.notify.templates import fill, translated
 
 __all__ = ["Recipient", "deliveries_run", "delivery_backoff_s", "notification_send", "notification_summary"]
 
@@ -78,6 +79,7 @@ def notification_send(
         kind=kind, ref=ref[:64], context=context, created_by=roles.acting_user(by)
     )
     seen: set[tuple[str, str]] = set()
+    patterns: dict[str, tuple[str, str]] = {}
     rendered: dict[str, tuple[str, str]] = {}
     rows = []
     now = timezone.now()
@@ -86,28 +88,35 @@ def notification_send(
         if not r.address or key in seen:
             continue
         seen.add(key)
+        if r.language not in patterns:
+            patterns[r.language] = translated(template, r.language)
         if r.extra:
-            subject, body = render(template, {**context, **r.extra}, r.language)
+            subject, body = fill(patterns[r.language], {**context, **r.extra})
         else:
             if r.language not in rendered:
-                rendered[r.language] = render(template, context, r.language)
+                rendered[r.language] = fill(patterns[r.language], context)
             subject, body = rendered[r.language]
-        rows.append(
-            Delivery(
-                notification=note,
-                channel=r.channel,
-                user_id=r.user_id,
-                address=r.address,
-                language=r.language,
-                subject=subject,
-                body=body,
-                next_attempt_at=now,
-            )
-        )
-    Delivery.objects.bulk_create(rows, batch_size=2000)
+        rows.append((note.pk, r.channel, r.user_id, r.address[:254], r.language, subject, body,
+                     DeliveryStatus.QUEUED.value, 0, now, "", "", now))
+    _copy_deliveries(rows)
     if kick and rows:
         transaction.on_commit(_kick)
     return note
+
+
+_COPY_COLUMNS = ("notification_id", "channel", "user_id", "address", "language", "subject", "body", "status",
+                 "attempts", "next_attempt_at", "last_error", "provider_ref", "created_at")
+
+
+def _copy_deliveries(rows: list[tuple]) -> None:
+    """COPY the delivery rows in (an alert's 10,000 subscribers: a fraction
+    of ``bulk_create``'s time); the table's constraints hold as for INSERT."""
+    if not rows:
+        return
+    sql = f"COPY {Delivery._meta.db_table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cur, cur.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def delivery_backoff_s(attempts: int) -> float:
