@@ -264,7 +264,8 @@ def main() -> None:
     )
     print(
         f"delivery: {sent:,} delivered in {deliver_s:.2f} s = {sent / deliver_s:,.0f} SMS/s, "
-        f"{args.workers} worker processes × {args.threads} threads; gateway failed {first_try_fail:,} first attempts "
+        f"{args.workers} worker processes × {args.threads} threads; "
+        f"gateway failed {first_try_fail:,} first attempts "
         f"({first_try_fail / max(queued, 1):.1%}), {retried:,} deliveries retried"
     )
     print(
@@ -273,7 +274,8 @@ def main() -> None:
     )
     print(f"lost: {lost}, duplicated: {dupes}, failed: {failed}")
     print(
-        f"baseline (the gateway alone, {args.threads * args.workers} threads, no DB): {queued / base_s:,.0f} POST/s; "
+        f"baseline (the gateway alone, {args.threads * args.workers} threads, no DB): "
+        f"{queued / base_s:,.0f} POST/s; "
         f"delivery / baseline: {(sent / deliver_s) / (queued / base_s):.2f}×"
     )
     print(f"machine load average (1 min) before/after: {load_before:.1f} / {load_after:.1f}")

@@ -6,6 +6,7 @@ Screenshots: artifacts/screenshots/notify_*.png."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -17,6 +18,7 @@ from django.test import Client
 from cim import roles
 from cim.services.addresses import address_point
 from tests.csp_watch import watch_csp
+from tests.emergency.conftest import grid_city, incident_at, user_with  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,6 +32,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader"
 def browser(tmp_path):
     from playwright.sync_api import sync_playwright
 
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright runs an event loop in this thread
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
@@ -50,7 +53,8 @@ def _page(browser, *, phone: bool, refused: list, requests: list):
     return page
 
 
-def test_department_user_works_a_task_in_the_inbox(live_server, grid_city, incident_at, user_with, browser):
+def test_department_user_works_a_task_in_the_inbox(live_server, grid_city, incident_at, user_with,  # noqa: F811
+                                                    browser):
     from cim.models import Department, StaffProfile
     from emergency.services import agency_task_send
 
@@ -93,7 +97,7 @@ def test_department_user_works_a_task_in_the_inbox(live_server, grid_city, incid
 
 
 @pytest.fixture
-def warned_plate(plate_city, user_with):
+def warned_plate(plate_city, user_with):  # noqa: F811
     from emergency.services import alert_issue
 
     plate = plate_city["plate"]
