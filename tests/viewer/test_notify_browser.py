@@ -19,13 +19,11 @@ from cim import roles
 from cim.services.addresses import address_point
 from tests.csp_watch import watch_csp
 from tests.emergency.conftest import grid_city, incident_at, user_with  # noqa: F401  (fixtures)
+from tests.viewer.test_plate_browser import ARGS  # the Chromium flags of the browser tests
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
-        "--enable-unsafe-swiftshader", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -146,6 +146,13 @@ def cap_alert(request, identifier: str):
 
 
 # ------------------------------------------------------------------ subscriptions
+def _message(request, lang: str, title: str, message: str, *, back: str | None = None, status: int = 200):
+    context = {"title": title, "message": message}
+    if back:
+        context["back"] = back
+    return _render(request, "plates/message.html", context, lang=lang, status=status)
+
+
 @csrf_exempt
 @require_POST
 def plate_subscribe(request, code: str):
@@ -154,6 +161,7 @@ def plate_subscribe(request, code: str):
     lang, plate = _plate_for_post(request, code)
     if plate is None:
         raise Http404
+    back = reverse("viewer:plate-scan", args=[plate.code])
     client = client_hash(request.META)
     if throttle(
         scope="subscribe", client=client, limit=int(emergency_settings.SUBSCRIBE_RATE_PER_HOUR), window_s=3600
@@ -168,29 +176,12 @@ def plate_subscribe(request, code: str):
             client=client,
         )
     except DomainError as exc:
-        return _render(
-            request,
-            "plates/message.html",
-            {
-                "title": _("订阅未成功"),
-                "message": exc.message,
-                "back": reverse("viewer:plate-scan", args=[plate.code]),
-            },
-            lang=lang,
-            status=exc.http_status,
-        )
-    return _render(
-        request,
-        "plates/message.html",
-        {
-            "title": _("订阅成功"),
-            "message": _("%(phone)s 将收到本地址的预警短信。退订码：%(token)s（也可回复 TD%(token)s 退订）。")
-            % {"phone": mask_phone(sub.phone), "token": sub.token},
-            "back": reverse("viewer:plate-scan", args=[plate.code]),
-        },
-        lang=lang,
-        status=201,
-    )
+        return _message(request, lang, _("订阅未成功"), exc.message, back=back, status=exc.http_status)
+    done = _("%(phone)s 将收到本地址的预警短信。退订码：%(token)s（也可回复 TD%(token)s 退订）。") % {
+        "phone": mask_phone(sub.phone),
+        "token": sub.token,
+    }
+    return _message(request, lang, _("订阅成功"), done, back=back, status=201)
 
 
 @csrf_exempt
@@ -200,8 +191,6 @@ def alert_unsubscribe(request, token: str):
     subscription; a wrong code is a 404 page."""
     lang = request.GET.get("lang") or request.POST.get("lang") or "zh-hans"
     lang = lang if lang in ("zh-hans", "en") else "zh-hans"
-    from django.utils import translation
-
     translation.activate(lang)
     if throttle(scope="unsubscribe", client=client_hash(request.META), limit=20, window_s=600):
         return _too_many(request, lang)
@@ -210,19 +199,10 @@ def alert_unsubscribe(request, token: str):
     try:
         sub = subscription_opt_out(token=token)
     except DomainError as exc:
-        return _render(
-            request,
-            "plates/message.html",
-            {"title": _("退订未成功"), "message": exc.message},
-            lang=lang,
-            status=exc.http_status,
-        )
-    return _render(
+        return _message(request, lang, _("退订未成功"), exc.message, status=exc.http_status)
+    return _message(
         request,
-        "plates/message.html",
-        {
-            "title": _("已退订"),
-            "message": _("%(phone)s 不会再收到该地址的预警短信。") % {"phone": mask_phone(sub.phone)},
-        },
-        lang=lang,
+        lang,
+        _("已退订"),
+        _("%(phone)s 不会再收到该地址的预警短信。") % {"phone": mask_phone(sub.phone)},
     )
