@@ -69,7 +69,8 @@ class Channel:
             return self.send(message)
         except ChannelError as exc:
             return exc
-        except (OSError, ValueError, requests.RequestException) as exc:
+        except Exception as exc:  # noqa: BLE001 — any failure of one send (a network error, a Redis
+            # outage on the in-app path) is that message's retry, never the batch's end
             return ChannelError(f"{type(exc).__name__}: {exc}"[:500])
 
 

@@ -213,3 +213,28 @@ def test_subscriptions_are_rate_limited_per_client(town, settings):
         for i in range(3)
     ]
     assert codes == [201, 201, 429]
+
+
+def test_update_over_the_api_moves_the_area_and_bad_area_is_a_400(town, api):
+    client, _user = api(roles.COMMANDER)
+    alert = _issue(town)
+    bad = client.post(
+        f"/api/emergency/alerts/{alert.pk}/update/",
+        {"area": {"type": "Point", "coordinates": [1, 2]}},
+        format="json",
+    )
+    assert bad.status_code == 400 and bad.json()["field"] == "area"
+    far = town["far_area"]
+    r = client.post(
+        f"/api/emergency/alerts/{alert.pk}/update/",
+        {"severity": "Severe", "area": {"type": "MultiPolygon", "coordinates": far.coords}},
+        format="json",
+    )
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["msg_type"] == "Update" and body["severity"] == "Severe"
+    from emergency.models import Alert
+
+    update = Alert.objects.get(pk=body["id"])
+    assert update.references_id == alert.pk and update.area.equals_exact(far, 1e-9)
+    assert f"<references>{alert.sender},{alert.identifier}," in update.xml

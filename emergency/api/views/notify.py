@@ -14,6 +14,7 @@ from cim.masking import mask_phone
 from cim.models import Department
 from emergency import services
 from emergency.api.common import ERRORS, incident_or_400
+from emergency.api.fields import PolygonField
 from emergency.api.serializers.command import AlertSerializer
 from emergency.errors import DomainError, NotFound
 from emergency.models import Alert, Notification
@@ -65,6 +66,7 @@ class AlertUpdateSerializer(serializers.Serializer):
     instruction = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     severity = serializers.CharField(max_length=10, required=False)
     urgency = serializers.CharField(max_length=10, required=False)
+    area = PolygonField(required=False, help_text="a new alert area (GeoJSON Polygon/MultiPolygon)")
     area_desc = serializers.CharField(max_length=300, required=False)
     expires = serializers.DateTimeField(required=False)
 
