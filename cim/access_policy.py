@@ -205,6 +205,12 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     "emergency:stats-units": _read(_CONTROL),
     "emergency:stats-supplies": _read(_CONTROL),
     "emergency:stats-plates": _read(_CONTROL),
+    # joint action and notifications (issue 14)
+    "emergency:agency-task-list": _registry(_CONTROL, _CONTROL),
+    "emergency:agency-task-act": {"POST": _STAFF},
+    "emergency:inbox": _read(_STAFF),
+    "emergency:alert-update": {"POST": _COMMAND},
+    "emergency:notification-log": _read(_CONTROL),
     # closures on the map, merge/split, the units back office
     "emergency:closure-current": _read(_EMERGENCY),
     "emergency:closure-nearest-segment": _read(_CONTROL),
@@ -257,6 +263,11 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     "viewer:plate-flag": {"POST": PUBLIC},
     "viewer:report-track-form": _read(PUBLIC),
     "viewer:report-track": _read(PUBLIC),
+    "viewer:plate-subscribe": {"POST": PUBLIC},
+    "viewer:alert-unsubscribe": {"GET": PUBLIC, "POST": PUBLIC},
+    "viewer:cap-feed": _read(PUBLIC),
+    "viewer:cap-alert": _read(PUBLIC),
+    "viewer:inbox": {"GET": _STAFF, "POST": _STAFF},
     # back office
     "viewer:reports-queue": _read(_REPORT_READ),
     "viewer:report-page": _read(_REPORT_READ),

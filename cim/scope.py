@@ -140,6 +140,7 @@ class Scope:
     def _department_incident_ids(self, incidents: QuerySet):
         return incidents.filter(
             Q(tasks__agency__department_id=self.department_id)
+            | Q(tasks__department_id=self.department_id)
             | Q(assignments__unit__agency__department_id=self.department_id)
         ).values("pk")
 
@@ -171,7 +172,7 @@ class Scope:
                 | (Q(incident__admin_area__isnull=True) & self.geom_q("incident__location"))
             )
         if self.by_department:
-            qs = qs.filter(agency__department_id=self.department_id)
+            qs = qs.filter(Q(agency__department_id=self.department_id) | Q(department_id=self.department_id))
         return qs
 
     def filter_reports(self, qs: QuerySet) -> QuerySet:

@@ -243,3 +243,35 @@ class CapCertainty(models.TextChoices):
     POSSIBLE = "Possible", _("可能")
     UNLIKELY = "Unlikely", _("不太可能")
     UNKNOWN = "Unknown", _("未知")
+
+
+class AgencyTaskState(models.TextChoices):
+    """Where a task sent to a partner department stands (联动任务)."""
+
+    SENT = "sent", _("已下达")
+    ACKNOWLEDGED = "acknowledged", _("已签收")
+    ACCEPTED = "accepted", _("已受领")
+    IN_PROGRESS = "in_progress", _("处置中")
+    DONE = "done", _("已完成")
+
+
+class NotificationKind(models.TextChoices):
+    ASSIGNMENT = "assignment", _("出动指令")
+    AGENCY_TASK = "agency_task", _("联动任务")
+    ESCALATION = "escalation", _("任务催办")
+    CAP_ALERT = "cap_alert", _("预警信息")
+    SUBSCRIPTION = "subscription", _("订阅确认")
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", _("电子邮件")
+    SMS = "sms", _("短信")
+    INAPP = "inapp", _("站内消息")
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已送达")
+    RETRY = "retry", _("待重试")
+    FAILED = "failed", _("发送失败")

@@ -86,4 +86,28 @@ emergency_settings = AppSettings("EMERGENCY", {
                           "turnout_s": {"default": 80, "ambulance": 60, "epidemic_team": 60},
                           "travel_s": 240, "response_s": 300},
                          "response-time targets of the dashboard (seconds)"),
+    # -- notifications (issue 14) --------------------------------------------------------
+    "NOTIFY_CHANNELS": Key({"email": "emergency.notify.channels.EmailChannel",
+                            "sms": "emergency.notify.channels.SmsGatewayChannel",
+                            "inapp": "emergency.notify.channels.InAppChannel"},
+                           "the channel classes by name (dotted paths): add one to plug a channel in"),
+    "NOTIFY_MAX_ATTEMPTS": Key(5, "a delivery is given up (failed) after this many attempts"),
+    "NOTIFY_BACKOFF_S": Key(10.0, "first retry after this long, doubling each attempt (with jitter)"),
+    "NOTIFY_BACKOFF_MAX_S": Key(1800.0, "longest wait between two attempts"),
+    "NOTIFY_BATCH": Key(500, "deliveries one worker run claims at a time"),
+    "NOTIFY_THREADS": Key(16, "parallel sends per worker run (SMS gateway and SMTP calls wait on I/O)"),
+    "NOTIFY_EMAIL_FROM": Key("noreply@tianshui.gov.cn", "From: of notification e-mail"),
+    "NOTIFY_SMTP": Key({"host": "127.0.0.1", "port": 25, "username": "", "password": "",
+                        "use_tls": False, "timeout": 10}, "the SMTP server notification e-mail goes through"),
+    "NOTIFY_SMS_GATEWAY": Key({"url": "", "auth_header": "Authorization", "auth_value": "",
+                               "body": '{"mobile": "{phone}", "content": "{text}", "msgid": "{ref}"}',
+                               "content_type": "application/json", "timeout": 5.0, "sign": "【天水应急】"},
+                              "the city's SMS platform: URL, auth header, body template ({phone}, {text}, "
+                              "{ref} filled JSON-escaped), signature prefixed to every text"),
+    "AGENCY_TASK_ACK_S": Key(600, "an agency task not acknowledged this long after it was sent goes to the "
+                                  "department's duty officer; twice this long, to the commander"),
+    "AGENCY_TASK_DEFAULT_DEADLINE_S": Key(4 * 3600, "deadline of a plan's agency task"),
+    "SUBSCRIBE_RATE_PER_HOUR": Key(5, "subscriptions one client may make per hour on scan pages"),
+    "PUBLIC_BASE_URL": Key("https://tianshui.gov.cn", "the public address in messages (opt-out links, "
+                                                      "the inbox link)"),
 })

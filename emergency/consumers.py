@@ -155,11 +155,22 @@ class OpsConsumer(AsyncWebsocketConsumer):
         control, units, scope = access
         WEBSOCKETS.labels(stream="ops").inc()
         await self.hub.join(self, control=control, units=units, after=after, scope=scope)
+        if self.channel_layer is not None:  # in-app notifications for this user (console toast, field app)
+            await self.channel_layer.group_add(f"user.{user.pk}", self.channel_name)
 
     async def disconnect(self, code) -> None:
         if self.hub is not None:
             WEBSOCKETS.labels(stream="ops").dec()
             self.hub.leave(self)
+            if self.channel_layer is not None:
+                await self.channel_layer.group_discard(f"user.{self.user.pk}", self.channel_name)
+
+    async def notify_message(self, event: dict) -> None:
+        """An in-app notification for this user (sent by the notification
+        service's in-app channel to the group ``user.<id>``)."""
+        await self.send(text_data=json.dumps({
+            "type": "notification", "delivery": event.get("delivery"), "subject": event.get("subject", ""),
+            "body": event.get("body", ""), "payload": event.get("payload") or {}}, ensure_ascii=False))
 
     async def _error(self, error: str, detail: str, *, field: str | None = None) -> None:
         message = {"type": "error", "error": error, "detail": detail}

@@ -10,6 +10,7 @@ __all__ = [
     "InsufficientStock",
     "InvalidTransition",
     "NotFound",
+    "PermissionDeniedError",
     "UnitUnavailable",
     "Unroutable",
 ]
@@ -45,3 +46,10 @@ class Unroutable(DomainError):
     """No road route: no road network loaded, or the point is too far from it."""
 
     code = "unroutable"
+
+
+class PermissionDeniedError(DomainError):
+    """The user may not do this to this record (another department's task)."""
+
+    code = "forbidden"
+    http_status = 403

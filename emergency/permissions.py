@@ -25,6 +25,7 @@ from cim.permissions import RolePermission
 __all__ = [
     "CALLER_READERS",
     "CommanderWrite",
+    "DepartmentInbox",
     "DispatcherWrite",
     "FieldDevice",
     "IncidentAccess",
@@ -94,3 +95,8 @@ class FieldDevice(RolePermission):
 
     read_roles = (roles.RESPONDER,)
     write_roles = (roles.RESPONDER,)
+class DepartmentInbox(RolePermission):
+    """A department's inbox: any staff member reads and works the tasks of
+    their own department (the selector and the service hold them to it)."""
+    read_roles = roles.STAFF_ROLES
+    write_roles = roles.STAFF_ROLES

@@ -188,7 +188,7 @@ def zones_visible_to(user) -> QuerySet[ControlZone]:
 def tasks_visible_to(user) -> QuerySet[Task]:
     """Tasks in the user's scope: of the incidents in their districts; for a
     department limited to its own work, the tasks sent to it."""
-    return Scope.for_user(user).filter_tasks(Task.objects.select_related("agency"))
+    return Scope.for_user(user).filter_tasks(Task.objects.select_related("agency", "department"))
 
 
 def supply_requests_visible_to(user) -> QuerySet[SupplyRequest]:

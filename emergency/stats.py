@@ -35,6 +35,7 @@ from emergency.choices import IncidentCategory, IncidentLevel, IncidentStatus, U
 from emergency.conf import emergency_settings
 from emergency.live.conf import stale_after_s
 from emergency.models import Incident, ReplenishmentAlert, Stock, Unit, UnitStatusChange
+from emergency.selectors_notify import agency_tasks_overdue
 from emergency.states import INCIDENT_ACTIVE
 
 __all__ = [
@@ -84,6 +85,7 @@ def incident_stats(*, since: dt.datetime, until: dt.datetime, scope: Scope | Non
         "since": since.isoformat(), "until": until.isoformat(),
         "total": qs.count(),
         "active": qs.filter(status__in=INCIDENT_ACTIVE).count(),
+        "overdue_tasks": agency_tasks_overdue(scope).count(),
         "by_category": _choice_counts(counts("category"), IncidentCategory),
         "by_level": _choice_counts(counts("level"), IncidentLevel),
         "by_status": _choice_counts(counts("status"), IncidentStatus),

@@ -18,7 +18,12 @@ QUEUE="$(.venv/bin/python -c 'from config import env; print(env.CELERY_QUEUE)')"
 .venv/bin/celery -A config worker -Q "$QUEUE" --concurrency "${CIM_JOB_WORKERS:-1}" -n "jobs@%h" \
   --without-gossip --without-mingle -l info >var/log/worker.log 2>&1 &
 WORKER_PID=$!
-trap 'kill $ASGI_PID $WORKER_PID 2>/dev/null || true' EXIT INT TERM
+# Notifications (e-mail, SMS, in-app; issue 14): their own queue and worker, with the
+# minute sweep (retries, escalation of unacknowledged agency tasks) from an embedded beat.
+.venv/bin/celery -A config worker -B -Q "$QUEUE:notify" --concurrency 2 -n "notify@%h" \
+  -s var/celerybeat-schedule --without-gossip --without-mingle -l info >var/log/notify.log 2>&1 &
+NOTIFY_PID=$!
+trap 'kill $ASGI_PID $WORKER_PID $NOTIFY_PID 2>/dev/null || true' EXIT INT TERM
 echo
 echo "  天水 CIM platform: http://$HOST:$PORT/   (WebSockets on ws://$HOST:$WS_PORT/ws/)"
 echo

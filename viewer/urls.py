@@ -4,6 +4,7 @@ from viewer import views
 from viewer.views import audit, field, plates_admin, reports_queue, schemes, units_admin
 from viewer.views import catalogue as catalogue_views
 from viewer.views import jobs as job_pages
+from viewer.views import notify as notify_pages
 from viewer.views import personnel as personnel_views
 from viewer.views import plates as plate_views
 
@@ -49,6 +50,11 @@ urlpatterns = [
     path("p/<str:code>", plate_views.plate_scan, name="plate-scan-lower"),
     path("P/<str:code>/report/", plate_views.plate_report, name="plate-report"),
     path("P/<str:code>/flag/", plate_views.plate_flag_view, name="plate-flag"),
+    path("P/<str:code>/subscribe/", notify_pages.plate_subscribe, name="plate-subscribe"),
+    path("alerts/unsubscribe/<str:token>/", notify_pages.alert_unsubscribe, name="alert-unsubscribe"),
+    path("cap/feed.atom", notify_pages.cap_feed, name="cap-feed"),
+    path("cap/<str:identifier>.xml", notify_pages.cap_alert, name="cap-alert"),
+    path("inbox/", notify_pages.inbox, name="inbox"),
     path("track/", plate_views.report_track, name="report-track-form"),
     path("track/<str:tracking>/", plate_views.report_track, name="report-track"),
 ]

@@ -159,6 +159,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600,
                                    "global_keyprefix": f"{env.REDIS_PREFIX}:celery:"}
 CELERY_TIMEZONE = "Asia/Shanghai"
+# Notifications have a queue (and worker) of their own: a tile build holding the
+# jobs worker for minutes must not hold back an alert's SMS.  The sweep (retries
+# that came due, escalation of unacknowledged agency tasks) runs every minute
+# from beat (scripts/serve.sh starts the notify worker with an embedded beat).
+CELERY_TASK_ROUTES = {"emergency.notify_*": {"queue": f"{env.CELERY_QUEUE}:notify"}}
+CELERY_BEAT_SCHEDULE = {"notify-sweep": {"task": "emergency.notify_sweep", "schedule": 60.0}}
 
 # Password policy: at least 10 characters of three kinds (lower, upper,
 # digits, others), not like the user's name, not a common or all-digit one.

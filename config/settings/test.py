@@ -39,6 +39,7 @@ TWO_FACTOR_REQUIRED_ROLES = ()
 # Each test run has its own Celery queue (and key prefix), so parallel runs on one
 # Redis never take each other's tasks; the worker a test starts reads the same.
 CELERY_TASK_DEFAULT_QUEUE = f"{env.REDIS_PREFIX}:test:{_RUN}:jobs"  # noqa: F405
+CELERY_TASK_ROUTES = {"emergency.notify_*": {"queue": f"{CELERY_TASK_DEFAULT_QUEUE}:notify"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
     "visibility_timeout": 3600,
     "global_keyprefix": f"{env.REDIS_PREFIX}:test:{_RUN}:celery:",

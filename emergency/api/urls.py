@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from emergency.api import live, views
 from emergency.api.views import field as field_views
+from emergency.api.views import notify as notify_views
 from emergency.api.views import personnel as personnel_views
 from emergency.api.views.reports import ReportEscalateView
 
@@ -45,4 +46,10 @@ urlpatterns = router.urls + [
     path("field/", field_views.FieldStateView.as_view(), name="field-state"),
     path("field/ops/", field_views.FieldOpView.as_view(), name="field-ops"),
     path("field/media/", field_views.FieldMediaView.as_view(), name="field-media"),
+    # joint action and notifications (issue 14)
+    path("agency-tasks/", notify_views.AgencyTaskListView.as_view(), name="agency-task-list"),
+    path("agency-tasks/<int:pk>/act/", notify_views.AgencyTaskActView.as_view(), name="agency-task-act"),
+    path("inbox/", notify_views.InboxView.as_view(), name="inbox"),
+    path("alerts/<int:pk>/update/", notify_views.AlertUpdateView.as_view(), name="alert-update"),
+    path("notifications/<int:pk>/", notify_views.NotificationLogView.as_view(), name="notification-log"),
 ]

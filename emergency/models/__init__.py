@@ -4,6 +4,7 @@ from .dispatch import Assignment, RoadClosure
 from .events import Event
 from .field import FieldOp
 from .incidents import Attachment, Incident, IncidentLevelChange, TimelineEntry
+from .notifications import AlertSubscription, Delivery, Notification
 from .personnel import DutyAssignment, DutyShift, Expert, Qualification, TeamMember
 from .plans import DispatchRequest, Plan, PlanActivation, PlanSupplyRequirement, PlanUnitRequirement, Task
 from .positions import PositionReport
@@ -23,10 +24,12 @@ from .zones import Alert, ControlZone
 __all__ = [
     "Agency",
     "Alert",
+    "AlertSubscription",
     "Assignment",
     "Attachment",
     "Camera",
     "ControlZone",
+    "Delivery",
     "Depot",
     "DispatchRequest",
     "DutyAssignment",
@@ -37,6 +40,7 @@ __all__ = [
     "Incident",
     "IncidentLevelChange",
     "Item",
+    "Notification",
     "Plan",
     "PlanActivation",
     "PlanSupplyRequirement",

@@ -8,7 +8,7 @@ from django.contrib.gis.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from emergency.choices import IncidentLevel, IncidentType, TaskKind, UnitType
+from emergency.choices import AgencyTaskState, IncidentLevel, IncidentType, TaskKind, UnitType
 
 
 class Plan(models.Model):
@@ -103,6 +103,19 @@ class Task(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="+")
+    # joint action (联动): a task sent to a partner department's inbox
+    department = models.ForeignKey("cim.Department", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="emergency_tasks", verbose_name=_("承办部门"))
+    state = models.CharField(_("办理状态"), max_length=16, choices=AgencyTaskState.choices,
+                             default=AgencyTaskState.SENT)
+    sent_at = models.DateTimeField(_("下达时间"), null=True, blank=True)
+    deadline = models.DateTimeField(_("办理时限"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("受领时间"), null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
+    progress_note = models.CharField(_("进展说明"), max_length=500, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("催办级别"), default=0)
+    escalated_at = models.DateTimeField(_("催办时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["incident", "position", "id"]
@@ -111,7 +124,12 @@ class Task(models.Model):
         constraints = [
             models.CheckConstraint(name="task_done_has_time",
                                    condition=Q(done=False) | Q(done_at__isnull=False)),
+            models.CheckConstraint(name="task_progress_percent", condition=Q(progress__lte=100)),
+            models.CheckConstraint(name="task_escalation_level_range", condition=Q(escalation_level__lte=2)),
+            models.CheckConstraint(name="task_department_sent",
+                                   condition=Q(department__isnull=True) | Q(sent_at__isnull=False)),
         ]
+        indexes = [models.Index(fields=["department", "state"], name="task_department_state_idx")]
 
 
 class DispatchRequest(models.Model):

@@ -5,7 +5,8 @@ alerts, plans, supplies, media, reports and the registries; the state-machine
 steps they share are in :mod:`.transitions`.  Unit positions are written by
 :mod:`emergency.live.ingest` only."""
 
-from .alerts import alert_cancel, alert_issue
+from .agency_tasks import agency_task_act, agency_task_send, agency_tasks_escalate
+from .alerts import alert_cancel, alert_issue, alert_update
 from .assignments import assignment_create
 from .closures import closure_create, closure_lift
 from .dispatch_requests import dispatch_request_create
@@ -36,8 +37,12 @@ from .zones import zone_create, zone_lift
 
 __all__ = [
     "agency_save",
+    "agency_task_act",
+    "agency_task_send",
+    "agency_tasks_escalate",
     "alert_cancel",
     "alert_issue",
+    "alert_update",
     "assignment_create",
     "attachment_add",
     "attachment_read",

@@ -6,6 +6,8 @@ from typing import Any
 
 from cim import roles
 from config.common.clip import clip
+from emergency.choices import ZoneTier
+from emergency.conf import emergency_settings
 from emergency.models import Incident, TimelineEntry
 
 
@@ -25,3 +27,8 @@ def incident_brief(incident: Incident) -> dict[str, Any]:
         "category": incident.category,
         "lon": incident.location.x, "lat": incident.location.y,
     }
+
+
+def zone_label(tier: str) -> str:
+    """The configured display name of a tier (封控区… or high/medium/low risk)."""
+    return str(emergency_settings.ZONE_NAMES.get(tier) or ZoneTier(tier).label)

@@ -31,7 +31,7 @@ from emergency.events import emit
 from emergency.models import Alert, Incident
 from emergency.services._common import timeline_add
 
-__all__ = ["alert_cancel", "alert_issue"]
+__all__ = ["alert_cancel", "alert_issue", "alert_update"]
 
 
 def _circle_polygon(incident: Incident, radius_m: float) -> MultiPolygon:
@@ -148,7 +148,76 @@ def alert_issue(*, by, headline: str, description: str, incident: Incident | Non
                         "severity": alert.severity, "status": alert.status})
     emit("alert.issued", {"alert": alert.pk, "identifier": alert.identifier, "headline": alert.headline,
                           "severity": alert.severity, "incident": incident.pk if incident else None})
+    _reach_public(alert, by=by)
     return alert
+
+
+def _reach_public(alert: Alert, *, by, previous: Alert | None = None) -> None:
+    """What every alert message does for the public: the scan pages inside
+    its area (and the area it replaces) are rendered afresh, and the
+    subscribers there get it by SMS."""
+    from emergency.services.public_warnings import alert_notify_subscribers, scan_pages_forget_within
+
+    scan_pages_forget_within(alert.area, previous.area if previous is not None else None)
+    alert_notify_subscribers(alert=alert, by=by)
+
+
+def _refuse_superseded(original: Alert) -> None:
+    if original.msg_type == CapMsgType.CANCEL:
+        raise Conflict("this is a cancel message itself", field="alert")
+    later = original.followups.order_by("-sent").first()
+    if later is not None:
+        what = "cancelled" if later.msg_type == CapMsgType.CANCEL else f"updated by {later.identifier}"
+        raise Conflict(f"alert {original.identifier} is already {what}", field="alert")
+
+
+def _references(original: Alert) -> str:
+    return f"{original.sender},{original.identifier},{cap_time(original.sent)}"
+
+
+@transaction.atomic
+def alert_update(*, alert: Alert, by, headline: str | None = None, description: str | None = None,
+                 instruction: str | None = None, severity: str | None = None, urgency: str | None = None,
+                 area: MultiPolygon | None = None, area_desc: str | None = None,
+                 expires: dt.datetime | None = None) -> Alert:
+    """Issue the CAP Update of an alert in force (msgType Update, with a
+    reference to it): what is not given stays as it was."""
+    original = locks.lock_alert(alert.pk)
+    _refuse_superseded(original)
+    now = timezone.now()
+    if expires is not None and expires <= now:
+        raise DomainError("expires lies in the past", field="expires")
+    for name, value, enum in (("severity", severity, CapSeverity), ("urgency", urgency, CapUrgency)):
+        if value is not None and value not in enum.values:
+            raise DomainError(f"unknown {name} {value!r}; one of {', '.join(enum.values)}", field=name)
+    if area is not None and area.empty:
+        raise DomainError("an alert needs an area", field="area")
+    text = {"headline": headline, "description": description}
+    for name, value in text.items():
+        if value is not None and not value.strip():
+            raise DomainError(f"{name} may not be empty", field=name)
+    update = Alert(
+        incident=original.incident, division_code=original.division_code, sender=original.sender,
+        sender_name=original.sender_name, sent=now, status=original.status, msg_type=CapMsgType.UPDATE,
+        references=original, category=original.category, event=original.event,
+        urgency=urgency or original.urgency, severity=severity or original.severity,
+        certainty=original.certainty,
+        headline=clip(Alert, "headline", (headline or original.headline).strip()),
+        description=(description or original.description).strip(),
+        instruction=(original.instruction if instruction is None else instruction).strip(),
+        area_desc=clip(Alert, "area_desc", (area_desc or original.area_desc).strip()),
+        area=area or original.area, expires=expires or original.expires, issued_by=roles.acting_user(by),
+    )
+    update = _save_with_identifier(update, references=_references(original))
+    if original.incident_id:
+        timeline_add(incident=original.incident, kind=TimelineKind.ALERT, by=by,
+                     text=f"更新预警: {update.headline}", data={"alert": update.pk})
+    audit_record(actor=by, action="alert.update", obj=update,
+                 after={"identifier": update.identifier, "references": original.identifier,
+                        "severity": update.severity})
+    emit("alert.updated", {"alert": update.pk, "references": original.pk, "headline": update.headline})
+    _reach_public(update, by=by, previous=original)
+    return update
 
 
 @transaction.atomic
@@ -156,10 +225,7 @@ def alert_cancel(*, alert: Alert, by, reason: str = "") -> Alert:
     """Issue the CAP Cancel message for an alert (msgType Cancel, with a
     reference to the original)."""
     original = locks.lock_alert(alert.pk)
-    if original.msg_type == CapMsgType.CANCEL:
-        raise Conflict("this is a cancel message itself", field="alert")
-    if original.followups.filter(msg_type=CapMsgType.CANCEL).exists():
-        raise Conflict(f"alert {original.identifier} is already cancelled", field="alert")
+    _refuse_superseded(original)
     cancel = Alert(
         incident=original.incident, division_code=original.division_code, sender=original.sender,
         sender_name=original.sender_name, sent=timezone.now(), status=original.status,
@@ -170,8 +236,7 @@ def alert_cancel(*, alert: Alert, by, reason: str = "") -> Alert:
         area_desc=original.area_desc, area=original.area,
         issued_by=roles.acting_user(by),
     )
-    refs = f"{original.sender},{original.identifier},{cap_time(original.sent)}"
-    cancel = _save_with_identifier(cancel, references=refs)
+    cancel = _save_with_identifier(cancel, references=_references(original))
     if original.incident_id:
         timeline_add(incident=original.incident, kind=TimelineKind.ALERT, by=by,
                      text=f"解除预警: {original.headline}", data={"alert": cancel.pk})
@@ -179,4 +244,5 @@ def alert_cancel(*, alert: Alert, by, reason: str = "") -> Alert:
                  after={"identifier": cancel.identifier, "references": original.identifier},
                  note=reason)
     emit("alert.cancelled", {"alert": cancel.pk, "references": original.pk})
+    _reach_public(cancel, by=by)
     return cancel

@@ -18,6 +18,8 @@ from emergency.models import Assignment, DispatchRequest, Incident, Unit
 from emergency.recommend import unit_origin
 from emergency.routing import drive_graph, route_line, snap_point
 from emergency.services._common import incident_brief, timeline_add
+from emergency.services.notifications import notification_send
+from emergency.services.recipients import crew_recipients
 from emergency.services.transitions import incident_auto_advance, unit_move
 from emergency.states import INCIDENT_DISPATCHABLE
 
@@ -32,6 +34,16 @@ def _busy_reason(unit: Unit) -> str:
         return (f"unit {unit.code} is already assigned to incident {active.incident.number} "
                 f"since {since:%H:%M:%S} (status {unit.status})")
     return f"unit {unit.code} is not available (status {unit.status})"
+
+
+
+def _crew_notify(*, unit: Unit, incident: Incident, assignment: Assignment, by) -> None:
+    """The unit's crew hears of the assignment (in-app, e-mail)."""
+    point = incident.location
+    where = incident.address.full_name if incident.address_id else f"{point.y:.5f},{point.x:.5f}"
+    notification_send(kind="assignment", recipients=crew_recipients(unit), ref=f"assignment:{assignment.pk}",
+                      by=by, context={"unit": f"{unit.code} {unit.name}", "level": incident.level,
+                                      "incident": incident.number or incident.title, "address": where})
 
 
 @transaction.atomic
@@ -102,6 +114,7 @@ def assignment_create(*, incident: Incident, units: list[int], by) -> list[Assig
             # what a crew's device needs to sound its alarm before it loads the details
             "brief": incident_brief(locked_incident),
         })
+        _crew_notify(unit=unit, incident=locked_incident, assignment=assignment, by=by)
         created.append(assignment)
     if locked_incident.status == IncidentStatus.VERIFIED:
         incident_auto_advance(incident=locked_incident, to=IncidentStatus.DISPATCHED, by=by)

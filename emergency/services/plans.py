@@ -3,13 +3,16 @@ on an incident (tasks, dispatch requests, a supply request), ticking tasks."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cim import roles
 from cim.services.audit import audit_record, snapshot
 from emergency import locks
-from emergency.choices import IncidentLevel, IncidentType, TaskKind, TimelineKind, UnitType
+from emergency.choices import AgencyTaskState, IncidentLevel, IncidentType, TaskKind, TimelineKind, UnitType
+from emergency.conf import emergency_settings
 from emergency.errors import Conflict, DomainError, NotFound
 from emergency.events import emit
 from emergency.models import (
@@ -27,6 +30,7 @@ from emergency.models import (
 )
 from emergency.selectors import plan_for
 from emergency.services._common import timeline_add
+from emergency.services.agency_tasks import department_task_notify
 from emergency.states import INCIDENT_TERMINAL
 
 __all__ = ["plan_activate", "plan_save", "task_set_done"]
@@ -113,10 +117,18 @@ def plan_activate(*, incident: Incident, by, plan: Plan | None = None) -> PlanAc
     position = Task.objects.filter(incident=locked).count()
     tasks = [Task(incident=locked, activation=activation, kind=TaskKind.CHECKLIST, title=text,
                   position=position + k) for k, text in enumerate(plan.checklist)]
-    for agency in plan.notify_agencies.order_by("code"):
+    now = timezone.now()
+    deadline = now + dt.timedelta(seconds=int(emergency_settings.AGENCY_TASK_DEFAULT_DEADLINE_S))
+    for agency in plan.notify_agencies.select_related("department").order_by("code"):
+        # an agency of a partner department: the task goes to the department's inbox
+        sent = {"department": agency.department, "sent_at": now, "deadline": deadline} \
+            if agency.department else {}
         tasks.append(Task(incident=locked, activation=activation, kind=TaskKind.NOTIFY, agency=agency,
-                          title=f"通知 {agency.name}", position=position + len(tasks)))
+                          title=f"通知 {agency.name}", position=position + len(tasks), **sent))
     Task.objects.bulk_create(tasks)
+    for task in tasks:
+        if task.department is not None:
+            department_task_notify(task=task, by=by)
     requests = DispatchRequest.objects.bulk_create([
         DispatchRequest(incident=locked, activation=activation, unit_type=r.unit_type, count=r.count,
                         created_by=user)
@@ -150,7 +162,10 @@ def task_set_done(*, task: Task, done: bool, by) -> Task:
     locked.done = done
     locked.done_at = timezone.now() if done else None
     locked.done_by = roles.acting_user(by) if done else None
-    locked.save(update_fields=["done", "done_at", "done_by"])
+    if locked.department_id is not None:  # the console ticks a department's task for it
+        locked.state = AgencyTaskState.DONE if done else (
+            AgencyTaskState.ACKNOWLEDGED if locked.acknowledged_at else AgencyTaskState.SENT)
+    locked.save(update_fields=["done", "done_at", "done_by", "state"])
     timeline_add(incident=locked.incident, kind=TimelineKind.TASK, by=by,
                  text=("完成: " if done else "重新打开: ") + locked.title, data={"task": locked.pk})
     audit_record(actor=by, action="task.done" if done else "task.reopen", obj=locked,

@@ -18,14 +18,10 @@ from emergency.conf import emergency_settings
 from emergency.errors import Conflict, DomainError, NotFound
 from emergency.events import emit
 from emergency.models import ControlZone, Incident
-from emergency.services._common import timeline_add
+from emergency.services._common import timeline_add, zone_label
+from emergency.services.public_warnings import scan_pages_forget_within
 
 __all__ = ["zone_contents", "zone_create", "zone_label", "zone_lift"]
-
-
-def zone_label(tier: str) -> str:
-    """The configured display name of a tier (封控区… or high/medium/low risk)."""
-    return str(emergency_settings.ZONE_NAMES.get(tier) or ZoneTier(tier).label)
 
 
 def _buffer_addresses(address_ids: list[int], buffer_m: float) -> MultiPolygon:
@@ -118,6 +114,7 @@ def zone_create(*, tier: str, by, name: str = "", incident: Incident | None = No
     audit_record(actor=by, action="zone.create", obj=zone,
                  after={"tier": tier, "name": zone.name, "buildings": zone.buildings_count,
                         "addresses": zone.addresses_count, "people": zone.people_estimate})
+    scan_pages_forget_within(zone.geom)
     emit("zone.created", {"zone": zone.pk, "tier": tier, "name": zone.name,
                           "incident": incident.pk if incident else None,
                           "people_estimate": zone.people_estimate})
@@ -138,5 +135,6 @@ def zone_lift(*, zone: ControlZone, by) -> ControlZone:
         timeline_add(incident=locked.incident, kind=TimelineKind.ZONE, by=by,
                      text=f"解除{zone_label(locked.tier)}: {locked.name}", data={"zone": locked.pk})
     audit_record(actor=by, action="zone.lift", obj=locked, after={"status": locked.status})
+    scan_pages_forget_within(locked.geom)
     emit("zone.lifted", {"zone": locked.pk})
     return locked

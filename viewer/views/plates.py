@@ -47,6 +47,7 @@ from cim.services.plates import (
 )
 from cim.services.plates.throttle import action_throttled
 from cim.services.reports import report_create, tracking_lookup
+from emergency.services.public_warnings import warnings_for_address
 
 LANGS = ("zh-hans", "en")
 _ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # as Django's GZipMiddleware reads Accept-Encoding
@@ -170,6 +171,7 @@ def _scan_context(plate: Plate, lang: str, draft: dict | None = None) -> dict:
         catalogue.append(entry)
     guide = [_guide_tree(code, questions, en, items) for code, q in sorted(questions.items()) if q["root"]]
     return {
+        "warnings": warnings_for_address(address),
         "plate": plate, "code_pretty": codes.pretty(plate.code), "address": address,
         "headline": headline, "community": community, "street": street,
         "domain": cim_settings.PLATE_HOST.lower(),

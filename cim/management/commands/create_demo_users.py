@@ -85,5 +85,7 @@ class Command(BaseCommand):
         for username, (role, department, districts) in SCOPED_DEMO_USERS.items():
             limit = ",".join(districts) or department
             self.stdout.write(f"  {role:<11} {username:<11} {demo_password(username)}  ({limit})")
+        self.stdout.write(f"  agency (联动任务 inbox /inbox/): police_duty  {demo_password('police_duty')}  "
+                          "(公安局: acknowledge, accept, report progress, complete)")
         self.stdout.write("  (admin: set up an authenticator app at the first sign-in, "
                           "/accounts/two-factor/)")

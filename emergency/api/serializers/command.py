@@ -99,11 +99,14 @@ class ActivatePlanSerializer(serializers.Serializer):
 class TaskSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     agency_name = serializers.CharField(source="agency.name", default=None, read_only=True)
+    department_name = serializers.CharField(source="department.name", default=None, read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
 
     class Meta:
         model = Task
         fields = ["id", "incident", "kind", "kind_label", "title", "agency", "agency_name", "position",
-                  "done", "done_at"]
+                  "done", "done_at", "department", "department_name", "state", "state_label", "deadline",
+                  "progress"]
         read_only_fields = fields
 
 

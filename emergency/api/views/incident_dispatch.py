@@ -74,7 +74,7 @@ class IncidentDispatchMixin:
         s.is_valid(raise_exception=True)
         plan = get_or_400(Plan, s.validated_data["plan"], "plan") if s.validated_data.get("plan") else None
         services.plan_activate(incident=incident, plan=plan, by=request.user)
-        return Response(TaskSerializer(incident.tasks.select_related("agency"), many=True).data,
+        return Response(TaskSerializer(incident.tasks.select_related("agency", "department"), many=True).data,
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: TaskSerializer(many=True)})

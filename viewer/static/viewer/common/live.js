@@ -143,6 +143,9 @@ export class LiveClient {
         this.stats.resyncs += 1;
         this.emit("resync", data);
         break;
+      case "notification":
+        this.emit("notification", data);
+        break;
       case "pong":
         if (this.pingSentAt) this.stats.lastPingMs = Math.round(performance.now() - this.pingSentAt);
         break;

@@ -100,7 +100,11 @@ export class DispatchTab {
         el("label", {}, el("input", { type: "checkbox", checked: task.done, disabled: !this.app.can.tasks,
           onchange: (e) => this.tick(task, e.currentTarget) }),
         el("span", { class: "tag" }, task.kind_label), " ", task.title,
-        task.agency_name ? el("span", { class: "muted small" }, ` · ${task.agency_name}`) : null)))));
+        task.agency_name ? el("span", { class: "muted small" }, ` · ${task.agency_name}`) : null,
+        task.department_name
+          ? el("span", { class: `tag agency-state state-${task.state}`, title: task.department_name },
+            `${task.department_name} · ${task.state_label}${task.progress ? ` ${task.progress}%` : ""}`)
+          : null)))));
   }
 
   async tick(task, box) {

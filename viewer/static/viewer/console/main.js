@@ -70,6 +70,7 @@ class ConsoleApp {
     this.live.on("positions", (items) => this.map.applyPositions(items) || this.renderUnitSummary());
     this.live.on("stale", (ids) => this.map.setStale(ids));
     this.live.on("resync", () => this.reload());
+    this.live.on("notification", (n) => notify(`${n.subject}: ${n.body}`, { kind: "info", ms: 15000 }));
     setInterval(() => {
       $("#clock").textContent = fmtTime(new Date().toISOString());
       if (config.mode === "command") markUnacknowledged(this.assignments);

@@ -18,6 +18,7 @@ const REFRESH_EVERY_MS = 60000; // the 24-hour windows roll on even when nothing
 // Which figures an event kind changes.
 const AFFECTS = [
   [/^incident\./, ["incidents", "response", "map"]],
+  [/^task\./, ["incidents"]],
   [/^assignment\./, ["response", "units"]],
   [/^unit\.status/, ["units", "response"]],
   [/^(stock|supply_request)\./, ["supplies"]],
@@ -154,6 +155,7 @@ class Dashboard {
       const major = d.incidents.by_level.filter((r) => r.key === "I" || r.key === "II").reduce((a, r) => a + r.count, 0);
       set("incidents", fmtInt(d.incidents.total), t("kpiMajorNote", { n: major }));
       set("active", fmtInt(d.incidents.active));
+      set("overdue", fmtInt(d.incidents.overdue_tasks ?? 0));
     }
     if (d.response) {
       const r = d.response.summary.response_s;
@@ -166,7 +168,7 @@ class Dashboard {
     }
     if (d.supplies) set("low", fmtInt(d.supplies.below_minimum.length), t("kpiAlerts", { n: d.supplies.open_alerts }));
     if (d.plates) set("reports", fmtInt(d.plates.totals.reports), t("kpiOpen", { n: d.plates.totals.open_reports }));
-    for (const card of document.querySelectorAll("[data-kpi=low], [data-kpi=active]")) {
+    for (const card of document.querySelectorAll("[data-kpi=low], [data-kpi=active], [data-kpi=overdue]")) {
       card.classList.toggle("alarm", Number(card.querySelector("[data-value]").textContent.replace(/\D/g, "")) > 0);
     }
   }

@@ -1,0 +1,42 @@
+"""Reads of joint action and notifications: a department's inbox, overdue
+agency tasks, a message's delivery log."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from cim import roles
+from cim.models import Department
+from cim.scope import Scope
+from emergency.choices import AgencyTaskState
+from emergency.models import Task
+
+__all__ = ["agency_tasks_overdue", "department_of", "inbox_tasks"]
+
+
+def department_of(user) -> Department | None:
+    profile = getattr(user, "staff_profile", None) if getattr(user, "is_authenticated", False) else None
+    return profile.department if profile is not None else None
+
+
+def inbox_tasks(user, *, department: Department | None = None) -> QuerySet[Task]:
+    """The tasks sent to the user's department (an admin may name any
+    department), open ones first, by deadline."""
+    if department is None or not roles.has_role(user, roles.ADMIN):
+        department = department_of(user)
+    if department is None:
+        return Task.objects.none()
+    return (
+        Task.objects.filter(department=department)
+        .select_related("incident", "department", "agency")
+        .order_by("done", "deadline", "-id")
+    )
+
+
+def agency_tasks_overdue(scope: Scope | None = None) -> QuerySet[Task]:
+    """Agency tasks past their deadline and not done (in a scope)."""
+    qs = Task.objects.filter(department__isnull=False, deadline__lt=timezone.now()).exclude(
+        state=AgencyTaskState.DONE
+    )
+    return scope.filter_tasks(qs) if scope is not None else qs
