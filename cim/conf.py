@@ -17,6 +17,8 @@ cim_settings = AppSettings("CIM", {
     "DEM_DIR": Key(env.MEDIA_ROOT / "dem", "registered elevation models"),
     "TILES_DIR": Key(env.MEDIA_ROOT / "tiles", "served 3D Tiles (a link to the current build)"),
     "TERRAIN_DIR": Key(env.MEDIA_ROOT / "terrain", "served terrain tiles (a link to the current build)"),
+    "BIM_TILES_DIR": Key(env.MEDIA_ROOT / "bim",
+                         "3D Tiles of BIM models, <model id>/ each (a link to its build)"),
     # -- the city model --------------------------------------------------------
     "STOREY_HEIGHT_M": Key(3.0, "height of one storey, to derive heights from floors and back"),
     "MAX_BUILDING_HEIGHT_M": Key(900.0, "taller buildings are refused by the importers"),

@@ -107,7 +107,8 @@ def media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.CIM = {**settings.CIM, "DEM_DIR": tmp_path / "media" / "dem",
                     "TILES_DIR": tmp_path / "media" / "tiles",
-                    "TERRAIN_DIR": tmp_path / "media" / "terrain"}
+                    "TERRAIN_DIR": tmp_path / "media" / "terrain",
+                    "BIM_TILES_DIR": tmp_path / "media" / "bim"}
     return settings.MEDIA_ROOT
 
 
