@@ -163,8 +163,9 @@ def from_map_conversion(
         for k, label in ((project_unit_m, "the project unit"), (1.0, "metres"))
         if all(abs(k - r[0]) > 1e-12 for r in readings)
     ]
-    found = next(((k, label) for k, label in readings if _inside(crs_name, mc.eastings * k, mc.northings * k)),
-                 None)
+    found = next(
+        ((k, label) for k, label in readings if _inside(crs_name, mc.eastings * k, mc.northings * k)), None
+    )
     if found is None:
         raise PlacementError(
             f"the map conversion's origin E {mc.eastings} N {mc.northings} lies outside the "
