@@ -13,6 +13,8 @@ import logging
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 from cim.bim import tiles as bim_tiles
 from cim.conf import cim_settings
 from cim.errors import Conflict, DomainError
@@ -136,9 +138,32 @@ def add_links(doc: dict, frame: EnuFrame) -> dict:
         root["children"] = kept + links
     else:
         root.pop("children", None)
-    if links and not root.get("geometricError"):
-        root["geometricError"] = max(link["geometricError"] for link in links)
+    if links:
+        _enclose(root, frame, links)
+        # the root must refine into a model as soon as the model itself would be drawn
+        root["geometricError"] = max(
+            root.get("geometricError") or 0.0, *(link["geometricError"] for link in links)
+        )
+        doc["geometricError"] = max(doc["geometricError"], root["geometricError"])
     return doc
+
+
+def _enclose(root: dict, frame: EnuFrame, links: list[dict]) -> None:
+    """Grow the root's (axis-aligned, ENU) box over the models' regions: a
+    client reaches a child only through its parent's volume."""
+    box = root["boundingVolume"].get("box")
+    if box is None:
+        return
+    centre, half = np.array(box[:3]), np.array([box[3], box[7], box[11]])
+    lo, hi = centre - half, centre + half
+    for link in links:
+        w, s, e, n, low, high = link["boundingVolume"]["region"]
+        lon = np.degrees([w, e, e, w] * 2)
+        lat = np.degrees([s, s, n, n] * 2)
+        corners = frame.from_geodetic(lon, lat, np.array([low] * 4 + [high] * 4))
+        lo, hi = np.minimum(lo, corners.min(axis=0)), np.maximum(hi, corners.max(axis=0))
+    c, h = (lo + hi) / 2, (hi - lo) / 2
+    root["boundingVolume"]["box"] = [float(v) for v in (c[0], c[1], c[2], h[0], 0, 0, 0, h[1], 0, 0, 0, h[2])]
 
 
 def _shapely(geometry):

@@ -6,6 +6,7 @@ import { Basemap } from "../common/basemap.js";
 import { getJSON } from "../common/http.js";
 import { Progress } from "../common/progress.js";
 import { cartographicLight, createViewer, flyToView, loadTerrain, loadTileset, pickPoint } from "../common/scene.js";
+import { BimPanel } from "./bim.js";
 import { Bookmarks } from "./bookmarks.js";
 import { Clipper } from "./clip.js";
 import { config, fmt, fmtInt, i18n, localName, t } from "./i18n.js";
@@ -54,6 +55,11 @@ const measure = new Measure(viewer);
 const clipper = new Clipper(viewer, () => state.tileset);
 const sun = new SunStudy(viewer, () => state.tileset);
 const bookmarks = new Bookmarks(viewer);
+const bim = new BimPanel(viewer, {
+  getTileset: () => state.tileset,
+  isSelected: (feature) => info.selected?.feature === feature,
+});
+info.onElement = (panel, props) => bim.showElement(panel, props);
 const heightLimit = new HeightLimit(viewer, {
   getTileset: () => state.tileset,
   restyle: () => setTheme(state.theme),
@@ -259,6 +265,7 @@ async function start() {
         tilesLoaded.resolve(true);
       });
       tileset.tileFailed.addEventListener((error) => state.errors.push(`tile ${error.url}: ${error.message}`));
+      bim.attach(tileset);
       applyTheme(tileset, state.theme, $("#legend"));
     } catch (error) {
       progress.done("tiles");
@@ -276,7 +283,7 @@ async function start() {
   // Rivers, main roads and service points just outside the built-up area belong on the map too.
   const around = padExtent(city.extent);
   const results = await Promise.allSettled([basemap.load(around), poi.load(around),
-    heightLimit.load().then(openSharedAnalysis)]);
+    heightLimit.load().then(openSharedAnalysis), bim.load()]);
   for (const result of results) {
     if (result.status === "rejected") {
       state.errors.push(String(result.reason?.message || result.reason));
@@ -317,6 +324,7 @@ window.cimViewer = {
   clipper,
   sun,
   bookmarks,
+  bim,
   heightLimit,
   flood,
   basemap,
