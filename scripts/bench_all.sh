@@ -19,3 +19,5 @@ step "scan page against a static file (demo database, gunicorn + wrk)"
 $PY scripts/bench_scan.py --duration 15
 step "live ingestion: 2,000 units, 50 consoles (scratch database)"
 $PY scripts/bench_live.py --units 2000 --consoles 50
+step "IFC import against the ifcopenshell.geom floor (demo database, throw-away media folder)"
+$PY scripts/bench_ifc.py --rounds 3

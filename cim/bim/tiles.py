@@ -23,6 +23,7 @@ import shapely
 
 from cim.bim.placement import Placement
 from cim.bim.reader import Element, Shapes
+from cim.tiling.builder import bounding_box
 from cim.tiling.geodesy import EnuFrame, up_vectors
 from cim.tiling.glb import PropertyColumn, PropertyTable, extent, write_glb
 from cim.tiling.mesh import MeshPart
@@ -41,7 +42,6 @@ ENVELOPE_CLASSES = (
     "IfcDoor",
 )
 SHELL_ERROR_M = 4.0  # geometric error of the shell: elements are drawn from ~ this × screen factor
-BOX_PADDING_M = 0.5
 
 
 def element_schema() -> dict:
@@ -242,13 +242,6 @@ def _merge(parts: list[MeshPart]) -> MeshPart:
     )
 
 
-def box(lo: np.ndarray, hi: np.ndarray) -> list[float]:
-    lo = np.asarray(lo) - BOX_PADDING_M
-    hi = np.asarray(hi) + BOX_PADDING_M
-    c, h = (lo + hi) / 2, (hi - lo) / 2
-    return [float(v) for v in (c[0], c[1], c[2], h[0], 0, 0, 0, h[1], 0, 0, 0, h[2])]
-
-
 def tileset(
     shell: Content, elements: Content, *, frame: EnuFrame, version: str, shell_uri: str, elements_uri: str
 ) -> dict:
@@ -259,13 +252,13 @@ def tileset(
     diagonal = float(np.linalg.norm(hi - lo))
     root = {
         "transform": frame.transform(),
-        "boundingVolume": {"box": box(lo, hi)},
+        "boundingVolume": {"box": bounding_box(lo, hi)},
         "geometricError": SHELL_ERROR_M,
         "refine": "REPLACE",
         "content": {"uri": shell_uri},
         "children": [
             {
-                "boundingVolume": {"box": box(elements.box_min, elements.box_max)},
+                "boundingVolume": {"box": bounding_box(elements.box_min, elements.box_max)},
                 "geometricError": 0.0,
                 "content": {"uri": elements_uri},
             }

@@ -22,6 +22,7 @@ from cim.importers.ifc import Loaded, ManualPlacement, load_ifc
 from cim.importers.report import ImportReport
 from cim.models import BimModel, ImportRun
 from cim.services.imports import import_execute
+from cim.tiling.builder import BOX_PADDING_M, bounding_box
 from cim.tiling.geodesy import EnuFrame
 from cim.tiling.publish import current_build, discard, publish, write_atomic
 
@@ -155,15 +156,14 @@ def _enclose(root: dict, frame: EnuFrame, links: list[dict]) -> None:
     if box is None:
         return
     centre, half = np.array(box[:3]), np.array([box[3], box[7], box[11]])
-    lo, hi = centre - half, centre + half
+    lo, hi = centre - half + BOX_PADDING_M, centre + half - BOX_PADDING_M  # bounding_box pads again
     for link in links:
         w, s, e, n, low, high = link["boundingVolume"]["region"]
         lon = np.degrees([w, e, e, w] * 2)
         lat = np.degrees([s, s, n, n] * 2)
         corners = frame.from_geodetic(lon, lat, np.array([low] * 4 + [high] * 4))
         lo, hi = np.minimum(lo, corners.min(axis=0)), np.maximum(hi, corners.max(axis=0))
-    c, h = (lo + hi) / 2, (hi - lo) / 2
-    root["boundingVolume"]["box"] = [float(v) for v in (c[0], c[1], c[2], h[0], 0, 0, 0, h[1], 0, 0, 0, h[2])]
+    root["boundingVolume"]["box"] = bounding_box(lo, hi)
 
 
 def _shapely(geometry):
