@@ -80,6 +80,11 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     "admin-area-tree": _read(PUBLIC),
     "admin-area-detail": _read(PUBLIC),
     "building-list": _read(_STAFF),
+    # BIM buildings (the models' tiles are served under /tiles/bim/, as the city's)
+    "bim-model-list": _read(_STAFF),
+    "bim-model-detail": _read(_STAFF),
+    "bim-element-list": _read(_STAFF),
+    "bim-element-detail": _read(_STAFF),
     "building-detail": _detail(_STAFF, _PLANNERS),
     "road-list": _read(_STAFF),
     "road-detail": _read(_STAFF),

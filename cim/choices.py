@@ -67,6 +67,16 @@ class ImportKind(models.TextChoices):
     CITYJSON = "cityjson", _("CityJSON")
     DEM = "dem", _("数字高程模型")
     DEMO = "demo", _("天水演示城市")
+    IFC = "ifc", _("IFC 建筑信息模型")
+
+
+class PlacementSource(models.TextChoices):
+    """Which georeferencing placed a BIM model (cim.bim.placement)."""
+
+    MAP_CONVERSION = "map_conversion", _("IfcMapConversion 与 IfcProjectedCRS")
+    PSET_MAP_CONVERSION = "pset_map_conversion", _("ePSet_MapConversion 属性集（IFC2x3）")
+    SITE_REFERENCE = "site_reference", _("IfcSite 经纬度与真北")
+    MANUAL = "manual", _("人工指定")
 
 
 class ImportStatus(models.TextChoices):

@@ -33,6 +33,8 @@ cim_settings = AppSettings("CIM", {
                                   "{'kind': 'wmts'|'xyz'|'tms', 'url': ..., 'layer', 'style', "
                                   "'tile_matrix_set', 'format', 'min_zoom', 'max_zoom', 'subdomains', "
                                   "'attribution'}; None: the platform's own tiles"),
+    "BIM_TILES_DIR": Key(env.MEDIA_ROOT / "bim",
+                         "3D Tiles of BIM models, <model id>/ each (a link to its build)"),
     # -- the city model --------------------------------------------------------
     "STOREY_HEIGHT_M": Key(3.0, "height of one storey, to derive heights from floors and back"),
     "MAX_BUILDING_HEIGHT_M": Key(900.0, "taller buildings are refused by the importers"),

@@ -11,7 +11,8 @@ Who may read:
   buildings (the resident pages may show it too).
 
 Only the published files are served: ``tileset.json`` and ``t/*.glb`` (not the
-build manifest), ``layer.json`` and ``*.terrain``; no path can leave the
+build manifest), each BIM model's ``bim/<id>/tileset.json``, ``shell.glb`` and
+``elements.glb``, ``layer.json`` and ``*.terrain``; no path can leave the
 folder.  Terrain tiles are stored gzipped and sent with ``Content-Encoding:
 gzip`` (Cesium fails on them otherwise); glb tiles are sent from their ``.gz``
 sibling when the client accepts gzip.  ``ETag`` from size and mtime (an
@@ -40,6 +41,7 @@ from config.common.errors import error_body
 
 TILE_FILE = re.compile(r"^(tileset\.json|t/[A-Za-z0-9_]+\.glb)$")
 BASEMAP_FILE = re.compile(r"^(metadata\.json|[0-9]{1,2}/[0-9]{1,7}/[0-9]{1,7}\.png)$")
+BIM_FILE = re.compile(r"^[0-9]{1,12}/(tileset\.json|shell\.glb|elements\.glb)$")  # under bim/
 TERRAIN_FILE = re.compile(r"^(layer\.json|[0-9]{1,2}/[0-9]{1,7}/[0-9]{1,7}\.terrain)$")
 CONTENT_TYPES = {".json": "application/json", ".glb": "model/gltf-binary", ".png": "image/png",
                  ".terrain": "application/vnd.quantized-mesh;extensions=octvertexnormals"}
@@ -110,7 +112,10 @@ def tiles(request, path: str):
     refusal = tiles_refusal(request)
     if refusal is not None:
         return refusal
-    file = _resolve(Path(cim_settings.TILES_DIR), path, TILE_FILE)
+    if path.startswith("bim/"):  # a BIM model's own tileset, referenced from the city's
+        file = _resolve(Path(cim_settings.BIM_TILES_DIR), path.removeprefix("bim/"), BIM_FILE)
+    else:
+        file = _resolve(Path(cim_settings.TILES_DIR), path, TILE_FILE)
     sidecar = file.with_name(file.name + ".gz")
     versioned = "v" in request.GET and file.suffix == ".glb"
     cache = "private, " + (IMMUTABLE if versioned else "no-cache")

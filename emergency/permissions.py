@@ -95,6 +95,8 @@ class FieldDevice(RolePermission):
 
     read_roles = (roles.RESPONDER,)
     write_roles = (roles.RESPONDER,)
+
+
 class DepartmentInbox(RolePermission):
     """A department's inbox: any staff member reads and works the tasks of
     their own department (the selector and the service hold them to it)."""

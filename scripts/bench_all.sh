@@ -21,3 +21,5 @@ step "live ingestion: 2,000 units, 50 consoles (scratch database)"
 $PY scripts/bench_live.py --units 2000 --consoles 50
 step "notifications: 10,000 SMS of one alert through a local gateway failing 5 % (scratch database)"
 $PY scripts/bench_notify.py --count 10000
+step "IFC import against the ifcopenshell.geom floor (demo database, throw-away media folder)"
+$PY scripts/bench_ifc.py --rounds 3

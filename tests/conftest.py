@@ -108,7 +108,8 @@ def media_root(tmp_path, settings):
     settings.CIM = {**settings.CIM, "DEM_DIR": tmp_path / "media" / "dem",
                     "TILES_DIR": tmp_path / "media" / "tiles",
                     "TERRAIN_DIR": tmp_path / "media" / "terrain",
-                    "BASEMAP_DIR": tmp_path / "media" / "basemap"}
+                    "BASEMAP_DIR": tmp_path / "media" / "basemap",
+                    "BIM_TILES_DIR": tmp_path / "media" / "bim"}
     return settings.MEDIA_ROOT
 
 

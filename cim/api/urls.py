@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from cim.api.views import analyses, catalogue, city, maps, plates, public, reports, schemes, search
+from cim.api.views import analyses, bim, catalogue, city, maps, plates, public, reports, schemes, search
 
 router = DefaultRouter()
 router.register("admin-areas", city.AdminAreaViewSet, basename="admin-area")
@@ -27,6 +27,11 @@ urlpatterns = [
     path("map/admin-boundaries/", maps.AdminBoundariesMapView.as_view(),
          name="map-admin-boundaries"),
     path("search/", search.SearchView.as_view(), name="search"),
+    path("bim/", bim.BimModelListView.as_view(), name="bim-model-list"),
+    path("bim/<int:pk>/", bim.BimModelDetailView.as_view(), name="bim-model-detail"),
+    path("bim/<int:pk>/elements/", bim.BimElementListView.as_view(), name="bim-element-list"),
+    path("bim/<int:pk>/elements/<str:global_id>/", bim.BimElementDetailView.as_view(),
+         name="bim-element-detail"),
     path("analyses/height-check/", analyses.HeightCheckView.as_view(), name="height-check"),
     path("analyses/flood/", analyses.FloodView.as_view(), name="flood"),
     path("analyses/scheme-compare/", schemes.SchemeCompareView.as_view(), name="scheme-compare"),

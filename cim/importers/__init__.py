@@ -1,5 +1,6 @@
 """Importers of real city data: OpenStreetMap PBF (:mod:`.osm`), GDAL vector
-files (:mod:`.vector`), CityJSON (:mod:`.cityjson`) and DEMs (:mod:`.dem`).
+files (:mod:`.vector`), CityJSON (:mod:`.cityjson`), IFC buildings (:mod:`.ifc`, over
+:mod:`cim.bim`) and DEMs (:mod:`.dem`).
 
 Each reads its file in a stream, checks every feature (refusing single
 features with a reason, or the whole file with :class:`cim.errors.ImportFailed`)

@@ -5,6 +5,7 @@ from .addresses import Address
 from .admin_areas import AdminArea
 from .analyses import AnalysisRun, HeightZone
 from .audit import AuditLog
+from .bim import BimElement, BimModel
 from .buildings import Building
 from .catalogue import CatalogueVersion
 from .imports import ImportRun, RejectedFeature
@@ -24,6 +25,8 @@ __all__ = [
     "AdminArea",
     "AnalysisRun",
     "AuditLog",
+    "BimElement",
+    "BimModel",
     "Building",
     "CatalogueVersion",
     "DemRaster",

@@ -40,7 +40,7 @@ from tqdm import tqdm
 from cim.choices import BuildingUse
 from cim.conf import cim_settings
 from cim.errors import Conflict, DomainError
-from cim.models import AdminArea, Building, DemRaster
+from cim.models import AdminArea, BimModel, Building, DemRaster
 from cim.progress import Progress, stage, terminal, track
 from cim.services.audit import audit_record
 from cim.services.elevation import ground_sampler
@@ -118,8 +118,11 @@ def _read(alias: str = DEFAULT_DB_ALIAS, ids: np.ndarray | None = None) -> tuple
             "coalesce(b.floors, 0), b.use, coalesce(b.year_built, 0), b.name, coalesce(a.code, ''), "
             "coalesce(a.name, ''), b.lod, b.base_elevation, b.solid::text "
             f"FROM {Building._meta.db_table} b "
-            f"LEFT JOIN {AdminArea._meta.db_table} a ON a.id = b.admin_area_id"
-            + ("" if ids is None else " WHERE b.id = ANY(%s)"),
+            f"LEFT JOIN {AdminArea._meta.db_table} a ON a.id = b.admin_area_id "
+            # a building a tiled BIM model replaces is drawn by the model's own tileset
+            f"WHERE NOT EXISTS (SELECT 1 FROM {BimModel._meta.db_table} m "
+            "WHERE m.replaces_id = b.id AND m.tiles_version <> '')"
+            + ("" if ids is None else " AND b.id = ANY(%s)"),
             None if ids is None else [ids.tolist()], binary=True)
         rows = cur.fetchall()
     rows.sort(key=itemgetter(0))
@@ -576,7 +579,9 @@ def _build_full(served, records, solid_texts, *, by, progress, key, started, max
 def _finish(served, build_dir, *, tree, frame, light, importance, vertices, cell, contents, key,
             version) -> None:
     """tileset.json and manifest.json into the build folder, then publish it."""
-    doc = tileset_document(tree, frame=frame, contents=contents, version=version)
+    from cim.services.bim import add_links
+
+    doc = add_links(tileset_document(tree, frame=frame, contents=contents, version=version), frame)
     write_atomic(build_dir / "tileset.json", json.dumps(doc, separators=(",", ":")).encode())
     tiles_section = mf.tiles_to_manifest(tree, light=light, importance=importance,
                                          vertices=vertices, contents=contents)

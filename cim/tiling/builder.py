@@ -221,7 +221,8 @@ def encode_tile(prepared: Prepared, members: np.ndarray, *, use_values: list[str
     )
 
 
-def _box(lo: np.ndarray, hi: np.ndarray) -> list[float]:
+def bounding_box(lo: np.ndarray, hi: np.ndarray) -> list[float]:
+    """A 3D Tiles ``box`` (axis-aligned in the tile frame) around lo…hi, padded."""
     lo = np.asarray(lo) - BOX_PADDING_M
     hi = np.asarray(hi) + BOX_PADDING_M
     c = (lo + hi) / 2
@@ -255,7 +256,7 @@ def tileset_document(
             highs.append(np.asarray(c["_hi"]))
         lo, hi = np.min(lows, axis=0), np.max(highs, axis=0)
         out = {
-            "boundingVolume": {"box": _box(lo, hi)},
+            "boundingVolume": {"box": bounding_box(lo, hi)},
             "geometricError": errors[tile.id] if children else 0.0,
             "refine": "ADD",
             "_lo": lo.tolist(), "_hi": hi.tolist(),

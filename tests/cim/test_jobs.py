@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from cim.models import AuditLog, Building, ImportRun, Job
+from cim.models import AuditLog, BimModel, Building, ImportRun, Job
 from config.celery import app as celery_app
 from tests.cim import jobs_test_kinds  # noqa: F401  (the test-only kinds, here as in the worker)
 from tests.emergency.live_support import asgi_server  # noqa: F401  (the daphne fixture)
@@ -116,6 +116,7 @@ def same_media(worker, settings):
         "TILES_DIR": worker.media / "tiles",
         "TERRAIN_DIR": worker.media / "terrain",
         "DEM_DIR": worker.media / "dem",
+        "BIM_TILES_DIR": worker.media / "bim",
     }
 
 
@@ -198,6 +199,35 @@ def test_a_broken_file_fails_the_job_with_the_reason_and_stores_nothing(client_f
     assert final["status"] == "failed"
     assert "blocks" in final["error"]
     assert Building.objects.count() == 0
+
+
+def test_an_ifc_upload_runs_as_a_job_and_says_where_it_placed_the_model(client_for, worker, tmp_path):
+    from tests.cim.ifc_files import small_ifc
+
+    admin = client_for("admin")
+    data = small_ifc(tmp_path / "plain.ifc").read_bytes()
+    bad = _submit(admin, "import.ifc", {"lon": 105.72}, SimpleUploadedFile("plain.ifc", data))
+    assert bad.status_code == 400 and bad.json()["field"] == "params.lat"
+    bad = _submit(admin, "import.ifc", {"classes": "walls; drop"}, SimpleUploadedFile("plain.ifc", data))
+    assert bad.status_code == 400 and bad.json()["field"] == "params.classes"
+    bad = _submit(admin, "import.ifc", {}, SimpleUploadedFile("plain.txt", data))
+    assert bad.status_code == 400 and bad.json()["field"] == "file"
+
+    # no placement in the file and none given: the job fails with the reason, nothing stored
+    job = _submit(admin, "import.ifc", {}, SimpleUploadedFile("plain.ifc", data)).json()
+    final = _follow(admin, job["id"])[-1]
+    assert final["status"] == "failed" and "no placement" in final["error"]
+    assert BimModel.objects.count() == 0
+
+    params = {"lon": 105.72, "lat": 34.58, "rotation": 15, "base_height": 1150, "classes": "IfcWall,IfcSlab"}
+    job = _submit(admin, "import.ifc", params, SimpleUploadedFile("plain.ifc", data)).json()
+    final = _follow(admin, job["id"])[-1]
+    assert final["status"] == "succeeded", final
+    assert final["result"]["placement"]["source"] == "manual"
+    assert final["result"]["placement"]["rotation_deg"] == 15
+    assert final["result"]["counts"]["bim_elements"]["inserted"] == 9
+    bim = BimModel.objects.get(pk=final["result"]["bim_model"])
+    assert (worker.media / "bim" / str(bim.pk) / "tileset.json").is_file()
 
 
 def test_a_plate_sheet_job_makes_a_pdf_to_download(plate_city, client_for, worker):

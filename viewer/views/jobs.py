@@ -47,6 +47,30 @@ PARAM_FIELDS = {
     "import.cityjson": [
         {"name": "crs", "label": _("坐标系（文件未声明时）"), "type": "text", "placeholder": "EPSG:4544"}
     ],
+    "import.ifc": [
+        {
+            "name": "lon",
+            "label": _("经度（文件无定位或需改放时）"),
+            "type": "number",
+            "step": "any",
+            "placeholder": "105.7249",
+        },
+        {"name": "lat", "label": _("纬度"), "type": "number", "step": "any", "placeholder": "34.5809"},
+        {
+            "name": "rotation",
+            "label": _("旋转角（度，正北顺时针至模型 +Y）"),
+            "type": "number",
+            "step": "any",
+        },
+        {"name": "base_height", "label": _("基底高程（米，缺省取地形）"), "type": "number", "step": "any"},
+        {"name": "replaces", "label": _("替代的城市建筑编号（缺省自动匹配）"), "type": "number"},
+        {
+            "name": "classes",
+            "label": _("仅导入这些 IFC 类型（逗号分隔）"),
+            "type": "text",
+            "placeholder": "IfcWall,IfcSlab,IfcWindow,IfcDoor",
+        },
+    ],
     "addresses.generate": [],
     "tiles.build": [
         {"name": "full", "label": _("全部重建"), "type": "checkbox"},

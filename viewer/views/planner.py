@@ -21,6 +21,7 @@ from cim.choices import (
     AdminLevel,
     BuildingUse,
     HeightSource,
+    PlacementSource,
     RoadClass,
     ServiceCategory,
 )
@@ -56,6 +57,8 @@ def planner(request):
         "adminLevelLabels": dict(AdminLevel.choices),
         "addressKindLabels": dict(AddressKind.choices),
         "heightSourceLabels": dict(HeightSource.choices),
+        "bimUrl": reverse("bim-model-list"),
+        "bimPlacementLabels": dict(PlacementSource.choices),
     }
     can_see_analyses = roles.has_role(request.user, *ANALYSIS_READ_ROLES)
     if can_see_analyses:

@@ -6,6 +6,19 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 PLANNER_STRINGS = {
+    # BIM 建筑
+    "bimAllStoreys": _("全部楼层"),
+    "bimStoreyOption": _("{name}（标高 {elevation} 米）"),
+    "bimPlacedBy": _("定位：{source}，{lon}, {lat}"),
+    "bimReplaces": _("替代城市建筑 #{id}"),
+    "bimStats": _("显示构件 {shown} 个，隐藏 {hidden} 个"),
+    "bimGlobalId": _("GlobalId"),
+    "bimClass": _("IFC 类型"),
+    "bimStorey": _("楼层"),
+    "bimType": _("构件类型"),
+    "bimMaterial": _("材料"),
+    "bimPsets": _("IFC 属性集"),
+    "bimNoPsets": _("该构件没有属性集"),
     # 控高分析
     "hlDrawHint": _("单击地图逐点绘制控高区，右键结束"),
     "hlNeedThree": _("控高区至少需要三个点"),

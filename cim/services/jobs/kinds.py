@@ -7,6 +7,8 @@ command uses, with the job's reporter as the progress callback.
 |                     |                       |         | source_crs, map {target: field}        |
 | import.osm          | admin                 | no      | file (.osm.pbf); source                |
 | import.cityjson     | admin                 | no      | file; crs, source                      |
+| import.ifc          | admin                 | no      | file (.ifc); lon, lat, rotation,       |
+|                     |                       |         | base_height, replaces, classes         |
 | addresses.generate  | admin                 | no      | unit_width_m, storey_m                 |
 | tiles.build         | admin, planner        | yes     | full, shares                           |
 | terrain.build       | admin, planner        | yes     | max_level                              |
@@ -198,6 +200,70 @@ def _run_cityjson(job, reporter):
     return _run_import(job, reporter, kind="cityjson", load=load)
 
 
+def _clean_ifc(params: dict, upload) -> dict:
+    _no_others(params, ("lon", "lat", "rotation", "base_height", "replaces", "classes"))
+    _suffix(upload, (".ifc",), "expected an IFC STEP file (.ifc)")
+    clean: dict = {}
+    given = [name for name in ("lon", "lat") if params.get(name) not in (None, "")]
+    if len(given) == 1:
+        missing = "lat" if given == ["lon"] else "lon"
+        raise DomainError("a point needs both longitude and latitude", field=f"params.{missing}")
+    if given:
+        clean["lon"] = _number(params, "lon", None, low=-180, high=180)
+        clean["lat"] = _number(params, "lat", None, low=-90, high=90)
+        clean["rotation"] = _number(params, "rotation", 0.0, low=-360, high=360)
+        if params.get("base_height") not in (None, ""):
+            clean["base_height"] = _number(params, "base_height", None, low=-500, high=9000)
+    else:
+        for name in ("rotation", "base_height"):
+            if params.get(name) not in (None, "", 0):
+                raise DomainError("only with a point (lon, lat)", field=f"params.{name}")
+    if params.get("replaces") not in (None, ""):
+        clean["replaces"] = _number(params, "replaces", None, low=1, high=2**63 - 1, integer=True)
+    if (classes := _text(params, "classes", max_length=500)) is not None:
+        names = [c.strip() for c in classes.split(",") if c.strip()]
+        if not all(n.startswith("Ifc") and n.isalnum() for n in names):
+            raise DomainError(
+                "must be IFC class names separated by commas, e.g. IfcWall,IfcSlab", field="params.classes"
+            )
+        clean["classes"] = names
+    return clean
+
+
+def _run_ifc(job, reporter):
+    from cim.importers.ifc import ManualPlacement
+    from cim.services.bim import bim_import
+
+    p = job.params
+    placement = (
+        ManualPlacement(
+            lon=p["lon"], lat=p["lat"], rotation_deg=p.get("rotation", 0.0), base_height=p.get("base_height")
+        )
+        if "lon" in p
+        else None
+    )
+    path = Path(job.input_file.path)
+    run, report, bim = bim_import(
+        path=path,
+        placement=placement,
+        replaces=p.get("replaces"),
+        classes=tuple(p["classes"]) if p.get("classes") else None,
+        by=job.created_by or f"job:{job.pk}",
+        progress=reporter,
+        options={**p, "job": job.pk},
+    )
+    return JobOutcome(
+        result={
+            "import_run": run.pk,
+            "bim_model": bim.pk,
+            "counts": report.counts(),
+            "placement": bim.placement,
+            "replaces": bim.replaces_id,
+            "file": path.name,
+        }
+    )
+
+
 # -- builds, addresses, sheets ---------------------------------------------------
 
 
@@ -305,14 +371,17 @@ def _run_sheet(job, reporter):
         progress=reporter,
     )
     return JobOutcome(
-        result={"plates": sheet.plates, "bytes": len(sheet.pdf),
-                "community_code": job.params["community_code"]},
+        result={
+            "plates": sheet.plates,
+            "bytes": len(sheet.pdf),
+            "community_code": job.params["community_code"],
+        },
         file_name=sheet.filename,
         file_bytes=sheet.pdf,
     )
 
 
-IMPORT_KINDS = ("import.vector", "import.osm", "import.cityjson")
+IMPORT_KINDS = ("import.vector", "import.osm", "import.cityjson", "import.ifc")
 
 register(
     JobKind("import.vector", _("导入矢量数据"), IMPORT_ROLES, _run_vector, _clean_vector, needs_file=True)
@@ -322,6 +391,9 @@ register(
     JobKind(
         "import.cityjson", _("导入 CityJSON"), IMPORT_ROLES, _run_cityjson, _clean_cityjson, needs_file=True
     )
+)
+register(
+    JobKind("import.ifc", _("导入 IFC 建筑信息模型"), IMPORT_ROLES, _run_ifc, _clean_ifc, needs_file=True)
 )
 register(JobKind("addresses.generate", _("生成标准地址"), IMPORT_ROLES, _run_addresses, _clean_addresses))
 register(JobKind("tiles.build", _("构建三维瓦片"), BUILD_ROLES, _run_tiles, _clean_tiles, idempotent=True))

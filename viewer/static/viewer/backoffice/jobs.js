@@ -34,7 +34,7 @@ function fieldInput(field) {
   if (field.type === "checkbox") return el("input", { type: "checkbox", name: field.name });
   return el("input", {
     type: field.type === "number" ? "number" : "text", name: field.name,
-    placeholder: field.placeholder || null, min: field.min ?? null, max: field.max ?? null,
+    placeholder: field.placeholder || null, min: field.min ?? null, max: field.max ?? null, step: field.step ?? null,
     value: field.value ?? null,
   });
 }

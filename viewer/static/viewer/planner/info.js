@@ -20,6 +20,9 @@ export class InfoPanel {
     this.selectedId = null;
     this.request = null;
     this.lastDetails = null; // promise of the API lookups, for tests
+    this.listTitle = $("#info-list-title");
+    this.listTitleText = this.listTitle.textContent;
+    this.onElement = null; // (panel, props) => promise: a BIM element was picked (bim.js)
     $("#info-close").addEventListener("click", () => this.clear());
   }
 
@@ -28,7 +31,8 @@ export class InfoPanel {
     const picked = this.viewer.scene.pick(windowPosition);
     if (picked instanceof Cesium.Cesium3DTileFeature) {
       this.selectFeature(picked);
-      return { kind: "building", id: this.selectedId };
+      const element = picked.getProperty("global_id");
+      return element !== undefined ? { kind: "bim_element", id: element } : { kind: "building", id: this.selectedId };
     }
     if (picked?.id?.kind === "service_point") {
       this.showServicePoint(picked.id);
@@ -75,6 +79,12 @@ export class InfoPanel {
     feature.color = HIGHLIGHT;
     const props = {};
     for (const name of feature.getPropertyIds()) props[name] = feature.getProperty(name);
+    if (props.global_id !== undefined && this.onElement) {
+      this.selectedId = null;
+      this.lastDetails = this.onElement(this, props);
+      this.viewer.scene.requestRender();
+      return;
+    }
     this.selectedId = String(props[PROP.id] ?? "");
     this.showBuilding(props);
     this.viewer.scene.requestRender();
@@ -88,6 +98,7 @@ export class InfoPanel {
   showBuilding(props) {
     this.panel.hidden = false;
     this.panel.dataset.kind = "building";
+    this.listTitle.textContent = this.listTitleText;
     this.title.textContent = props[PROP.name] || t("buildingInfo");
     this.attrs.replaceChildren();
     this.row(t("fieldId"), this.selectedId, { "data-field": "id", id: "info-building-id" });
@@ -145,6 +156,7 @@ export class InfoPanel {
     this.selectedId = null;
     this.panel.hidden = false;
     this.panel.dataset.kind = "service_point";
+    this.listTitle.textContent = this.listTitleText;
     this.title.textContent = localName(record);
     this.attrs.replaceChildren();
     this.row(t("kind_service_point"), config.serviceLabels[record.category] || record.category);

@@ -8,6 +8,7 @@ import { Progress } from "../common/progress.js";
 import {
   addBasemapImagery, cartographicLight, createViewer, flyToView, loadTerrain, loadTileset, pickPoint,
 } from "../common/scene.js";
+import { BimPanel } from "./bim.js";
 import { Bookmarks } from "./bookmarks.js";
 import { Clipper } from "./clip.js";
 import { config, fmt, fmtInt, i18n, localName, t } from "./i18n.js";
@@ -57,6 +58,11 @@ const measure = new Measure(viewer);
 const clipper = new Clipper(viewer, () => state.tileset);
 const sun = new SunStudy(viewer, () => state.tileset);
 const bookmarks = new Bookmarks(viewer);
+const bim = new BimPanel(viewer, {
+  getTileset: () => state.tileset,
+  isSelected: (feature) => info.selected?.feature === feature,
+});
+info.onElement = (panel, props) => bim.showElement(panel, props);
 const heightLimit = new HeightLimit(viewer, {
   getTileset: () => state.tileset,
   restyle: () => setTheme(state.theme),
@@ -276,6 +282,7 @@ async function start() {
         tilesLoaded.resolve(true);
       });
       tileset.tileFailed.addEventListener((error) => state.errors.push(`tile ${error.url}: ${error.message}`));
+      bim.attach(tileset);
       applyTheme(tileset, state.theme, $("#legend"));
     } catch (error) {
       progress.done("tiles");
@@ -293,7 +300,7 @@ async function start() {
   // Rivers, main roads and service points just outside the built-up area belong on the map too.
   const around = padExtent(city.extent);
   const results = await Promise.allSettled([basemap.load(around), poi.load(around),
-    heightLimit.load().then(openSharedAnalysis)]);
+    heightLimit.load().then(openSharedAnalysis), bim.load()]);
   for (const result of results) {
     if (result.status === "rejected") {
       state.errors.push(String(result.reason?.message || result.reason));
@@ -334,6 +341,7 @@ window.cimViewer = {
   clipper,
   sun,
   bookmarks,
+  bim,
   heightLimit,
   flood,
   sunlight,

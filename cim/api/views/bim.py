@@ -1,0 +1,112 @@
+"""BIM buildings under ``/api/cim/bim/``: the models (storeys, classes,
+placement, tileset) and their elements with the IFC property sets, for the
+planner viewer's element panel.  Staff read; imports run as jobs
+(``import.ifc``) or with ``manage.py import_ifc``."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cim.models import BimModel
+from cim.permissions import StaffRead
+from cim.selectors import bim as selectors
+from config.common.pagination import StandardPagination
+
+_ELEMENT = {
+    "global_id": serializers.CharField(),
+    "ifc_class": serializers.CharField(),
+    "storey": serializers.CharField(),
+    "name": serializers.CharField(),
+    "type_name": serializers.CharField(),
+    "material": serializers.CharField(),
+    "z_min": serializers.FloatField(allow_null=True, help_text="orthometric, metres"),
+    "z_max": serializers.FloatField(allow_null=True),
+}
+ELEMENT_FIELDS = ("global_id", "ifc_class", "storey", "name", "type_name", "material", "z_min", "z_max")
+_MODEL_FIELDS = {
+    "id": serializers.IntegerField(),
+    "name": serializers.CharField(),
+    "file_name": serializers.CharField(),
+    "schema": serializers.CharField(),
+    "height": serializers.FloatField(),
+    "base_elevation": serializers.FloatField(),
+    "storeys": serializers.ListField(child=serializers.DictField()),
+    "classes": serializers.DictField(child=serializers.IntegerField()),
+    "placement_source": serializers.CharField(),
+    "placement": serializers.DictField(),
+    "replaces": serializers.IntegerField(allow_null=True),
+    "centroid": serializers.ListField(child=serializers.FloatField()),
+    "tileset_url": serializers.CharField(allow_null=True),
+    "import_run": serializers.IntegerField(allow_null=True),
+    "updated_at": serializers.DateTimeField(),
+}
+
+
+def _element(e, *, psets: bool) -> dict:
+    data = {name: getattr(e, name) for name in ELEMENT_FIELDS}
+    if psets:
+        data["psets"] = e.psets
+        data["model"] = e.model_id
+    return data
+
+
+class BimModelListView(APIView):
+    """Every BIM building."""
+
+    permission_classes = [StaffRead]
+
+    @extend_schema(tags=["cim"], responses={200: inline_serializer("BimModel", _MODEL_FIELDS, many=True)})
+    def get(self, request):
+        return Response([selectors.bim_model_summary(b) for b in selectors.bim_models()])
+
+
+class BimModelDetailView(APIView):
+    """One BIM building."""
+
+    permission_classes = [StaffRead]
+
+    @extend_schema(tags=["cim"], responses={200: inline_serializer("BimModel", _MODEL_FIELDS)})
+    def get(self, request, pk: int):
+        return Response(selectors.bim_model_summary(get_object_or_404(BimModel, pk=pk)))
+
+
+class BimElementListView(APIView):
+    """A BIM building's elements (paginated), by storey and IFC class."""
+
+    permission_classes = [StaffRead]
+
+    @extend_schema(
+        tags=["cim"],
+        parameters=[OpenApiParameter("storey", str), OpenApiParameter("ifc_class", str)],
+        responses={200: inline_serializer("BimElement", _ELEMENT, many=True)},
+    )
+    def get(self, request, pk: int):
+        bim = get_object_or_404(BimModel, pk=pk)
+        qs = selectors.bim_elements(
+            bim, storey=request.query_params.get("storey"), ifc_class=request.query_params.get("ifc_class")
+        )
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([_element(e, psets=False) for e in page])
+
+
+class BimElementDetailView(APIView):
+    """One element by its GlobalId, with its IFC property sets."""
+
+    permission_classes = [StaffRead]
+
+    @extend_schema(
+        tags=["cim"],
+        responses={
+            200: inline_serializer(
+                "BimElementDetail",
+                {**_ELEMENT, "psets": serializers.DictField(), "model": serializers.IntegerField()},
+            )
+        },
+    )
+    def get(self, request, pk: int, global_id: str):
+        return Response(_element(selectors.bim_element(model_id=pk, global_id=global_id), psets=True))
