@@ -162,6 +162,22 @@ class Scope:
             qs = qs.filter(agency__department_id=self.department_id)
         return qs
 
+    def units_outside(self, units: QuerySet) -> QuerySet:
+        """Of ``units``, those outside the scope (for a district dispatcher:
+        other districts' units, which come only as 跨区支援, mutual aid)."""
+        if self.city_wide:
+            return units.none()
+        return units.exclude(pk__in=self.filter_units(units.model.objects.all()).values("pk"))
+
+    def filter_mutual_aid(self, qs: QuerySet) -> QuerySet:
+        """Mutual-aid requests: those for the incidents in scope (the
+        district that asked) and those for the units in scope (the district
+        that lends)."""
+        if self.city_wide:
+            return qs
+        units = self.filter_units(self._incidents_of(qs, "unit")).values("pk")
+        return qs.filter(self.incident_q(self._incidents_of(qs), "incident__") | Q(unit__in=units))
+
     def filter_tasks(self, qs: QuerySet) -> QuerySet:
         """Tasks of the incidents in the districts; a department limited to
         its own work sees the tasks sent to it."""

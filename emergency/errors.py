@@ -7,8 +7,10 @@ from cim.errors import Conflict, DomainError, NotFound
 __all__ = [
     "Conflict",
     "DomainError",
+    "CityLevelRequired",
     "InsufficientStock",
     "InvalidTransition",
+    "MutualAidRequired",
     "NotFound",
     "UnitUnavailable",
     "Unroutable",
@@ -45,3 +47,19 @@ class Unroutable(DomainError):
     """No road route: no road network loaded, or the point is too far from it."""
 
     code = "unroutable"
+
+
+class MutualAidRequired(DomainError):
+    """A district-limited user named a unit of another district: such a unit
+    comes only through an approved mutual-aid request (跨区支援)."""
+
+    code = "mutual_aid_required"
+    http_status = 403
+
+
+class CityLevelRequired(DomainError):
+    """Only a city-level commander or dispatcher (no district limit) decides
+    on a mutual-aid request."""
+
+    code = "city_level_required"
+    http_status = 403

@@ -19,6 +19,7 @@ from emergency.models import (
     DutyShift,
     Expert,
     Incident,
+    MutualAidRequest,
     RoadClosure,
     Stock,
     SupplyRequest,
@@ -112,3 +113,7 @@ def lock_expert(pk: int) -> Expert:
 
 def lock_team_member(pk: int) -> TeamMember:
     return _lock_one(TeamMember, pk, "team member")
+
+
+def lock_mutual_aid(pk: int) -> MutualAidRequest:
+    return _lock_one(MutualAidRequest, pk, "mutual-aid request")

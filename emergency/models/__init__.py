@@ -1,6 +1,6 @@
 """Models of the emergency command app."""
 
-from .dispatch import Assignment, RoadClosure
+from .dispatch import Assignment, MutualAidRequest, RoadClosure
 from .events import Event
 from .incidents import Attachment, Incident, IncidentLevelChange, TimelineEntry
 from .personnel import DutyAssignment, DutyShift, Expert, Qualification, TeamMember
@@ -35,6 +35,7 @@ __all__ = [
     "Incident",
     "IncidentLevelChange",
     "Item",
+    "MutualAidRequest",
     "Plan",
     "PlanActivation",
     "PlanSupplyRequirement",

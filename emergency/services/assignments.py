@@ -18,6 +18,7 @@ from emergency.models import Assignment, DispatchRequest, Incident, Unit
 from emergency.recommend import unit_origin
 from emergency.routing import drive_graph, route_line, snap_point
 from emergency.services._common import timeline_add
+from emergency.services.dispatch_scope import units_scope_check
 from emergency.services.transitions import incident_auto_advance, unit_move
 from emergency.states import INCIDENT_DISPATCHABLE
 
@@ -34,16 +35,25 @@ def _busy_reason(unit: Unit) -> str:
     return f"unit {unit.code} is not available (status {unit.status})"
 
 
-@transaction.atomic
 def assignment_create(*, incident: Incident, units: list[int], by) -> list[Assignment]:
     """Send units to an incident, all or none.
 
+    Units outside ``by``'s scope (another district's, for a district
+    dispatcher) are refused first — 403 ``mutual_aid_required``, audited:
+    they come only through an approved mutual-aid request.
     Under row locks (incident, then units in pk order) each unit must be
     available; a unit already taken — e.g. by another commander a moment
     earlier — makes the whole call a 409 naming the unit and where it is.
     Each assignment keeps the road route and ETA from the unit's fresh
     position (or its station) to the incident, closures respected.
     """
+    if units:
+        units_scope_check(by=by, incident=incident, units=units)
+    return _assignment_create(incident=incident, units=units, by=by)
+
+
+@transaction.atomic
+def _assignment_create(*, incident: Incident, units: list[int], by) -> list[Assignment]:
     if not units:
         raise DomainError("name at least one unit", field="units")
     if len(set(units)) != len(units):
