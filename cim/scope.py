@@ -22,15 +22,37 @@ show the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 
 from django.contrib.gis.db.models import Union
 from django.contrib.gis.geos import GEOSGeometry
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from cim import roles
 
-__all__ = ["Scope"]
+__all__ = ["Scope", "districts_meeting"]
+
+
+def districts_meeting(
+    *, geometries: Iterable[GEOSGeometry | None] = (), segment_ids: Iterable[int] = ()
+) -> list[str]:
+    """Codes of the districts whose boundary meets any of ``geometries`` or
+    of the road segments ``segment_ids``: where a closure or a zone drawn
+    without an incident lies, by the rule :meth:`Scope.filter_closures` and
+    :meth:`Scope.filter_zones` apply (the live stream sends its events to
+    the consoles of these districts)."""
+    from cim.choices import AdminLevel
+    from cim.models import AdminArea, RoadSegment
+
+    q = Q(pk__in=[])
+    for geom in geometries:
+        if geom is not None:
+            q |= Q(boundary__intersects=geom)
+    segment_ids = list(segment_ids)
+    if segment_ids:
+        q |= Exists(RoadSegment.objects.filter(pk__in=segment_ids, geom__intersects=OuterRef("boundary")))
+    return sorted(AdminArea.objects.filter(q, level=AdminLevel.DISTRICT).values_list("code", flat=True))
 
 
 class Scope:

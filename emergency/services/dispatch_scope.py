@@ -12,16 +12,33 @@ from cim import roles
 from cim.models import AdminArea
 from cim.scope import Scope
 from cim.services.audit import audit_record
-from emergency.errors import DomainError, MutualAidRequired
+from emergency.errors import CityLevelRequired, DomainError, MutualAidRequired
 from emergency.models import Incident, Unit
 
-__all__ = ["approves_mutual_aid", "refusal_audit", "unit_district_names", "units_scope_check"]
+__all__ = [
+    "approves_mutual_aid",
+    "mutual_aid_approver_required",
+    "refusal_audit",
+    "unit_district_names",
+    "units_scope_check",
+]
 
 
 def approves_mutual_aid(user) -> bool:
     """City-level control room: a commander, dispatcher or admin whose scope
     is the whole city."""
     return roles.has_role(user, *roles.CONTROL_ROLES) and Scope.for_user(user).city_wide
+
+
+def mutual_aid_approver_required(*, by, request) -> None:
+    """Refuse (403 ``city_level_required``, audited) anyone but a city-level
+    commander or dispatcher deciding on the mutual-aid ``request``."""
+    if approves_mutual_aid(roles.acting_user(by)):
+        return
+    error = CityLevelRequired("only a city-level commander or dispatcher decides on mutual aid",
+                              field="approve")
+    refusal_audit(by=by, action="mutual_aid.refused", obj=request, error=error)
+    raise error
 
 
 def unit_district_names(unit_ids) -> dict[int, str]:

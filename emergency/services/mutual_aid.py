@@ -21,12 +21,12 @@ from cim.services.audit import audit_record
 from config.common.clip import clip
 from emergency import locks
 from emergency.choices import MutualAidStatus, TimelineKind, UnitStatus
-from emergency.errors import CityLevelRequired, Conflict, DomainError, NotFound
+from emergency.errors import Conflict, DomainError, NotFound
 from emergency.events import emit
 from emergency.models import Incident, MutualAidRequest, Unit
 from emergency.services._common import timeline_add
 from emergency.services.assignments import assignment_create
-from emergency.services.dispatch_scope import approves_mutual_aid, refusal_audit, unit_district_names
+from emergency.services.dispatch_scope import mutual_aid_approver_required, unit_district_names
 from emergency.states import INCIDENT_DISPATCHABLE
 
 __all__ = ["mutual_aid_decide", "mutual_aid_request"]
@@ -81,11 +81,7 @@ def mutual_aid_decide(*, request: MutualAidRequest, approve: bool, note: str, by
     (a note says why) a pending request; city-level commanders and
     dispatchers only (anyone else: 403, audited).  All or nothing: a unit
     taken meanwhile is a 409 and the request stays pending."""
-    if not approves_mutual_aid(roles.acting_user(by)):
-        error = CityLevelRequired("only a city-level commander or dispatcher decides on mutual aid",
-                                  field="approve")
-        refusal_audit(by=by, action="mutual_aid.refused", obj=request, error=error)
-        raise error
+    mutual_aid_approver_required(by=by, request=request)
     note = _clean_text(note, field="note", required=not approve)
     return _decide(request=request, approve=approve, note=note, by=by)
 

@@ -40,6 +40,7 @@ from emergency.permissions import (
     UnitRegistry,
     UnitReport,
 )
+from emergency.services.dispatch_scope import mutual_aid_approver_required
 
 __all__ = ["AgencyViewSet", "AssignmentViewSet", "CameraViewSet", "UnitViewSet"]
 
@@ -224,8 +225,11 @@ class MutualAidViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         """Approve (the unit is assigned to the incident at once) or decline
-        (with a note) a pending request."""
+        (with a note) a pending request.  Out of scope: 404; not city-level:
+        403 (before the body is read); a bad body: 400."""
+        aid = self.get_object()
+        mutual_aid_approver_required(by=request.user, request=aid)
         s = MutualAidDecisionSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        decided = services.mutual_aid_decide(request=self.get_object(), by=request.user, **s.validated_data)
+        decided = services.mutual_aid_decide(request=aid, by=request.user, **s.validated_data)
         return Response(MutualAidSerializer(decided).data)
