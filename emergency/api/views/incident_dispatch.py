@@ -32,7 +32,7 @@ from emergency.recommend import recommend_units
 
 __all__ = ["IncidentDispatchMixin"]
 
-_CANDIDATE = inline_serializer("RecommendedUnit", {
+_CANDIDATE_FIELDS = {
     "unit": serializers.IntegerField(), "code": serializers.CharField(), "name": serializers.CharField(),
     "unit_type": serializers.CharField(), "agency": serializers.CharField(),
     "eta_s": serializers.FloatField(allow_null=True),
@@ -42,7 +42,8 @@ _CANDIDATE = inline_serializer("RecommendedUnit", {
     "snap_distance_m": serializers.FloatField(), "recommended": serializers.BooleanField(),
     "mutual_aid": serializers.BooleanField(help_text="a unit of another district (跨区支援)"),
     "district": serializers.CharField(allow_null=True),
-})
+}
+_CANDIDATE = inline_serializer("RecommendedUnit", _CANDIDATE_FIELDS)
 RECOMMENDATION = inline_serializer("Recommendation", {
     "incident": serializers.IntegerField(),
     "computed_at": serializers.DateTimeField(),
@@ -54,7 +55,7 @@ RECOMMENDATION = inline_serializer("Recommendation", {
         "needed": serializers.IntegerField(), "shortfall": serializers.IntegerField(),
         "unreachable": serializers.ListField(child=serializers.IntegerField()),
         "candidates": _CANDIDATE,
-        "mutual_aid": inline_serializer("MutualAidCandidate", {"unit": serializers.IntegerField()}, many=True,
+        "mutual_aid": inline_serializer("MutualAidCandidate", _CANDIDATE_FIELDS, many=True,
                                         help_text="units of other districts: sent only through an "
                                                   "approved mutual-aid request"),
     }, many=True),
