@@ -22,15 +22,37 @@ show the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 
 from django.contrib.gis.db.models import Union
 from django.contrib.gis.geos import GEOSGeometry
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from cim import roles
 
-__all__ = ["Scope"]
+__all__ = ["Scope", "districts_meeting"]
+
+
+def districts_meeting(
+    *, geometries: Iterable[GEOSGeometry | None] = (), segment_ids: Iterable[int] = ()
+) -> list[str]:
+    """Codes of the districts whose boundary meets any of ``geometries`` or
+    of the road segments ``segment_ids``: where a closure or a zone drawn
+    without an incident lies, by the rule :meth:`Scope.filter_closures` and
+    :meth:`Scope.filter_zones` apply (the live stream sends its events to
+    the consoles of these districts)."""
+    from cim.choices import AdminLevel
+    from cim.models import AdminArea, RoadSegment
+
+    q = Q(pk__in=[])
+    for geom in geometries:
+        if geom is not None:
+            q |= Q(boundary__intersects=geom)
+    segment_ids = list(segment_ids)
+    if segment_ids:
+        q |= Exists(RoadSegment.objects.filter(pk__in=segment_ids, geom__intersects=OuterRef("boundary")))
+    return sorted(AdminArea.objects.filter(q, level=AdminLevel.DISTRICT).values_list("code", flat=True))
 
 
 class Scope:
@@ -162,6 +184,22 @@ class Scope:
         if self.by_department:
             qs = qs.filter(agency__department_id=self.department_id)
         return qs
+
+    def units_outside(self, units: QuerySet) -> QuerySet:
+        """Of ``units``, those outside the scope (for a district dispatcher:
+        other districts' units, which come only as 跨区支援, mutual aid)."""
+        if self.city_wide:
+            return units.none()
+        return units.exclude(pk__in=self.filter_units(units.model.objects.all()).values("pk"))
+
+    def filter_mutual_aid(self, qs: QuerySet) -> QuerySet:
+        """Mutual-aid requests: those for the incidents in scope (the
+        district that asked) and those for the units in scope (the district
+        that lends)."""
+        if self.city_wide:
+            return qs
+        units = self.filter_units(self._incidents_of(qs, "unit")).values("pk")
+        return qs.filter(self.incident_q(self._incidents_of(qs), "incident__") | Q(unit__in=units))
 
     def filter_tasks(self, qs: QuerySet) -> QuerySet:
         """Tasks of the incidents in the districts; a department limited to

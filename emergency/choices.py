@@ -87,6 +87,7 @@ class TimelineKind(models.TextChoices):
     ZONE = "zone", _("管控区域")
     ALERT = "alert", _("预警发布")
     CLOSURE = "closure", _("道路封闭")
+    MUTUAL_AID = "mutual_aid", _("跨区支援")
 
 
 class AttachmentKind(models.TextChoices):
@@ -275,3 +276,14 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", _("已送达")
     RETRY = "retry", _("待重试")
     FAILED = "failed", _("发送失败")
+
+
+class MutualAidStatus(models.TextChoices):
+    """A request for a unit of another district (跨区支援): pending until a
+    city-level commander or dispatcher approves (the unit is then sent) or
+    declines it; the requester may withdraw it while pending."""
+
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    DECLINED = "declined", _("已拒绝")
+    WITHDRAWN = "withdrawn", _("已撤回")

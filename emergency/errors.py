@@ -7,8 +7,10 @@ from cim.errors import Conflict, DomainError, NotFound
 __all__ = [
     "Conflict",
     "DomainError",
+    "CityLevelRequired",
     "InsufficientStock",
     "InvalidTransition",
+    "MutualAidRequired",
     "NotFound",
     "PermissionDeniedError",
     "UnitUnavailable",
@@ -52,4 +54,19 @@ class PermissionDeniedError(DomainError):
     """The user may not do this to this record (another department's task)."""
 
     code = "forbidden"
+
+
+class MutualAidRequired(DomainError):
+    """A district-limited user named a unit of another district: such a unit
+    comes only through an approved mutual-aid request (跨区支援)."""
+
+    code = "mutual_aid_required"
+    http_status = 403
+
+
+class CityLevelRequired(DomainError):
+    """Only a city-level commander or dispatcher (no district limit) decides
+    on a mutual-aid request."""
+
+    code = "city_level_required"
     http_status = 403

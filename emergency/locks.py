@@ -20,6 +20,7 @@ from emergency.models import (
     DutyShift,
     Expert,
     Incident,
+    MutualAidRequest,
     RoadClosure,
     Stock,
     SupplyRequest,
@@ -118,3 +119,7 @@ def lock_expert(pk: int) -> Expert:
 
 def lock_team_member(pk: int) -> TeamMember:
     return _lock_one(TeamMember, pk, "team member")
+
+
+def lock_mutual_aid(pk: int) -> MutualAidRequest:
+    return _lock_one(MutualAidRequest, pk, "mutual-aid request")

@@ -18,14 +18,24 @@ from django.db.models import Count
 from django.utils import timezone
 
 from cim.routing.service import road_graph
+from cim.scope import Scope
 from emergency.choices import UnitType
 from emergency.conf import emergency_settings
 from emergency.dispatch_state import snapshot
 from emergency.errors import DomainError, Unroutable
 from emergency.models import Assignment, DispatchRequest, Incident, Unit
 from emergency.routing import snap_point
+from emergency.services.dispatch_scope import unit_district_names
 
 __all__ = ["UnitOrigin", "incident_needs", "recommend_units", "unit_origin"]
+
+
+def _outside(scope: Scope | None, unit_ids: np.ndarray) -> np.ndarray:
+    """Per unit: outside ``scope`` (a mutual-aid candidate only)."""
+    if scope is None or scope.city_wide or not len(unit_ids):
+        return np.zeros(len(unit_ids), dtype=bool)
+    out = set(scope.units_outside(Unit.objects.filter(pk__in=unit_ids.tolist())).values_list("pk", flat=True))
+    return np.fromiter((u in out for u in unit_ids.tolist()), dtype=bool, count=len(unit_ids))
 
 
 @dataclass(frozen=True)
@@ -79,11 +89,18 @@ def incident_needs(incident: Incident, *,
             for t in sorted(set(requested) | set(assigned))}
 
 
-def recommend_units(*, incident: Incident, wanted: dict[str, int] | None = None) -> dict:
+def recommend_units(*, incident: Incident, wanted: dict[str, int] | None = None,
+                    scope: Scope | None = None) -> dict:
     """For each wanted unit type (default: what the incident's dispatch
     requests still need), the available units ranked by road ETA to the
     incident; the first ``needed`` are the recommendation, a few more are
-    alternatives.  Closures in force are respected."""
+    alternatives.  Closures in force are respected.
+
+    With a ``scope`` limited to districts (a district dispatcher), only the
+    scope's own units are ranked as candidates (and count against the
+    shortfall); the fastest units of other districts are listed apart as
+    ``mutual_aid`` (跨区支援) candidates, sent only through an approved
+    mutual-aid request."""
     now = timezone.now()
     if wanted is not None:
         for t, n in wanted.items():
@@ -122,26 +139,36 @@ def recommend_units(*, incident: Incident, wanted: dict[str, int] | None = None)
     extra = int(emergency_settings.RECOMMEND_EXTRA)
     unit_types = np.array([row[3] for row, _ in placed], dtype=object)
     unit_ids = np.array([row[0] for row, _ in placed], dtype=np.int64)
+    outside = _outside(scope, unit_ids)
+    districts = unit_district_names(unit_ids[outside].tolist()) if outside.any() else {}
+
+    def candidate(i: int, *, recommended: bool) -> dict:
+        (row, (lon, lat, source, age)), snap = placed[i], snaps[i]
+        return {
+            "unit": row[0], "code": row[1], "name": row[2], "unit_type": row[3], "agency": row[4],
+            "eta_s": float(eta[i]), "position_source": source,
+            "position_age_s": None if age is None else round(age, 1), "lon": lon, "lat": lat,
+            "snap_distance_m": round(snap.distance_m, 1), "recommended": recommended,
+            "mutual_aid": bool(outside[i]), "district": districts.get(row[0]),
+        }
+
     result_groups = []
     for t in types:
-        mine = np.flatnonzero(unit_types == t)
+        of_type = unit_types == t
+        mine = np.flatnonzero(of_type & ~outside)
         reachable = mine[np.isfinite(eta[mine])]
         ranked = reachable[np.lexsort((unit_ids[reachable], eta[reachable]))]
+        others = np.flatnonzero(of_type & outside)
+        others = others[np.isfinite(eta[others])]
+        others = others[np.lexsort((unit_ids[others], eta[others]))]
         needed = groups[t]["needed"]
-        shown = []
-        for k, i in enumerate(ranked[: needed + extra]):
-            (row, (lon, lat, source, age)), snap = placed[i], snaps[i]
-            shown.append({
-                "unit": row[0], "code": row[1], "name": row[2], "unit_type": row[3], "agency": row[4],
-                "eta_s": float(eta[i]), "position_source": source,
-                "position_age_s": None if age is None else round(age, 1), "lon": lon, "lat": lat,
-                "snap_distance_m": round(snap.distance_m, 1), "recommended": k < needed,
-            })
         result_groups.append({
             "unit_type": t, "label": str(UnitType(t).label), **groups[t],
             "shortfall": max(0, needed - len(reachable)),
             "unreachable": sorted(unit_ids[mine[~np.isfinite(eta[mine])]].tolist()),
-            "candidates": shown,
+            "candidates": [candidate(i, recommended=k < needed)
+                           for k, i in enumerate(ranked[: needed + extra])],
+            "mutual_aid": [candidate(i, recommended=False) for i in others[: max(needed, 1) + extra]],
         })
     return {
         "incident": incident.pk,

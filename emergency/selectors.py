@@ -17,6 +17,7 @@ from emergency.models import (
     ControlZone,
     Event,
     Incident,
+    MutualAidRequest,
     Plan,
     ReplenishmentAlert,
     RoadClosure,
@@ -36,6 +37,7 @@ __all__ = [
     "events_visible_to",
     "incidents_merge_candidates",
     "incidents_visible_to",
+    "mutual_aid_visible_to",
     "plan_for",
     "plans_matching",
     "replenishment_open",
@@ -114,6 +116,19 @@ def assignments_visible_to(user, *, incident: Incident | None = None,
     elif active is False:
         qs = qs.filter(released_at__isnull=False)
     return qs
+
+
+def mutual_aid_visible_to(user, *, incident: Incident | None = None,
+                          status: str | None = None) -> QuerySet[MutualAidRequest]:
+    """Mutual-aid requests: city-level users all; a district user those of
+    their incidents and those for their units (:mod:`cim.scope`)."""
+    qs = Scope.for_user(user).filter_mutual_aid(MutualAidRequest.objects.select_related(
+        "incident", "unit__agency", "requested_by", "decided_by"))
+    if incident is not None:
+        qs = qs.filter(incident=incident)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-requested_at", "-id")
 
 
 def plans_matching(incident: Incident) -> QuerySet[Plan]:

@@ -4,15 +4,26 @@ Runs in-process against the WSGI application on the real test database, as
 the anonymous public and as every role (HTTP Basic, one user per role, each
 but the admin limited to 秦州区 so that the scope code runs too):
 
-* per operation (stateless): the anonymous public and the admin get the
-  most examples; every other role fuzzes the operations the access policy
-  (:data:`cim.access_policy.POLICY`) admits it to, and is checked once on
-  the others (refused, never a 5xx);
+* per operation (stateless): the anonymous public (on the operations open
+  to it) and the admin (on every operation) get schemathesis' coverage
+  phase — its deterministic boundary and negative cases, about 60 per
+  operation, as explicit examples — and 6 generated examples; every other
+  role fuzzes every operation the access policy
+  (:data:`cim.access_policy.POLICY`) admits it to with 3 generated examples
+  and no coverage phase (the same code paths, reached by the admin's
+  coverage cases; what differs per role — the role checks and the scope —
+  needs no boundary values, and the refusals are the scope matrix's);
 * the stateful phase: schemathesis chains calls along the OpenAPI links it
   infers (create an incident, then read, move and merge it…), per role.
 
-The budget is kept small (about two minutes on the whole); raise
-``CIM_FUZZ_EXAMPLES`` for a deeper run.
+No endpoint and no role is left out; what was cut for time (issue 12 asks
+for the file to run well under two minutes in one process) is examples: the
+coverage phase for the six roles that are neither public nor admin.  Its
+cases were built at collection for every operation × role item and made
+most of the run; on the measured subset the process's CPU time fell to
+0.55× (docs/benchmarks.md, which also says the whole file is still over two
+minutes).  Raise ``CIM_FUZZ_EXAMPLES`` for a deeper generated run, and set
+``CIM_FUZZ_COVERAGE_ALL=1`` to give every role the coverage phase too.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from cim.access_policy import POLICY, PUBLIC, SIGNED_IN
 from config.wsgi import application
 
 DEEP = int(os.environ.get("CIM_FUZZ_EXAMPLES", "0") or 0)
+COVERAGE_ALL = os.environ.get("CIM_FUZZ_COVERAGE_ALL", "") not in ("", "0")
 PASSWORD = "fuzz-pass-123"
 ROLES = (None, *roles.ALL_ROLES)
 
@@ -56,13 +68,16 @@ def _load_schema():
 schema = _load_schema()
 
 
-def _settings(examples: int):
+def _settings(examples: int, *, coverage: bool = True):
+    """``coverage``: with the explicit phase, where schemathesis puts its
+    coverage cases (and the schema's examples); without it, generated
+    examples only (and no coverage cases are even built at collection)."""
     return settings(
         max_examples=DEEP or examples,
         deadline=None,
         suppress_health_check=list(HealthCheck),
         derandomize=True,
-        phases=[Phase.explicit, Phase.generate],
+        phases=[Phase.explicit, Phase.generate] if coverage or COVERAGE_ALL else [Phase.generate],
     )
 
 
@@ -175,7 +190,7 @@ def _role_fuzz(role: str):
     admitted = schema.include(lambda ctx: _admits(ctx.operation.method, ctx.operation.path, role))
 
     @admitted.parametrize()
-    @_settings(3)
+    @_settings(3, coverage=False)
     def test(case, wsgi_db):
         _assert_no_server_error(case, headers=_headers_for(role))
 

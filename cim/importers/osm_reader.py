@@ -95,6 +95,22 @@ def _first_positions(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return first[np.searchsorted(unique, wanted)]
 
 
+_UNDEFINED = 2**31 - 1  # libosmium's coordinate of a node it has not seen
+_NOT_IN_FILE = "some nodes of the way are not in the file"
+
+
+def _unplaced(way, missing: str) -> tuple[str, str]:
+    """Why a way's line could not be made: a node outside the globe
+    (``out_of_range``, with where it lies) or nodes not in the file."""
+    stray = [n for n in way.nodes if n.location.x != _UNDEFINED and not n.location.valid()]
+    if stray:
+        loc, more = stray[0].location, len(stray) - 1
+        return r.OUT_OF_RANGE, (f"node {stray[0].ref} lies at lon {loc.lon_without_check():g}, "
+                                f"lat {loc.lat_without_check():g}: outside lon −180…180, lat −90…90"
+                                + (f" ({more} more such nodes)" if more else ""))
+    return r.MISSING_NODES, missing
+
+
 class _MemberLines:
     """Keeps the line of each way that a multipolygon building uses (the
     ``members`` dict, filled in place)."""
@@ -271,8 +287,7 @@ class OsmReader:
         try:
             line = self.wkb.create_linestring(way)
         except osmium.InvalidLocationError:
-            self.report.reject(BUILDINGS, source_id, r.MISSING_NODES,
-                               "some nodes of the way are not in the file")
+            self.report.reject(BUILDINGS, source_id, *_unplaced(way, _NOT_IN_FILE))
             return
         except RuntimeError as exc:
             self.report.reject(BUILDINGS, source_id, r.TOO_FEW_POINTS, str(exc))
@@ -332,11 +347,12 @@ class OsmReader:
             line = self.wkb.create_linestring(way, use_nodes=osmium.geom.use_nodes.ALL)
             coords = np.frombuffer(bytes.fromhex(line[_LINE_HEADER:]), dtype="<f8").reshape(-1, 2)
         except (RuntimeError, osmium.InvalidLocationError):
-            # Some nodes lie outside the extract: keep the ones that are in it.
+            # Some nodes lie outside the extract: keep the ones that are in it
+            # (a node off the globe refuses the way).
             kept = [(node.ref, node.location) for node in way.nodes if node.location.valid()]
-            if len(kept) < 2:
-                self.report.reject(ROADS, source_id, r.MISSING_NODES,
-                                   f"{len(kept)} of the way's {len(refs)} nodes are in the file")
+            reason, detail = _unplaced(way, f"{len(kept)} of the way's {len(refs)} nodes are in the file")
+            if len(kept) < 2 or reason == r.OUT_OF_RANGE:
+                self.report.reject(ROADS, source_id, reason, detail)
                 return
             refs = [ref for ref, _ in kept]
             coords = np.array([(loc.lon, loc.lat) for _, loc in kept], dtype=np.float64)
@@ -351,7 +367,7 @@ class OsmReader:
         try:
             line = self.wkb.create_linestring(way)
         except (RuntimeError, osmium.InvalidLocationError) as exc:
-            self.report.reject(SERVICE_POINTS, source_id, r.MISSING_NODES, str(exc))
+            self.report.reject(SERVICE_POINTS, source_id, *_unplaced(way, str(exc)))
             return
         self._sp_ways.append((source_id, line, tags, category))
 

@@ -18,6 +18,7 @@ from emergency.choices import (
     IncidentLevel,
     IncidentStatus,
     IncidentType,
+    MutualAidStatus,
     SupplyRequestStatus,
     UnitStatus,
     UnitType,
@@ -29,6 +30,7 @@ __all__ = [
     "ClosureQuery",
     "EventQuery",
     "IncidentQuery",
+    "MutualAidQuery",
     "PointQuery",
     "QueryParams",
     "RecommendationQuery",
@@ -94,6 +96,10 @@ class IncidentQuery(QueryParams):
 
 class AssignmentQuery(QueryParams):
     active = _flag()
+
+
+class MutualAidQuery(QueryParams):
+    status = _choice(MutualAidStatus)
 
 
 class ClosureQuery(QueryParams):

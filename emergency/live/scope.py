@@ -11,8 +11,12 @@ in the user's scope; events then decide by the ids they name:
   limited to its own work: its incidents come by its tasks and units);
 * one naming a unit (positions, ``unit.status``, assignments) passes when
   the unit is in scope (a unit of the district sent elsewhere stays seen);
-* residents' reports by their community's code, zones and closures by their
-  id (those created for an incident in scope join);
+* residents' reports by their community's code; zones and closures by
+  their incident when they have one, else by the districts they meet
+  (``districts`` in the payload, :func:`cim.scope.districts_meeting`), and
+  by their id once seen (a later change or lift of one seen follows it);
+* mutual-aid requests (跨区支援) by their incident (the district that asked)
+  or their unit (the district that lends);
 * events about no place (plans, alerts, stock, registries) pass.
 """
 
@@ -40,6 +44,7 @@ _PLACED = (
     "dispatch_request.",
     "supply_request.",
     "plan.activated",
+    "mutual_aid.",
 )
 
 
@@ -86,11 +91,20 @@ class LiveScope:
                 seen = True
         if not seen and payload.get("unit") is not None:
             seen = payload["unit"] in self.units
-        if kind.startswith("zone."):
-            return self._track(self.zones, payload.get("zone"), seen)
-        if kind.startswith("closure."):
-            return self._track(self.closures, payload.get("closure"), seen)
+        if kind.startswith(("zone.", "closure.")):
+            if not seen and incident is None:
+                seen = self._meets(payload.get("districts"))
+            ids, key = (self.zones, "zone") if kind.startswith("zone.") else (self.closures, "closure")
+            return self._track(ids, payload.get(key), seen)
         return seen
+
+    def _meets(self, districts: Any) -> bool:
+        """A zone or closure without an incident, by the districts it meets
+        (not for a department limited to its own work: it sees those of its
+        incidents only, as :meth:`cim.scope.Scope.filter_zones` says)."""
+        if self.by_department or not isinstance(districts, list):
+            return False
+        return any(isinstance(d, str) and d.startswith(self.district_codes) for d in districts)
 
     @staticmethod
     def _track(ids: set[int], pk: Any, seen_by_incident: bool) -> bool:

@@ -1,6 +1,6 @@
 """Models of the emergency command app."""
 
-from .dispatch import Assignment, RoadClosure
+from .dispatch import Assignment, MutualAidRequest, RoadClosure
 from .events import Event
 from .field import FieldOp
 from .incidents import Attachment, Incident, IncidentLevelChange, TimelineEntry
@@ -41,6 +41,7 @@ __all__ = [
     "IncidentLevelChange",
     "Item",
     "Notification",
+    "MutualAidRequest",
     "Plan",
     "PlanActivation",
     "PlanSupplyRequirement",

@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from emergency.choices import ClosureReason
+from emergency.choices import ClosureReason, MutualAidStatus
 
 
 class Assignment(models.Model):
@@ -81,4 +81,42 @@ class RoadClosure(models.Model):
         constraints = [
             models.CheckConstraint(name="closure_ends_after_start",
                                    condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at"))),
+        ]
+
+
+class MutualAidRequest(models.Model):
+    """A district dispatcher's request for a unit of another district
+    (跨区支援) for one of their incidents.  A city-level commander or
+    dispatcher approves it — the unit is then assigned, the assignment kept
+    here — or declines it with a reason.  At most one pending request per
+    incident and unit."""
+
+    incident = models.ForeignKey("emergency.Incident", on_delete=models.CASCADE,
+                                 related_name="mutual_aid_requests")
+    unit = models.ForeignKey("emergency.Unit", on_delete=models.PROTECT, related_name="mutual_aid_requests")
+    reason = models.CharField(_("申请理由"), max_length=500)
+    status = models.CharField(_("状态"), max_length=12, choices=MutualAidStatus.choices,
+                              default=MutualAidStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=500, blank=True)
+    assignment = models.OneToOneField(Assignment, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="mutual_aid_request")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("跨区支援申请")
+        verbose_name_plural = _("跨区支援申请")
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "unit"], condition=Q(status="pending"),
+                                    name="mutualaid_one_pending_per_incident_unit"),
+            models.CheckConstraint(
+                name="mutualaid_decided_when_not_pending",
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+            ),
         ]

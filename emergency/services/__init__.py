@@ -22,6 +22,7 @@ from .incidents import (
     incident_update,
 )
 from .media import attachment_add, attachment_read
+from .mutual_aid import mutual_aid_decide, mutual_aid_request
 from .plans import plan_activate, plan_save, task_set_done
 from .registry import agency_save, camera_save, depot_save, item_save, unit_save
 from .supplies import (
@@ -61,6 +62,8 @@ __all__ = [
     "incident_transition",
     "incident_update",
     "item_save",
+    "mutual_aid_decide",
+    "mutual_aid_request",
     "plan_activate",
     "plan_save",
     "stock_set",

@@ -18,6 +18,7 @@ from emergency.models import Assignment, DispatchRequest, Incident, Unit
 from emergency.recommend import unit_origin
 from emergency.routing import drive_graph, route_line, snap_point
 from emergency.services._common import incident_brief, timeline_add
+from emergency.services.dispatch_scope import units_scope_check
 from emergency.services.notifications import notification_send
 from emergency.services.recipients import crew_recipients
 from emergency.services.transitions import incident_auto_advance, unit_move
@@ -36,7 +37,6 @@ def _busy_reason(unit: Unit) -> str:
     return f"unit {unit.code} is not available (status {unit.status})"
 
 
-
 def _crew_notify(*, unit: Unit, incident: Incident, assignment: Assignment, by) -> None:
     """The unit's crew hears of the assignment (in-app, e-mail)."""
     point = incident.location
@@ -46,16 +46,25 @@ def _crew_notify(*, unit: Unit, incident: Incident, assignment: Assignment, by) 
                                       "incident": incident.number or incident.title, "address": where})
 
 
-@transaction.atomic
 def assignment_create(*, incident: Incident, units: list[int], by) -> list[Assignment]:
     """Send units to an incident, all or none.
 
+    Units outside ``by``'s scope (another district's, for a district
+    dispatcher) are refused first — 403 ``mutual_aid_required``, audited:
+    they come only through an approved mutual-aid request.
     Under row locks (incident, then units in pk order) each unit must be
     available; a unit already taken — e.g. by another commander a moment
     earlier — makes the whole call a 409 naming the unit and where it is.
     Each assignment keeps the road route and ETA from the unit's fresh
     position (or its station) to the incident, closures respected.
     """
+    if units:
+        units_scope_check(by=by, incident=incident, units=units)
+    return _assignment_create(incident=incident, units=units, by=by)
+
+
+@transaction.atomic
+def _assignment_create(*, incident: Incident, units: list[int], by) -> list[Assignment]:
     if not units:
         raise DomainError("name at least one unit", field="units")
     if len(set(units)) != len(units):

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cim import roles
 from cim.models import AdminArea, RoadSegment
+from cim.scope import districts_meeting
 from cim.services.audit import audit_record
 from config.common.clip import clip
 from emergency import locks
@@ -87,7 +88,8 @@ def closure_create(*, reason: str, by, segments: list[int] | None = None, area: 
                         "ends_at": ends_at, "area": area is not None})
     emit("closure.created", {"closure": closure.pk, "segments": sorted(ids), "reason": reason,
                              "starts_at": starts_at, "ends_at": ends_at,
-                             "incident": incident.pk if incident else None})
+                             "incident": incident.pk if incident else None,
+                             "districts": districts_meeting(geometries=[area], segment_ids=ids)})
     return closure
 
 
@@ -104,6 +106,8 @@ def closure_lift(*, closure: RoadClosure, by) -> RoadClosure:
     locked.lifted_by = roles.acting_user(by)
     locked.save(update_fields=["lifted_at", "lifted_by"])
     audit_record(actor=by, action="closure.lift", obj=locked, after={"lifted_at": locked.lifted_at})
-    emit("closure.lifted", {"closure": locked.pk})
+    segments = locked.segments.values_list("pk", flat=True)
+    emit("closure.lifted", {"closure": locked.pk, "incident": locked.incident_id,
+                            "districts": districts_meeting(geometries=[locked.area], segment_ids=segments)})
     return locked
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from cim import roles
 from cim.conf import cim_settings
 from cim.models import Address, Building
+from cim.scope import districts_meeting
 from cim.services.audit import audit_record
 from config.common.clip import clip
 from emergency import locks
@@ -117,7 +118,8 @@ def zone_create(*, tier: str, by, name: str = "", incident: Incident | None = No
     scan_pages_forget_within(zone.geom)
     emit("zone.created", {"zone": zone.pk, "tier": tier, "name": zone.name,
                           "incident": incident.pk if incident else None,
-                          "people_estimate": zone.people_estimate})
+                          "people_estimate": zone.people_estimate,
+                          "districts": districts_meeting(geometries=[zone.geom])})
     return zone
 
 
@@ -136,5 +138,6 @@ def zone_lift(*, zone: ControlZone, by) -> ControlZone:
                      text=f"解除{zone_label(locked.tier)}: {locked.name}", data={"zone": locked.pk})
     audit_record(actor=by, action="zone.lift", obj=locked, after={"status": locked.status})
     scan_pages_forget_within(locked.geom)
-    emit("zone.lifted", {"zone": locked.pk})
+    emit("zone.lifted", {"zone": locked.pk, "incident": locked.incident_id,
+                         "districts": districts_meeting(geometries=[locked.geom])})
     return locked

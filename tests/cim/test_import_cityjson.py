@@ -150,3 +150,22 @@ def test_bad_buildings_are_rejected_and_bad_files_refused(tmp_path, shared_data)
         assert ImportRun.objects.latest("id").status == ImportStatus.FAILED
     assert list(Building.objects.filter(source="DH_01_subs").order_by("id").values_list(
         "source_id", "height", "solid")) == before
+
+
+def test_a_building_outside_the_area_of_its_crs_is_rejected_with_the_reason(tmp_path):
+    """Issue 12 §3.11 for CityJSON: coordinates outside the valid area of the
+    file's CRS (here 5,000 km east of the Netherlands in RD New) are refused
+    in the import report; the building that lies in it is stored."""
+    cube = [[0, 0, 0], [1000, 0, 0], [1000, 1000, 0], [0, 1000, 0],
+            [0, 0, 1000], [1000, 0, 1000], [1000, 1000, 1000], [0, 1000, 1000]]
+    far = [[x + 500_000_000, y, z] for x, y, z in cube]
+    path = tmp_path / "far.city.json"
+    path.write_text(json.dumps(_doc({
+        "near": {"type": "Building", "geometry": [_cube(0)]},
+        "far": {"type": "Building", "geometry": [_cube(8)]},
+    }, cube + far)))
+    run, _ = run_import(path)
+    assert run.counts["buildings"]["imported"] == 1
+    refused = RejectedFeature.objects.get(run=run, source_id="far")
+    assert refused.reason == "out_of_range" and "outside the valid area" in refused.detail
+    assert list(Building.objects.filter(source="far").values_list("source_id", flat=True)) == ["near"]

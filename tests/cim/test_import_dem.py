@@ -99,3 +99,17 @@ def test_broken_files_change_nothing(media_root, shared_data, tmp_path):
         failed = ImportRun.objects.latest("id")
         assert failed.status == ImportStatus.FAILED and path.name in failed.message
     assert list(DemRaster.objects.values_list("path", "checksum", "min_elevation", "max_elevation")) == before
+
+
+def test_a_raster_outside_the_valid_range_is_refused(media_root, tmp_path):
+    """Issue 12 §3.11 for DEMs: a GeoTIFF said to be in EPSG:4326 whose cells lie at
+    longitude 500 fails the import with the reason in its report; nothing is stored."""
+    path = tmp_path / "lon500.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=10, height=10, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=Affine(0.01, 0, 500.0, 0, -0.01, 34.6)) as dst:
+        dst.write(np.full((10, 10), 1200, dtype=np.float32), 1)
+    with pytest.raises(CommandError, match=r"lon500\.tif: extent .* not a valid longitude/latitude range"):
+        run_import(path)
+    failed = ImportRun.objects.latest("id")
+    assert failed.status == ImportStatus.FAILED and "valid longitude/latitude range" in failed.message
+    assert not DemRaster.objects.exists()

@@ -450,3 +450,22 @@ def test_a_daemonic_process_reads_in_itself():
     daemon.start()
     daemon.join(30)
     assert answer.get() is False
+
+
+def test_a_building_off_the_globe_is_rejected_with_the_reason(tmp_path):
+    """Issue 12 §3.11 for OSM: a way whose nodes lie at longitude 190 is refused
+    in the import report; the building beside it is stored."""
+    path = tmp_path / "stray.osm.pbf"
+    square = [(0, 0), (D, 0), (D, D), (0, D)]
+    with osmium.SimpleWriter(str(path), overwrite=True) as writer:
+        for base, lon in ((1, LON), (11, 190.0)):
+            for i, (dx, dy) in enumerate(square):
+                writer.add_node(osmium.osm.mutable.Node(id=base + i, location=(lon + dx, LAT + dy)))
+        for way, base in ((1, 1), (2, 11)):
+            writer.add_way(osmium.osm.mutable.Way(id=way, nodes=[base, base + 1, base + 2, base + 3, base],
+                                                  tags={"building": "yes"}))
+    run, _ = run_import(path)
+    assert Building.objects.count() == 1
+    refused = RejectedFeature.objects.get(run=run)
+    assert refused.reason == "out_of_range", (refused.reason, refused.detail)
+    assert "lon 190" in refused.detail and "outside" in refused.detail

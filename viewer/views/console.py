@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from cim import roles
 from config.common.csp import cesium_page
 from emergency.conf import emergency_settings
+from emergency.services.dispatch_scope import approves_mutual_aid
 from viewer.views.helpers import as_text
 from viewer.views.ops import api_urls, labels, ops_config, role_label, synthetic_data_loaded
 from viewer.views.ops_strings import CONSOLE_STRINGS
@@ -34,12 +35,15 @@ def console_capabilities(user) -> dict[str, bool]:
     """What the console lets this user do (the API enforces the same rules)."""
     control = roles.has_role(user, *roles.CONTROL_ROLES)
     command = roles.has_role(user, *roles.COMMAND_ROLES)
+    city_level = approves_mutual_aid(user)
     return {
         "createIncident": control, "transition": control, "note": control, "upload": control,
         "level": command, "activatePlan": command, "recommend": control, "assign": control,
         "requestSupplies": control, "commitSupplies": command, "shipSupplies": control,
         "zones": command, "alerts": command, "tasks": control, "linkCamera": control,
         "readRegistry": control, "closures": control, "merge": control,
+        # units of other districts: a district dispatcher asks, the city level decides
+        "requestMutualAid": control and not city_level, "approveMutualAid": city_level,
     }
 
 

@@ -67,6 +67,7 @@ def labels() -> dict:
         "unitStatusColour": UNIT_STATUS_CSS,
         "agencyKind": _choices(ec.AgencyKind),
         "supplyStatus": _choices(ec.SupplyRequestStatus),
+        "mutualAidStatus": _choices(ec.MutualAidStatus),
         "zoneTier": {tier: str(emergency_settings.ZONE_NAMES.get(tier) or label)
                      for tier, label in ec.ZoneTier.choices},
         "zoneTierColour": ZONE_TIER_CSS,
@@ -95,6 +96,7 @@ def api_urls() -> dict:
         "closures": url_or_none(f"{e}closure-list"),
         "alerts": url_or_none(f"{e}alert-list"),
         "assignments": url_or_none(f"{e}assignment-list"),
+        "mutualAid": url_or_none(f"{e}mutual-aid-list"),
         "supplyRequests": url_or_none(f"{e}supply-request-list"),
         "items": url_or_none(f"{e}item-list"),
         "replenishment": url_or_none(f"{e}replenishment-alert-list"),

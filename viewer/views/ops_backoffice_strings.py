@@ -120,3 +120,31 @@ UNITS_STRINGS = {
 }
 
 __all__ = ["CLOSURE_STRINGS", "INCIDENT_TOOL_STRINGS", "UNITS_STRINGS"]
+
+
+# Mutual aid across districts (跨区支援) in the console's dispatch tab.
+MUTUAL_AID_STRINGS = {
+    "aidTag": _("跨区支援"),
+    "aidTitle": _("其他区县的力量：须申请并经市级指挥审批后派遣"),
+    "aidRequest": _("申请支援"),
+    "aidFor": _("申请 {code}："),
+    "aidReason": _("申请理由"),
+    "aidReasonPlaceholder": _("申请理由，如：本区消防车不足"),
+    "aidSend": _("提交申请"),
+    "aidRequested": _("已提交跨区支援申请：{code}"),
+    "aidWaiting": _("待审批"),
+    "aidListTitle": _("跨区支援申请（{n}）"),
+    "aidBy": _("{user} 于 {at} 申请："),
+    "aidDecidedBy": _("{user} 于 {at} 审批"),
+    "aidNote": _("审批意见"),
+    "aidNotePlaceholder": _("审批意见（拒绝时必填）"),
+    "aidApprove": _("批准并派遣"),
+    "aidDecline": _("拒绝"),
+    "aidApproved": _("已批准，{code} 已派出"),
+    "aidDeclined": _("已拒绝 {code} 的支援申请"),
+    "aidNeeded": _("其他区县的力量须先提交跨区支援申请，经市级指挥审批后派遣。"),
+    "aidCityOnly": _("只有市级指挥长或调度员可以审批跨区支援申请。"),
+    "aidNewRequest": _("新的跨区支援申请：事件 {number} 申请 {code}"),
+    "ev_mutual_aid_requested": _("跨区支援申请：{code}（事件 {number}）"),
+    "ev_mutual_aid_decided": _("跨区支援申请已处理：{code}"),
+}

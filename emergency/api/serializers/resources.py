@@ -13,7 +13,7 @@ from cim.models import ServicePoint
 from emergency.api.fields import FiniteFloatField, LonLatTogether, geojson_of
 from emergency.choices import CameraProtocol, ReportableUnitStatus
 from emergency.conf import emergency_settings
-from emergency.models import Agency, Assignment, Camera, Unit
+from emergency.models import Agency, Assignment, Camera, MutualAidRequest, Unit
 
 __all__ = [
     "AgencySerializer",
@@ -21,6 +21,9 @@ __all__ = [
     "AssignUnitsSerializer",
     "CameraGeoSerializer",
     "CameraSerializer",
+    "MutualAidCreateSerializer",
+    "MutualAidDecisionSerializer",
+    "MutualAidSerializer",
     "PositionSerializer",
     "UnitBoardSerializer",
     "UnitCrewSerializer",
@@ -201,3 +204,45 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
     def get_active(self, obj) -> bool:
         return obj.released_at is None
+
+
+class MutualAidCreateSerializer(serializers.Serializer):
+    """Ask for a unit of another district (跨区支援) for this incident."""
+
+    unit = serializers.IntegerField(min_value=1, max_value=2**62)
+    reason = serializers.CharField(max_length=500)
+
+
+class MutualAidDecisionSerializer(serializers.Serializer):
+    """Approve (the unit is sent) or decline (say why) a pending request."""
+
+    approve = serializers.BooleanField()
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class MutualAidSerializer(serializers.ModelSerializer):
+    """A mutual-aid request with the incident, the unit and its district,
+    who asked and who decided."""
+
+    incident_number = serializers.CharField(source="incident.number", read_only=True)
+    incident_title = serializers.CharField(source="incident.title", read_only=True)
+    unit_code = serializers.CharField(source="unit.code", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    unit_type = serializers.CharField(source="unit.unit_type", read_only=True)
+    agency = serializers.CharField(source="unit.agency.name", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    requested_by_name = serializers.SerializerMethodField()
+    decided_by_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MutualAidRequest
+        fields = ["id", "incident", "incident_number", "incident_title", "unit", "unit_code", "unit_name",
+                  "unit_type", "agency", "reason", "status", "status_label", "requested_by_name",
+                  "requested_at", "decided_by_name", "decided_at", "decision_note", "assignment"]
+        read_only_fields = fields
+
+    def get_requested_by_name(self, obj) -> str:
+        return obj.requested_by.get_username() if obj.requested_by_id else ""
+
+    def get_decided_by_name(self, obj) -> str:
+        return obj.decided_by.get_username() if obj.decided_by_id else ""

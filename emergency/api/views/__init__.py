@@ -2,7 +2,7 @@
 
 from .command import AlertViewSet, ClosureViewSet, EventViewSet, PlanViewSet, TaskViewSet, ZoneViewSet
 from .incidents import IncidentViewSet
-from .resources import AgencyViewSet, AssignmentViewSet, CameraViewSet, UnitViewSet
+from .resources import AgencyViewSet, AssignmentViewSet, CameraViewSet, MutualAidViewSet, UnitViewSet
 from .supplies import DepotViewSet, ItemViewSet, ReplenishmentAlertViewSet, SupplyRequestViewSet
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "EventViewSet",
     "IncidentViewSet",
     "ItemViewSet",
+    "MutualAidViewSet",
     "PlanViewSet",
     "ReplenishmentAlertViewSet",
     "SupplyRequestViewSet",

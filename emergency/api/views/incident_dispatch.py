@@ -10,14 +10,17 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cim.scope import Scope
 from emergency import selectors, services
 from emergency.api.common import ERRORS, get_or_400
-from emergency.api.queries import AssignmentQuery, RecommendationQuery
+from emergency.api.queries import AssignmentQuery, MutualAidQuery, RecommendationQuery
 from emergency.api.serializers import (
     ActivatePlanSerializer,
     AssignmentSerializer,
     AssignUnitsSerializer,
     DispatchRequestSerializer,
+    MutualAidCreateSerializer,
+    MutualAidSerializer,
     PlanSerializer,
     SupplyRequestSerializer,
     TaskSerializer,
@@ -29,7 +32,7 @@ from emergency.recommend import recommend_units
 
 __all__ = ["IncidentDispatchMixin"]
 
-_CANDIDATE = inline_serializer("RecommendedUnit", {
+_CANDIDATE_FIELDS = {
     "unit": serializers.IntegerField(), "code": serializers.CharField(), "name": serializers.CharField(),
     "unit_type": serializers.CharField(), "agency": serializers.CharField(),
     "eta_s": serializers.FloatField(allow_null=True),
@@ -37,7 +40,10 @@ _CANDIDATE = inline_serializer("RecommendedUnit", {
     "position_age_s": serializers.FloatField(allow_null=True),
     "lon": serializers.FloatField(), "lat": serializers.FloatField(),
     "snap_distance_m": serializers.FloatField(), "recommended": serializers.BooleanField(),
-})
+    "mutual_aid": serializers.BooleanField(help_text="a unit of another district (跨区支援)"),
+    "district": serializers.CharField(allow_null=True),
+}
+_CANDIDATE = inline_serializer("RecommendedUnit", _CANDIDATE_FIELDS)
 RECOMMENDATION = inline_serializer("Recommendation", {
     "incident": serializers.IntegerField(),
     "computed_at": serializers.DateTimeField(),
@@ -49,6 +55,9 @@ RECOMMENDATION = inline_serializer("Recommendation", {
         "needed": serializers.IntegerField(), "shortfall": serializers.IntegerField(),
         "unreachable": serializers.ListField(child=serializers.IntegerField()),
         "candidates": _CANDIDATE,
+        "mutual_aid": inline_serializer("MutualAidCandidate", _CANDIDATE_FIELDS, many=True,
+                                        help_text="units of other districts: sent only through an "
+                                                  "approved mutual-aid request"),
     }, many=True),
     "unpositioned": serializers.ListField(child=serializers.IntegerField()),
 })
@@ -113,11 +122,32 @@ class IncidentDispatchMixin:
     def recommendations(self, request, pk=None):
         """The fastest available units of each needed type by road (one
         reverse search from the incident; closures respected).  Units
-        without a fresh position count from their station."""
+        without a fresh position count from their station.  A district
+        dispatcher gets their districts' units as candidates and other
+        districts' apart, as mutual-aid (跨区支援) candidates."""
         incident = self.get_object()
         query = RecommendationQuery.read(request)
         wanted = {query["unit_type"]: query["count"]} if query["unit_type"] else None
-        return Response(recommend_units(incident=incident, wanted=wanted))
+        return Response(recommend_units(incident=incident, wanted=wanted, scope=Scope.for_user(request.user)))
+
+    @extend_schema(methods=["GET"], parameters=[OpenApiParameter("status", OpenApiTypes.STR)],
+                   responses={200: MutualAidSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=MutualAidCreateSerializer,
+                   responses={201: MutualAidSerializer, **ERRORS})
+    @action(detail=True, methods=["get", "post"], url_path="mutual-aid", permission_classes=[DispatcherWrite])
+    def mutual_aid(self, request, pk=None):
+        """Mutual-aid requests (跨区支援) of this incident; POST asks for a
+        unit of another district (a city-level commander or dispatcher
+        approves or declines it)."""
+        incident = self.get_object()
+        if request.method == "POST":
+            s = MutualAidCreateSerializer(data=request.data)
+            s.is_valid(raise_exception=True)
+            created = services.mutual_aid_request(incident=incident, by=request.user, **s.validated_data)
+            return Response(MutualAidSerializer(created).data, status=status.HTTP_201_CREATED)
+        qs = selectors.mutual_aid_visible_to(request.user, incident=incident,
+                                             status=MutualAidQuery.read(request)["status"])
+        return Response(MutualAidSerializer(qs, many=True).data)
 
     @extend_schema(methods=["GET"], parameters=[OpenApiParameter("active", OpenApiTypes.BOOL)],
                    responses={200: AssignmentSerializer(many=True)})

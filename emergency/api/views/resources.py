@@ -14,12 +14,14 @@ from config.common.pagination import GeoPagination
 from emergency import selectors, services
 from emergency.api.common import ERRORS
 from emergency.api.live import PositionThrottle
-from emergency.api.queries import AssignmentQuery, UnitBoardQuery, UnitQuery
+from emergency.api.queries import AssignmentQuery, MutualAidQuery, UnitBoardQuery, UnitQuery
 from emergency.api.serializers import (
     AgencySerializer,
     AssignmentSerializer,
     CameraGeoSerializer,
     CameraSerializer,
+    MutualAidDecisionSerializer,
+    MutualAidSerializer,
     PositionSerializer,
     UnitBoardSerializer,
     UnitCrewSerializer,
@@ -27,10 +29,18 @@ from emergency.api.serializers import (
     UnitSerializer,
     UnitStatusSerializer,
 )
-from emergency.choices import UnitStatus, UnitType
+from emergency.choices import MutualAidStatus, UnitStatus, UnitType
 from emergency.live.ingest import position_report
 from emergency.models import Agency, Camera
-from emergency.permissions import CommanderWrite, IncidentAccess, RegistryWrite, UnitRegistry, UnitReport
+from emergency.permissions import (
+    CommanderWrite,
+    DispatcherWrite,
+    IncidentAccess,
+    RegistryWrite,
+    UnitRegistry,
+    UnitReport,
+)
+from emergency.services.dispatch_scope import mutual_aid_approver_required
 
 __all__ = ["AgencyViewSet", "AssignmentViewSet", "CameraViewSet", "UnitViewSet"]
 
@@ -191,3 +201,35 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(parameters=[OpenApiParameter("active", OpenApiTypes.BOOL)])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
+
+
+@extend_schema(tags=["emergency"])
+class MutualAidViewSet(viewsets.ReadOnlyModelViewSet):
+    """Mutual-aid requests (跨区支援) across incidents: a city-level user
+    sees all (the pending ones to decide), a district user those of their
+    incidents and those for their units.  Read: the control room; deciding:
+    city-level commanders and dispatchers (others 403)."""
+
+    permission_classes = [DispatcherWrite]
+    serializer_class = MutualAidSerializer
+
+    def get_queryset(self):
+        status_ = MutualAidQuery.read(self.request)["status"] if self.action == "list" else None
+        return selectors.mutual_aid_visible_to(self.request.user, status=status_)
+
+    @extend_schema(parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=MutualAidStatus.values)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=MutualAidDecisionSerializer, responses={200: MutualAidSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        """Approve (the unit is assigned to the incident at once) or decline
+        (with a note) a pending request.  Out of scope: 404; not city-level:
+        403 (before the body is read); a bad body: 400."""
+        aid = self.get_object()
+        mutual_aid_approver_required(by=request.user, request=aid)
+        s = MutualAidDecisionSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        decided = services.mutual_aid_decide(request=aid, by=request.user, **s.validated_data)
+        return Response(MutualAidSerializer(decided).data)

@@ -3,6 +3,7 @@
 // console took a unit first is shown as such), and the units already sent with their routes.
 import { ApiError, errorText, getJSON, patch, post, withParams } from "../common/http.js";
 import { config, fmtDistance, fmtDuration, fmtTime, label, t } from "./i18n.js";
+import { MutualAid, aidErrorText } from "./mutual_aid.js";
 import { busy, el, fill, heading, loading, notify, select } from "./ui.js";
 
 export class DispatchTab {
@@ -12,6 +13,8 @@ export class DispatchTab {
     this.chosen = new Set();
     this.recommendation = null;
     this.extra = null; // {unit_type, count} asked for by hand
+    this.aid = new MutualAid(app);
+    this.aidRequests = []; // the incident's mutual-aid requests (跨区支援)
   }
 
   reset() {
@@ -27,13 +30,15 @@ export class DispatchTab {
     const id = incident.id;
     if (!box.childElementCount) fill(box, loading(t("loadingDispatch")));
     const url = (part) => `${config.api.incidents}${id}/${part}/`;
-    const [plans, tasks, assignments] = await Promise.all([
+    const [plans, tasks, assignments, aid] = await Promise.all([
       getJSON(url("plans")).catch((e) => e),
       getJSON(url("tasks")).catch((e) => e),
       getJSON(url("assignments")).catch((e) => e),
+      this.aid.load(incident).catch((e) => e),
     ]);
     if (this.app.detail.id !== id) return;
-    const key = JSON.stringify([incident.status, this.conflict, plans, tasks, assignments].map((v) => (v instanceof Error ? String(v) : v)));
+    this.aidRequests = Array.isArray(aid) ? aid : [];
+    const key = JSON.stringify([incident.status, this.conflict, plans, tasks, assignments, aid].map((v) => (v instanceof Error ? String(v) : v)));
     if (key === this.shown && box.childElementCount) {
       if (["verified", "dispatched", "on_scene", "contained"].includes(incident.status)) {
         await this.loadRecommendations(incident, box.querySelector("#recommend"), { quiet: true });
@@ -49,6 +54,7 @@ export class DispatchTab {
       heading(t("recommendTitle"), dispatchable ? el("button", { type: "button", class: "small", id: "btn-recommend",
         onclick: (e) => busy(e.currentTarget, () => this.loadRecommendations(incident, recBox)) }, t("refresh")) : null),
       this.conflictBox(),
+      this.aid.section(incident, aid),
       dispatchable ? recBox : el("p", { class: "muted" }, incident.status === "received" ? t("verifyFirst") : t("notDispatchable")),
       this.assignedSection(assignments),
       this.tasksSection(tasks),
@@ -137,8 +143,9 @@ export class DispatchTab {
       return;
     }
     if (this.app.detail.id !== incident.id) return;
-    const recKey = JSON.stringify([this.extra, rec.groups.map((g) => [g.unit_type, g.needed, g.assigned,
-      g.candidates.map((c) => [c.unit, Math.round(c.eta_s)])])]);
+    const pending = this.aidRequests.filter((r) => r.status === "pending");
+    const recKey = JSON.stringify([this.extra, pending.map((r) => r.unit), rec.groups.map((g) => [g.unit_type, g.needed, g.assigned,
+      [...g.candidates, ...(g.mutual_aid || [])].map((c) => [c.unit, Math.round(c.eta_s)])])]);
     if (quiet && recKey === this.recKey) return; // same units, same times: leave the choices alone
     this.recKey = recKey;
     this.recommendation = rec;
@@ -162,7 +169,8 @@ export class DispatchTab {
           el("td", { class: "eta" }, fmtDuration(c.eta_s)),
           el("td", { class: "small" }, c.position_source === "avl" ? t("fromAvl") : t("fromStation"),
             c.recommended ? el("div", {}, el("span", { class: "tag ok" }, t("recommended"))) : null)))))
-        : el("p", { class: "muted small" }, t("noCandidates"))));
+        : el("p", { class: "muted small" }, t("noCandidates")),
+      this.aid.candidates(incident, g, pending)));
     const assign = el("button", { type: "button", class: "primary", id: "btn-assign",
       onclick: (e) => this.assign(incident, e.currentTarget) });
     this.assignButton = assign;
@@ -211,7 +219,7 @@ export class DispatchTab {
           this.chosen = new Set();
           notify(t("conflictTitle"), { ms: 8000 });
         } else {
-          notify(errorText(error));
+          notify(aidErrorText(error), { ms: 8000 });
         }
       }
       this.app.detail.refresh(["dispatch"]);

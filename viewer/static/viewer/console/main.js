@@ -303,6 +303,13 @@ class ConsoleApp {
           this.later("detail-dispatch", () => this.detail.refresh(["dispatch"]));
         }
         break;
+      case "mutual_aid.requested":
+        if (this.can.approveMutualAid) notify(t("aidNewRequest", { number: p.number ?? "", code: p.code ?? "" }), { kind: "info", ms: 8000 });
+        if (this.detail.id === incidentId) this.later("detail-dispatch", () => this.detail.refresh(["dispatch", "timeline"]));
+        break;
+      case "mutual_aid.decided":
+        if (this.detail.id === incidentId) this.later("detail-dispatch", () => this.detail.refresh(["dispatch", "timeline"]));
+        break;
       case "plan.activated":
       case "task.updated":
       case "dispatch_request.created":
