@@ -262,9 +262,13 @@ def items_page(collection: Collection, *, limit: int, offset: int, bbox, crs: st
     where, params = _filters(collection, bbox)
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT '[' || coalesce(string_agg(f, ',' ORDER BY i), '') || ']', count(*) FROM ("
-            f"  SELECT t.id AS i, {_feature_sql(collection, crs)} AS f FROM {collection.table} t"
-            f"  WHERE {where} ORDER BY t.id LIMIT %s OFFSET %s) page",
+            # the page's ids first (from the primary key's index), then the features of
+            # those rows only: a projection in the same query would be computed for every
+            # row OFFSET skips, and whole rows would be sorted
+            f"SELECT '[' || coalesce(string_agg({_feature_sql(collection, crs)}, ',' ORDER BY t.id), '')"
+            f" || ']', count(*) FROM (SELECT t.id FROM {collection.table} t"
+            f"  WHERE {where} ORDER BY t.id LIMIT %s OFFSET %s) page"
+            f" JOIN {collection.table} t ON t.id = page.id",
             [*params, limit, offset],
         )
         features, returned = cur.fetchone()
