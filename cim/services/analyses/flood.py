@@ -40,7 +40,7 @@ from cim.errors import DomainError
 from cim.models import Address, AnalysisRun, Building, RoadSegment, Waterway
 from cim.models.analyses import AnalysisKind
 from cim.roles import acting_user
-from cim.services.analyses.height_limit import model_version
+from cim.services.analyses.rasters import plain_polygons
 from cim.services.audit import audit_record
 from cim.services.terrain import ground_grid
 from config.common.clip import clip
@@ -127,26 +127,7 @@ def _shapes(model, field: str, box, **filters) -> list[tuple[int, object]]:
     if not rows:
         return []
     geoms = shapely.from_wkb([bytes(wkb) for _, wkb in rows])
-    return _plain_polygons([pk for pk, _ in rows], geoms)
-
-
-def _plain_polygons(pks: list[int], geoms) -> list[tuple[int, dict]]:
-    """(pk, GeoJSON polygon dict) per polygon part, built from coordinate arrays in a
-    few vectorised calls (shapely's per-geometry ``__geo_interface__`` costs ten times
-    more for the tens of thousands of footprints of a city)."""
-    import shapely
-
-    parts, index = shapely.get_parts(geoms, return_index=True)
-    owners = np.asarray(pks)[index]
-    holes = shapely.get_num_interior_rings(parts) > 0
-    out: list[tuple[int, dict]] = [(int(owners[i]), parts[i].__geo_interface__)
-                                   for i in np.flatnonzero(holes)]
-    simple = np.flatnonzero(~holes)
-    coords, ring_of = shapely.get_coordinates(shapely.get_exterior_ring(parts[simple]), return_index=True)
-    cuts = np.flatnonzero(np.diff(ring_of)) + 1
-    for i, ring in zip(simple, np.split(coords, cuts), strict=True):
-        out.append((int(owners[i]), {"type": "Polygon", "coordinates": [ring.tolist()]}))
-    return out
+    return plain_polygons([pk for pk, _ in rows], geoms)
 
 
 def _water_surface(grid: FloodGrid, *, level: float | None, rise: float | None) -> np.ndarray | float:
@@ -283,7 +264,7 @@ def flood_run(*, by, extent: tuple[float, float, float, float], level: float | N
             summary=summary,
             result={"flooded": None if polygon is None else _geojson(polygon),
                     "buildings": buildings[:5000], "roads": roads},
-            model_version=model_version(), created_by=acting_user(by),
+            model_version=AnalysisRun.current_model_version(), created_by=acting_user(by),
         )
         folder = flood_dir()
         folder.mkdir(parents=True, exist_ok=True)
