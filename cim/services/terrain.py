@@ -81,19 +81,17 @@ def heights_from(dems, lons: np.ndarray, lats: np.ndarray, *, grid=None) -> np.n
     return out
 
 
-def ground_grid(transform, shape: tuple[int, int], *, srid: int = 4326) -> np.ndarray:
-    """Orthometric ground heights on a north-up grid (``transform`` of its cell
-    corners in the CRS ``srid``, lon/lat by default; ``shape`` rows × cols): each DEM
-    resampled bilinearly in one call (GDAL), the best DEM first, NaN where none
-    covers.  For whole-area analyses, where sampling every cell as a point
-    (:func:`ground_heights`) would be slow."""
+def ground_grid(transform, shape: tuple[int, int]) -> np.ndarray:
+    """Orthometric ground heights on a north-up lon/lat grid (``transform`` of its
+    cell corners, ``shape`` rows × cols): each DEM resampled bilinearly in one call
+    (GDAL), the best DEM first, NaN where none covers.  For whole-area analyses,
+    where sampling every cell as a point (:func:`ground_heights`) would be slow."""
     from rasterio.crs import CRS
     from rasterio.transform import Affine
     from rasterio.warp import Resampling, reproject
 
     out = np.full(shape, np.nan, dtype=np.float32)
     wgs84 = CRS.from_epsg(4326)
-    grid_crs = CRS.from_epsg(srid)
     for dem in DemRaster.objects.all():
         todo = np.isnan(out)
         if not todo.any():
@@ -101,8 +99,8 @@ def ground_grid(transform, shape: tuple[int, int], *, srid: int = 4326) -> np.nd
         grid = grid_for(dem)
         values = np.full(shape, np.nan, dtype=np.float32)
         reproject(source=grid.data, destination=values, src_transform=grid.transform, src_crs=wgs84,
-                  dst_transform=transform, dst_crs=grid_crs, src_nodata=np.nan, dst_nodata=np.nan,
-                  resampling=Resampling.bilinear, num_threads=2)
+                  dst_transform=transform, dst_crs=wgs84, src_nodata=np.nan, dst_nodata=np.nan,
+                  resampling=Resampling.bilinear)
         if dem.vertical_datum == "ellipsoid":
             # The geoid varies slowly: compute it on a coarse grid and resample.
             rows, cols = shape
@@ -112,14 +110,10 @@ def ground_grid(transform, shape: tuple[int, int], *, srid: int = 4326) -> np.nd
             lons = transform.c + (np.arange(cc) + 0.5) * transform.a * k
             lats = transform.f + (np.arange(cr) + 0.5) * transform.e * k
             lon_g, lat_g = np.meshgrid(lons, lats)
-            if srid != 4326:
-                from pyproj import Transformer
-
-                lon_g, lat_g = Transformer.from_crs(srid, 4326, always_xy=True).transform(lon_g, lat_g)
             n_coarse = undulation(lon_g.ravel(), lat_g.ravel()).reshape(cr, cc).astype(np.float32)
             n_full = np.empty(shape, dtype=np.float32)
-            reproject(source=n_coarse, destination=n_full, src_transform=coarse, src_crs=grid_crs,
-                      dst_transform=transform, dst_crs=grid_crs, resampling=Resampling.bilinear)
+            reproject(source=n_coarse, destination=n_full, src_transform=coarse, src_crs=wgs84,
+                      dst_transform=transform, dst_crs=wgs84, resampling=Resampling.bilinear)
             values -= n_full
         out[todo] = values[todo]
     return out
