@@ -28,6 +28,8 @@ urlpatterns = [
     path("search/", search.SearchView.as_view(), name="search"),
     path("analyses/height-check/", analyses.HeightCheckView.as_view(), name="height-check"),
     path("analyses/flood/", analyses.FloodView.as_view(), name="flood"),
+    path("analyses/viewshed/", analyses.ViewshedView.as_view(), name="viewshed"),
+    path("analyses/line-of-sight/", analyses.LineOfSightView.as_view(), name="line-of-sight"),
     path("public/plates/<str:code>/", public.PublicPlateView.as_view(), name="public-plate"),
     path("public/plates/<str:code>/reports/", public.PublicPlateReportView.as_view(),
          name="public-plate-report"),

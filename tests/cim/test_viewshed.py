@@ -182,3 +182,62 @@ def test_line_of_sight_bad_input(scene):
     with pytest.raises(DomainError) as err:
         vs.line_of_sight_run(by="test", observer=(104.0, 34.0), target=(104.001, 34.0))
     assert err.value.field == "observer"
+
+
+# --- API, roles, exports --------------------------------------------------------------------------
+
+
+def test_api_runs_viewshed_and_line_of_sight_for_planners_only(scene, client_for):
+    body = {"observer": list(CENTRE), "radius": 400, "cell": 5, "observer_height": 2}
+    for role in ("commander", "dispatcher"):
+        assert client_for(role).post("/api/cim/analyses/viewshed/", body, format="json").status_code == 403
+    assert client_for(None).post("/api/cim/analyses/viewshed/", body, format="json").status_code in (401, 403)
+    planner = client_for("planner")
+    r = planner.post("/api/cim/analyses/viewshed/", body, format="json")
+    assert r.status_code == 201, r.content
+    run = r.json()
+    assert run["kind"] == "viewshed" and run["summary"]["visible_area_m2"] > 0
+    image = planner.get(f"/api/cim/analyses/runs/{run['id']}/image/")
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    tif = planner.get(f"/api/cim/analyses/runs/{run['id']}/raster/")
+    assert tif.status_code == 200 and tif["Content-Type"] == "image/tiff"
+    assert tif.content[:2] in (b"II", b"MM")
+    # The height-check exports do not apply to a viewshed: a 400 naming the run.
+    for export in ("csv", "pdf"):
+        refused = planner.get(f"/api/cim/analyses/runs/{run['id']}/{export}/")
+        assert refused.status_code == 400 and refused.json()["field"] == "id", export
+    # Commanders see flood results only.
+    assert client_for("commander").get(f"/api/cim/analyses/runs/{run['id']}/").status_code == 404
+    bad = planner.post("/api/cim/analyses/viewshed/", {**body, "radius": 6000}, format="json")
+    assert bad.status_code == 400 and bad.json()["field"] == "radius"
+    outside = planner.post("/api/cim/analyses/viewshed/", {**body, "observer": [104.0, 34.0]}, format="json")
+    assert outside.status_code == 400 and outside.json()["field"] == "observer"
+
+    tower = scene["towers"][0].footprint.centroid
+    los = planner.post("/api/cim/analyses/line-of-sight/",
+                       {"observer": [tower.x - 0.002, tower.y], "target": [tower.x + 0.002, tower.y]},
+                       format="json")
+    assert los.status_code == 201, los.content
+    got = los.json()
+    assert got["kind"] == "line_of_sight" and got["summary"]["visible"] is False
+    assert got["summary"]["obstruction"]["building"] == scene["towers"][0].pk
+    assert len(got["result"]["profile"]["distance_m"]) == len(got["result"]["profile"]["sight_m"])
+
+
+def test_cancelling_stops_gdal_mid_viewshed(scene):
+    """A job's reporter raises when the job was cancelled: GDAL is told to stop and the
+    cancellation comes back out of the viewshed."""
+
+    class Cancelled(Exception):
+        pass
+
+    seen = []
+
+    def progress(done, total, message):
+        seen.append(done)
+        if message == "viewshed" and done >= 300:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        vs.viewshed_run(by="test", observer=CENTRE, radius=800, cell=5, progress=progress)
+    assert max(seen) < 1000 and not AnalysisRun.objects.exists()

@@ -4,8 +4,13 @@ commanders read them, the public nothing.
 * ``height-zones/`` — height-control zones (GeoJSON); create one drawn in the
   viewer, import a FeatureCollection, delete.
 * ``height-check/`` — run the height-limit check; the saved run is returned.
-* ``runs/`` — saved runs; ``runs/{id}/csv/`` the violations as CSV,
-  ``runs/{id}/pdf/`` the printable report.
+* ``flood/``, ``viewshed/``, ``line-of-sight/`` — run a flood, a viewshed, a line of
+  sight; the saved run is returned.  (Long runs go through ``/api/jobs/`` as
+  ``analysis.*`` jobs instead, with progress and cancel.)
+* ``runs/`` — saved runs (commanders: flood runs only); ``runs/{id}/csv/`` and
+  ``runs/{id}/pdf/`` a height check's violations and printable report,
+  ``runs/{id}/image/`` the picture to drape (flood depth, viewshed),
+  ``runs/{id}/raster/`` a viewshed as GeoTIFF.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cim import roles
 from cim.api.serializers.analyses import (
     AnalysisRunBriefSerializer,
     AnalysisRunSerializer,
@@ -26,13 +32,17 @@ from cim.api.serializers.analyses import (
     HeightZoneGeoSerializer,
     HeightZoneImportSerializer,
     HeightZoneInputSerializer,
+    LineOfSightSerializer,
+    ViewshedSerializer,
 )
 from cim.errors import DomainError
 from cim.models import AnalysisRun, HeightZone
+from cim.models.analyses import AnalysisKind
 from cim.permissions import AnalysisAccess
 from cim.services.analyses import height_limit
 
-__all__ = ["AnalysisRunViewSet", "FloodView", "HeightCheckView", "HeightZoneViewSet"]
+__all__ = ["AnalysisRunViewSet", "FloodView", "HeightCheckView", "HeightZoneViewSet", "LineOfSightView",
+           "ViewshedView"]
 
 
 @extend_schema(tags=["analyses"])
@@ -106,9 +116,55 @@ class FloodView(APIView):
 
 
 @extend_schema(tags=["analyses"])
-class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
+class ViewshedView(APIView):
+    """可视域分析: the visible and hidden cells around an observer, the visible area."""
+
     permission_classes = [AnalysisAccess]
-    queryset = AnalysisRun.objects.select_related("created_by")
+
+    @extend_schema(request=ViewshedSerializer, responses={201: AnalysisRunSerializer})
+    def post(self, request):
+        from cim.services.analyses import viewshed
+
+        data = ViewshedSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = viewshed.viewshed_run(by=request.user, **data.validated_data)
+        return Response(AnalysisRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["analyses"])
+class LineOfSightView(APIView):
+    """通视分析: can the target be seen from the observer; if not, where it is blocked."""
+
+    permission_classes = [AnalysisAccess]
+
+    @extend_schema(request=LineOfSightSerializer, responses={201: AnalysisRunSerializer})
+    def post(self, request):
+        from cim.services.analyses import viewshed
+
+        data = LineOfSightSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = viewshed.line_of_sight_run(by=request.user, **data.validated_data)
+        return Response(AnalysisRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+def _only_for(run: AnalysisRun, *kinds: str, what: str) -> None:
+    """A 400 naming the run when an export does not apply to its kind."""
+    if run.kind not in kinds:
+        raise DomainError(f"{what} applies to {', '.join(kinds)} runs, not to a {run.kind} run", field="id")
+
+
+@extend_schema(tags=["analyses"])
+class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
+    """Saved runs.  Planners (and admins) see every run; commanders see the flood
+    results they decide with, nothing else."""
+
+    permission_classes = [AnalysisAccess]
+
+    def get_queryset(self):
+        runs = AnalysisRun.objects.select_related("created_by")
+        if not roles.has_role(self.request.user, *AnalysisAccess.write_roles):
+            runs = runs.filter(kind=AnalysisKind.FLOOD)
+        return runs
 
     def get_serializer_class(self):
         return AnalysisRunBriefSerializer if self.action == "list" else AnalysisRunSerializer
@@ -117,6 +173,7 @@ class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, url_path="csv")
     def export_csv(self, request, pk=None):
         run = self.get_object()
+        _only_for(run, AnalysisKind.HEIGHT_LIMIT, what="the CSV export")
         response = HttpResponse(height_limit.height_check_csv(run), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="analysis-{run.pk}.csv"'
         return response
@@ -125,13 +182,39 @@ class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, url_path="depth")
     def depth_image(self, request, pk=None):
         """The flood's depth as a PNG to drape over its ``summary.image_bounds``."""
-        from cim.services.analyses import flood
+        return self._image(self.get_object(), AnalysisKind.FLOOD)
+
+    @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY})
+    @action(detail=True, url_path="image")
+    def image(self, request, pk=None):
+        """The run's picture to drape over its ``summary.image_bounds`` (a flood's depth,
+        a viewshed's visible and hidden cells)."""
+        return self._image(self.get_object(), AnalysisKind.FLOOD, AnalysisKind.VIEWSHED)
+
+    def _image(self, run: AnalysisRun, *kinds: str) -> HttpResponse:
+        from cim.services.analyses import flood, viewshed
+
+        _only_for(run, *kinds, what="an image")
+        path = (flood.depth_image_path(run) if run.kind == AnalysisKind.FLOOD
+                else viewshed.viewshed_image_path(run))
+        if not path.exists():
+            raise DomainError("this run's image is missing", field="id")
+        return HttpResponse(path.read_bytes(), content_type="image/png")
+
+    @extend_schema(responses={(200, "image/tiff"): OpenApiTypes.BINARY})
+    @action(detail=True, url_path="raster")
+    def raster(self, request, pk=None):
+        """A viewshed as GeoTIFF (EPSG:4544; 0 outside, 1 hidden, 2 visible)."""
+        from cim.services.analyses import viewshed
 
         run = self.get_object()
-        path = flood.depth_image_path(run)
-        if run.kind != "flood" or not path.exists():
-            raise DomainError("this run has no depth image", field="id")
-        return HttpResponse(path.read_bytes(), content_type="image/png")
+        _only_for(run, AnalysisKind.VIEWSHED, what="the GeoTIFF export")
+        path = viewshed.viewshed_raster_path(run)
+        if not path.exists():
+            raise DomainError("this run's raster is missing", field="id")
+        response = HttpResponse(path.read_bytes(), content_type="image/tiff")
+        response["Content-Disposition"] = f'attachment; filename="viewshed-{run.pk}.tif"'
+        return response
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, url_path="pdf")
@@ -139,6 +222,7 @@ class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
         from cim.services.analyses.report_pdf import height_check_pdf
 
         run = self.get_object()
+        _only_for(run, AnalysisKind.HEIGHT_LIMIT, what="the PDF report")
         response = HttpResponse(height_check_pdf(run), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="analysis-{run.pk}.pdf"'
         return response

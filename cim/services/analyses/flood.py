@@ -39,13 +39,15 @@ from cim.conf import cim_settings
 from cim.errors import DomainError
 from cim.models import Address, AnalysisRun, Building, RoadSegment, Waterway
 from cim.models.analyses import AnalysisKind
+from cim.progress import Callback
 from cim.roles import acting_user
 from cim.services.analyses.rasters import plain_polygons
 from cim.services.audit import audit_record
 from cim.services.terrain import ground_grid
 from config.common.clip import clip
 
-__all__ = ["FloodGrid", "city_extent", "connected_flood", "depth_image_path", "flood_grid", "flood_run"]
+__all__ = ["FloodGrid", "city_extent", "connected_flood", "depth_image_path", "flood_check", "flood_grid",
+           "flood_run"]
 
 MAX_CELLS = 40_000_000
 EDGES = ndimage.generate_binary_structure(2, 1)  # edge-connected (water does not leak through corners)
@@ -189,10 +191,8 @@ def flood_dir() -> Path:
     return Path(settings.MEDIA_ROOT) / "analyses"
 
 
-def flood_run(*, by, extent: tuple[float, float, float, float], level: float | None = None,
-              rise: float | None = None, cell: float = 5.0, obstacles: bool = True,
-              title: str = "") -> AnalysisRun:
-    """Run the flood analysis and save it (the depth image beside it under MEDIA_ROOT)."""
+def flood_check(*, extent, level: float | None, rise: float | None, cell: float) -> None:
+    """The checks of a flood's parameters that need no grid (the field named)."""
     if (level is None) == (rise is None):
         raise DomainError("give either a water level or a rise above the river", field="level")
     if rise is not None and not (0 < rise <= 30):
@@ -202,14 +202,27 @@ def flood_run(*, by, extent: tuple[float, float, float, float], level: float | N
     west, south, east, north = extent
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         raise DomainError("extent must be west,south,east,north in degrees", field="extent")
+
+
+def flood_run(*, by, extent: tuple[float, float, float, float], level: float | None = None,
+              rise: float | None = None, cell: float = 5.0, obstacles: bool = True,
+              title: str = "", progress: Callback | None = None) -> AnalysisRun:
+    """Run the flood analysis and save it (the depth image beside it under MEDIA_ROOT).
+    ``progress(done, total, message)`` hears of each step (a job's reporter: cancellable)."""
+    flood_check(extent=extent, level=level, rise=rise, cell=cell)
+    step = progress or (lambda *_: None)
+    step(0, 5, "grid")
     grid = flood_grid(extent, cell, obstacles=obstacles, main_rivers_only=rise is not None)
+    step(1, 5, "water")
     water = _water_surface(grid, level=level, rise=rise)
     flooded = connected_flood(grid.ground, water, grid.river, grid.obstacle)
     flooded &= ~grid.river  # the channel itself is not news
     depth = np.where(flooded, water - grid.ground, np.nan).astype(np.float32)
     cell_deg = abs(grid.transform.a)
     area = float(flooded.sum()) * grid.cell_area_m2
+    step(2, 5, "outline")
     polygon = _polygons(flooded, grid.transform, cell_deg)
+    step(3, 5, "buildings")
 
     # Buildings standing in the water: footprint cells next to a flooded cell.
     near = ndimage.binary_dilation(flooded, structure=EDGES)
@@ -235,6 +248,7 @@ def flood_run(*, by, extent: tuple[float, float, float, float], level: float | N
     rooms = sum(b["rooms"] for b in buildings)
     doors = Address.objects.filter(building_id__in=building_depth, kind="door").count()
     roads = []
+    step(4, 5, "roads")
     if polygon is not None:
         hit_roads = RoadSegment.objects.filter(geom__intersects=polygon).only("pk", "name", "length_m")
         roads = [{"segment": seg.pk, "name": seg.name, "length_m": round(seg.length_m, 1)}

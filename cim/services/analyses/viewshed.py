@@ -42,7 +42,7 @@ from cim.progress import Callback
 from cim.roles import acting_user
 from cim.services.analyses.rasters import bilinear_upsample, gdal_rasterize_wkb, mem_raster, read_band
 from cim.services.audit import audit_record
-from cim.services.terrain import ground_heights
+from cim.services.terrain import ground_height, ground_heights
 from config.common.clip import clip
 
 __all__ = [
@@ -258,8 +258,12 @@ class ViewshedInput:
     observer_height: float = 1.7
     target_height: float = 0.0
 
-    def clean(self) -> ViewshedInput:
+    def clean(self, *, check_ground: bool = False) -> ViewshedInput:
+        """Check the ranges (``check_ground``: and that a DEM covers the observer, before
+        a job is queued; the run itself finds it too)."""
         self.observer = _check_point(self.observer, "observer")
+        if check_ground and ground_height(*self.observer) is None:
+            raise DomainError("the observer stands outside the elevation model", field="observer")
         if self.radius is not None and self.radius > MAX_RADIUS_M:
             raise DomainError(f"the radius may be at most {MAX_RADIUS_M:g} m", field="radius")
         self.radius = _check_range(self.radius, "radius", 10, MAX_RADIUS_M)
