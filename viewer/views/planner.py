@@ -28,6 +28,7 @@ from cim.models.analyses import HeightDatum
 from cim.permissions import AnalysisAccess
 from config.common.csp import cesium_page
 from viewer.views.helpers import as_text, basemap_urls, url_or_none
+from viewer.views.jobs_strings import JOBS_STRINGS
 from viewer.views.planner_strings import PLANNER_STRINGS
 
 PLANNER_VIEWER_ROLES = (roles.ADMIN, roles.PLANNER, roles.COMMANDER, roles.DISPATCHER)
@@ -65,6 +66,8 @@ def planner(request):
             "heightCheckUrl": reverse("height-check"),
             "runsUrl": reverse("analysis-run-list"),
             "floodUrl": reverse("flood"),
+            "lineOfSightUrl": reverse("line-of-sight"),
+            "jobsUrl": reverse("job-list"),
             # The control room closes flooded roads from a flood result (emergency API).
             "closuresUrl": (reverse("emergency:closure-list")
                             if roles.has_role(request.user, *roles.CONTROL_ROLES) else None),
@@ -74,7 +77,7 @@ def planner(request):
     return render(request, "viewer/planner.html", {
         "can_see_analyses": can_see_analyses,
         "planner_config": as_text(config),
-        "planner_i18n": as_text(PLANNER_STRINGS),
+        "planner_i18n": as_text({**JOBS_STRINGS, **PLANNER_STRINGS}),
     })
 
 

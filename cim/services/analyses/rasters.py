@@ -1,14 +1,18 @@
 """Raster helpers shared by the grid analyses (flood, viewshed): GDAL's
 rasterizer and in-memory rasters through the GDAL library GeoDjango loads
-(ctypes, no second GDAL), vector shapes for rasterio, bilinear upsampling."""
+(ctypes, no second GDAL), the ground on a grid, bilinear upsampling."""
 
 from __future__ import annotations
 
 import ctypes
+import functools
 
 import numpy as np
 
-__all__ = ["bilinear_upsample", "gdal_rasterize_wkb", "mem_raster", "plain_polygons", "read_band"]
+__all__ = ["GROUND_STEP_M", "bilinear_upsample", "gdal_rasterize_wkb", "ground_surface", "mem_raster",
+           "read_band", "separable_bilinear", "transformer"]
+
+GROUND_STEP_M = 10.0  # the ground is sampled from the DEMs (30 m and coarser) at about this spacing
 
 GDT = {np.dtype("uint8"): (1, "Byte"), np.dtype("int32"): (5, "Int32"),
        np.dtype("float32"): (6, "Float32"), np.dtype("float64"): (7, "Float64")}
@@ -61,10 +65,10 @@ def read_band(raster, dtype=np.uint8) -> np.ndarray:
 
 
 def gdal_rasterize_wkb(wkbs: list[bytes], values, transform, shape: tuple[int, int], srid: int,
-                       dtype=np.int32) -> np.ndarray:
+                       dtype=np.int32, *, all_touched: bool = False) -> np.ndarray:
     """Burn each WKB geometry (in the grid's CRS) with its value into a grid of
     ``shape`` (GDAL's ``GDALRasterizeGeometries``, as ``gdal_rasterize``: cells whose
-    centre lies inside; later geometries over earlier ones)."""
+    centre lies inside, or ``all_touched``; later geometries over earlier ones)."""
     from django.contrib.gis.gdal.libgdal import lgdal
 
     out = np.zeros(shape, dtype=dtype)
@@ -90,8 +94,9 @@ def gdal_rasterize_wkb(wkbs: list[bytes], values, transform, shape: tuple[int, i
             geoms[i] = handle
         burn = np.ascontiguousarray(values, dtype=np.float64)
         band = (ctypes.c_int * 1)(1)
+        options = (ctypes.c_char_p * 2)(b"ALL_TOUCHED=TRUE" if all_touched else None, None)
         err = rasterize(raster._ptr, 1, band, len(wkbs), geoms, None, None,
-                        burn.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), None, None, None)
+                        burn.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), options, None, None)
         if err != 0:
             raise RuntimeError(f"GDALRasterizeGeometries failed ({err})")
     finally:
@@ -102,44 +107,105 @@ def gdal_rasterize_wkb(wkbs: list[bytes], values, transform, shape: tuple[int, i
     return out
 
 
-def plain_polygons(values, geoms) -> list[tuple[object, dict]]:
-    """(value, GeoJSON polygon dict) per polygon part (``values``: one per geometry,
-    a pk or a height), built from coordinate arrays in a few vectorised calls
-    (shapely's per-geometry ``__geo_interface__`` costs ten times more for the tens
-    of thousands of footprints of a city)."""
-    import shapely
+def _axis_weights(pos: np.ndarray, size: int):
+    """Sparse bilinear weights (len(pos) × size) of fractional cell-centre positions
+    ``pos`` (held at the edges), as the platform's DEM sampler interpolates."""
+    from scipy import sparse
 
-    parts, index = shapely.get_parts(geoms, return_index=True)
-    owners = np.asarray(values)[index]
-    holes = shapely.get_num_interior_rings(parts) > 0
-    out: list[tuple[object, dict]] = [(owners[i].item(), parts[i].__geo_interface__)
-                                      for i in np.flatnonzero(holes)]
-    simple = np.flatnonzero(~holes)
-    coords, ring_of = shapely.get_coordinates(shapely.get_exterior_ring(parts[simple]), return_index=True)
-    cuts = np.flatnonzero(np.diff(ring_of)) + 1
-    for i, ring in zip(simple, np.split(coords, cuts), strict=True):
-        out.append((owners[i].item(), {"type": "Polygon", "coordinates": [ring.tolist()]}))
-    return out
+    pos = np.clip(pos, 0, size - 1)
+    i0 = np.minimum(np.floor(pos).astype(np.int64), max(size - 2, 0))
+    f = (pos - i0).astype(np.float32)
+    at = np.arange(pos.size)
+    return sparse.csr_matrix((np.concatenate([1 - f, f]), (np.concatenate([at, at]),
+                              np.concatenate([i0, np.minimum(i0 + 1, size - 1)]))),
+                             shape=(pos.size, size), dtype=np.float32)
+
+
+def separable_bilinear(source: np.ndarray, col_pos: np.ndarray, row_pos: np.ndarray) -> np.ndarray:
+    """``source`` interpolated bilinearly at the grid of fractional positions
+    ``row_pos`` × ``col_pos`` (in source cell-centre units): two sparse passes, one
+    for each axis (tens of milliseconds for millions of cells)."""
+    source = source.astype(np.float32, copy=False)  # NaN spreads to the cells beside it
+    across = (_axis_weights(col_pos, source.shape[1]) @ source.T).T  # source rows × grid cols
+    return np.ascontiguousarray(_axis_weights(row_pos, source.shape[0]) @ across, dtype=np.float32)
 
 
 def bilinear_upsample(coarse: np.ndarray, k: int, shape: tuple[int, int]) -> np.ndarray:
     """A grid of ``shape`` whose cells are ``k`` times smaller than ``coarse``'s (same
     upper-left corner), interpolated bilinearly between the coarse cells' centres
-    (edges held): two sparse interpolation matrices, one pass each (tens of
-    milliseconds for millions of cells, where resampling the source at the fine size
-    costs a second)."""
-    from scipy import sparse
+    (edges held)."""
+    rows, cols = shape
+    return separable_bilinear(coarse, (np.arange(cols) + 0.5) / k - 0.5, (np.arange(rows) + 0.5) / k - 0.5)
 
-    def weights(n: int, size: int):
-        pos = np.clip((np.arange(n) + 0.5) / k - 0.5, 0, size - 1)
-        i0 = np.minimum(np.floor(pos).astype(np.int64), max(size - 2, 0))
-        f = (pos - i0).astype(np.float32)
-        at = np.arange(n)
-        return sparse.csr_matrix((np.concatenate([1 - f, f]), (np.concatenate([at, at]),
-                                  np.concatenate([i0, np.minimum(i0 + 1, size - 1)]))),
-                                 shape=(n, size), dtype=np.float32)
+
+@functools.lru_cache(maxsize=8)
+def transformer(source: int, target: int):
+    from pyproj import Transformer
+
+    return Transformer.from_crs(source, target, always_xy=True)  # a third of a second to build
+
+
+def _lonlat_grid(xs: np.ndarray, ys: np.ndarray, srid: int) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes of the metric grid points (xs × ys): projected exactly
+    at about 17 × 17 of them and interpolated (bicubic) between — the projection is
+    smooth at this scale, the error far below a millimetre — instead of projecting
+    every point."""
+    from scipy.interpolate import RectBivariateSpline
+
+    def sub(v):
+        return v if v.size <= 17 else np.linspace(v[0], v[-1], 17)
+
+    sx, sy = sub(xs), sub(ys)
+    gx, gy = np.meshgrid(sx, sy)
+    lon, lat = transformer(srid, 4326).transform(gx, gy)
+    if sx.size == xs.size and sy.size == ys.size:
+        return lon, lat
+    order_x, order_y = min(3, sx.size - 1), min(3, sy.size - 1)
+    # RectBivariateSpline wants increasing coordinates: y runs north to south.
+    fit = {name: RectBivariateSpline(-sy, sx, values, kx=order_y, ky=order_x)
+           for name, values in (("lon", lon), ("lat", lat))}
+    return fit["lon"](-ys, xs), fit["lat"](-ys, xs)
+
+
+def ground_surface(transform, shape: tuple[int, int], srid: int, *, k: int) -> np.ndarray:
+    """Orthometric ground heights (NaN where no DEM covers, the best DEM first) on the
+    north-up grid ``transform`` (CRS ``srid``) of ``shape``.  A lon/lat grid over
+    orthometric DEMs: the sampler's bilinear rule at every cell, axis by axis.
+    Otherwise: the DEMs sampled with the platform's one bilinear sampler at every
+    ``k``-th cell centre or so, then bilinear down to the cells — the DEMs being far
+    coarser than the cells, the same heights at a fraction of the cost."""
+    from cim.models import DemRaster
+    from cim.services.terrain import grid_for, ground_heights
 
     rows, cols = shape
-    coarse = coarse.astype(np.float32, copy=False)  # NaN (no DEM) spreads to the cells beside it
-    across = (weights(cols, coarse.shape[1]) @ coarse.T).T  # coarse rows × fine cols
-    return np.ascontiguousarray(weights(rows, coarse.shape[0]) @ across, dtype=np.float32)
+    dems = list(DemRaster.objects.all())
+    if srid == 4326 and transform.b == 0 and transform.d == 0 and all(
+            d.vertical_datum != "ellipsoid" for d in dems):
+        # A lon/lat grid over lon/lat DEMs: the sampler's bilinear rule, axis by axis, at every cell.
+        out = np.full(shape, np.nan, dtype=np.float32)
+        lons = transform.c + (np.arange(cols) + 0.5) * transform.a
+        lats = transform.f + (np.arange(rows) + 0.5) * transform.e
+        for dem in dems:
+            grid = grid_for(dem)
+            inv = ~grid.transform
+            col_pos = inv.a * lons + inv.c - 0.5
+            row_pos = inv.e * lats + inv.f - 0.5
+            dem_rows, dem_cols = grid.data.shape
+            cols_in = (col_pos >= -0.5) & (col_pos <= dem_cols - 0.5)
+            rows_in = (row_pos >= -0.5) & (row_pos <= dem_rows - 0.5)
+            if not cols_in.any() or not rows_in.any():
+                continue
+            values = separable_bilinear(grid.data, col_pos[cols_in], row_pos[rows_in])
+            window = out[np.ix_(rows_in, cols_in)]
+            todo = np.isnan(window)
+            window[todo] = values[todo]
+            out[np.ix_(rows_in, cols_in)] = window
+        return out
+    xs = transform.c + (np.arange(-(-cols // k) + 1) + 0.5) * transform.a * k
+    ys = transform.f + (np.arange(-(-rows // k) + 1) + 0.5) * transform.e * k
+    if srid == 4326:
+        lons, lats = np.meshgrid(xs, ys)
+    else:
+        lons, lats = _lonlat_grid(xs, ys, srid)
+    coarse = ground_heights(lons.ravel(), lats.ravel()).reshape(lons.shape)
+    return bilinear_upsample(coarse, k, shape)

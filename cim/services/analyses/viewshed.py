@@ -23,7 +23,6 @@ above the sight line: where, how high, and on which building.
 from __future__ import annotations
 
 import ctypes
-import functools
 import io
 import math
 from dataclasses import dataclass
@@ -40,9 +39,16 @@ from cim.models import AnalysisRun
 from cim.models.analyses import AnalysisKind
 from cim.progress import Callback
 from cim.roles import acting_user
-from cim.services.analyses.rasters import bilinear_upsample, gdal_rasterize_wkb, mem_raster, read_band
+from cim.services.analyses.rasters import (
+    GROUND_STEP_M,
+    gdal_rasterize_wkb,
+    ground_surface,
+    mem_raster,
+    read_band,
+    transformer,
+)
 from cim.services.audit import audit_record
-from cim.services.terrain import ground_height, ground_heights
+from cim.services.terrain import ground_height
 from config.common.clip import clip
 
 __all__ = [
@@ -67,7 +73,6 @@ EARTH_DIAMETER_M = 12_741_994.0  # GDAL's value (SRS_WGS84_SEMIMAJOR × 2, as it
 OUTSIDE, HIDDEN, VISIBLE = 0, 1, 2
 IMAGE_MAX_PX = 2048
 DISTANCE_BANDS_M = 500.0
-GROUND_STEP_M = 8.0  # the ground is sampled from the DEMs at about this spacing
 
 
 @dataclass
@@ -84,20 +89,13 @@ class Surface:
         return float(self.transform.a)
 
 
-@functools.lru_cache(maxsize=8)
-def _transformer(source: int, target: int):
-    from pyproj import Transformer
-
-    return Transformer.from_crs(source, target, always_xy=True)  # a third of a second to build
-
-
 def _to_metric(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    t = _transformer(4326, cim_settings.METRIC_SRID)
+    t = transformer(4326, cim_settings.METRIC_SRID)
     return [t.transform(lon, lat) for lon, lat in points]
 
 
 def _to_lonlat(x, y):
-    return _transformer(cim_settings.METRIC_SRID, 4326).transform(x, y)
+    return transformer(cim_settings.METRIC_SRID, 4326).transform(x, y)
 
 
 def surface_grid(bounds: tuple[float, float, float, float], cell: float) -> Surface:
@@ -110,16 +108,7 @@ def surface_grid(bounds: tuple[float, float, float, float], cell: float) -> Surf
                           field="cell")
     srid = cim_settings.METRIC_SRID
     transform = Affine(cell, 0, xmin, 0, -cell, ymax)
-    # The ground: the DEMs sampled (the platform's one bilinear sampler) every GROUND_STEP_M
-    # or so, then bilinear down to the cells (the DEMs are far coarser than that: the same
-    # heights at a tenth of the cost of sampling every cell).
-    k = max(1, int(GROUND_STEP_M // cell))
-    step = cell * k
-    xs = xmin + (np.arange(-(-cols // k) + 1) + 0.5) * step
-    ys = ymax - (np.arange(-(-rows // k) + 1) + 0.5) * step
-    lons, lats = _lonlat_grid(xs, ys, srid)
-    coarse = ground_heights(lons.ravel(), lats.ravel()).reshape(lons.shape)
-    height = bilinear_upsample(coarse, k, (rows, cols))
+    height = ground_surface(transform, (rows, cols), srid, k=max(1, int(GROUND_STEP_M // cell)))
     footprints = _footprints((xmin, ymax - rows * cell, xmin + cols * cell, ymax), srid)
     # Building ids burnt in by GDAL's rasterizer, then each covered cell takes its roof.
     ids = gdal_rasterize_wkb(footprints["wkb"], footprints["ids"], transform, (rows, cols), srid)
@@ -130,28 +119,6 @@ def surface_grid(bounds: tuple[float, float, float, float], cell: float) -> Surf
         base = np.where(np.isfinite(base), base, height[roof])  # no base: the ground of the cell
         height[roof] = base + footprints["height"][index]
     return Surface(transform=transform, height=height, building_ids=ids, srid=srid)
-
-
-def _lonlat_grid(xs: np.ndarray, ys: np.ndarray, srid: int) -> tuple[np.ndarray, np.ndarray]:
-    """Longitudes and latitudes of the metric grid points (xs × ys): projected exactly
-    at about 17 × 17 of them and interpolated (bicubic) between — the projection is
-    smooth at this scale, the error far below a millimetre — instead of projecting
-    every point."""
-    from scipy.interpolate import RectBivariateSpline
-
-    def sub(v):
-        return v if v.size <= 17 else np.linspace(v[0], v[-1], 17)
-
-    sx, sy = sub(xs), sub(ys)
-    gx, gy = np.meshgrid(sx, sy)
-    lon, lat = _transformer(srid, 4326).transform(gx, gy)
-    if sx.size == xs.size and sy.size == ys.size:
-        return lon, lat
-    order_x, order_y = min(3, sx.size - 1), min(3, sy.size - 1)
-    # RectBivariateSpline wants increasing coordinates: y runs north to south.
-    fit = {name: RectBivariateSpline(-sy, sx, values, kx=order_y, ky=order_x)
-           for name, values in (("lon", lon), ("lat", lat))}
-    return fit["lon"](-ys, xs), fit["lat"](-ys, xs)
 
 
 def _footprints(bounds, srid: int) -> dict:

@@ -18,6 +18,7 @@ import { Search } from "./search.js";
 import { SunStudy } from "./sun.js";
 import { applyTheme } from "./thematic.js";
 import { $, $$, toast } from "./ui.js";
+import { ViewshedTool } from "./viewshed.js";
 
 function deferred() {
   let resolve; let reject;
@@ -66,6 +67,8 @@ const flood = new FloodTool(viewer, {
     { title: t("flLegend"), over: t("flLegendHit"), ok: t("flLegendDry") }),
   toast,
 });
+const viewshed = new ViewshedTool(viewer, { setTool: (tool) => setTool(tool), toast });
+const VIEWSHED_TOOLS = ["observer", "sight"];
 
 async function groundHeight(lon, lat) {
   const carto = Cesium.Cartographic.fromDegrees(lon, lat);
@@ -97,6 +100,8 @@ handler.setInputAction((event) => {
     clipper.addPoint(pickPoint(scene, event.position));
   } else if (state.tool === "zone") {
     heightLimit.addPoint(pickPoint(scene, event.position));
+  } else if (VIEWSHED_TOOLS.includes(state.tool)) {
+    viewshed.addPoint(pickPoint(scene, event.position));
   } else {
     measure.addPoint(pickPoint(scene, event.position));
     if (state.tool === "height" && !measure.mode) setTool("select");
@@ -105,7 +110,9 @@ handler.setInputAction((event) => {
 handler.setInputAction((event) => {
   if (state.tool === "clip") clipper.moveTo(pickPoint(scene, event.endPosition));
   else if (state.tool === "zone") heightLimit.moveTo(pickPoint(scene, event.endPosition));
-  else if (state.tool !== "select") measure.moveTo(pickPoint(scene, event.endPosition));
+  else if (state.tool !== "select" && !VIEWSHED_TOOLS.includes(state.tool)) {
+    measure.moveTo(pickPoint(scene, event.endPosition));
+  }
 }, Cesium.ScreenSpaceEventType.MOUSE_MOVE);
 handler.setInputAction(() => {
   if (state.tool === "clip") {
@@ -113,7 +120,7 @@ handler.setInputAction(() => {
     if (message) toast(message, { kind: "info", ms: 3000 });
   } else if (state.tool === "zone") {
     heightLimit.finish();
-  } else if (state.tool !== "select") {
+  } else if (state.tool !== "select" && !VIEWSHED_TOOLS.includes(state.tool)) {
     measure.finish(true);
   }
   setTool("select");
@@ -122,12 +129,16 @@ handler.setInputAction(() => {
 function setTool(tool) {
   if (state.tool === "clip" && tool !== "clip") clipper.finish();
   if (state.tool === "zone" && tool !== "zone" && heightLimit.drawing) heightLimit.finish();
+  if (VIEWSHED_TOOLS.includes(tool) || VIEWSHED_TOOLS.includes(state.tool)) {
+    viewshed.setMode(VIEWSHED_TOOLS.includes(tool) ? tool : null);
+  }
   state.tool = tool;
   if (["distance", "area", "height"].includes(tool)) measure.start(tool);
   if (tool === "clip") clipper.start();
   if (tool === "zone") heightLimit.start();
   for (const button of $$("[data-tool]")) button.classList.toggle("active", button.dataset.tool === tool);
-  const hints = { distance: "measureDistanceHint", area: "measureAreaHint", height: "measureHeightHint", clip: "clipHint", zone: "hlDrawHint" };
+  const hints = { distance: "measureDistanceHint", area: "measureAreaHint", height: "measureHeightHint", clip: "clipHint", zone: "hlDrawHint",
+    observer: "vsPlaceHint", sight: "losPickHint" };
   const hint = $("#tool-hint");
   hint.textContent = hints[tool] ? t(hints[tool]) : "";
   hint.hidden = !hints[tool];
@@ -291,7 +302,12 @@ async function openSharedAnalysis() {
   const id = new URLSearchParams(window.location.search).get("analysis");
   if (!id || !config.analyses) return;
   const run = await getJSON(`${config.analyses.runsUrl}${encodeURIComponent(id)}/`);
-  const tool = run.kind === "flood" ? flood : heightLimit;
+  if (run.kind === "line_of_sight") {
+    await viewshed.showSight(run);
+    viewshed.box.open = true;
+    return;
+  }
+  const tool = { flood, viewshed }[run.kind] || heightLimit;
   tool.show(run);
   tool.box.open = true;
 }
@@ -318,6 +334,7 @@ window.cimViewer = {
   sun,
   bookmarks,
   heightLimit,
+  viewshed,
   flood,
   basemap,
   poi,
