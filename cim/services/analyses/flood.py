@@ -110,11 +110,12 @@ def flood_grid(extent: tuple[float, float, float, float], cell: float, *,
 
 
 def _wkb(table: str, column: str, box, where: str = "TRUE", **params) -> list[tuple[int, bytes]]:
-    """(id, WKB) of the rows of ``table`` whose ``column`` meets the lon/lat ``box``,
-    in one query (the spatial index finds them; no geometry objects in Python)."""
+    """(id, WKB) of the rows of ``table`` whose ``column``'s bounding box meets the
+    lon/lat ``box`` (the rasterizer clips the rest), in one query (the spatial index
+    finds them; no geometry objects in Python)."""
     with connection.cursor() as cur:
         cur.execute(f"SELECT id, ST_AsBinary({column}) FROM {table} "  # noqa: S608 - names are constants
-                    f"WHERE ST_Intersects({column}, ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)) "
+                    f"WHERE {column} && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326) "
                     f"AND {where} ORDER BY id",
                     {"w": box[0], "s": box[1], "e": box[2], "n": box[3], **params})
         return [(pk, bytes(wkb)) for pk, wkb in cur.fetchall()]
@@ -139,7 +140,10 @@ def _water_surface(grid: FloodGrid, *, level: float | None, rise: float | None) 
     np.minimum.at(coarse_level, (r // k, c // k), grid.ground[r, c])
     _, (ri, rj) = ndimage.distance_transform_edt(~np.isfinite(coarse_level), return_indices=True)
     nearest = coarse_level[ri, rj] + np.float32(rise)
-    return nearest[np.arange(rows) // k][:, np.arange(cols) // k]
+    # Each coarse cell's level over its k × k cells: one broadcast write.
+    out = np.empty((nearest.shape[0], k, nearest.shape[1], k), dtype=np.float32)
+    out[...] = nearest[:, None, :, None]
+    return out.reshape(nearest.shape[0] * k, nearest.shape[1] * k)[:rows, :cols]
 
 
 def _polygons(mask: np.ndarray, transform: Affine, cell_deg: float) -> MultiPolygon | None:

@@ -195,11 +195,12 @@ def ground_surface(transform, shape: tuple[int, int], srid: int, *, k: int) -> n
             rows_in = (row_pos >= -0.5) & (row_pos <= dem_rows - 0.5)
             if not cols_in.any() or not rows_in.any():
                 continue
-            values = separable_bilinear(grid.data, col_pos[cols_in], row_pos[rows_in])
-            window = out[np.ix_(rows_in, cols_in)]
-            todo = np.isnan(window)
-            window[todo] = values[todo]
-            out[np.ix_(rows_in, cols_in)] = window
+            # Positions grow along each axis: the covered cells are one block.
+            (r0, r1), (c0, c1) = (np.flatnonzero(rows_in)[[0, -1]] + [0, 1],
+                                  np.flatnonzero(cols_in)[[0, -1]] + [0, 1])
+            values = separable_bilinear(grid.data, col_pos[c0:c1], row_pos[r0:r1])
+            window = out[r0:r1, c0:c1]  # a view
+            np.copyto(window, values, where=np.isnan(window))
         return out
     xs = transform.c + (np.arange(-(-cols // k) + 1) + 0.5) * transform.a * k
     ys = transform.f + (np.arange(-(-rows // k) + 1) + 0.5) * transform.e * k
