@@ -10,7 +10,6 @@ import pytest
 from django.contrib.gis.geos import LineString, Point
 
 from cim.models import AnalysisRun, Building, Job
-from config.celery import app as celery_app
 from tests.viewer.test_planner_browser import (  # noqa: F401  (fixtures)
     STREET_A,
     STREET_B,
@@ -23,19 +22,10 @@ from tests.viewer.test_planner_browser import (  # noqa: F401  (fixtures)
     _wait,
     browser_page,
     city,
+    jobs_inline,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def jobs_inline():
-    """The job runs inside the request that submits it (no worker process in this test); the
-    page follows it through /api/jobs/ as it follows a worker's."""
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 def test_viewshed_and_line_of_sight_in_the_viewer(city, browser_page, jobs_inline):  # noqa: F811

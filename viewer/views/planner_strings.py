@@ -33,6 +33,7 @@ PLANNER_STRINGS = {
     "vsNoObserver": _("在地图上单击地面或屋顶放置观察点"),
     "vsNeedObserver": _("请先在地图上放置观察点"),
     "vsFailed": _("可视域分析失败"),
+    "jobFailed": _("分析任务失败"),
     "vsSummary": _("可见面积 {area} 平方公里（{m2} 平方米），占分析范围 {share}%；可见建筑 {buildings} 栋"),
     "vsChart": _("各距离段的可见比例"),
     "vsChartAxis": _("横轴：距观察点(公里)；纵轴：可见比例"),

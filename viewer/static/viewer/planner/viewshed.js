@@ -5,9 +5,8 @@
 // red behind it, the obstruction marked, the profile as a chart.
 /* global Cesium */
 
-import { fill } from "../common/dom.js";
 import { errorText, getJSON, post, withParams } from "../common/http.js";
-import { cancelJob, followJob, jobProgress, submitJob } from "../common/jobs.js";
+import { runAnalysis } from "./analysisjob.js";
 import { config, fmt, t } from "./i18n.js";
 import { $, el } from "./ui.js";
 
@@ -44,12 +43,10 @@ export class ViewshedTool {
     this.sightPoints = [];
     this.mode = null; // "observer" | "sight" while the map tool is on
     this.busy = false;
-    this.jobId = null;
     this.box = $("#panel-viewshed");
     if (!this.box) return;
     for (const node of this.box.querySelectorAll("[data-needs-run]")) node.hidden = !config.analyses?.canRun;
     $("#vs-run").addEventListener("click", () => this.start());
-    $("#vs-cancel").addEventListener("click", () => this.cancel());
     $("#vs-clear").addEventListener("click", () => this.clear());
     $("#los-clear").addEventListener("click", () => this.clearSight());
   }
@@ -124,40 +121,19 @@ export class ViewshedTool {
       this.hooks.toast(t("vsNeedObserver"));
       return;
     }
-    const jobsUrl = config.analyses.jobsUrl;
     this.busy = true;
     $("#vs-run").disabled = true;
     try {
-      const job = await submitJob(jobsUrl, { kind: "analysis.viewshed", params: this.params() });
-      this.jobId = job.id;
-      $("#vs-cancel").hidden = false;
-      const progress = jobProgress(t);
-      progress.update(job);
-      fill($("#vs-progress"), progress);
-      const done = await followJob(jobsUrl, job.id, { wsBase: "", onUpdate: (j) => progress.update(j) });
-      if (done.status === "succeeded") {
-        const run = await getJSON(`${config.analyses.runsUrl}${done.result.run}/`);
+      const run = await runAnalysis("analysis.viewshed", this.params(), {
+        progressNode: $("#vs-progress"), cancelButton: $("#vs-cancel"), toast: this.hooks.toast,
+      });
+      if (run) {
         this.show(run);
         window.history.replaceState(null, "", withParams(window.location.pathname, { analysis: run.id }));
-      } else if (done.status === "failed") {
-        this.hooks.toast(done.error || t("vsFailed"));
       }
-    } catch (error) {
-      this.hooks.toast(errorText(error));
     } finally {
       this.busy = false;
-      this.jobId = null;
       $("#vs-run").disabled = false;
-      $("#vs-cancel").hidden = true;
-    }
-  }
-
-  async cancel() {
-    if (!this.jobId) return;
-    try {
-      await cancelJob(config.analyses.jobsUrl, this.jobId);
-    } catch (error) {
-      this.hooks.toast(errorText(error));
     }
   }
 
