@@ -241,3 +241,11 @@ def test_cancelling_stops_gdal_mid_viewshed(scene):
     with pytest.raises(Cancelled):
         vs.viewshed_run(by="test", observer=CENTRE, radius=800, cell=5, progress=progress)
     assert max(seen) < 1000 and not AnalysisRun.objects.exists()
+
+
+def test_the_viewshed_panel_is_the_planners(make_user, client):
+    for role, shown in (("planner", True), ("commander", False), ("dispatcher", False)):
+        client.force_login(make_user(role, f"{role}_viewshed_page"))
+        html = client.get("/viewer/").content.decode()
+        assert ('id="panel-viewshed"' in html) is shown, role
+        assert ('"lineOfSightUrl"' in html) is (role != "dispatcher"), role

@@ -76,6 +76,8 @@ def planner(request):
         }
     return render(request, "viewer/planner.html", {
         "can_see_analyses": can_see_analyses,
+        # Viewsheds and lines of sight are the planners' own (commanders see flood results).
+        "can_run_analyses": can_see_analyses and config["analyses"]["canRun"],
         "planner_config": as_text(config),
         "planner_i18n": as_text({**JOBS_STRINGS, **PLANNER_STRINGS}),
     })
