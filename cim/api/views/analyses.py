@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -96,55 +96,65 @@ class HeightCheckView(APIView):
         return Response(AnalysisRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
+class _RunAnalysisView(APIView):
+    """POST the analysis's parameters (``body``: its serializer); the saved run comes back (201)."""
+
+    permission_classes = [AnalysisAccess]
+    body: type[serializers.Serializer]
+
+    def run(self, user, params: dict) -> AnalysisRun:
+        raise NotImplementedError
+
+    def post(self, request):
+        data = self.body(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = self.run(request.user, data.validated_data)
+        return Response(AnalysisRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+def _post_schema(body):
+    return extend_schema_view(post=extend_schema(request=body, responses={201: AnalysisRunSerializer}))
+
+
 @extend_schema(tags=["analyses"])
-class FloodView(APIView):
+@_post_schema(FloodSerializer)
+class FloodView(_RunAnalysisView):
     """淹没分析: the flooded area, depth image, buildings, dwellings and roads."""
 
-    permission_classes = [AnalysisAccess]
+    body = FloodSerializer
 
-    @extend_schema(request=FloodSerializer, responses={201: AnalysisRunSerializer})
-    def post(self, request):
+    def run(self, user, v):
         from cim.services.analyses import flood
 
-        data = FloodSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
         extent = tuple(v["extent"]) if v.get("extent") else flood.city_extent()
-        run = flood.flood_run(by=request.user, extent=extent, level=v["level"], rise=v["rise"],
-                              cell=v["cell"], obstacles=v["obstacles"], title=v["title"])
-        return Response(AnalysisRunSerializer(run).data, status=status.HTTP_201_CREATED)
+        return flood.flood_run(by=user, extent=extent, level=v["level"], rise=v["rise"], cell=v["cell"],
+                               obstacles=v["obstacles"], title=v["title"])
 
 
 @extend_schema(tags=["analyses"])
-class ViewshedView(APIView):
+@_post_schema(ViewshedSerializer)
+class ViewshedView(_RunAnalysisView):
     """可视域分析: the visible and hidden cells around an observer, the visible area."""
 
-    permission_classes = [AnalysisAccess]
+    body = ViewshedSerializer
 
-    @extend_schema(request=ViewshedSerializer, responses={201: AnalysisRunSerializer})
-    def post(self, request):
+    def run(self, user, v):
         from cim.services.analyses import viewshed
 
-        data = ViewshedSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        run = viewshed.viewshed_run(by=request.user, **data.validated_data)
-        return Response(AnalysisRunSerializer(run).data, status=status.HTTP_201_CREATED)
+        return viewshed.viewshed_run(by=user, **v)
 
 
 @extend_schema(tags=["analyses"])
-class LineOfSightView(APIView):
+@_post_schema(LineOfSightSerializer)
+class LineOfSightView(_RunAnalysisView):
     """通视分析: can the target be seen from the observer; if not, where it is blocked."""
 
-    permission_classes = [AnalysisAccess]
+    body = LineOfSightSerializer
 
-    @extend_schema(request=LineOfSightSerializer, responses={201: AnalysisRunSerializer})
-    def post(self, request):
+    def run(self, user, v):
         from cim.services.analyses import viewshed
 
-        data = LineOfSightSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        run = viewshed.line_of_sight_run(by=request.user, **data.validated_data)
-        return Response(AnalysisRunSerializer(run).data, status=status.HTTP_201_CREATED)
+        return viewshed.line_of_sight_run(by=user, **v)
 
 
 def _only_for(run: AnalysisRun, *kinds: str, what: str) -> None:
