@@ -35,6 +35,8 @@ urlpatterns = [
     path("analyses/height-check/", analyses.HeightCheckView.as_view(), name="height-check"),
     path("analyses/flood/", analyses.FloodView.as_view(), name="flood"),
     path("analyses/scheme-compare/", schemes.SchemeCompareView.as_view(), name="scheme-compare"),
+    path("analyses/viewshed/", analyses.ViewshedView.as_view(), name="viewshed"),
+    path("analyses/line-of-sight/", analyses.LineOfSightView.as_view(), name="line-of-sight"),
     path("public/plates/<str:code>/", public.PublicPlateView.as_view(), name="public-plate"),
     path("public/plates/<str:code>/reports/", public.PublicPlateReportView.as_view(),
          name="public-plate-report"),

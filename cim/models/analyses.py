@@ -70,6 +70,8 @@ class AnalysisKind(models.TextChoices):
     FLOOD = "flood", _("淹没分析")
     SUNLIGHT = "sunlight", _("日照分析")
     SCHEME_COMPARE = "scheme_compare", _("方案比对")
+    VIEWSHED = "viewshed", _("可视域分析")
+    LINE_OF_SIGHT = "line_of_sight", _("通视分析")
 
 
 class AnalysisRun(models.Model):
@@ -93,3 +95,19 @@ class AnalysisRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    @staticmethod
+    def current_model_version() -> str:
+        """Which state of the city model a result is computed on now: the last
+        import run and the buildings' count and last change (kept on every run
+        as ``model_version``)."""
+        from django.db import connection
+
+        from cim.models.imports import ImportRun
+
+        last_run = ImportRun.objects.order_by("-pk").values_list("pk", flat=True).first()
+        with connection.cursor() as cur:
+            cur.execute("SELECT max(updated_at), count(*) FROM cim_building")
+            changed, count = cur.fetchone()
+        when = changed.isoformat(timespec="seconds") if changed else "-"
+        return f"run {last_run or 0} · {count} bldg · {when}"

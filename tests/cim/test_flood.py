@@ -180,3 +180,14 @@ def test_planner_page_offers_road_closures_to_the_control_room_only(make_user, c
                                       html).group(1))
         assert config["analyses"]["floodUrl"] == "/api/cim/analyses/flood/"
         assert bool(config["analyses"]["closuresUrl"]) is can_close, role
+
+
+def test_height_check_exports_refuse_a_flood_run(scene, client_for):
+    run = flood.flood_run(by="test", extent=scene["extent"], level=1105.0, cell=10.0)
+    commander = client_for("commander")
+    for export in ("csv", "pdf"):
+        refused = commander.get(f"/api/cim/analyses/runs/{run.pk}/{export}/")
+        assert refused.status_code == 400 and refused.json()["field"] == "id", export
+        assert "height_limit" in refused.json()["detail"]
+    image = commander.get(f"/api/cim/analyses/runs/{run.pk}/image/")
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")

@@ -143,9 +143,10 @@ def test_api_roles_create_check_export(client_for, block):
     assert ran.status_code == 201, ran.content
     run_id = ran.json()["id"]
     assert ran.json()["summary"]["violations"] == 3
-    # commanders read saved results
-    seen = client_for("commander").get(f"/api/cim/analyses/runs/{run_id}/")
+    # planners read saved results; commanders see flood results only (issue 13, "Everywhere")
+    seen = planner.get(f"/api/cim/analyses/runs/{run_id}/")
     assert seen.status_code == 200 and len(seen.json()["result"]["violations"]) == 3
+    assert client_for("commander").get(f"/api/cim/analyses/runs/{run_id}/").status_code == 404
     assert client_for("responder").get(f"/api/cim/analyses/runs/{run_id}/").status_code == 403
     csv = planner.get(f"/api/cim/analyses/runs/{run_id}/csv/")
     assert csv.status_code == 200
@@ -208,7 +209,7 @@ def test_pdf_report(client_for, block, tmp_path):
     import subprocess
 
     run = hl.height_check(by="test", zones=[_zone()])
-    r = client_for("commander").get(f"/api/cim/analyses/runs/{run.pk}/pdf/")
+    r = client_for("planner").get(f"/api/cim/analyses/runs/{run.pk}/pdf/")
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
     assert r.content.startswith(b"%PDF")
     if shutil.which("pdftotext"):

@@ -57,6 +57,18 @@ def city(tmp_path, media_root):
 
 
 @pytest.fixture
+def jobs_inline():
+    """The analyses' jobs run inside the request that submits them (no worker process in these
+    tests); the page follows them through /api/jobs/ as it follows a worker's."""
+    from config.celery import app as celery_app
+
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
+
+
+@pytest.fixture
 def browser_page(live_server, client, make_user, monkeypatch):
     """A fresh Chromium with a planner's session; yields (page, base_url, requests)."""
     from playwright.sync_api import sync_playwright
@@ -144,7 +156,7 @@ def _assert_local(requests: list[str], base: str) -> None:
     assert requests and outside == [], f"requests left 127.0.0.1: {outside}"
 
 
-def test_planner_opens_the_city_picks_searches_colours_and_measures(city, browser_page):
+def test_planner_opens_the_city_picks_searches_colours_and_measures(city, browser_page, jobs_inline):
     page, base, requests = browser_page
     landmark: Building = city["landmark"]
     _open(page, base)
@@ -270,7 +282,8 @@ def test_planner_opens_the_city_picks_searches_colours_and_measures(city, browse
     _assert_local(requests, base)
 
 
-def test_planner_switches_language_sections_studies_sunlight_and_keeps_bookmarks(city, browser_page):
+def test_planner_switches_language_sections_studies_sunlight_and_keeps_bookmarks(city, browser_page,
+                                                                             jobs_inline):
     page, base, requests = browser_page
     landmark: Building = city["landmark"]
 

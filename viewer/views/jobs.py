@@ -113,9 +113,12 @@ PARAM_FIELDS = {
 def jobs_page(request):
     if not roles.has_role(request.user, *roles.STAFF_ROLES):
         raise PermissionDenied(_("后台任务仅对平台工作人员开放。"))
+    # The analyses are started from the 3D viewer's panels (an observer, zones, a water level
+    # picked there); their jobs are listed here like any other.
     kinds = [
         {"kind": k.name, "label": k.label, "needsFile": k.needs_file, "fields": PARAM_FIELDS.get(k.name, [])}
         for k in kinds_for(request.user)
+        if not k.name.startswith("analysis.")
     ]
     config = {
         "jobsUrl": reverse("job-list"),

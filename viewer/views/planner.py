@@ -29,6 +29,7 @@ from cim.models.analyses import HeightDatum
 from cim.permissions import AnalysisAccess
 from config.common.csp import cesium_page
 from viewer.views.helpers import as_text, basemap_urls, url_or_none
+from viewer.views.jobs_strings import JOBS_STRINGS
 from viewer.views.planner_strings import PLANNER_STRINGS
 
 PLANNER_VIEWER_ROLES = (roles.ADMIN, roles.PLANNER, roles.COMMANDER, roles.DISPATCHER)
@@ -68,7 +69,8 @@ def planner(request):
             "heightCheckUrl": reverse("height-check"),
             "runsUrl": reverse("analysis-run-list"),
             "floodUrl": reverse("flood"),
-            "jobsUrl": reverse("job-list"),  # 日照分析 runs as a background job (analysis.sunlight)
+            "lineOfSightUrl": reverse("line-of-sight"),
+            "jobsUrl": reverse("job-list"),  # the analyses run as background jobs
             # The control room closes flooded roads from a flood result (emergency API).
             "closuresUrl": (reverse("emergency:closure-list")
                             if roles.has_role(request.user, *roles.CONTROL_ROLES) else None),
@@ -77,8 +79,10 @@ def planner(request):
         }
     return render(request, "viewer/planner.html", {
         "can_see_analyses": can_see_analyses,
+        # Viewsheds and lines of sight are the planners' own (commanders see flood results).
+        "can_run_analyses": can_see_analyses and config["analyses"]["canRun"],
         "planner_config": as_text(config),
-        "planner_i18n": as_text(PLANNER_STRINGS),
+        "planner_i18n": as_text({**JOBS_STRINGS, **PLANNER_STRINGS}),
     })
 
 

@@ -85,6 +85,30 @@ class FloodSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+class ViewshedSerializer(serializers.Serializer):
+    """可视域分析 from ``observer`` [lon, lat] (degrees) over terrain + buildings.  Ranges are
+    checked by the service (400 naming the field)."""
+
+    observer = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2,
+                                     help_text="[longitude, latitude] in degrees")
+    radius = serializers.FloatField(default=1000.0, help_text="metres, at most 5000")
+    cell = serializers.FloatField(default=2.0, help_text="cell size of the surface model, metres (1–50)")
+    observer_height = serializers.FloatField(default=1.7, help_text="eye above the surface there, metres")
+    target_height = serializers.FloatField(default=0.0, help_text="target above each cell, metres")
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class LineOfSightSerializer(serializers.Serializer):
+    """通视分析 between two points [lon, lat] (degrees)."""
+
+    observer = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2)
+    target = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2)
+    observer_height = serializers.FloatField(default=1.7)
+    target_height = serializers.FloatField(default=1.7)
+    cell = serializers.FloatField(default=1.0)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
 class AnalysisRunBriefSerializer(serializers.ModelSerializer):
     created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
 

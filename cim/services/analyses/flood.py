@@ -37,15 +37,16 @@ from scipy import ndimage
 from cim.choices import WaterwayKind
 from cim.conf import cim_settings
 from cim.errors import DomainError
-from cim.models import Address, AnalysisRun, Building, RoadSegment, Waterway
+from cim.models import Address, AnalysisRun, Building, RoadSegment
 from cim.models.analyses import AnalysisKind
+from cim.progress import Callback
 from cim.roles import acting_user
-from cim.services.analyses.height_limit import model_version
+from cim.services.analyses.rasters import GROUND_STEP_M, gdal_rasterize_wkb, ground_surface
 from cim.services.audit import audit_record
-from cim.services.terrain import ground_grid
 from config.common.clip import clip
 
-__all__ = ["FloodGrid", "city_extent", "connected_flood", "depth_image_path", "flood_grid", "flood_run"]
+__all__ = ["FloodGrid", "city_extent", "connected_flood", "depth_image_path", "flood_check", "flood_grid",
+           "flood_run"]
 
 MAX_CELLS = 40_000_000
 EDGES = ndimage.generate_binary_structure(2, 1)  # edge-connected (water does not leak through corners)
@@ -89,64 +90,35 @@ def flood_grid(extent: tuple[float, float, float, float], cell: float, *,
         raise DomainError(f"{cols} × {rows} cells is too many at {cell:g} m: choose a larger cell "
                           "or a smaller extent", field="cell")
     transform = Affine(dx, 0, west, 0, -dy, north)
-    ground = ground_grid(transform, (rows, cols))
+    ground = ground_surface(transform, (rows, cols), 4326, k=max(1, int(GROUND_STEP_M // cell)))
     ground += np.float32(cim_settings.DATUM_1985_OFFSET_M)
     if not np.isfinite(ground).any():
         raise DomainError("no elevation model covers this extent", field="extent")
-    box = GEOSGeometry(f"SRID=4326;POLYGON(({west} {south},{east} {south},{east} {north},{west} {north},"
-                       f"{west} {south}))")
+    box = (west, south, east, north)
     kinds = [WaterwayKind.RIVER] if main_rivers_only else [WaterwayKind.RIVER, WaterwayKind.STREAM]
-    rivers = _shapes(Waterway, "geom", box, kind__in=kinds)
+    rivers = _wkb("cim_waterway", "geom", box, "kind = ANY(%(kinds)s)", kinds=kinds)
     if not rivers:
         raise DomainError("no river in this extent to flood from", field="extent")
-    river = features.rasterize(((g, 1) for _, g in rivers), out_shape=(rows, cols), transform=transform,
-                               all_touched=True, dtype="uint8").astype(bool)
-    buildings = _shapes(Building, "footprint", box)
-    if buildings:
-        ids = features.rasterize(((g, pk) for pk, g in buildings), out_shape=(rows, cols),
-                                 transform=transform, dtype="int64")
-    else:
-        ids = np.zeros((rows, cols), dtype=np.int64)
+    river = gdal_rasterize_wkb([w for _, w in rivers], np.ones(len(rivers)), transform, (rows, cols), 4326,
+                               np.uint8, all_touched=True).astype(bool)
+    buildings = _wkb("cim_building", "footprint", box)
+    ids = gdal_rasterize_wkb([w for _, w in buildings], [pk for pk, _ in buildings], transform, (rows, cols),
+                             4326, np.int32)
     obstacle = (ids > 0) & ~river if obstacles else np.zeros((rows, cols), dtype=bool)
     return FloodGrid(transform=transform, ground=ground, river=river, obstacle=obstacle, building_ids=ids,
                      cell_area_m2=cell * cell)
 
 
-def _shapes(model, field: str, box, **filters) -> list[tuple[int, object]]:
-    """(pk, shapely geometry) of the rows whose ``field`` meets ``box``, read as WKB
-    in one query (no GEOS/OGR objects per row)."""
-    import shapely
-
-    qs = model.objects.filter(**{f"{field}__intersects": box}, **filters)
-    sql, params = qs.values_list("pk").query.sql_with_params()
-    table = model._meta.db_table
-    column = model._meta.get_field(field).column
+def _wkb(table: str, column: str, box, where: str = "TRUE", **params) -> list[tuple[int, bytes]]:
+    """(id, WKB) of the rows of ``table`` whose ``column``'s bounding box meets the
+    lon/lat ``box`` (the rasterizer clips the rest), in one query (the spatial index
+    finds them; no geometry objects in Python)."""
     with connection.cursor() as cur:
-        cur.execute(f"SELECT t.id, ST_AsBinary(t.{column}) FROM {table} t WHERE t.id IN ({sql})", params)
-        rows = cur.fetchall()
-    if not rows:
-        return []
-    geoms = shapely.from_wkb([bytes(wkb) for _, wkb in rows])
-    return _plain_polygons([pk for pk, _ in rows], geoms)
-
-
-def _plain_polygons(pks: list[int], geoms) -> list[tuple[int, dict]]:
-    """(pk, GeoJSON polygon dict) per polygon part, built from coordinate arrays in a
-    few vectorised calls (shapely's per-geometry ``__geo_interface__`` costs ten times
-    more for the tens of thousands of footprints of a city)."""
-    import shapely
-
-    parts, index = shapely.get_parts(geoms, return_index=True)
-    owners = np.asarray(pks)[index]
-    holes = shapely.get_num_interior_rings(parts) > 0
-    out: list[tuple[int, dict]] = [(int(owners[i]), parts[i].__geo_interface__)
-                                   for i in np.flatnonzero(holes)]
-    simple = np.flatnonzero(~holes)
-    coords, ring_of = shapely.get_coordinates(shapely.get_exterior_ring(parts[simple]), return_index=True)
-    cuts = np.flatnonzero(np.diff(ring_of)) + 1
-    for i, ring in zip(simple, np.split(coords, cuts), strict=True):
-        out.append((int(owners[i]), {"type": "Polygon", "coordinates": [ring.tolist()]}))
-    return out
+        cur.execute(f"SELECT id, ST_AsBinary({column}) FROM {table} "  # noqa: S608 - names are constants
+                    f"WHERE {column} && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326) "
+                    f"AND {where} ORDER BY id",
+                    {"w": box[0], "s": box[1], "e": box[2], "n": box[3], **params})
+        return [(pk, bytes(wkb)) for pk, wkb in cur.fetchall()]
 
 
 def _water_surface(grid: FloodGrid, *, level: float | None, rise: float | None) -> np.ndarray | float:
@@ -159,59 +131,92 @@ def _water_surface(grid: FloodGrid, *, level: float | None, rise: float | None) 
                               f"(lowest {river_ground.min():.2f} m): nothing floods", field="level")
         return level
     # The river's level at the nearest river cell, plus the rise; the nearest cell is
-    # found on a grid four times coarser (the level changes by centimetres over 20 m).
+    # found on a grid four times coarser (the level changes by centimetres over 20 m),
+    # from the river cells alone (a few per cent of the grid).
     k = 4
     rows, cols = grid.river.shape
-    pad = ((0, -rows % k), (0, -cols % k))
-    coarse_river = np.pad(grid.river, pad).reshape(-(-rows // k), k, -(-cols // k), k).any(axis=(1, 3))
-    level_here = np.where(grid.river, grid.ground, np.inf)
-    level_here = np.pad(level_here, pad, constant_values=np.inf)
-    coarse_level = level_here.reshape(coarse_river.shape[0], k, coarse_river.shape[1], k).min(axis=(1, 3))
-    _, (ri, rj) = ndimage.distance_transform_edt(~coarse_river, return_indices=True)
-    nearest = coarse_level[ri, rj]
-    return np.repeat(np.repeat(nearest, k, axis=0), k, axis=1)[:rows, :cols] + rise
+    r, c = np.nonzero(grid.river & np.isfinite(grid.ground))
+    coarse_level = np.full((-(-rows // k), -(-cols // k)), np.inf, dtype=np.float32)
+    np.minimum.at(coarse_level, (r // k, c // k), grid.ground[r, c])
+    _, (ri, rj) = ndimage.distance_transform_edt(~np.isfinite(coarse_level), return_indices=True)
+    nearest = coarse_level[ri, rj] + np.float32(rise)
+    # Each coarse cell's level over its k × k cells: one broadcast write.
+    out = np.empty((nearest.shape[0], k, nearest.shape[1], k), dtype=np.float32)
+    out[...] = nearest[:, None, :, None]
+    return out.reshape(nearest.shape[0] * k, nearest.shape[1] * k)[:rows, :cols]
 
 
 def _polygons(mask: np.ndarray, transform: Affine, cell_deg: float) -> MultiPolygon | None:
     import shapely
     from shapely.geometry import shape
 
-    cells = features.shapes(mask.astype("uint8"), mask=mask, transform=transform)
+    # GDAL's polygonize gives one polygon (with its holes) per connected region: they do
+    # not overlap, so no union is needed, only the simplification of the cell steps.
+    cells = features.shapes(mask.view(np.uint8), mask=mask, transform=transform)
     parts = [shape(geom) for geom, value in cells if value == 1]
     if not parts:
         return None
-    merged = shapely.union_all(parts).simplify(cell_deg * 0.5, preserve_topology=True)
-    geoms = [merged] if merged.geom_type == "Polygon" else list(getattr(merged, "geoms", []))
-    geoms = [g for g in geoms if g.geom_type == "Polygon" and not g.is_empty]
+    simple = shapely.simplify(np.array(parts, dtype=object), cell_deg * 0.5, preserve_topology=True)
+    geoms = [g for g in simple if g.geom_type == "Polygon" and not g.is_empty]
     if not geoms:
         return None
     return MultiPolygon([GEOSGeometry(memoryview(g.wkb)) for g in geoms], srid=4326)
 
 
+DEPTH_STEPS = 255  # depths 0–3 m in 254 steps (about 1.2 cm), deeper the last colour
+
+
 def _depth_png(depth: np.ndarray) -> bytes:
-    """Depth as a blue ramp with alpha (transparent where dry), for draping."""
+    """Depth as a blue ramp with alpha (transparent where dry), for draping: a palette
+    image (one byte a cell) with the ramp in its palette."""
     from PIL import Image
 
     stops = np.array([0.0, 0.5, 1.5, 3.0])
     colours = np.array([[166, 219, 255], [82, 164, 235], [30, 104, 200], [8, 48, 120]], dtype=float)
-    d = np.nan_to_num(depth, nan=0.0)
-    rgba = np.zeros(d.shape + (4,), dtype=np.uint8)
+    levels = np.linspace(0.0, 3.0, DEPTH_STEPS - 1)
+    palette = np.zeros((256, 3), dtype=np.uint8)
     for c in range(3):
-        rgba[..., c] = np.interp(d, stops, colours[:, c]).astype(np.uint8)
-    rgba[..., 3] = np.where(d > 0, 190, 0).astype(np.uint8)
+        palette[1:DEPTH_STEPS, c] = np.interp(levels, stops, colours[:, c]).astype(np.uint8)
+    index = np.zeros(depth.shape, dtype=np.uint8)  # 0: dry
+    wet = depth > 0  # NaN (dry) compares False
+    index[wet] = 1 + np.minimum(depth[wet] * ((DEPTH_STEPS - 2) / 3.0), DEPTH_STEPS - 2).astype(np.uint8)
+    image = Image.fromarray(index, "P")
+    image.putpalette(palette.ravel().tolist())
+    alpha = bytes([0] + [190] * 255)
     out = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(out, "PNG", optimize=False, compress_level=1)
+    image.save(out, "PNG", optimize=False, compress_level=1, transparency=alpha)
     return out.getvalue()
+
+
+def _buildings_in_water(flooded: np.ndarray, depth: np.ndarray, ids: np.ndarray) -> dict[int, float]:
+    """{building id: deepest flooded neighbour (m)} of the building cells with a flooded
+    edge neighbour, from the flooded cells' neighbours alone (no full-grid filters)."""
+    rows, cols = flooded.shape
+    r, c = np.nonzero(flooded)
+    d = depth[r, c]
+    best: dict[int, float] = {}
+    for dr, dc in ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)):  # itself too (without obstacles)
+        rr, cc = r + dr, c + dc
+        inside = (rr >= 0) & (rr < rows) & (cc >= 0) & (cc < cols)
+        bid = ids[rr[inside], cc[inside]]
+        on = bid > 0
+        if not on.any():
+            continue
+        owners, at = np.unique(bid[on], return_inverse=True)
+        deepest = np.zeros(owners.size, dtype=np.float64)
+        np.maximum.at(deepest, at, d[inside][on])
+        for owner, value in zip(owners.tolist(), deepest.tolist(), strict=True):
+            if value > best.get(owner, 0.0):
+                best[owner] = value
+    return best
 
 
 def flood_dir() -> Path:
     return Path(settings.MEDIA_ROOT) / "analyses"
 
 
-def flood_run(*, by, extent: tuple[float, float, float, float], level: float | None = None,
-              rise: float | None = None, cell: float = 5.0, obstacles: bool = True,
-              title: str = "") -> AnalysisRun:
-    """Run the flood analysis and save it (the depth image beside it under MEDIA_ROOT)."""
+def flood_check(*, extent, level: float | None, rise: float | None, cell: float) -> None:
+    """The checks of a flood's parameters that need no grid (the field named)."""
     if (level is None) == (rise is None):
         raise DomainError("give either a water level or a rise above the river", field="level")
     if rise is not None and not (0 < rise <= 30):
@@ -221,25 +226,31 @@ def flood_run(*, by, extent: tuple[float, float, float, float], level: float | N
     west, south, east, north = extent
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         raise DomainError("extent must be west,south,east,north in degrees", field="extent")
+
+
+def flood_run(*, by, extent: tuple[float, float, float, float], level: float | None = None,
+              rise: float | None = None, cell: float = 5.0, obstacles: bool = True,
+              title: str = "", progress: Callback | None = None) -> AnalysisRun:
+    """Run the flood analysis and save it (the depth image beside it under MEDIA_ROOT).
+    ``progress(done, total, message)`` hears of each step (a job's reporter: cancellable)."""
+    flood_check(extent=extent, level=level, rise=rise, cell=cell)
+    step = progress or (lambda *_: None)
+    step(0, 5, "grid")
     grid = flood_grid(extent, cell, obstacles=obstacles, main_rivers_only=rise is not None)
+    step(1, 5, "water")
     water = _water_surface(grid, level=level, rise=rise)
     flooded = connected_flood(grid.ground, water, grid.river, grid.obstacle)
     flooded &= ~grid.river  # the channel itself is not news
     depth = np.where(flooded, water - grid.ground, np.nan).astype(np.float32)
     cell_deg = abs(grid.transform.a)
     area = float(flooded.sum()) * grid.cell_area_m2
+    step(2, 5, "outline")
     polygon = _polygons(flooded, grid.transform, cell_deg)
+    step(3, 5, "buildings")
 
-    # Buildings standing in the water: footprint cells next to a flooded cell.
-    near = ndimage.binary_dilation(flooded, structure=EDGES)
-    hit = near & (grid.building_ids > 0)
-    building_depth: dict[int, float] = {}
-    if hit.any():
-        # depth around the building: the deepest flooded neighbour
-        grown = ndimage.grey_dilation(np.nan_to_num(depth, nan=0.0), footprint=EDGES)
-        for bid, d in zip(grid.building_ids[hit].tolist(), grown[hit].tolist(), strict=True):
-            if d > building_depth.get(bid, 0.0):
-                building_depth[bid] = d
+    # Buildings standing in the water: footprint cells next to a flooded cell (edge to
+    # edge); the depth around a building, its deepest flooded neighbour.
+    building_depth = _buildings_in_water(flooded, depth, grid.building_ids)
     # Dwellings (户室 addresses; every level of an address chain carries its building).
     rooms_of = dict(Address.objects.filter(building_id__in=building_depth, kind="room")
                     .values("building_id").annotate(n=Count("pk")).values_list("building_id", "n"))
@@ -254,6 +265,7 @@ def flood_run(*, by, extent: tuple[float, float, float, float], level: float | N
     rooms = sum(b["rooms"] for b in buildings)
     doors = Address.objects.filter(building_id__in=building_depth, kind="door").count()
     roads = []
+    step(4, 5, "roads")
     if polygon is not None:
         hit_roads = RoadSegment.objects.filter(geom__intersects=polygon).only("pk", "name", "length_m")
         roads = [{"segment": seg.pk, "name": seg.name, "length_m": round(seg.length_m, 1)}
@@ -283,7 +295,7 @@ def flood_run(*, by, extent: tuple[float, float, float, float], level: float | N
             summary=summary,
             result={"flooded": None if polygon is None else _geojson(polygon),
                     "buildings": buildings[:5000], "roads": roads},
-            model_version=model_version(), created_by=acting_user(by),
+            model_version=AnalysisRun.current_model_version(), created_by=acting_user(by),
         )
         folder = flood_dir()
         folder.mkdir(parents=True, exist_ok=True)

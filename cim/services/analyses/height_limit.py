@@ -24,7 +24,7 @@ from django.db import connection, transaction
 
 from cim.conf import cim_settings
 from cim.errors import DomainError
-from cim.models import AnalysisRun, HeightZone, ImportRun
+from cim.models import AnalysisRun, HeightZone
 from cim.models.analyses import AnalysisKind, HeightDatum, LimitShape
 from cim.roles import acting_user
 from cim.services.audit import audit_record, snapshot
@@ -34,7 +34,6 @@ __all__ = [
     "ZoneInput",
     "height_check",
     "height_check_csv",
-    "model_version",
     "scheme_violations",
     "zone_create",
     "zone_delete",
@@ -194,16 +193,6 @@ def zones_import(*, document: dict, by, default_datum: str | None = None) -> lis
     return [zone_create(zone=z, by=by) for z in zones_from_geojson(document, default_datum=default_datum)]
 
 
-def model_version() -> str:
-    """Which state of the city model a result was computed on: the last
-    finished import run and the buildings' last change."""
-    last_run = ImportRun.objects.order_by("-pk").values_list("pk", flat=True).first()
-    with connection.cursor() as cur:
-        cur.execute("SELECT max(updated_at), count(*) FROM cim_building")
-        changed, count = cur.fetchone()
-    return f"run {last_run or 0} · {count} bldg · {changed.isoformat(timespec='seconds') if changed else '-'}"
-
-
 _CHECK_SQL = """
 WITH candidates AS (
     SELECT b.id AS building_id, z.id AS zone_id, b.height, b.base_elevation,
@@ -305,7 +294,7 @@ def height_check(*, by, zones: list[HeightZone] | None = None, title: str = "") 
         params={"zones": ids, "datum_1985_offset_m": cim_settings.DATUM_1985_OFFSET_M,
                 "tolerance_m": TOLERANCE_M},
         summary=summary, result={"violations": violations, "unknown": unknown},
-        model_version=model_version(), created_by=acting_user(by),
+        model_version=AnalysisRun.current_model_version(), created_by=acting_user(by),
     )
     audit_record(actor=by, action="analysis.height_limit", obj=run,
                  after={"zones": ids, "violations": len(violations)})

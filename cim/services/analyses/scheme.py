@@ -246,7 +246,7 @@ def scheme_compare(*, schemes: list[DesignScheme], by, title: str = "",
         summary={"schemes": [{"id": s.pk, "name": s.name, "indicators": s.indicators,
                               "pictured": s.pk in pictures} for s in schemes]},
         result={"schemes": [_snapshot(s) for s in schemes]},
-        model_version=height_limit.model_version(), created_by=acting_user(by))
+        model_version=AnalysisRun.current_model_version(), created_by=acting_user(by))
     compare_dir().mkdir(parents=True, exist_ok=True)
     for scheme_id, (data, ext) in pictures.items():
         (compare_dir() / f"scheme-compare-{run.pk}-{scheme_id}.{ext}").write_bytes(data)

@@ -45,7 +45,6 @@ from cim.models import AnalysisRun, Building
 from cim.models.analyses import AnalysisKind
 from cim.roles import acting_user
 from cim.services.analyses import solar
-from cim.services.analyses.height_limit import model_version
 from cim.services.analyses.sunlight_engine import Columns, Obstacles, sunlit
 from cim.services.audit import audit_record
 from config.common.clip import clip
@@ -650,7 +649,7 @@ def sunlight_run(*, by, request: SunlightRequest, progress=None) -> AnalysisRun:
         run = AnalysisRun.objects.create(
             kind=AnalysisKind.SUNLIGHT, title=clip(AnalysisRun, "title", title),
             params=request.params, summary=summary, result={"buildings": results},
-            model_version=model_version(), created_by=acting_user(by))
+            model_version=AnalysisRun.current_model_version(), created_by=acting_user(by))
         audit_record(actor=by, action="analysis.sunlight", obj=run,
                      after={"building": request.building, "planned": request.planned is not None,
                             "points": summary["points"]})

@@ -12,6 +12,7 @@ Other apps register their kinds (analyses, exports) the same way.
 
 from __future__ import annotations
 
+from cim.services.analyses import jobs as _analysis_jobs  # noqa: F401  (the analyses' kinds)
 from cim.services.jobs import kinds as _kinds  # noqa: F401  (registers the kinds)
 from cim.services.jobs.core import (
     ALL_JOBS_GROUP,

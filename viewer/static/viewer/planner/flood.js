@@ -4,6 +4,7 @@
 /* global Cesium */
 
 import { errorText, post, withParams } from "../common/http.js";
+import { runAnalysis } from "./analysisjob.js";
 import { config, fmt, t } from "./i18n.js";
 import { $ } from "./ui.js";
 
@@ -47,16 +48,16 @@ export class FloodTool {
       if (extent) body.extent = extent;
     }
     $("#fl-run").disabled = true;
-    $("#fl-busy").hidden = false;
     try {
-      const run = await post(config.analyses.floodUrl, body);
-      this.show(run);
-      window.history.replaceState(null, "", withParams(window.location.pathname, { analysis: run.id }));
-    } catch (error) {
-      this.hooks.toast(errorText(error));
+      const run = await runAnalysis("analysis.flood", body, {
+        progressNode: $("#fl-progress"), cancelButton: $("#fl-cancel"), toast: this.hooks.toast,
+      });
+      if (run) {
+        this.show(run);
+        window.history.replaceState(null, "", withParams(window.location.pathname, { analysis: run.id }));
+      }
     } finally {
       $("#fl-run").disabled = false;
-      $("#fl-busy").hidden = true;
     }
   }
 

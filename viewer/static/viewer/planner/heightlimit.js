@@ -4,6 +4,7 @@
 /* global Cesium */
 
 import { errorText, getJSON, post, withParams } from "../common/http.js";
+import { runAnalysis } from "./analysisjob.js";
 import { config, fmt, t } from "./i18n.js";
 import { $, el } from "./ui.js";
 
@@ -254,16 +255,16 @@ export class HeightLimit {
       return;
     }
     $("#hl-run").disabled = true;
-    $("#hl-busy").hidden = false;
     try {
-      const run = await post(config.analyses.heightCheckUrl, { zones });
-      this.show(run);
-      window.history.replaceState(null, "", withParams(window.location.pathname, { analysis: run.id }));
-    } catch (error) {
-      this.hooks.toast(errorText(error));
+      const run = await runAnalysis("analysis.height", { zones }, {
+        progressNode: $("#hl-progress"), cancelButton: $("#hl-cancel-run"), toast: this.hooks.toast,
+      });
+      if (run) {
+        this.show(run);
+        window.history.replaceState(null, "", withParams(window.location.pathname, { analysis: run.id }));
+      }
     } finally {
       $("#hl-run").disabled = false;
-      $("#hl-busy").hidden = true;
     }
   }
 

@@ -22,6 +22,7 @@ import { SunStudy } from "./sun.js";
 import { SunlightTool } from "./sunlight.js";
 import { applyTheme } from "./thematic.js";
 import { $, $$, toast } from "./ui.js";
+import { ViewshedTool } from "./viewshed.js";
 
 function deferred() {
   let resolve; let reject;
@@ -79,6 +80,8 @@ const flood = new FloodTool(viewer, {
     { title: t("flLegend"), over: t("flLegendHit"), ok: t("flLegendDry") }),
   toast,
 });
+const viewshed = new ViewshedTool(viewer, { setTool: (tool) => setTool(tool), toast });
+const VIEWSHED_TOOLS = ["observer", "sight"];
 
 async function groundHeight(lon, lat) {
   const carto = Cesium.Cartographic.fromDegrees(lon, lat);
@@ -112,6 +115,8 @@ handler.setInputAction((event) => {
     heightLimit.addPoint(pickPoint(scene, event.position));
   } else if (state.tool === "slplan") {
     sunlight.addPoint(pickPoint(scene, event.position));
+  } else if (VIEWSHED_TOOLS.includes(state.tool)) {
+    viewshed.addPoint(pickPoint(scene, event.position));
   } else {
     measure.addPoint(pickPoint(scene, event.position));
     if (state.tool === "height" && !measure.mode) setTool("select");
@@ -120,7 +125,9 @@ handler.setInputAction((event) => {
 handler.setInputAction((event) => {
   if (state.tool === "clip") clipper.moveTo(pickPoint(scene, event.endPosition));
   else if (state.tool === "zone") heightLimit.moveTo(pickPoint(scene, event.endPosition));
-  else if (state.tool !== "select" && state.tool !== "slplan") measure.moveTo(pickPoint(scene, event.endPosition));
+  else if (state.tool !== "select" && state.tool !== "slplan" && !VIEWSHED_TOOLS.includes(state.tool)) {
+    measure.moveTo(pickPoint(scene, event.endPosition));
+  }
 }, Cesium.ScreenSpaceEventType.MOUSE_MOVE);
 handler.setInputAction(() => {
   if (state.tool === "clip") {
@@ -130,7 +137,7 @@ handler.setInputAction(() => {
     heightLimit.finish();
   } else if (state.tool === "slplan") {
     sunlight.finishPlan();
-  } else if (state.tool !== "select") {
+  } else if (state.tool !== "select" && !VIEWSHED_TOOLS.includes(state.tool)) {
     measure.finish(true);
   }
   setTool("select");
@@ -140,13 +147,17 @@ function setTool(tool) {
   if (state.tool === "clip" && tool !== "clip") clipper.finish();
   if (state.tool === "zone" && tool !== "zone" && heightLimit.drawing) heightLimit.finish();
   if (state.tool === "slplan" && tool !== "slplan" && sunlight.drawing) sunlight.finishPlan();
+  if (VIEWSHED_TOOLS.includes(tool) || VIEWSHED_TOOLS.includes(state.tool)) {
+    viewshed.setMode(VIEWSHED_TOOLS.includes(tool) ? tool : null);
+  }
   state.tool = tool;
   if (["distance", "area", "height"].includes(tool)) measure.start(tool);
   if (tool === "clip") clipper.start();
   if (tool === "zone") heightLimit.start();
   if (tool === "slplan") sunlight.startPlan();
   for (const button of $$("[data-tool]")) button.classList.toggle("active", button.dataset.tool === tool);
-  const hints = { distance: "measureDistanceHint", area: "measureAreaHint", height: "measureHeightHint", clip: "clipHint", zone: "hlDrawHint", slplan: "slPlanHint" };
+  const hints = { distance: "measureDistanceHint", area: "measureAreaHint", height: "measureHeightHint", clip: "clipHint", zone: "hlDrawHint",
+    slplan: "slPlanHint", observer: "vsPlaceHint", sight: "losPickHint" };
   const hint = $("#tool-hint");
   hint.textContent = hints[tool] ? t(hints[tool]) : "";
   hint.hidden = !hints[tool];
@@ -315,7 +326,12 @@ async function openSharedAnalysis() {
   const id = new URLSearchParams(window.location.search).get("analysis");
   if (!id || !config.analyses) return;
   const run = await getJSON(`${config.analyses.runsUrl}${encodeURIComponent(id)}/`);
-  const tool = { flood, sunlight }[run.kind] || heightLimit;
+  if (run.kind === "line_of_sight") {
+    await viewshed.showSight(run);
+    viewshed.box.open = true;
+    return;
+  }
+  const tool = { flood, sunlight, viewshed }[run.kind] || heightLimit;
   tool.show(run);
   tool.box.open = true;
 }
@@ -343,6 +359,7 @@ window.cimViewer = {
   bookmarks,
   bim,
   heightLimit,
+  viewshed,
   flood,
   sunlight,
   basemap,
