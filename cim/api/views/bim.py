@@ -45,6 +45,9 @@ _MODEL_FIELDS = {
     "updated_at": serializers.DateTimeField(),
 }
 
+# One component for the list and the detail (two inline serializers of one name clash).
+_BIM_MODEL = type("BimModel", (serializers.Serializer,), dict(_MODEL_FIELDS))
+
 
 def _element(e, *, psets: bool) -> dict:
     data = {name: getattr(e, name) for name in ELEMENT_FIELDS}
@@ -59,7 +62,7 @@ class BimModelListView(APIView):
 
     permission_classes = [StaffRead]
 
-    @extend_schema(tags=["cim"], responses={200: inline_serializer("BimModel", _MODEL_FIELDS, many=True)})
+    @extend_schema(tags=["cim"], responses={200: _BIM_MODEL(many=True)})
     def get(self, request):
         return Response([selectors.bim_model_summary(b) for b in selectors.bim_models()])
 
@@ -69,7 +72,7 @@ class BimModelDetailView(APIView):
 
     permission_classes = [StaffRead]
 
-    @extend_schema(tags=["cim"], responses={200: inline_serializer("BimModel", _MODEL_FIELDS)})
+    @extend_schema(tags=["cim"], responses={200: _BIM_MODEL()})
     def get(self, request, pk: int):
         return Response(selectors.bim_model_summary(get_object_or_404(BimModel, pk=pk)))
 

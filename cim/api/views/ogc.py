@@ -13,6 +13,7 @@ import time
 
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
 from cim import roles
@@ -49,6 +50,7 @@ def _json(data: dict, content_type: str = "application/json") -> HttpResponse:
     return HttpResponse(json.dumps(data, ensure_ascii=False), content_type=content_type)
 
 
+@extend_schema(exclude=True)  # the service describes itself at /ogc/api (OGC conformance class oas30)
 class _OgcView(APIView):
     throttle_classes = [PublicThrottle]
     permission_classes: list = []
