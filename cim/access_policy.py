@@ -141,6 +141,7 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     "emergency:incident-attachment-file": _read(_EMERGENCY),
     "emergency:incident-attachments": _registry(_EMERGENCY, _CONTROL),
     "emergency:incident-cameras": _registry(_EMERGENCY, _CONTROL),
+    "emergency:incident-video-wall": _read(_CONTROL),
     "emergency:incident-dispatch-requests": _registry(_CONTROL, _CONTROL),
     "emergency:incident-level": {"POST": _COMMAND},
     "emergency:incident-merge": {"POST": _CONTROL},
@@ -160,6 +161,7 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     "emergency:camera-list": _registry(_CONTROL),
     "emergency:camera-geojson": _read(_CONTROL),
     "emergency:camera-detail": _detail(_CONTROL),
+    "emergency:camera-stream": _read(_CONTROL),
     "emergency:assignment-list": _read(_EMERGENCY),
     "emergency:assignment-detail": _read(_EMERGENCY),
     "emergency:plan-list": _registry(_CONTROL, _COMMAND),
@@ -224,6 +226,9 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     "set_language": {"POST": PUBLIC},
     "tiles": _read(_STAFF),
     "edge-tiles-access": _read(_STAFF),
+    # demo camera streams (emergency/video_files.py): the roles that may see cameras
+    "video": _read(_CONTROL),
+    "edge-video-access": _read(_CONTROL),
     # probes and metrics (nginx hides /metrics: it answers 404 to proxied requests)
     "healthz": _read(PUBLIC),
     "readyz": _read(PUBLIC),
@@ -302,6 +307,7 @@ SCOPED: dict[str, str] = {
             "tasks",
             "timeline",
             "transition",
+            "video-wall",
         )
     },
     **{f"emergency:unit-{a}": "unit" for a in ("crew", "detail", "position", "status")},

@@ -118,3 +118,13 @@ def lock_expert(pk: int) -> Expert:
 
 def lock_team_member(pk: int) -> TeamMember:
     return _lock_one(TeamMember, pk, "team member")
+
+
+# --- video ----------------------------------------------------------------------------------------
+# Whether a user's opening of a camera stream is already audited in this window is a read-then-write:
+# a transaction-scoped advisory lock on the user makes two walls opened at once write one row each.
+
+
+def lock_stream_audit(user_id: int) -> None:
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"emergency.stream_audit:{user_id}"])
