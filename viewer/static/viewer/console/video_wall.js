@@ -1,6 +1,7 @@
 // The video wall: a 2×2 or 3×3 grid over the map with the cameras linked to an incident and the
 // nearest ones (the API picks them and audits the opening).  HLS plays in the page through hls.js
-// (served from the platform's static files, loaded on first use) or the browser's own HLS (Safari);
+// (served from the platform's static files, loaded on first use), or the browser's own HLS where
+// there is no Media Source Extensions (iPhone Safari);
 // a camera that cannot play shows its still image.  FLV and WebRTC streams of a GB/T 28181 gateway
 // are offered as a link to the gateway's own player: no FLV or WebRTC player is bundled.
 import { errorText, getJSON, withParams } from "../common/http.js";
@@ -93,13 +94,15 @@ export class VideoWall {
     figure.dataset.state = "loading";
     figure.prepend(video);
     const fail = () => this.still(figure, camera, "failed", camera.snapshot_url ? null : video);
-    if (video.canPlayType("application/vnd.apple.mpegurl")) {
+    // hls.js wherever Media Source Extensions exist (the same player everywhere); the browser's own
+    // HLS only where they do not (iPhone Safari).
+    const Hls = await loadHls().catch(() => null);
+    if (!Hls || !Hls.isSupported()) {
+      if (!video.canPlayType("application/vnd.apple.mpegurl")) { fail(); return; }
       video.src = camera.stream_url;
       video.addEventListener("error", fail, { once: true });
       return;
     }
-    const Hls = await loadHls().catch(() => null);
-    if (!Hls || !Hls.isSupported()) { fail(); return; }
     // Workers from blob: URLs are allowed, but the main thread is enough for a few small streams.
     const hls = new Hls({ enableWorker: false, maxBufferLength: 10, manifestLoadingMaxRetry: 2 });
     this.players.push(hls);
