@@ -38,6 +38,7 @@ LON, LAT = 105.72, 34.58
 
 def build_video_site() -> dict:
     from emergency import services
+    from emergency.models import Camera
 
     users = {role: _user(role, f"{role}_video") for role in (roles.DISPATCHER, roles.RESPONDER)}
     for k in range(3):
@@ -50,7 +51,7 @@ def build_video_site() -> dict:
     call_command("build_demo_video", "--seconds", "6", "--no-progress", stdout=quiet, stderr=quiet)
     incident = services.incident_create(title="民主路口车辆起火", incident_type="fire", source="119",
                                         location=Point(LON, LAT, srid=4326), by=users[roles.DISPATCHER])
-    return {"users": users, "incident": incident}
+    return {"users": users, "incident": incident, "camera": Camera.objects.get(code="CAM-002").pk}
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,8 @@ def video_site(test_database, django_db_blocker, tmp_path_factory):
         try:
             made = build_video_site()
             with live_http_server() as base:
-                yield OpsSite(base=base, ws="", users=made["users"], media=media), made["incident"]
+                site = OpsSite(base=base, ws="", users=made["users"], media=media)
+                yield site, made["incident"], made["camera"]
         finally:
             _flush()
 
@@ -73,7 +75,7 @@ PLAYING = """() => [...document.querySelectorAll('.video-tile video')].map(v => 
 
 
 def test_video_wall_plays_the_nearest_cameras(video_site, django_db_blocker):
-    site, incident = video_site
+    site, incident, camera_id = video_site
     with chromium() as browser:
         tab = open_tab(browser, site, site.users[roles.DISPATCHER], "/console/")
         page = tab.page
@@ -107,5 +109,11 @@ def test_video_wall_plays_the_nearest_cameras(video_site, django_db_blocker):
         page.evaluate("document.querySelector('.video-wall header button:nth-of-type(2)').click()")
         wait_for(page, "document.querySelectorAll('.video-tile').length === 9", 30, "the 3×3 wall")
         assert page.evaluate("document.querySelectorAll('.video-tile.empty').length") == 5
+
+        # One camera picked on the map plays alone (the popup's button calls this).
+        page.evaluate(f"cimConsole.app.detail.wall.openCamera({camera_id}, '路口监控 002')")
+        wait_for(page, "document.querySelectorAll('.video-tile').length === 1"
+                       " && document.querySelector('.video-tile video')?.currentTime > 1", 60,
+                 "one camera playing")
         assert_local(tab)
         assert not tab.errors, tab.errors

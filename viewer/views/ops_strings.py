@@ -153,6 +153,7 @@ CONSOLE_STRINGS = {
     "videoNoCamera": _("无视频"),
     "videoGatewayOnly": _("{p} 视频流请在国标网关的播放器中观看（本平台未内置 {p} 播放器）。"),
     "videoOpenGateway": _("在网关播放器中打开"),
+    "videoPlay": _("播放视频"),
     "videoFailed": _("视频暂时无法播放，显示的是截图或最后一帧。"),
     "videoUnsupported": _("浏览器无法直接播放 {p} 视频流，请通过国标网关转为 HLS。"),
     "close": _("关闭"),

@@ -25,25 +25,27 @@ export class VideoWall {
     this.onKey = (e) => { if (e.key === "Escape") this.close(); };
   }
 
-  async open(incident, size = this.size) {
+  /** The wall's frame over the map: a title, extra header controls and an empty grid of `columns`. */
+  frame(title, columns, ...controls) {
     this.close();
-    this.incident = incident;
-    this.size = size;
-    this.grid = el("div", { class: `video-grid n${size === 9 ? 3 : 2}` });
+    this.grid = el("div", { class: `video-grid n${columns}` });
     this.status = el("span", { class: "muted small" }, t("loading"));
-    const sizeButton = (n, text) => el("button", {
-      type: "button", class: `small${n === size ? " active" : ""}`, "aria-pressed": String(n === size),
-      onclick: () => this.open(incident, n),
-    }, text);
     this.box = el("section", { class: "video-wall", role: "dialog", "aria-label": t("videoWall") },
-      el("header", {},
-        el("b", {}, `${t("videoWall")} · ${incident.number}`), this.status,
-        el("span", { class: "spacer" }),
-        sizeButton(4, "2×2"), sizeButton(9, "3×3"),
+      el("header", {}, el("b", {}, title), this.status, el("span", { class: "spacer" }), ...controls,
         el("button", { type: "button", class: "icon", "aria-label": t("close"), onclick: () => this.close() }, "✕")),
       this.grid);
     document.querySelector(".console-centre").append(this.box);
     document.addEventListener("keydown", this.onKey);
+  }
+
+  async open(incident, size = this.size) {
+    const sizeButton = (n, text) => el("button", {
+      type: "button", class: `small${n === size ? " active" : ""}`, "aria-pressed": String(n === size),
+      onclick: () => this.open(incident, n),
+    }, text);
+    this.frame(`${t("videoWall")} · ${incident.number}`, size === 9 ? 3 : 2, sizeButton(4, "2×2"), sizeButton(9, "3×3"));
+    this.incident = incident;
+    this.size = size;
     let wall;
     try {
       wall = await getJSON(withParams(`${config.api.incidents}${incident.id}/video-wall/`, { size }));
@@ -58,6 +60,20 @@ export class VideoWall {
       tiles.push(el("div", { class: "video-tile empty" }, el("span", { class: "muted" }, t("videoNoCamera"))));
     }
     fill(this.grid, ...tiles);
+  }
+
+  /** One camera (a camera picked on the map), opened through the audited stream endpoint. */
+  async openCamera(id, title) {
+    this.frame(title, 1);
+    const box = this.box;
+    try {
+      const camera = await getJSON(`${config.api.cameras}${id}/stream/`);
+      if (this.box !== box) return;
+      fill(this.status);
+      fill(this.grid, this.tile(camera));
+    } catch (error) {
+      fill(this.status, el("span", { class: "error" }, errorText(error)));
+    }
   }
 
   tile(camera) {
