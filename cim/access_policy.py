@@ -155,6 +155,7 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     "emergency:incident-attachment-file": _read(_EMERGENCY),
     "emergency:incident-attachments": _registry(_EMERGENCY, _CONTROL),
     "emergency:incident-cameras": _registry(_EMERGENCY, _CONTROL),
+    "emergency:incident-video-wall": _read(_CONTROL),
     "emergency:incident-dispatch-requests": _registry(_CONTROL, _CONTROL),
     "emergency:incident-level": {"POST": _COMMAND},
     "emergency:incident-merge": {"POST": _CONTROL},
@@ -174,6 +175,7 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     "emergency:camera-list": _registry(_CONTROL),
     "emergency:camera-geojson": _read(_CONTROL),
     "emergency:camera-detail": _detail(_CONTROL),
+    "emergency:camera-stream": _read(_CONTROL),
     "emergency:assignment-list": _read(_EMERGENCY),
     "emergency:assignment-detail": _read(_EMERGENCY),
     # mutual aid across districts: deciding is further limited to city-level users (403 otherwise)
@@ -250,6 +252,9 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     "tiles": _read(_STAFF),
     "basemap": _read(_STAFF),
     "edge-tiles-access": _read(_STAFF),
+    # demo camera streams (emergency/video_files.py): the roles that may see cameras
+    "video": _read(_CONTROL),
+    "edge-video-access": _read(_CONTROL),
     # probes and metrics (nginx hides /metrics: it answers 404 to proxied requests)
     "healthz": _read(PUBLIC),
     "readyz": _read(PUBLIC),
@@ -335,6 +340,7 @@ SCOPED: dict[str, str] = {
             "tasks",
             "timeline",
             "transition",
+            "video-wall",
         )
     },
     **{f"emergency:unit-{a}": "unit" for a in ("crew", "detail", "position", "status")},

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from cim import tiles_views
 from cim.permissions import StaffRead
 from config import health
+from emergency import video_files
 from viewer.views import auth as auth_pages
 
 # The API's schema and its documentation pages are for staff (any platform
@@ -20,6 +21,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
     path("edge/tiles-access", health.tiles_access, name="edge-tiles-access"),
+    path("edge/video-access", video_files.video_access, name="edge-video-access"),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=_STAFF), name="schema"),
     path("api/docs/", login_required(
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=_STAFF)), name="api-docs"),
@@ -33,6 +35,7 @@ urlpatterns = [
     path("tiles/<path:path>", tiles_views.tiles, name="tiles"),
     path("terrain/<path:path>", tiles_views.terrain, name="terrain"),
     path("basemap/<path:path>", tiles_views.basemap, name="basemap"),
+    path("video/<path:path>", video_files.video, name="video"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_pages.SignInView.as_view(), name="login"),
     path("accounts/two-factor/", auth_pages.TwoFactorSetupView.as_view(), name="two-factor-setup"),

@@ -30,6 +30,14 @@ emergency_settings = AppSettings("EMERGENCY", {
                                                   "through a permission-checked view"),
     "VOICE_MAX_S": Key(60.0, "longest push-to-talk voice message (seconds)"),
     "VOICE_MAX_BYTES": Key(2 * 2**20, "largest push-to-talk voice message (bytes)"),
+    # -- video -----------------------------------------------------------------------
+    "VIDEO_DIR": Key("video", "subfolder of MEDIA_ROOT with the demo cameras' HLS streams "
+                              "(build_demo_video), served at /video/ to console roles"),
+    "VIDEO_WALL_RADIUS_M": Key(5000.0, "the video wall shows cameras within this distance of the incident"),
+    "VIDEO_AUDIT_WINDOW_S": Key(600, "opening the same camera's stream again within this window is not "
+                                     "audited again (one row per user, camera and window)"),
+    "DEMO_VIDEO_FONT": Key("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+                           "CJK font burned into the demo streams (Debian fonts-wqy-zenhei)"),
     # -- field app (responders' phones) ---------------------------------------------
     "FIELD_ACK_TIMEOUT_S": Key(60, "an assignment its crew has not acknowledged after this many seconds "
                                    "shows in red on the console"),

@@ -123,3 +123,13 @@ def lock_team_member(pk: int) -> TeamMember:
 
 def lock_mutual_aid(pk: int) -> MutualAidRequest:
     return _lock_one(MutualAidRequest, pk, "mutual-aid request")
+
+
+# --- video ----------------------------------------------------------------------------------------
+# Whether a user's opening of a camera stream is already audited in this window is a read-then-write:
+# a transaction-scoped advisory lock on the user makes two walls opened at once write one row each.
+
+
+def lock_stream_audit(user_id: int) -> None:
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"emergency.stream_audit:{user_id}"])

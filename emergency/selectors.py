@@ -29,6 +29,7 @@ from emergency.states import INCIDENT_ACTIVE
 
 __all__ = [
     "assignments_visible_to",
+    "cameras_for_wall",
     "cameras_near",
     "closures_current",
     "closures_in_force",
@@ -152,6 +153,24 @@ def plan_for(incident: Incident) -> Plan | None:
 def cameras_near(point: Point, *, radius_m: float = 500.0, limit: int = 20) -> QuerySet[Camera]:
     return (Camera.objects.filter(active=True, geom__distance_lte=(point, D(m=radius_m)))
             .annotate(distance=Distance("geom", point)).order_by("distance")[:limit])
+
+
+def cameras_for_wall(incident: Incident, *, size: int, radius_m: float) -> list[Camera]:
+    """The ``size`` cameras a video wall shows for ``incident``: the active
+    cameras linked to it first, then the nearest others within ``radius_m``,
+    each nearest first (PostGIS distance, metres, as ``distance``) and marked
+    ``linked``.  Cameras are city-wide reference data; who may see the
+    incident is the caller's scope check."""
+    point = incident.location
+    linked_ids = set(incident.cameras.values_list("pk", flat=True))
+    picked = list(Camera.objects.filter(active=True, pk__in=linked_ids)
+                  .annotate(distance=Distance("geom", point)).order_by("distance", "pk")[:size])
+    if len(picked) < size:
+        nearest = cameras_near(point, radius_m=radius_m, limit=size + len(picked))
+        picked += [c for c in nearest if c.pk not in linked_ids][: size - len(picked)]
+    for camera in picked:
+        camera.linked = camera.pk in linked_ids
+    return picked
 
 
 def events_after(after: int, *, limit: int = 500) -> QuerySet[Event]:

@@ -22,6 +22,8 @@ $M build_tiles
 $M build_basemap
 step "emergency demo: agencies, units, depots, plans, cameras"
 $M seed_emergency_demo
+step "demo camera video: short looping HLS streams (ffmpeg), served at /video/ to console roles"
+$M build_demo_video
 step "demo logins (role  username  password)"
 $M create_demo_users
 # the demo responder crews a unit: its phone opens the field app at /field/

@@ -196,6 +196,7 @@ STATIC_ROOT = env.STATIC_ROOT
 STATICFILES_DIRS = [
     ("vendor/cesium", BASE_DIR / "viewer" / "node_modules" / "cesium" / "Build" / "Cesium"),
     ("vendor/echarts", BASE_DIR / "viewer" / "node_modules" / "echarts" / "dist"),
+    ("vendor/hls", BASE_DIR / "viewer" / "node_modules" / "hls.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

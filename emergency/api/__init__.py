@@ -16,6 +16,8 @@ What the command console needs, in the order of an incident:
   lists ``allowed_transitions``), ``…/level/``, ``…/merge/``;
   ``…/timeline/`` (GET, POST a note); ``…/attachments/`` (multipart
   ``file``) and ``…/attachments/{aid}/file/``; ``…/cameras/``;
+  ``…/video-wall/?size=4|9`` (the nearest cameras with their streams,
+  audited once per user/camera/10 min) and ``cameras/{id}/stream/``;
 * plan: ``GET incidents/{id}/plans/``, ``POST …/activate-plan/``,
   ``GET …/tasks/``, ``PATCH tasks/{id}/`` ``{"done": true}``;
 * dispatch: ``GET incidents/{id}/recommendations/`` (per unit type: ranked

@@ -38,6 +38,7 @@ __all__ = [
     "UnitBoardQuery",
     "UnitFilterQuery",
     "UnitQuery",
+    "VideoWallQuery",
     "ZoneQuery",
 ]
 
@@ -140,3 +141,8 @@ class PointQuery(QueryParams):
 class RecommendationQuery(QueryParams):
     unit_type = _choice(UnitType)
     count = serializers.IntegerField(min_value=1, max_value=100, required=False, default=1)
+
+
+class VideoWallQuery(QueryParams):
+    size = serializers.ChoiceField(choices=[(4, "2×2"), (9, "3×3")], required=False, default=4,
+                                   help_text="tiles of the wall: 4 (2×2) or 9 (3×3)")

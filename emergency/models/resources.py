@@ -112,6 +112,8 @@ class Camera(models.Model):
     name = models.CharField(_("名称"), max_length=200)
     geom = models.PointField(_("位置"), srid=4326)
     stream_url = models.CharField(_("视频流地址"), max_length=500)
+    snapshot_url = models.CharField(_("截图地址"), max_length=500, blank=True,
+                                    help_text=_("视频无法播放时显示的静态图片"))
     protocol = models.CharField(_("协议"), max_length=8, choices=CameraProtocol.choices,
                                 default=CameraProtocol.HLS)
     heading = models.FloatField(_("朝向(度)"), null=True, blank=True)

@@ -9,11 +9,13 @@ edited here (status: :mod:`emergency.services.units`; positions:
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from cim.services.audit import audit_record, snapshot
 from emergency.events import emit
 from emergency.models import Agency, Camera, Depot, Item, Unit
+from emergency.streams import infer_protocol, snapshot_url_problem, stream_url_problem
 
 __all__ = ["agency_save", "camera_save", "depot_save", "item_save", "unit_save"]
 
@@ -52,7 +54,22 @@ def unit_save(*, by, instance: Unit | None = None, **data) -> Unit:
 
 @transaction.atomic
 def camera_save(*, by, instance: Camera | None = None, **data) -> Camera:
-    """Create or edit a camera."""
+    """Create or edit a camera.  The stream URL must suit the protocol (HLS,
+    HTTP-FLV, WebRTC, RTSP as a GB/T 28181 gateway publishes them,
+    :mod:`emergency.streams`); a new URL without a protocol takes the one its
+    scheme and ending say."""
+    if "stream_url" in data and "protocol" not in data:
+        data["protocol"] = infer_protocol(data["stream_url"])
+    if {"stream_url", "protocol", "snapshot_url"} & data.keys():
+        protocol = data.get("protocol", instance.protocol if instance else "")
+        url = data.get("stream_url", instance.stream_url if instance else "")
+        errors = {}
+        if problem := stream_url_problem(protocol, url):
+            errors["stream_url"] = problem
+        if data.get("snapshot_url") and (problem := snapshot_url_problem(data["snapshot_url"])):
+            errors["snapshot_url"] = problem
+        if errors:
+            raise ValidationError(errors)
     return _save(Camera, instance=instance, data=data, by=by, action="camera.save")
 
 

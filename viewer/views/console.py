@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
 from cim import roles
@@ -61,6 +62,8 @@ def console(request):
         "can": can,
         "fieldAckTimeoutS": int(emergency_settings.FIELD_ACK_TIMEOUT_S),
         "voiceMaxS": float(emergency_settings.VOICE_MAX_S),
+        # hls.js from the platform's static files (npm, never a CDN), loaded when a video wall opens
+        "hlsModule": static("vendor/hls/hls.light.min.mjs"),
         **ops_config(request.user, api=api_urls(), page_labels=page_labels),
     }
     return render(request, "viewer/console.html", {

@@ -66,6 +66,7 @@ def labels() -> dict:
         "unitStatus": _choices(ec.UnitStatus),
         "unitStatusColour": UNIT_STATUS_CSS,
         "agencyKind": _choices(ec.AgencyKind),
+        "cameraProtocol": _choices(ec.CameraProtocol),
         "supplyStatus": _choices(ec.SupplyRequestStatus),
         "mutualAidStatus": _choices(ec.MutualAidStatus),
         "zoneTier": {tier: str(emergency_settings.ZONE_NAMES.get(tier) or label)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -14,6 +12,7 @@ from emergency.api.fields import FiniteFloatField, LonLatTogether, geojson_of
 from emergency.choices import CameraProtocol, ReportableUnitStatus
 from emergency.conf import emergency_settings
 from emergency.models import Agency, Assignment, Camera, MutualAidRequest, Unit
+from emergency.streams import PLAYABLE
 
 __all__ = [
     "AgencySerializer",
@@ -24,6 +23,7 @@ __all__ = [
     "MutualAidCreateSerializer",
     "MutualAidDecisionSerializer",
     "MutualAidSerializer",
+    "CameraStreamSerializer",
     "PositionSerializer",
     "UnitBoardSerializer",
     "UnitCrewSerializer",
@@ -152,19 +152,53 @@ class CameraSerializer(LonLatTogether, serializers.ModelSerializer):
 
     class Meta:
         model = Camera
-        fields = ["id", "code", "name", "lon", "lat", "position", "stream_url", "protocol", "heading",
-                  "active", "admin_area", "synthetic"]
+        fields = ["id", "code", "name", "lon", "lat", "position", "stream_url", "protocol", "snapshot_url",
+                  "heading", "active", "admin_area", "synthetic"]
         read_only_fields = ["id", "position", "synthetic"]
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_position(self, obj):
         return _point(obj.geom)
 
-    def validate_stream_url(self, value: str) -> str:
-        if not re.match(r"^(rtsps?|https?|wss?|webrtc)://[^\s]+$", value):
-            raise serializers.ValidationError("a stream URL starts with rtsp://, http(s)://, ws(s):// "
-                                              "or webrtc:// and has no spaces")
-        return value
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if self.context.get("hide_streams"):
+            data.pop("stream_url", None)
+            data.pop("snapshot_url", None)
+        return data
+
+
+class CameraStreamSerializer(serializers.ModelSerializer):
+    """What a player needs to open a camera: its stream and still image, and
+    how the console shows it (``playable``: played in the page with hls.js;
+    otherwise a link to the gateway's player, FLV and WebRTC, or nothing the
+    browser can open, RTSP)."""
+
+    protocol_label = serializers.CharField(source="get_protocol_display", read_only=True)
+    playable = serializers.SerializerMethodField()
+    position = serializers.SerializerMethodField()
+    distance_m = serializers.SerializerMethodField()
+    linked = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Camera
+        fields = ["id", "code", "name", "protocol", "protocol_label", "stream_url", "snapshot_url",
+                  "playable", "position", "heading", "distance_m", "linked"]
+        read_only_fields = fields
+
+    def get_playable(self, obj) -> bool:
+        return obj.protocol in PLAYABLE
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_position(self, obj):
+        return _point(obj.geom)
+
+    def get_distance_m(self, obj) -> float | None:
+        distance = getattr(obj, "distance", None)
+        return None if distance is None else round(distance.m, 1)
+
+    def get_linked(self, obj) -> bool | None:
+        return getattr(obj, "linked", None)
 
 
 class CameraGeoSerializer(GeoFeatureModelSerializer):

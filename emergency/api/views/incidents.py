@@ -19,10 +19,11 @@ from cim.models import Address
 from config.common.pagination import GeoPagination
 from emergency import selectors, services
 from emergency.api.common import ERRORS, get_or_400, incident_or_400
-from emergency.api.queries import IncidentQuery
+from emergency.api.queries import IncidentQuery, VideoWallQuery
 from emergency.api.serializers import (
     AttachmentSerializer,
     CameraSerializer,
+    CameraStreamSerializer,
     IncidentCreateSerializer,
     IncidentGeoSerializer,
     IncidentSerializer,
@@ -37,9 +38,10 @@ from emergency.api.serializers import (
 )
 from emergency.api.views.incident_dispatch import IncidentDispatchMixin
 from emergency.choices import IncidentLevel, IncidentStatus, IncidentType
+from emergency.conf import emergency_settings
 from emergency.errors import DomainError
 from emergency.models import Camera
-from emergency.permissions import CALLER_READERS, CommanderWrite, IncidentAccess
+from emergency.permissions import CALLER_READERS, CommanderWrite, DispatcherWrite, IncidentAccess
 from emergency.services.incidents import incident_caller_reveal
 
 __all__ = ["IncidentViewSet"]
@@ -267,7 +269,29 @@ class IncidentViewSet(IncidentDispatchMixin, mixins.ListModelMixin, mixins.Retri
             services.incident_link_camera(incident=incident, camera=camera, by=request.user)
             return Response(CameraSerializer(incident.cameras.all(), many=True).data,
                             status=status.HTTP_201_CREATED)
+        # Stream addresses are for the roles that may see cameras (the control room).
+        context = {"hide_streams": not roles.has_role(request.user, *roles.CONTROL_ROLES)}
         return Response({
-            "linked": CameraSerializer(incident.cameras.all(), many=True).data,
-            "nearby": CameraSerializer(selectors.cameras_near(incident.location), many=True).data,
+            "linked": CameraSerializer(incident.cameras.all(), many=True, context=context).data,
+            "nearby": CameraSerializer(selectors.cameras_near(incident.location), many=True,
+                                       context=context).data,
         })
+
+    @extend_schema(parameters=[VideoWallQuery],
+                   responses={200: inline_serializer("VideoWall", {
+                       "size": serializers.IntegerField(),
+                       "radius_m": serializers.FloatField(),
+                       "cameras": CameraStreamSerializer(many=True)}), **ERRORS})
+    @action(detail=True, methods=["get"], url_path="video-wall", permission_classes=[DispatcherWrite])
+    def video_wall(self, request, pk=None):
+        """The cameras of a 2×2 or 3×3 video wall for the incident: those linked
+        to it, then the nearest within ``VIDEO_WALL_RADIUS_M``; their streams are
+        opened (audited once per user, camera and 10 minutes)."""
+        incident = self.get_object()
+        size = VideoWallQuery.read(request)["size"]
+        radius = float(emergency_settings.VIDEO_WALL_RADIUS_M)
+        cameras = selectors.cameras_for_wall(incident, size=size, radius_m=radius)
+        services.camera_streams_open(cameras=cameras, by=request.user,
+                                     context=f"video wall of {incident.number}")
+        return Response({"size": size, "radius_m": radius,
+                         "cameras": CameraStreamSerializer(cameras, many=True).data})

@@ -20,6 +20,7 @@ from emergency.api.serializers import (
     AssignmentSerializer,
     CameraGeoSerializer,
     CameraSerializer,
+    CameraStreamSerializer,
     MutualAidDecisionSerializer,
     MutualAidSerializer,
     PositionSerializer,
@@ -184,6 +185,14 @@ class CameraViewSet(_PlacedRegistryViewSet):
         """Cameras as GeoJSON."""
         page = self.paginate_queryset(Camera.objects.order_by("code"))
         return self.get_paginated_response(CameraGeoSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: CameraStreamSerializer, **ERRORS})
+    @action(detail=True, methods=["get"])
+    def stream(self, request, pk=None):
+        """Open one camera's stream (audited once per user, camera and 10 minutes)."""
+        camera = self.get_object()
+        services.camera_streams_open(cameras=[camera], by=request.user, context="camera")
+        return Response(CameraStreamSerializer(camera).data)
 
 
 @extend_schema(tags=["emergency"])

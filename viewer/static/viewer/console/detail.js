@@ -4,6 +4,7 @@ import { pushToTalk, voiceSupported } from "../common/voice.js";
 import { errorText, getJSON, post } from "../common/http.js";
 import { config, fmtDistance, fmtDuration, fmtTime, label, t } from "./i18n.js";
 import { $, $$, busy, el, fill, heading, kv, loading, notify, select } from "./ui.js";
+import { VideoWall } from "./video_wall.js";
 
 // The life cycle in the order a commander walks it; each button is enabled only when the
 // state machine allows the move from the current status (allowed_transitions from the API).
@@ -21,6 +22,7 @@ export class IncidentDetail {
     this.tab = "overview";
     this.tabs = {};
     this.pending = null;
+    this.wall = new VideoWall();
     for (const button of $$(".tabs [data-tab]")) button.addEventListener("click", () => this.showTab(button.dataset.tab));
     $("#detail-close").addEventListener("click", () => app.select(null));
   }
@@ -327,14 +329,16 @@ export class IncidentDetail {
     }
     if (this.app.can.upload) parts.push(this.uploadForm(id), this.pushToTalk(id));
     if (cameras) {
-      parts.push(heading(t("camerasNearby")));
+      const incident = this.incident;
+      const wallButton = (n, text) => el("button", { type: "button", class: "small", "data-wall": n, onclick: () => this.wall.open(incident, n) }, text);
+      parts.push(heading(t("camerasNearby"), wallButton(4, t("videoWall2")), wallButton(9, t("videoWall3"))));
       if (cameras instanceof Error) parts.push(el("p", { class: "error" }, errorText(cameras)));
       else {
         const linked = new Set(cameras.linked.map((c) => c.id));
         const all = [...cameras.linked, ...cameras.nearby.filter((c) => !linked.has(c.id))];
         if (!all.length) parts.push(el("p", { class: "muted" }, t("noCameras")));
         parts.push(el("ul", { class: "cameras" }, all.map((c) => el("li", {},
-          el("b", {}, c.name || c.code), el("span", { class: "muted small mono" }, c.stream_url),
+          el("b", {}, c.name || c.code), el("span", { class: "tag" }, label("cameraProtocol", c.protocol)),
           linked.has(c.id) ? el("span", { class: "tag ok" }, t("linked"))
             : this.app.can.linkCamera ? el("button", { type: "button", class: "small", onclick: (e) => this.linkCamera(id, c.id, e.currentTarget) }, t("link")) : null))));
       }

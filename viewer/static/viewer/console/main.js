@@ -232,7 +232,8 @@ class ConsoleApp {
       body = [el("b", {}, d.name), el("div", { class: "muted small" }, d.address || ""),
         d.below_minimum ? el("div", { class: "warn" }, t("belowMinimum", { n: d.below_minimum })) : null];
     } else if (what.kind === "camera") {
-      body = [el("b", {}, d.name || d.code), el("div", { class: "muted small mono" }, d.stream_url)];
+      body = [el("b", {}, d.name || d.code), el("div", {}, el("span", { class: "tag" }, label("cameraProtocol", d.protocol))),
+        el("button", { type: "button", class: "small", "data-play-camera": what.id, onclick: () => this.detail.wall.openCamera(what.id, d.name || d.code) }, t("videoPlay"))];
     } else if (what.kind === "zone") {
       body = [el("b", {}, `${d.tier_label} ${d.name || ""}`),
         el("div", {}, t("zoneCounts", { b: fmtInt(d.buildings_count ?? 0), a: fmtInt(d.addresses_count ?? 0), p: fmtInt(d.people_estimate ?? 0) }))];
