@@ -11,26 +11,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.core.management import call_command
 from django.db import transaction
-from django.test import Client
 from django.utils import timezone
 
 from cim import roles
-from tests.csp_watch import watch_csp
-from tests.live_http import live_http_server
+from tests.viewer.browser_kit import SHOTS, chromium, committed_site, signed_in_page
 
 pytestmark = [pytest.mark.browser]
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1400, "height": 900}
 OLD_DAY = dt.date(2026, 3, 2)
 
@@ -63,46 +54,18 @@ def _seed():
 
 @pytest.fixture(scope="module")
 def site(test_database, django_db_blocker):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright runs an event loop in this thread
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
-        try:
-            data = _seed()
-            with live_http_server() as base:
-                yield {**data, "base": base}
-        finally:
-            call_command("flush", interactive=False, verbosity=0)
+    with committed_site(django_db_blocker, _seed) as data:
+        yield data
 
 
 @pytest.fixture(scope="module")
 def browser(site):
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def tab_for(browser, site, user, *, lang: str = "zh-hans"):
-    """A signed-in tab of its own (own cookies) for ``user``."""
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport=VIEWPORT, locale="en-US" if lang == "en" else "zh-CN",
-                                  accept_downloads=True)
-    context.add_cookies([
-        {"name": settings.SESSION_COOKIE_NAME, "url": site["base"],
-         "value": client.cookies[settings.SESSION_COOKIE_NAME].value},
-        {"name": settings.LANGUAGE_COOKIE_NAME, "url": site["base"], "value": lang}])
-    tab = context.new_page()
-    tab.set_default_timeout(30000)
-    tab.errors = []
-    tab.on("pageerror", lambda e: tab.errors.append(str(e)))
-    watch_csp(tab, tab.errors)
-    return tab
+    return signed_in_page(browser, site["base"], user, lang=lang, viewport=VIEWPORT, timeout_ms=30000)
 
 
 @pytest.fixture

@@ -12,29 +12,19 @@ No 3D city is built: the console's map stays empty, the incident panels are what
 from __future__ import annotations
 
 import io
-import os
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
-from django.test import Client, override_settings
+from django.test import override_settings
 from PIL import Image
 
 from cim import roles
-from tests.csp_watch import watch_csp
-from tests.live_http import live_http_server
+from tests.viewer.browser_kit import SHOTS, chromium, committed_site, signed_in_page
 
 pytestmark = [pytest.mark.browser]
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
-        "--enable-unsafe-swiftshader", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1500, "height": 950}
 
 
@@ -82,29 +72,15 @@ def _seed() -> dict:
 
 @pytest.fixture(scope="module")
 def site(test_database, django_db_blocker, tmp_path_factory):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright runs an event loop in this thread
-    media = tmp_path_factory.mktemp("merge-media")
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
-        call_command("flush", interactive=False, verbosity=0)
-        try:
-            data = _seed()
-            with live_http_server() as base:
-                yield {**data, "base": base}
-        finally:
-            call_command("flush", interactive=False, verbosity=0)
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("merge-media")), \
+            committed_site(django_db_blocker, _seed) as data:
+        yield data
 
 
 @pytest.fixture(scope="module")
 def browser(site):
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -114,18 +90,7 @@ def orm(django_db_blocker):
 
 
 def console(browser, site, lang: str):
-    client = Client()
-    client.force_login(site["user"])
-    context = browser.new_context(viewport=VIEWPORT, locale="en-US" if lang == "en" else "zh-CN")
-    context.add_cookies([
-        {"name": settings.SESSION_COOKIE_NAME, "url": site["base"],
-         "value": client.cookies[settings.SESSION_COOKIE_NAME].value},
-        {"name": settings.LANGUAGE_COOKIE_NAME, "url": site["base"], "value": lang}])
-    page = context.new_page()
-    page.set_default_timeout(60000)
-    page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    watch_csp(page, page.errors)
+    page = signed_in_page(browser, site["base"], site["user"], lang=lang, viewport=VIEWPORT)
     page.goto(site["base"] + "/console/")
     page.wait_for_function("window.cimConsole !== undefined")
     return page
