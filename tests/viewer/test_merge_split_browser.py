@@ -20,7 +20,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from PIL import Image
 
-from cim import roles
 from tests.viewer.browser_kit import SHOTS, chromium, committed_site, signed_in_page
 
 pytestmark = [pytest.mark.browser]
@@ -35,23 +34,12 @@ def photo(name: str) -> SimpleUploadedFile:
 
 
 def _seed() -> dict:
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
     from emergency import services
-    from emergency.models import Agency
-    from tests import factories as f
-    from tests.emergency.conftest import build_grid, node
+    from tests.emergency.conftest import node
+    from tests.viewer.test_field_browser import build_field_city
 
-    city = f.admin_area("620500", "天水市", "city")
-    f.admin_area("620502", "秦州区", "district", city, (105.69, 34.56, 105.72, 34.59))
-    build_grid()
-    station = f.service_point(*node(0, 0), "fire_station", "西关消防站")
-    agency = Agency.objects.create(code="FIRE", name="天水市消防救援支队", kind="fire")
-    unit = services.unit_save(by="seed", code="E1", name="E1 号车", unit_type="fire_engine",
-                              agency=agency, home_station=station, crew_size=4)
-    by = get_user_model().objects.create_user(username="dispatcher_merge", password="pw-for-tests-1")
-    by.groups.add(Group.objects.get_or_create(name=roles.DISPATCHER)[0])
+    city = build_field_city()  # the district, the road grid, a fire station and its engine E1
+    by, unit = city["dispatcher"], city["unit"]
 
     def incident(title: str, at: tuple[float, float]):
         made = services.incident_create(title=title, incident_type="fire", level="IV", source="119",
