@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from cim import roles
 from cim.errors import DomainError
@@ -40,7 +41,7 @@ def audit_log(request):
     except DomainError as exc:
         rows, error = audit_entries({}).none(), exc
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    query = urlencode({k: v for k, v in filters.items() if v})  # "&", "#", "+" in a value stay in it
     return render(request, "viewer/audit.html", {
         "page": page, "filters": filters, "error": error, "query": query,
         "actions": recent_actions(),

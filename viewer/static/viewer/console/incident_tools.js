@@ -22,8 +22,8 @@ export class IncidentTools {
     if (!this.app.can.merge) return null;
     if (this.forId !== incident.id) { this.mode = null; this.forId = incident.id; }
     const links = [];
-    if (incident.merged_into) links.push(this.link(t("mergedIntoNote", { id: incident.merged_into }), incident.merged_into));
-    if (incident.split_from) links.push(this.link(t("splitFromNote", { id: incident.split_from }), incident.split_from));
+    if (incident.merged_into) links.push(this.link(t("mergedIntoNote", { id: this.ref(incident.merged_into) }), incident.merged_into));
+    if (incident.split_from) links.push(this.link(t("splitFromNote", { id: this.ref(incident.split_from) }), incident.split_from));
     if (FINISHED.includes(incident.status)) return links.length ? el("div", { class: "incident-tools" }, links) : null;
     const body = el("div", { class: "tools-body", id: "incident-tools-body" });
     const merge = el("button", { type: "button", id: "btn-merge", class: this.mode === "merge" ? "on" : "",
@@ -34,6 +34,11 @@ export class IncidentTools {
     const box = el("div", { class: "incident-tools" }, heading(t("mergeSplitTitle"), merge, split), links, body);
     if (this.mode) queueMicrotask(() => this.render(incident, body));
     return box;
+  }
+
+  /** The incident's number as staff know it (its database id only when the console has not loaded it). */
+  ref(id) {
+    return this.app.incidents.get(id)?.number ?? id;
   }
 
   /** A line that selects the linked incident when clicked. */
