@@ -15,13 +15,12 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cim.models import AnalysisRun, AuditLog, DesignScheme, Job
+from cim.models import AnalysisRun, AuditLog, DesignScheme
 from cim.services.analyses import scheme as sc
 from cim.services.analyses import scheme_sunlight as ss
 from cim.services.analyses import sunlight
 from cim.services.analyses.scheme_pdf import indicator_rows
-from config.celery import app as celery_app
-from tests.cim.test_sunlight import _TO_LONLAT, _frame_at, box, brute_force_lit, put
+from tests.cim.test_sunlight import _TO_LONLAT, _frame_at, box, brute_force_lit, put, run_job_here
 
 pytestmark = pytest.mark.django_db
 
@@ -197,22 +196,11 @@ def test_only_planners_run_it(client_for, role):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_job_runs_with_progress_and_its_run_exports(client_for):
-    from cim.services.jobs import job_run
-
     put(SOUTH[0], height=SOUTH[1], base=BASE, name="南侧楼")
     put(NORTH[0], height=NORTH[1], base=BASE, floors=NORTH[2], name="北侧住宅")
     scheme = make_scheme()
     planner = client_for("planner")
-    queue = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = f"{queue}:scheme-sunlight-test-nobody"  # the test runs the task
-    try:
-        job = planner.post("/api/jobs/", {"kind": "analysis.scheme_sunlight",
-                                          "params": {"scheme": scheme.pk, **PARAMS}}, format="json")
-    finally:
-        celery_app.conf.task_default_queue = queue
-    assert job.status_code == 202, job.content
-    job_run(job_id=job.json()["id"])
-    row = Job.objects.get(pk=job.json()["id"])
+    row = run_job_here(planner, "analysis.scheme_sunlight", {"scheme": scheme.pk, **PARAMS})
     assert row.status == "succeeded", row.error
     assert row.progress == 100 and row.result["scheme"] == scheme.pk
     run = AnalysisRun.objects.get(pk=row.result["analysis_run"])

@@ -147,7 +147,11 @@ def scheme_compare_pdf(run: AnalysisRun) -> bytes:
     story.append(Spacer(1, 3 * mm))
     story.append(Paragraph(_("说明：容积率 = 总建筑面积 / 用地面积（总建筑面积按基底面积 × 层数计）；"
                              "建筑密度 = 建筑基底总面积 / 用地面积；绿地率 = 用地内绿地面积 / 用地面积。"
-                             "日照指标由日照分析提供，本报告未包含。"), styles["small"]))
+                             "日照：住宅日照不达标 = 有整层不满足 GB 50180-2018 "
+                             "日照标准的住宅栋数 / 住宅栋数 · 不满足的楼层数；"
+                             "周边建筑日照损失 = 方案替换用地后周边建筑计算点减少的最多小时数 · "
+                             "日照减少的栋数 / 周边栋数（各方案日照分析报告载有逐点结果）。"),
+                           styles["small"]))
     doc.build(story)
     return out.getvalue()
 
