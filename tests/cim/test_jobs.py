@@ -335,7 +335,7 @@ def test_staff_see_their_own_jobs_and_admins_see_all(client_for, worker):
     assert mine["id"] in [j["id"] for j in admin.get("/api/jobs/").json()["results"]]
     kinds = {k["kind"] for k in planner.get("/api/jobs/kinds/").json()["kinds"]}
     assert kinds == {"tiles.build", "terrain.build", "basemap.build", "analysis.sunlight", "export.selection",
-                     "analysis.height", "analysis.flood", "analysis.viewshed"}
+                     "analysis.height", "analysis.flood", "analysis.viewshed", "analysis.scheme_sunlight"}
     final = _follow(planner, mine["id"])[-1]
     assert final["status"] == "failed" and "buildings" in final["error"]  # no city to tile
 

@@ -290,23 +290,27 @@ def test_only_planners_run_it(scene, client_for, role, status):
     assert answer.status_code in status
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_job_runs_reports_progress_and_the_run_exports(client_for, settings):
+def run_job_here(client, kind: str, params: dict) -> Job:
+    """Submit a job over the API on a queue no worker reads, run it in this process, return it."""
     from cim.services.jobs import job_run
 
-    s = {"target": put(box(0, 0, 24.0, 13.0, 17.0), height=30.0, base=1100.0, floors=10, name="目标楼"),
-         "south": put(box(6.0, -42.0, 30.0, 12.0, 12.0), height=45.0, base=1098.7, name="南楼")}
-    planner = client_for("planner")
     queue = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = f"{queue}:sunlight-test-nobody"  # the test runs the task itself
     try:
-        job = planner.post("/api/jobs/", {"kind": "analysis.sunlight", "params": {
-            "building": s["target"].pk, "terrain": False}}, format="json")
+        job = client.post("/api/jobs/", {"kind": kind, "params": params}, format="json")
     finally:
         celery_app.conf.task_default_queue = queue
     assert job.status_code == 202, job.content
     job_run(job_id=job.json()["id"])
-    row = Job.objects.get(pk=job.json()["id"])
+    return Job.objects.get(pk=job.json()["id"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_job_runs_reports_progress_and_the_run_exports(client_for, settings):
+    s = {"target": put(box(0, 0, 24.0, 13.0, 17.0), height=30.0, base=1100.0, floors=10, name="目标楼"),
+         "south": put(box(6.0, -42.0, 30.0, 12.0, 12.0), height=45.0, base=1098.7, name="南楼")}
+    planner = client_for("planner")
+    row = run_job_here(planner, "analysis.sunlight", {"building": s["target"].pk, "terrain": False})
     assert row.status == "succeeded", row.error
     run = AnalysisRun.objects.get(pk=row.result["analysis_run"])
     assert run.kind == "sunlight" and run.created_by is not None and run.model_version

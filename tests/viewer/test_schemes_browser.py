@@ -2,8 +2,10 @@
 schemes for the site of the test city's landmark through the page's form,
 compares them side by side (two Cesium views whose cameras move together,
 the landmark hidden in both, the planned buildings drawn), reads the
-indicator table, saves the comparison with the views' pictures and gets the
-PDF.  Screenshots: artifacts/screenshots/schemes_*.png."""
+indicator table, runs the schemes' sunlight (a job per scheme on a real Celery
+worker: progress, the façade grid in each pane, the sunlight rows of the table),
+saves the comparison with the views' pictures and gets the PDF.
+Screenshots: artifacts/screenshots/schemes_*.png."""
 
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ from pyproj import Transformer
 from cim.models import AnalysisRun, Building, DesignScheme
 from cim.services.analyses.scheme import compare_image_path
 from cim.services.tiles import tiles_build
-from tests.viewer import planner_city
+from tests.viewer import planner_city, test_sunlight_browser
 from tests.viewer import test_planner_browser as planner_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 browser_page = planner_browser.browser_page  # the same fresh Chromium with a planner's session
+worker = test_sunlight_browser.worker  # a Celery worker on this run's own queue (the sunlight jobs)
 _wait = planner_browser._wait
 SHOTS = planner_browser.SHOTS
 
@@ -94,7 +97,7 @@ def _upload(page, name: str, site, buildings, green=None) -> None:
     _wait(page, f"schemePage.state.schemes.length === {before + 1}", 60)
 
 
-def test_upload_two_schemes_compare_them_side_by_side_and_export_the_pdf(city, browser_page, tmp_path):
+def test_upload_two_schemes_compare_them_run_sunlight_and_export(city, worker, browser_page, tmp_path):
     page, base, requests = browser_page
     landmark = city["landmark"]
     files = _files(tmp_path, landmark)
@@ -144,6 +147,31 @@ def test_upload_two_schemes_compare_them_side_by_side_and_export_the_pdf(city, b
         return Cesium.Cartesian3.distance(p, q) < 0.5; })()""", 30)
     _shot(page, "schemes_compare")
 
+    # Sunlight of both schemes (coarse: 10 m spacing, 1-minute steps, no terrain): a job each,
+    # then the façade grid in each pane and the table's sunlight rows from the stored indicators.
+    assert page.eval_on_selector_all("#sc-table tr[data-row=sunOwn] td", texts) == ["未分析", "未分析"]
+    page.fill("#sc-sun-spacing", "10")
+    page.fill("#sc-sun-radius", "200")
+    page.fill("#sc-sun-near", "60")
+    page.uncheck("#sc-sun-terrain")
+    page.click("#sc-sun-run")
+    _wait(page, "document.querySelector('#sc-sun-progress .job-progress') !== null", 30)
+    _wait(page, "schemePage.state.panes.every(p => p.sunCells > 0)", 300)
+    a.refresh_from_db()
+    b.refresh_from_db()
+    sun_a, sun_b = a.indicators["sunlight"], b.indicators["sunlight"]
+    run_a = AnalysisRun.objects.get(pk=sun_a["run"])
+    assert sun_a["dwellings"] == 2 and sun_b["dwellings"] == 0 and run_a.params["spacing_m"] == 10
+    cells = sum(len(x["columns"]) * x["floors"] for x in run_a.result["buildings"])
+    assert page.evaluate("schemePage.state.panes[0].sunCells") == cells
+    own = page.eval_on_selector_all("#sc-table tr[data-row=sunOwn] td", texts)
+    assert own[0].startswith(f"{sun_a['dwellings_failing']}/2") and own[1] == "无住宅"
+    near = page.eval_on_selector_all("#sc-table tr[data-row=sunNear] td", texts)
+    for text, sun in zip(near, (sun_a, sun_b), strict=True):
+        assert (f"{sun['max_lost']:.2f}" in text) if sun["neighbours"] else text == "周边无建筑"
+    assert page.is_visible("#sc-legend")
+    _shot(page, "schemes_sunlight")
+
     # Save with the pictures of both views, then the PDF.
     page.fill("#sc-title", "政务中心地块方案比选")
     page.click("#sc-save")
@@ -151,6 +179,7 @@ def test_upload_two_schemes_compare_them_side_by_side_and_export_the_pdf(city, b
     run = AnalysisRun.objects.get(kind="scheme_compare")
     assert run.params["schemes"] == [a.pk, b.pk]
     assert all(s["pictured"] for s in run.summary["schemes"])
+    assert all("sunlight" in s["indicators"] for s in run.summary["schemes"])  # in the report too
     for scheme in (a, b):
         with Image.open(compare_image_path(run, scheme.pk)) as picture:
             colours = picture.convert("RGB").getcolors(maxcolors=1_000_000) or []

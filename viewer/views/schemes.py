@@ -36,6 +36,7 @@ def schemes_page(request):
         "schemesUrl": reverse("design-scheme-list"),
         "compareUrl": reverse("scheme-compare"),
         "runsUrl": reverse("analysis-run-list"),
+        "jobsUrl": reverse("job-list"),  # the schemes' sunlight runs as a job (analysis.scheme_sunlight)
         "plannerUrl": reverse("viewer:planner"),
         "canRun": roles.has_role(request.user, *AnalysisAccess.write_roles),
         "maxBytes": cim_settings.SCHEME_MAX_BYTES,

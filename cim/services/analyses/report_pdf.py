@@ -225,6 +225,7 @@ def sunlight_pdf(run: AnalysisRun) -> bytes:
             "points": f"{s.get('points', 0):,}", "obstacles": f"{s.get('obstacles', 0):,}",
             "terrain": _("，含地形遮挡") if s.get("terrain") else ""}, styles["body"]),
     ]
+    impacted = [b for b in buildings if "lost" in b]  # neighbours of a planned building or a scheme
     if s.get("mode") == "impact":
         planned = s.get("planned", {})
         story.append(Paragraph(_("拟建建筑“%(name)s”（高 %(height)s 米）影响周边 %(affected)s 栋建筑，"
@@ -232,8 +233,20 @@ def sunlight_pdf(run: AnalysisRun) -> bytes:
             "name": planned.get("name", ""), "height": f"{planned.get('height', 0):g}",
             "affected": s.get("affected", 0), "lost": s.get("max_lost", 0.0),
             "newly": s.get("points_newly_failing", 0)}, styles["body"]))
+    elif s.get("mode") == "scheme":
+        ind = s.get("indicator", {})
+        story.append(Paragraph(_(
+            "设计方案“%(name)s”替换用地内现状建筑 %(replaced)s 栋：方案住宅 %(dwellings)s 栋，"
+            "其中 %(failing)s 栋共 %(floors)s 层整层不满足标准；周边 %(neighbours)s 栋建筑中 "
+            "%(affected)s 栋日照减少，最大减少 %(lost).2f 小时，新增不满足标准的计算点 %(newly)s 个。") % {
+            "name": s.get("scheme_name", ""), "replaced": s.get("replaced", 0),
+            "dwellings": ind.get("dwellings", 0), "failing": ind.get("dwellings_failing", 0),
+            "floors": ind.get("floors_failing", 0), "neighbours": ind.get("neighbours", 0),
+            "affected": ind.get("affected", 0), "lost": ind.get("max_lost", 0.0),
+            "newly": ind.get("points_newly_failing", 0)}, styles["body"]))
+    if impacted:
         rows = [[_("建筑"), _("计算点"), _("最大减少(小时)"), _("新增不满足点"), _("拟建后整层不满足")]]
-        for b in buildings:
+        for b in impacted:
             rows.append([Paragraph(b["name"] or f"#{b['building']}", styles["body"]),
                          f"{len(b['columns']) * b['floors']:,}", f"{b.get('max_lost', 0):.2f}",
                          f"{b.get('points_newly_failing', 0):,}",
@@ -241,12 +254,12 @@ def sunlight_pdf(run: AnalysisRun) -> bytes:
                                    styles["body"])])
         story.append(Paragraph(_("周边建筑"), styles["h2"]))
         story.append(report_table(font, rows, [60 * mm, 20 * mm, 28 * mm, 26 * mm, 44 * mm]))
-        worst = max(buildings, key=lambda b: b.get("max_lost", 0), default=None)
+        worst = max(impacted, key=lambda b: b.get("max_lost", 0), default=None)
         if worst is not None and worst.get("max_lost", 0) > 0:
             story.append(Paragraph(_("受影响最大的建筑：%(name)s，拟建后日照时数（叉：不满足标准）") % {
                 "name": worst["name"] or f"#{worst['building']}"}, styles["h2"]))
             story.append(_sun_grid(worst, worst["hours_after"], required, doc.width, 80 * mm, font))
-    for b in buildings if s.get("mode") != "impact" else []:
+    for b in [b for b in buildings if "lost" not in b]:
         story.append(Paragraph(_("%(name)s：各立面窗台日照时数（自左至右依次展开各立面，叉：不满足标准）") % {
             "name": b["name"] or f"#{b['building']}"}, styles["h2"]))
         story.append(_sun_grid(b, b["hours"], required, doc.width, 90 * mm, font))

@@ -9,8 +9,8 @@ its site (:func:`city_buildings_on_site`).
 Indicators are computed once, when the scheme is uploaded, in the city's
 metric CRS (:mod:`.scheme_metrics`); the height-limit check is the
 height-limit service run on the planned buildings against every stored zone.
-Sunlight indicators (the scheme's own dwellings, hours lost by neighbours)
-belong to the sunlight analysis and are not computed here.
+Sunlight indicators (the scheme's own dwellings, hours lost by neighbours) are
+computed later, by a job: :mod:`.scheme_sunlight`.
 """
 
 from __future__ import annotations

@@ -47,7 +47,29 @@ def indicator_rows(schemes: list[dict]) -> list[list[str]]:
         [_("最大高度(米)")] + [f"{i['max_height_m']:.1f}" for i in ind],
         [_("最高层数")] + [str(i["max_floors"]) for i in ind],
         [_("超出控高(栋)")] + [_height_cell(h) for h in hl],
+        [_("住宅日照不达标")] + [_sun_own_cell(i.get("sunlight")) for i in ind],
+        [_("周边建筑日照损失")] + [_sun_near_cell(i.get("sunlight")) for i in ind],
     ]
+
+
+def _sun_own_cell(sun: dict | None) -> str:
+    """The scheme's dwellings: buildings with a floor short of the standard, and those floors."""
+    if not sun:
+        return _("未分析")
+    if not sun["dwellings"]:
+        return _("无住宅")
+    return _("%(failing)s/%(total)s 栋 · %(floors)s 层") % {
+        "failing": sun["dwellings_failing"], "total": sun["dwellings"], "floors": sun["floors_failing"]}
+
+
+def _sun_near_cell(sun: dict | None) -> str:
+    """The neighbours: the largest loss of hours and the buildings losing any."""
+    if not sun:
+        return _("未分析")
+    if not sun["neighbours"]:
+        return _("周边无建筑")
+    return _("最多 %(lost).2f 小时 · %(affected)s/%(total)s 栋") % {
+        "lost": sun["max_lost"], "affected": sun["affected"], "total": sun["neighbours"]}
 
 
 def _height_cell(check: dict) -> str:
@@ -125,7 +147,11 @@ def scheme_compare_pdf(run: AnalysisRun) -> bytes:
     story.append(Spacer(1, 3 * mm))
     story.append(Paragraph(_("说明：容积率 = 总建筑面积 / 用地面积（总建筑面积按基底面积 × 层数计）；"
                              "建筑密度 = 建筑基底总面积 / 用地面积；绿地率 = 用地内绿地面积 / 用地面积。"
-                             "日照指标由日照分析提供，本报告未包含。"), styles["small"]))
+                             "日照：住宅日照不达标 = 有整层不满足 GB 50180-2018 "
+                             "日照标准的住宅栋数 / 住宅栋数 · 不满足的楼层数；"
+                             "周边建筑日照损失 = 方案替换用地后周边建筑计算点减少的最多小时数 · "
+                             "日照减少的栋数 / 周边栋数（各方案日照分析报告载有逐点结果）。"),
+                           styles["small"]))
     doc.build(story)
     return out.getvalue()
 

@@ -162,13 +162,14 @@ def _planned(value) -> tuple[dict, Planned]:
             Planned(geometry=poly, height=float(height), name=name))
 
 
-def clean_params(params: dict) -> dict:
-    """The job's parameters checked (``DomainError`` naming ``params.<field>``), as JSON."""
+def clean_common(params: dict, known: tuple[str, ...]) -> dict:
+    """The parameters every sunlight job shares (day, year, ranges, terrain, title) checked
+    (``DomainError`` naming ``params.<field>``); names outside ``known`` refused."""
     if not isinstance(params, dict):
         raise DomainError("expected an object", field="params")
     for name in params:
-        if name not in KNOWN:
-            raise DomainError(f"unknown parameter; expected {', '.join(KNOWN)}", field=f"params.{name}")
+        if name not in known:
+            raise DomainError(f"unknown parameter; expected {', '.join(known)}", field=f"params.{name}")
     standard_day, standard_hours = gb50180_standard(cim_settings.SUNLIGHT_CLIMATE_ZONE,
                                                     cim_settings.SUNLIGHT_URBAN_POPULATION)
     day = params.get("day", standard_day)
@@ -188,6 +189,12 @@ def clean_params(params: dict) -> dict:
     if not isinstance(title, str) or len(title) > 200:
         raise DomainError("must be a text of at most 200 characters", field="params.title")
     clean["title"] = title
+    return clean
+
+
+def clean_params(params: dict) -> dict:
+    """The job's parameters checked (``DomainError`` naming ``params.<field>``), as JSON."""
+    clean = clean_common(params, KNOWN)
     building = params.get("building")
     if building is not None:
         if isinstance(building, bool) or not isinstance(building, int):
@@ -204,7 +211,11 @@ def clean_params(params: dict) -> dict:
 
 
 def request_from(params: dict) -> SunlightRequest:
-    p = clean_params(params)
+    return request_of(clean_params(params))
+
+
+def request_of(p: dict) -> SunlightRequest:
+    """The request of parameters already cleaned (``clean_params`` or ``clean_common``)."""
     planned = _planned(p["planned"])[1] if "planned" in p else None
     return SunlightRequest(
         building=p.get("building"), day=p["day"], year=p["year"], step_min=p["step_min"],
@@ -536,6 +547,70 @@ def _planned_local(scene: Scene, planned: Planned, default_base: float) -> dict:
     return {"footprint": fp, "height": planned.height, "base": base, "name": planned.name}
 
 
+def sun_summary(request: SunlightRequest, sun: tuple) -> dict:
+    """What a run's summary says of the day, the window, the standard and the sun."""
+    day, _, az, el, _ = sun
+    return {
+        "day": request.day, "day_name": DAY_NAMES[request.day], "date": day.isoformat(),
+        "window": list(WINDOWS[request.day]), "step_min": request.step_min,
+        "required_hours": request.required_hours,
+        "standard": {"zone": cim_settings.SUNLIGHT_CLIMATE_ZONE,
+                     "population": cim_settings.SUNLIGHT_URBAN_POPULATION},
+        "sun": {"first": [round(float(az[0]), 2), round(float(el[0]), 2)],
+                "noon": [round(float(az[len(az) // 2]), 2), round(float(el[len(el) // 2]), 2)]},
+    }
+
+
+def add_impact(item: dict, hours: np.ndarray, after: np.ndarray, required: float) -> dict:
+    """A target's result (``_target_json``) with the hours after a change: the hours lost per
+    point, the largest loss, the points that met the standard and no longer do, the floors
+    no point of which meets it afterwards."""
+    lost = np.maximum(hours - after, 0.0)
+    item["hours_after"] = np.round(after, 3).tolist()
+    item["lost"] = np.round(lost, 3).tolist()
+    item["max_lost"] = round(float(lost.max()), 2) if lost.size else 0.0
+    ok_before = hours >= required - 1e-9
+    ok_after = after >= required - 1e-9
+    item["points_newly_failing"] = int((ok_before & ~ok_after).sum())
+    item["floors_failing_after"] = [f + 1 for f in range(after.shape[1])
+                                    if len(after) and not ok_after[:, f].any()]
+    return item
+
+
+def trace_targets(scene: Scene, targets: list[dict], request: SunlightRequest, sun: tuple, *,
+                  before: Obstacles, after: Obstacles | None = None, terrain_radius: float, report,
+                  span: tuple[int, int] = (5, 95),
+                  after_message: str = "tracing sun rays with the planned building") -> list[dict]:
+    """The result (``_target_json``) of each target building (a scene row) against the
+    obstacles ``before``, and with ``after`` (a changed scene) the hours lost
+    (``add_impact``); progress reported from ``span[0]`` to ``span[1]`` per cent."""
+    results = []
+    passes = len(targets) * (2 if after is not None else 1)
+    low, high = span
+
+    def stepper(done, message):
+        return lambda i, total: report(low + int((high - low) * (done + i / max(total, 1)) / max(passes, 1)),
+                                       100, message)
+
+    done = 0
+    for b in targets:
+        target = target_points(scene, b, spacing=request.spacing_m, sill=request.sill_m)
+        if len(target.columns.xy) * target.floors > MAX_POINTS:
+            raise DomainError(f"{len(target.columns.xy) * target.floors:,} points: choose a larger spacing",
+                              field="params.spacing_m")
+        hours = hours_for(scene, target, before, sun, terrain_radius=terrain_radius,
+                          progress=stepper(done, "tracing sun rays"))
+        done += 1
+        item = _target_json(target, hours, request.required_hours)
+        if after is not None:
+            hours_after = hours_for(scene, target, after, sun, terrain_radius=terrain_radius,
+                                    progress=stepper(done, after_message))
+            done += 1
+            add_impact(item, hours, hours_after, request.required_hours)
+        results.append(item)
+    return results
+
+
 def sunlight_run(*, by, request: SunlightRequest, progress=None) -> AnalysisRun:
     """Compute and save a sunlight analysis (or the impact of a planned building)."""
     import shapely
@@ -578,49 +653,12 @@ def sunlight_run(*, by, request: SunlightRequest, progress=None) -> AnalysisRun:
     if request.planned is not None:
         scene.planned = planned
         after_obstacles = obstacles_of(scene)
-    results = []
-    passes = len(targets) * (2 if after_obstacles is not None else 1)
-    done = 0
-    for b in targets:
-        target = target_points(scene, b, spacing=request.spacing_m, sill=request.sill_m)
-        if len(target.columns.xy) * target.floors > MAX_POINTS:
-            raise DomainError(f"{len(target.columns.xy) * target.floors:,} points: choose a larger spacing",
-                              field="params.spacing_m")
-
-        def step(i, total, _done=done):
-            report(5 + int(90 * (_done + i / max(total, 1)) / max(passes, 1)), 100, "tracing sun rays")
-
-        hours = hours_for(scene, target, before_obstacles, sun, terrain_radius=terrain_radius, progress=step)
-        done += 1
-        item = _target_json(target, hours, request.required_hours)
-        if after_obstacles is not None:
-            def step2(i, total, _done=done):
-                report(5 + int(90 * (_done + i / max(total, 1)) / max(passes, 1)), 100,
-                       "tracing sun rays with the planned building")
-
-            after = hours_for(scene, target, after_obstacles, sun, terrain_radius=terrain_radius,
-                              progress=step2)
-            done += 1
-            lost = np.maximum(hours - after, 0.0)
-            item["hours_after"] = np.round(after, 3).tolist()
-            item["lost"] = np.round(lost, 3).tolist()
-            item["max_lost"] = round(float(lost.max()), 2) if lost.size else 0.0
-            ok_before = hours >= request.required_hours - 1e-9
-            ok_after = after >= request.required_hours - 1e-9
-            item["points_newly_failing"] = int((ok_before & ~ok_after).sum())
-            item["floors_failing_after"] = [f + 1 for f in range(target.floors)
-                                            if len(after) and not ok_after[:, f].any()]
-        results.append(item)
+    results = trace_targets(scene, targets, request, sun, before=before_obstacles, after=after_obstacles,
+                            terrain_radius=terrain_radius, report=report)
     report(96, 100, "saving the result")
-    day, hours_axis, az, el, step_h = sun
     primary = results[0] if results else None
     summary = {
-        "mode": "impact" if request.planned else "building",
-        "day": request.day, "day_name": DAY_NAMES[request.day], "date": day.isoformat(),
-        "window": list(WINDOWS[request.day]), "step_min": request.step_min,
-        "required_hours": request.required_hours,
-        "standard": {"zone": cim_settings.SUNLIGHT_CLIMATE_ZONE,
-                     "population": cim_settings.SUNLIGHT_URBAN_POPULATION},
+        "mode": "impact" if request.planned else "building", **sun_summary(request, sun),
         "obstacles": len(scene.buildings), "triangles": int(len(before_obstacles.tri)),
         "terrain": bool(terrain_radius),
         "buildings": len(results),
@@ -630,8 +668,6 @@ def sunlight_run(*, by, request: SunlightRequest, progress=None) -> AnalysisRun:
                          default=0.0),
         "floors_failing": primary["floors_failing"] if primary and request.planned is None else [],
         "floors_partly": primary["floors_partly"] if primary and request.planned is None else [],
-        "sun": {"first": [round(float(az[0]), 2), round(float(el[0]), 2)],
-                "noon": [round(float(az[len(az) // 2]), 2), round(float(el[len(el) // 2]), 2)]},
     }
     if request.planned is not None:
         summary["affected"] = sum(1 for r in results if r["max_lost"] > 0)

@@ -17,6 +17,8 @@ command uses, with the job's reporter as the progress callback.
 | export.selection    | staff                 | yes     | format, layers, bbox or admin_code     |
 | analysis.sunlight   | admin, planner        | yes     | building / planned, day, year, step_min,|
 |                     |                       |         | spacing_m, radius_m, terrain, …        |
+| analysis.scheme_sunlight | admin, planner   | yes     | scheme; day, year, step_min, spacing_m,|
+|                     |                       |         | radius_m, neighbour_radius_m, terrain, …|
 
 Imports change the city model and are not repeated behind anyone's back
 (a failed one is submitted again); builds and sheets write new files and
@@ -448,3 +450,28 @@ def _run_sunlight(job, reporter):
 
 register(JobKind("analysis.sunlight", _("日照分析"), ANALYSIS_ROLES, _run_sunlight, _clean_sunlight,
                  idempotent=True))
+
+
+def _clean_scheme_sunlight(params: dict, upload) -> dict:
+    from cim.services.analyses.scheme_sunlight import clean_scheme_params
+
+    return clean_scheme_params(params)
+
+
+def _run_scheme_sunlight(job, reporter):
+    from cim.models import DesignScheme
+    from cim.services.analyses.scheme_sunlight import scheme_sunlight_run
+    from cim.services.analyses.sunlight import request_of
+
+    params = _clean_scheme_sunlight(job.params, None)  # the scheme may have gone since
+    run = scheme_sunlight_run(scheme=DesignScheme.objects.get(pk=params["scheme"]),
+                              by=job.created_by or f"job:{job.pk}", request=request_of(params),
+                              progress=reporter)
+    s = run.summary["indicator"]
+    return JobOutcome(result={"analysis_run": run.pk, "scheme": params["scheme"],
+                              "points": run.summary["points"], "floors_failing": s["floors_failing"],
+                              "max_lost": s["max_lost"]})
+
+
+register(JobKind("analysis.scheme_sunlight", _("方案日照分析"), ANALYSIS_ROLES, _run_scheme_sunlight,
+                 _clean_scheme_sunlight, idempotent=True))

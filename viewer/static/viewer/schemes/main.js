@@ -6,14 +6,18 @@
 import { $, el, fill, messageBox } from "../common/dom.js";
 import { errorText, getJSON, post, send, withParams } from "../common/http.js";
 import { createI18n, readJSON } from "../common/i18n.js";
+import { cancelJob, followJob, jobProgress, submitJob } from "../common/jobs.js";
 import { DEFAULT_BUILDING_COLOR, createViewer, loadTerrain, loadTileset } from "../common/scene.js";
+import { SUN_COLOURS, SUN_STOPS, facadeGrid } from "../common/sungrid.js";
 
 const config = readJSON("scheme-config");
 const { t, fmt, fmtInt } = createI18n({ catalogue: readJSON("scheme-i18n"), language: config.language });
 const toast = messageBox("#toast", "planner-toast");
 const SCHEME_COLOURS = ["#f39c34", "#36c5f0", "#b07cf0"];
 
-const state = { city: null, schemes: [], panes: [], compared: [], run: null, lastView: null, errors: [] };
+const state = {
+  city: null, schemes: [], panes: [], compared: [], run: null, lastView: null, errors: [], sunJob: null, sunStop: false,
+};
 
 for (const node of document.querySelectorAll("[data-needs-run]")) node.hidden = !config.canRun;
 
@@ -220,10 +224,132 @@ function renderTable(details) {
     return el("td", { class: h.buildings_over ? "num over" : "num" },
       h.buildings_over ? `${fmtInt(h.buildings_over)} (+${fmt(h.max_excess, 1)} m)` : "0");
   }));
-  const sun = el("tr", {}, el("th", {}, t("sunlight")), details.map(() => el("td", { class: "num muted" }, t("sunlightPending"))));
-  fill($("#sc-table"), el("thead", {}, head), el("tbody", {}, rows, over, sun));
+  const sunOwn = el("tr", { dataset: { row: "sunOwn" } }, el("th", {}, t("sunOwn")), details.map(sunOwnCell));
+  const sunNear = el("tr", { dataset: { row: "sunNear" } }, el("th", {}, t("sunNear")), details.map(sunNearCell));
+  const sunReport = el("tr", { dataset: { row: "sunReport" } }, el("th", {}, t("sunReport")), details.map((d) => {
+    const s = d.indicators.sunlight;
+    return el("td", {}, s ? el("a", { href: `${config.runsUrl}${s.run}/pdf/`, target: "_blank", rel: "noopener" }, "PDF") : "—");
+  }));
+  fill($("#sc-table"), el("thead", {}, head), el("tbody", {}, rows, over, sunOwn, sunNear, sunReport));
   $("#sc-table-wrap").hidden = false;
 }
+
+const floorList = (floors) => (floors.length ? floors.join("、") : t("sunNoFloor"));
+
+/** The scheme's dwellings: buildings with a whole floor short of the standard, and those floors. */
+function sunOwnCell(detail) {
+  const s = detail.indicators.sunlight;
+  if (!s) return el("td", { class: "num muted" }, t("sunNone"));
+  if (!s.dwellings) return el("td", { class: "num" }, t("sunNoDwellings"));
+  const title = s.per_building.map((b) => t("sunOwnTitle", {
+    name: b.name, floors: floorList(b.floors_failing), partly: floorList(b.floors_partly),
+  })).join("\n");
+  return el("td", { class: s.dwellings_failing ? "num over" : "num", title },
+    t("sunOwnCell", { failing: fmtInt(s.dwellings_failing), total: fmtInt(s.dwellings), floors: fmtInt(s.floors_failing) }));
+}
+
+/** The neighbours: the most hours a point loses, the buildings losing any. */
+function sunNearCell(detail) {
+  const s = detail.indicators.sunlight;
+  if (!s) return el("td", { class: "num muted" }, t("sunNone"));
+  if (!s.neighbours) return el("td", { class: "num" }, t("sunNoNeighbours"));
+  return el("td", { class: s.points_newly_failing ? "num over" : "num" },
+    t("sunNearCell", { lost: Number(s.max_lost).toFixed(2), affected: fmtInt(s.affected), total: fmtInt(s.neighbours) }));
+}
+
+// --- sunlight: the job per compared scheme, the façade grid in its pane ----------------------------
+
+/** The hours of the scheme's last sunlight run on the façades of its pane: the scheme's dwellings,
+ *  and the neighbours with the scheme in place. */
+async function drawSun(pane) {
+  if (pane.sun) pane.viewer.scene.primitives.remove(pane.sun);
+  pane.sun = null;
+  pane.sunCells = 0;
+  const s = pane.detail.indicators.sunlight;
+  if (!s) return;
+  const run = await getJSON(`${config.runsUrl}${s.run}/`);
+  const { primitive, cells } = facadeGrid(run.result.buildings || [], (b) => b.hours_after || b.hours);
+  pane.sun = pane.viewer.scene.primitives.add(primitive);
+  pane.sunCells = cells;
+  showLegend(s.required_hours);
+  pane.viewer.scene.requestRender();
+}
+
+function showLegend(required) {
+  const items = SUN_STOPS.map((stop, i) => el("li", {},
+    el("i", { style: { background: SUN_COLOURS[i] } }), t("sunHoursAtLeast", { h: stop })));
+  fill($("#sc-legend"), el("li", { class: "head" }, t("sunLegend", { required: fmt(required, 1) })), items);
+  $("#sc-legend").hidden = false;
+}
+
+function sunParams() {
+  return {
+    spacing_m: Number($("#sc-sun-spacing").value),
+    step_min: Number($("#sc-sun-step").value),
+    radius_m: Number($("#sc-sun-radius").value),
+    neighbour_radius_m: Number($("#sc-sun-near").value),
+    terrain: $("#sc-sun-terrain").checked,
+  };
+}
+
+/** Run the sunlight job of each compared scheme in turn (progress bar, cancellable). */
+async function runSunlight() {
+  const params = sunParams();
+  const finished = [];
+  state.sunStop = false;
+  $("#sc-sun-run").disabled = true;
+  $("#sc-sun-cancel").hidden = false;
+  try {
+    for (const [k, pane] of state.panes.entries()) {
+      if (state.sunStop) break;
+      const { detail } = pane;
+      $("#sc-sun-status").textContent = t("sunRunning", { name: detail.name, k: k + 1, n: state.panes.length });
+      state.sunJob = await submitJob(config.jobsUrl, { kind: "analysis.scheme_sunlight", params: { scheme: detail.id, ...params } });
+      const bar = jobProgress(t);
+      bar.update(state.sunJob);
+      fill($("#sc-sun-progress"), bar);
+      const job = await followJob(config.jobsUrl, state.sunJob.id, { onUpdate: (j) => bar.update(j) });
+      state.sunJob = null;
+      if (job.status !== "succeeded") {
+        if (job.status === "failed") toast(job.error || t("sunFailed", { name: detail.name }));
+        break;
+      }
+      detail.indicators = (await getJSON(`${config.schemesUrl}${detail.id}/`)).indicators;
+      renderTable(state.compared);
+      await drawSun(pane);
+      finished.push(detail.name);
+    }
+    $("#sc-sun-status").textContent = finished.length ? t("sunDone", { names: finished.join("、") }) : "";
+    if (finished.length && state.run) {
+      // the saved comparison holds the indicators as they were: save again to report the sunlight
+      state.run = null;
+      $("#sc-saved").hidden = true;
+      $("#sc-pdf").hidden = true;
+      $("#sc-csv").hidden = true;
+    }
+  } catch (error) {
+    toast(errorText(error));
+  } finally {
+    state.sunJob = null;
+    $("#sc-sun-run").disabled = false;
+    $("#sc-sun-cancel").hidden = true;
+  }
+  return finished;
+}
+
+$("#sc-sun-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  runSunlight();
+});
+$("#sc-sun-cancel").addEventListener("click", async () => {
+  state.sunStop = true;
+  if (!state.sunJob) return;
+  try {
+    await cancelJob(config.jobsUrl, state.sunJob.id);
+  } catch (error) {
+    toast(errorText(error));
+  }
+});
 
 // --- comparing, saving --------------------------------------------------------------------------------
 
@@ -236,9 +362,12 @@ async function compare(ids) {
   $("#sc-pdf").hidden = true;
   $("#sc-csv").hidden = true;
   renderTable(details);
+  $("#sc-legend").hidden = true;
   for (const [k, detail] of details.entries()) state.panes.push(await makePane(detail, SCHEME_COLOURS[k]));
   linkCameras();
+  await Promise.all(state.panes.map((pane) => drawSun(pane).catch((error) => toast(errorText(error)))));
   $("#panel-result").hidden = false;
+  $("#panel-sun").hidden = !config.canRun;
   $("#sc-title").value = details.map((d) => d.name).join(" / ");
   for (const pane of state.panes) pane.viewer.scene.requestRender();
 }
@@ -320,6 +449,7 @@ window.schemePage = {
   ready,
   compare,
   save,
+  runSunlight,
   /** Resolves once every pane's tiles are loaded. */
   idle(timeoutMs = 120000) {
     const started = performance.now();
