@@ -266,7 +266,9 @@ class Scope:
             "assignment": self.filter_by_incident,
             "alert": self.filter_alerts,
             # a resident's subscription is no department's work
-            "subscription": lambda rows: rows.none() if self.by_department else self.apply(rows, "address__admin_area"),
+            "subscription": lambda rows: (
+                rows.none() if self.by_department else self.apply(rows, "address__admin_area")
+            ),
         }
         q = Q(pk__in=[])
         for kind, rows in refs.items():
