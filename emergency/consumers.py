@@ -142,6 +142,16 @@ class UserNotifications:
     """The in-app notifications of the signed-in user: the notification
     service's in-app channel sends them to the group ``user.<id>``."""
 
+    async def signed_in(self):
+        """Accept the handshake; the signed-in user, or None after closing
+        with 4401 (after the handshake, so the browser sees the code)."""
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return None
+        return user
+
     async def notifications_join(self, user) -> None:
         if self.channel_layer is not None:
             await self.channel_layer.group_add(f"user.{user.pk}", self.channel_name)
@@ -164,10 +174,8 @@ class NotifyConsumer(UserNotifications, AsyncWebsocketConsumer):
     user = None
 
     async def connect(self) -> None:
-        await self.accept()
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        user = await self.signed_in()
+        if user is None:
             return
         if not await database_sync_to_async(roles.has_role)(user, *roles.STAFF_ROLES):
             await self.close(code=CLOSE_FORBIDDEN)
@@ -193,10 +201,8 @@ class OpsConsumer(UserNotifications, AsyncWebsocketConsumer):
     hub = None
 
     async def connect(self) -> None:
-        await self.accept()
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        user = await self.signed_in()
+        if user is None:
             return
         access = await database_sync_to_async(_access_of)(user)
         if access is None:
