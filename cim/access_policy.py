@@ -354,4 +354,5 @@ SCOPED: dict[str, str] = {
         for a in ("detail", "cancel", "commit", "receive", "ship")
     },
     "emergency:report-escalate": "report",
+    "emergency:notification-log": "notification",
 }

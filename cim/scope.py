@@ -245,5 +245,38 @@ class Scope:
         placed = qs.model.objects.filter(self.geom_q("area") | self.geom_q("segments__geom")).values("pk")
         return qs.filter(self._placed_q(qs, Q(pk__in=placed)))
 
+    def filter_alerts(self, qs: QuerySet) -> QuerySet:
+        """CAP alerts: those of the incidents in scope, and the alerts
+        issued without an incident whose area reaches into the districts."""
+        return qs if self.city_wide else qs.filter(self._placed_q(qs, self.geom_q("area")))
+
+    def filter_notifications(self, qs: QuerySet, *, refs: dict[str, QuerySet]) -> QuerySet:
+        """Notifications (their ``ref`` is ``"<kind>:<id>"``): those whose
+        subject is in scope.  ``refs`` maps each kind to every row of that
+        kind (``{"task": Task.objects.all(), …}``); the matching ``filter_*``
+        of this class decides.  A notification about anything else (or
+        nothing) is city-level."""
+        if self.city_wide:
+            return qs
+        from django.db.models import CharField, Value
+        from django.db.models.functions import Cast, Concat
+
+        rules = {
+            "task": self.filter_tasks,
+            "assignment": self.filter_by_incident,
+            "alert": self.filter_alerts,
+            # a resident's subscription is no department's work
+            "subscription": lambda rows: (
+                rows.none() if self.by_department else self.apply(rows, "address__admin_area")
+            ),
+        }
+        q = Q(pk__in=[])
+        for kind, rows in refs.items():
+            own = rules[kind](rows).annotate(
+                _ref=Concat(Value(f"{kind}:"), Cast("pk", CharField()), output_field=CharField())
+            )
+            q |= Q(ref__in=own.values("_ref"))
+        return qs.filter(q)
+
     def __repr__(self) -> str:
         return f"Scope(districts={self.district_codes}, department={self.department_id})"

@@ -72,6 +72,17 @@ Client → server
     At most ``LIVE_WS_RATE_PER_S`` messages a second (burst
     ``LIVE_WS_BURST``) of at most ``LIVE_WS_MAX_MESSAGE_BYTES``; more is
     answered with ``rate_limited`` / ``too_large`` errors.
+
+The notifications WebSocket ``/ws/notify/``
+===========================================
+
+For pages of users who have no place on the operations feed (a partner
+department's inbox: any staff role).  Same authentication and close codes
+(4401, 4403 for a user without a staff role).  On connect
+``{"type": "synced", "last_id": 0}``; then each in-app notification of the
+user as ``{"type": "notification", "delivery", "subject", "body",
+"payload"}`` (the same frame the operations feed sends); ``{"type":
+"ping"}`` is answered with ``{"type": "pong"}``, anything else ignored.
 """
 
 from __future__ import annotations
@@ -94,7 +105,7 @@ from emergency.live.ingest import positions_ingest
 from emergency.live.ratelimit import TokenBucket
 from emergency.live.scope import LiveScope, live_scope_for
 
-__all__ = ["OpsConsumer"]
+__all__ = ["NotifyConsumer", "OpsConsumer"]
 
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHENTICATED = 4401
@@ -127,16 +138,71 @@ def _after_of(query_string: bytes) -> int | None | str:
     return after
 
 
-class OpsConsumer(AsyncWebsocketConsumer):
+class UserNotifications:
+    """The in-app notifications of the signed-in user: the notification
+    service's in-app channel sends them to the group ``user.<id>``."""
+
+    async def signed_in(self):
+        """Accept the handshake; the signed-in user, or None after closing
+        with 4401 (after the handshake, so the browser sees the code)."""
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return None
+        return user
+
+    async def notifications_join(self, user) -> None:
+        if self.channel_layer is not None:
+            await self.channel_layer.group_add(f"user.{user.pk}", self.channel_name)
+
+    async def notifications_leave(self, user) -> None:
+        if self.channel_layer is not None:
+            await self.channel_layer.group_discard(f"user.{user.pk}", self.channel_name)
+
+    async def notify_message(self, event: dict) -> None:
+        """An in-app notification for this user (sent by the notification
+        service's in-app channel to the group ``user.<id>``)."""
+        await self.send(text_data=json.dumps({
+            "type": "notification", "delivery": event.get("delivery"), "subject": event.get("subject", ""),
+            "body": event.get("body", ""), "payload": event.get("payload") or {}}, ensure_ascii=False))
+
+
+class NotifyConsumer(UserNotifications, AsyncWebsocketConsumer):
+    """``/ws/notify/``: a staff page's in-app notifications (see the module docstring)."""
+
+    user = None
+
+    async def connect(self) -> None:
+        user = await self.signed_in()
+        if user is None:
+            return
+        if not await database_sync_to_async(roles.has_role)(user, *roles.STAFF_ROLES):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.user = user
+        WEBSOCKETS.labels(stream="notify").inc()
+        await self.notifications_join(user)
+        await self.send(text_data='{"type":"synced","last_id":0}')
+
+    async def disconnect(self, code) -> None:
+        if self.user is not None:
+            WEBSOCKETS.labels(stream="notify").dec()
+            await self.notifications_leave(self.user)
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        if self.user is not None and text_data and len(text_data) < 200 and '"ping"' in text_data:
+            await self.send(text_data='{"type":"pong"}')
+
+
+class OpsConsumer(UserNotifications, AsyncWebsocketConsumer):
     """One console or unit device; see the module docstring for the protocol."""
 
     hub = None
 
     async def connect(self) -> None:
-        await self.accept()
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        user = await self.signed_in()
+        if user is None:
             return
         access = await database_sync_to_async(_access_of)(user)
         if access is None:
@@ -155,22 +221,13 @@ class OpsConsumer(AsyncWebsocketConsumer):
         control, units, scope = access
         WEBSOCKETS.labels(stream="ops").inc()
         await self.hub.join(self, control=control, units=units, after=after, scope=scope)
-        if self.channel_layer is not None:  # in-app notifications for this user (console toast, field app)
-            await self.channel_layer.group_add(f"user.{user.pk}", self.channel_name)
+        await self.notifications_join(user)  # in-app notifications for this user (console toast, field app)
 
     async def disconnect(self, code) -> None:
         if self.hub is not None:
             WEBSOCKETS.labels(stream="ops").dec()
             self.hub.leave(self)
-            if self.channel_layer is not None:
-                await self.channel_layer.group_discard(f"user.{self.user.pk}", self.channel_name)
-
-    async def notify_message(self, event: dict) -> None:
-        """An in-app notification for this user (sent by the notification
-        service's in-app channel to the group ``user.<id>``)."""
-        await self.send(text_data=json.dumps({
-            "type": "notification", "delivery": event.get("delivery"), "subject": event.get("subject", ""),
-            "body": event.get("body", ""), "payload": event.get("payload") or {}}, ensure_ascii=False))
+            await self.notifications_leave(self.user)
 
     async def _error(self, error: str, detail: str, *, field: str | None = None) -> None:
         message = {"type": "error", "error": error, "detail": detail}

@@ -10,9 +10,9 @@ from cim import roles
 from cim.models import Department
 from cim.scope import Scope
 from emergency.choices import AgencyTaskState
-from emergency.models import Task
+from emergency.models import Alert, AlertSubscription, Assignment, Notification, Task
 
-__all__ = ["agency_tasks_overdue", "department_of", "inbox_tasks"]
+__all__ = ["agency_tasks_overdue", "department_of", "inbox_tasks", "notifications_visible_to"]
 
 
 def department_of(user) -> Department | None:
@@ -40,3 +40,15 @@ def agency_tasks_overdue(scope: Scope | None = None) -> QuerySet[Task]:
         state=AgencyTaskState.DONE
     )
     return scope.filter_tasks(qs) if scope is not None else qs
+
+
+def notifications_visible_to(user) -> QuerySet[Notification]:
+    """The messages about the tasks, assignments, alerts and subscriptions
+    in the user's scope (:meth:`cim.scope.Scope.filter_notifications`)."""
+    refs = {
+        "task": Task.objects.all(),
+        "assignment": Assignment.objects.all(),
+        "alert": Alert.objects.all(),
+        "subscription": AlertSubscription.objects.all(),
+    }
+    return Scope.for_user(user).filter_notifications(Notification.objects.all(), refs=refs)

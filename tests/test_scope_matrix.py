@@ -46,6 +46,7 @@ from emergency.models import (
     ControlZone,
     Item,
     MutualAidRequest,
+    Notification,
     Plan,
     RoadClosure,
     Task,
@@ -240,7 +241,11 @@ def _build() -> dict:
         supply = services.supply_request_create(
             incident=incident, lines=[(item.pk, 1)], by="seed", note=f"{mark} 物资"
         )
+        notification = Notification.objects.create(
+            kind="agency_task", ref=f"task:{task.pk}", context={"title": f"{mark} 通知公安"}
+        )
         w.update(
+            notification=notification,
             door=door,
             plate=plate,
             report=report,

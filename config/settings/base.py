@@ -163,8 +163,15 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # jobs worker for minutes must not hold back an alert's SMS.  The sweep (retries
 # that came due, escalation of unacknowledged agency tasks) runs every minute
 # from beat (scripts/serve.sh starts the notify worker with an embedded beat).
-CELERY_TASK_ROUTES = {"emergency.notify_*": {"queue": f"{env.CELERY_QUEUE}:notify"}}
-CELERY_BEAT_SCHEDULE = {"notify-sweep": {"task": "emergency.notify_sweep", "schedule": 60.0}}
+CELERY_TASK_ROUTES = {
+    "emergency.notify_*": {"queue": f"{env.CELERY_QUEUE}:notify"},
+    "emergency.alerts_expire": {"queue": f"{env.CELERY_QUEUE}:notify"},
+}
+CELERY_BEAT_SCHEDULE = {
+    "notify-sweep": {"task": "emergency.notify_sweep", "schedule": 60.0},
+    # expired alerts leave the scan pages of their area within this many seconds
+    "alerts-expire": {"task": "emergency.alerts_expire", "schedule": 15.0},
+}
 
 # Password policy: at least 10 characters of three kinds (lower, upper,
 # digits, others), not like the user's name, not a common or all-digit one.

@@ -90,6 +90,8 @@ class Alert(models.Model):
     area_desc = models.CharField(_("区域描述"), max_length=300)
     area = models.MultiPolygonField(_("预警范围"), srid=4326)
     expires = models.DateTimeField(_("失效时间"), null=True, blank=True)
+    # when the sweep saw it expire and dropped the scan pages of its area
+    expired_at = models.DateTimeField(_("到期处理时间"), null=True, blank=True, editable=False)
     xml = models.TextField(_("CAP 文档"))
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                   related_name="+")

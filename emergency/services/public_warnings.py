@@ -29,6 +29,7 @@ from emergency.services.notifications import Recipient, notification_send, notif
 
 __all__ = [
     "active_alerts",
+    "alerts_expire",
     "alert_notify_subscribers",
     "plates_within",
     "scan_pages_forget_within",
@@ -127,6 +128,35 @@ def scan_pages_forget_within(*geoms: GEOSGeometry) -> None:
             scan_page_forget(code)
 
     transaction.on_commit(forget)
+
+
+def alerts_expire(now=None, *, limit: int = 200) -> int:
+    """Alerts in force until now that reached their ``expires`` time: drop
+    the cached scan pages of the plates in their area (after commit), so
+    the warning leaves those pages when it ends, and mark them done (once
+    each; a concurrent sweep skips the rows this one holds).  Run by the
+    Celery beat schedule ``alerts-expire``; returns how many expired."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Alert.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                msg_type__in=(CapMsgType.ALERT, CapMsgType.UPDATE),
+                status=CapStatus.ACTUAL,
+                followups__isnull=True,
+                expires__lte=now,
+                expired_at__isnull=True,
+            )
+            .order_by("expires", "pk")
+            .only("pk", "area", "identifier")[:limit]
+        )
+        if not due:
+            return 0
+        scan_pages_forget_within(*(a.area for a in due))
+        Alert.objects.filter(pk__in=[a.pk for a in due]).update(expired_at=now)
+        for a in due:
+            audit_record(actor="system", action="alert.expire", obj=a, note=a.identifier)
+    return len(due)
 
 
 def alert_notify_subscribers(*, alert: Alert, by=None) -> int:

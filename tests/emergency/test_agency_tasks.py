@@ -188,3 +188,24 @@ def test_plan_activation_sends_the_partner_agency_task_to_its_department(joint, 
     assert r.status_code in (200, 201), r.content
     inbox = _client(joint["officer"]).get("/api/emergency/inbox/").json()
     assert [t["title"] for t in inbox] == ["通知 天水市公安局"]
+
+
+def test_the_notification_log_follows_the_department_scope(joint):
+    """公安局 works its own tasks only: the log of its task's message is theirs, the log of
+    another department's task's message is a 404 (as for the task itself); the commander
+    (city-wide) reads both, addresses masked."""
+    from emergency.models import Notification
+
+    mine = _send(joint).json()["id"]
+    theirs = _send(joint, department="jtj", title="设置绕行指示").json()["id"]
+    note_mine = Notification.objects.get(ref=f"task:{mine}")
+    note_theirs = Notification.objects.get(ref=f"task:{theirs}")
+    officer = _client(joint["officer"])
+    log = officer.get(f"/api/emergency/notifications/{note_mine.pk}/")
+    assert log.status_code == 200 and log.json()["ref"] == f"task:{mine}"
+    emails = [d["address"] for d in log.json()["deliveries"] if d["channel"] == "email"]
+    assert emails == ["o***@gaj.example.org"]
+    refused = officer.get(f"/api/emergency/notifications/{note_theirs.pk}/")
+    assert refused.status_code == 404 and refused.json()["field"] == "notification"
+    for note in (note_mine, note_theirs):
+        assert joint["cmd"].get(f"/api/emergency/notifications/{note.pk}/").status_code == 200

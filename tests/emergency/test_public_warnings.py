@@ -238,3 +238,52 @@ def test_update_over_the_api_moves_the_area_and_bad_area_is_a_400(town, api):
     update = Alert.objects.get(pk=body["id"])
     assert update.references_id == alert.pk and update.area.equals_exact(far, 1e-9)
     assert f"<references>{alert.sender},{alert.identifier}," in update.xml
+
+
+def test_an_alert_that_expires_drops_exactly_its_plates_pages_once(
+    town, settings, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from emergency.models import Alert
+    from emergency.services.public_warnings import alerts_expire as expire_now
+    from emergency.tasks import alerts_expire
+
+    assert settings.CELERY_BEAT_SCHEDULE["alerts-expire"]["task"] == alerts_expire.name
+    with django_capture_on_commit_callbacks(execute=True):
+        alert = _issue(town, expires=timezone.now() + timedelta(hours=1))
+        later = _issue(
+            town,
+            headline="大风蓝色预警",
+            severity="Minor",
+            area=town["far_area"],
+            expires=timezone.now() + timedelta(hours=2),
+        )
+    assert "暴雨红色预警" in _scan(town["inside"]) and "大风蓝色预警" in _scan(town["outside"])
+    assert _cached(town["inside"]) and _cached(town["outside"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert expire_now() == 0  # nothing has expired yet
+    assert _cached(town["inside"])
+
+    # the first alert reaches its expires time (moved to the past: the clock is the database's)
+    Alert.objects.filter(pk=alert.pk).update(expires=timezone.now() - timedelta(seconds=1))
+    assert "暴雨红色预警" in _scan(town["inside"])  # the cached page still shows it: the gap closed here
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alerts_expire.apply().get() == {"expired": 1}  # the beat task
+    assert not _cached(town["inside"]) and _cached(town["outside"])  # exactly the plates in its area
+    assert "暴雨红色预警" not in _scan(town["inside"]) and "大风蓝色预警" in _scan(town["outside"])
+    alert.refresh_from_db()
+    assert alert.expired_at is not None
+    assert AuditLog.objects.filter(action="alert.expire", object_id=str(alert.pk)).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert expire_now() == 0  # once
+    assert _cached(town["inside"])
+
+    # an alert already replaced by its Update is the Update's business, not the sweep's
+    with django_capture_on_commit_callbacks(execute=True):
+        services.alert_update(alert=later, by=town["commander"], headline="大风黄色预警")
+    Alert.objects.filter(pk=later.pk).update(expires=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert expire_now() == 0

@@ -253,3 +253,61 @@ def test_console_shows_an_unacknowledged_assignment_in_red(field_site, django_db
                                                                by=field_site["responder"]))
             wait(page, "document.getElementById('ack-overdue').hidden", 60, "the banner to clear")
             browser.close()
+
+
+def test_the_field_app_shows_in_app_notifications_live(field_site, django_db_blocker):
+    """The crew's in-app messages (the notification service's in-app channel, group
+    ``user.<id>`` on the same socket): the newest are listed when the app opens, a new one
+    arrives live with a message bar, once (a second push of the same delivery is ignored)."""
+    from emergency.models import Delivery
+    from emergency.services.notifications import deliveries_run, notification_send
+    from emergency.services.recipients import crew_recipients
+
+    unit, responder = field_site["unit"], field_site["responder"]
+
+    def send(incident: str) -> int:
+        note = notification_send(kind="assignment", recipients=crew_recipients(unit), ref="",
+                                 context={"unit": "E1 E1 号车", "level": "III", "incident": incident,
+                                          "address": "民主路 12 号"})
+        deliveries_run()
+        return Delivery.objects.get(notification=note, channel="inapp", user=responder).pk
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p, django_db_blocker.unblock():
+        earlier = in_thread(send, "仓库起火")  # before the app opens: listed from the page
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+        base = field_site["base"]
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie(responder),
+                              "url": base}])
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "/field/")
+        wait(page, "window.fieldApp && fieldApp.live && fieldApp.live.state === 'live'", 60, "the live feed")
+        assert page.is_visible("#notes-panel")
+        # every in-app message of the responder so far (the earlier tests' assignments too), newest first
+        stored = Delivery.objects.filter(user=responder, channel="inapp").count()
+        assert page.locator("#notes li").count() == min(stored, 10)
+        assert page.locator("#notes li").first.get_attribute("data-delivery") == str(earlier)
+        assert "出动指令：仓库起火" in page.inner_text(f"#notes li[data-delivery='{earlier}']")
+
+        live = in_thread(send, "民主路积水")
+        wait(page, f"document.querySelector(\"#notes li[data-delivery='{live}']\")", 20, "the live message")
+        first = page.locator("#notes li").first
+        assert first.get_attribute("data-delivery") == str(live) and "fresh" in first.get_attribute("class")
+        assert "民主路积水" in first.inner_text() and "民主路 12 号" in first.inner_text()
+        assert "新消息：出动指令：民主路积水" in page.inner_text("#msg")
+        page.screenshot(path=str(SHOTS / "field_notification.png"), full_page=True)
+
+        # the same delivery pushed again (a retry) is shown once
+        from asgiref.sync import async_to_sync
+        from channels.layers import get_channel_layer
+
+        again = {"type": "notify.message", "delivery": live, "subject": "出动指令：民主路积水", "body": ""}
+        in_thread(lambda: async_to_sync(get_channel_layer().group_send)(f"user.{responder.pk}", again))
+        page.wait_for_timeout(1000)
+        assert page.locator("#notes li").count() == min(stored, 10) + 1
+        assert not errors, errors
+        browser.close()

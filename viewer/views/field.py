@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cim import roles
+from emergency.services.notifications import deliveries_for_user
 from viewer.views.field_strings import FIELD_STRINGS
 from viewer.views.helpers import as_text
 from viewer.views.ops import last_event_id, ws_base
@@ -29,7 +30,8 @@ __all__ = ["field_app", "field_manifest", "field_service_worker"]
 _ASSETS = ("viewer/base.css", "viewer/field/field.css", "viewer/field/main.js", "viewer/field/queue.js",
            "viewer/field/routemap.js", "viewer/common/voice.js", "viewer/common/dom.js",
            "viewer/common/http.js", "viewer/common/live.js", "viewer/field/icon.svg")
-CACHE_VERSION = "field-v1"
+CACHE_VERSION = "field-v2"
+FIELD_MESSAGES = 10
 
 
 @login_required
@@ -45,6 +47,11 @@ def field_app(request):
         "wsUrl": ws_base(),
         "lastEventId": last_event_id(),
         "serviceWorker": reverse("viewer:field-sw"),
+        # the newest in-app messages (new ones arrive live on the socket's user.<id> group)
+        "messages": [
+            {"delivery": d.pk, "subject": d.subject, "body": d.body, "at": d.created_at.isoformat()}
+            for d in deliveries_for_user(request.user)[:FIELD_MESSAGES]
+        ],
     }
     return render(request, "viewer/field.html", {
         "field_config": config, "field_i18n": as_text(FIELD_STRINGS),

@@ -66,4 +66,5 @@ FIELD_STRINGS = {
     "positionAt": _("已定位 {time}（精度 {acc} 米）"),
     "geoDenied": _("无法取得定位：{reason}"),
     "minutes": _("{n} 分钟"),
+    "newMessage": _("新消息：{subject}"),
 }

@@ -30,6 +30,7 @@ from emergency.selectors_notify import department_of, inbox_tasks
 from emergency.services.agency_tasks import agency_task_act
 from emergency.services.notifications import deliveries_for_user
 from emergency.services.public_warnings import subscription_create, subscription_opt_out
+from viewer.views.ops import ws_base
 from viewer.views.plates import _plate_for_post, _render, _too_many
 
 __all__ = ["alert_unsubscribe", "cap_alert", "cap_feed", "inbox", "plate_subscribe"]
@@ -82,6 +83,7 @@ def inbox(request):
             "open_count": sum(1 for t in tasks if t.state != AgencyTaskState.DONE),
             "overdue_count": sum(1 for t in tasks if t.overdue),
             "states": AgencyTaskState,
+            "inbox_config": {"wsUrl": ws_base(), "wsPath": "/ws/notify/"},
         },
         status=409 if error else 200,
     )

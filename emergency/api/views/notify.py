@@ -17,10 +17,10 @@ from emergency.api.common import ERRORS, incident_or_400
 from emergency.api.fields import PolygonField
 from emergency.api.serializers.command import AlertSerializer
 from emergency.errors import DomainError, NotFound
-from emergency.models import Alert, Notification
+from emergency.models import Alert
 from emergency.permissions import CommanderWrite, DepartmentInbox, DispatcherWrite
 from emergency.selectors import tasks_visible_to
-from emergency.selectors_notify import inbox_tasks
+from emergency.selectors_notify import inbox_tasks, notifications_visible_to
 from emergency.services.agency_tasks import AGENCY_TASK_ACTIONS
 from emergency.services.notifications import notification_summary
 
@@ -167,13 +167,14 @@ def _masked(address: str, channel: str) -> str:
 @extend_schema(tags=["emergency"])
 class NotificationLogView(APIView):
     """A message and its per-recipient delivery log (addresses masked):
-    admin, commander, dispatcher."""
+    admin, commander, dispatcher; a message about something out of the
+    caller's scope is a 404."""
 
     permission_classes = [DispatcherWrite]
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS})
     def get(self, request, pk: int):
-        note = Notification.objects.filter(pk=pk).first()
+        note = notifications_visible_to(request.user).filter(pk=pk).first()
         if note is None:
             raise NotFound(f"no notification {pk}", field="notification")
         rows = note.deliveries.order_by("id").values(

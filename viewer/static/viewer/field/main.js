@@ -291,6 +291,34 @@ function setupMedia() {
   });
 }
 
+// --- in-app messages (the notification service's in-app channel: group user.<id>) -----------
+
+const NOTES_KEPT = 20;
+const noteIds = new Set();
+
+function addNote(n, { fresh = false } = {}) {
+  if (n.delivery != null) {
+    if (noteIds.has(n.delivery)) return false;
+    noteIds.add(n.delivery);
+  }
+  const list = $("#notes");
+  const item = el("li", { class: fresh ? "fresh" : null, dataset: { delivery: n.delivery ?? "" } },
+    el("b", {}, n.subject || ""), el("time", {}, clock(n.at)), el("span", { class: "note-body" }, n.body || ""));
+  if (fresh) list.prepend(item); else list.append(item);
+  while (list.children.length > NOTES_KEPT) list.lastElementChild.remove();
+  $("#notes-panel").hidden = false;
+  return true;
+}
+
+function setupNotes(client) {
+  for (const n of config.messages || []) addNote(n);
+  client.on("notification", (n) => {
+    if (!addNote({ ...n, at: new Date().toISOString() }, { fresh: true })) return;
+    notify(t("newMessage", { subject: n.subject }), { kind: "info", ms: 8000 });
+    navigator.vibrate?.(200);
+  });
+}
+
 // --- live ----------------------------------------------------------------------------------------
 
 let live = null;
@@ -319,6 +347,7 @@ function setupLive() {
   });
   live.on("resync", reload);
   live.on("synced", reload);
+  setupNotes(live);
   live.connect();
 }
 
