@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('emergency', '0010_mutual_aid'),
+        ('emergency', '0011_video'),
     ]
 
     operations = [
