@@ -13,6 +13,8 @@ import { Bookmarks } from "./bookmarks.js";
 import { Clipper } from "./clip.js";
 import { config, fmt, fmtInt, i18n, localName, t } from "./i18n.js";
 import { FloodTool } from "./flood.js";
+import { HistoryTool } from "./history.js";
+import { BuildingEditor } from "./edit.js";
 import { HeightLimit } from "./heightlimit.js";
 import { InfoPanel } from "./info.js";
 import { Measure } from "./measure.js";
@@ -79,6 +81,14 @@ const flood = new FloodTool(viewer, {
     { title: t("flLegend"), over: t("flLegendHit"), ok: t("flLegendDry") }),
   toast,
 });
+
+const history = new HistoryTool(viewer, {
+  getTileset: () => state.tileset,
+  restyle: () => setTheme(state.theme),
+  toast,
+});
+
+const editor = new BuildingEditor({ selectedBuilding: () => info.selectedId, toast });
 
 async function groundHeight(lon, lat) {
   const carto = Cesium.Cartographic.fromDegrees(lon, lat);
@@ -344,6 +354,8 @@ window.cimViewer = {
   bim,
   heightLimit,
   flood,
+  history,
+  editor,
   sunlight,
   basemap,
   poi,
