@@ -33,6 +33,7 @@ def test_a_planner_edits_a_building_and_compares_two_dates(city, browser_page):
     _backdate(3)
     page, base, _ = browser_page
     landmark: Building = city["landmark"]
+    old_name = landmark.name
     _open(page, base)
     lon, lat = landmark.centroid.x, landmark.centroid.y
     at = _to_page(page, lon, lat, _ground(lon, lat) + landmark.height * 0.6)
@@ -52,7 +53,7 @@ def test_a_planner_edits_a_building_and_compares_two_dates(city, browser_page):
     landmark.refresh_from_db()
     assert (landmark.name, landmark.floors) == ("天水市政务服务中心（新楼）", 12)
     version = BuildingVersion.objects.get(building_id=landmark.pk)
-    assert version.reason == "现场核实更名" and version.name == city["landmark"].name
+    assert version.reason == "现场核实更名" and version.name == old_name
     assert AuditLog.objects.filter(action="building.update", object_id=str(landmark.pk)).exists()
 
     page.click("#info-close")

@@ -28,12 +28,13 @@ def parse_when(raw: str | None, field: str) -> dt.datetime:
     """A date (its end of day, local time) or an ISO date-time; a 400 naming ``field``."""
     if not raw:
         raise DomainError("required: an ISO date or date-time", field=field)
-    when = parse_datetime(raw)
-    if when is None:
+    try:
         day = parse_date(raw) if len(raw) == 10 else None
-        if day is None:
-            raise DomainError(f"not an ISO date or date-time: {raw[:40]!r}", field=field)
-        when = dt.datetime.combine(day, dt.time.max)
+        when = dt.datetime.combine(day, dt.time.max) if day else parse_datetime(raw)
+    except ValueError:
+        when = None
+    if when is None:
+        raise DomainError(f"not an ISO date or date-time: {raw[:40]!r}", field=field)
     if timezone.is_naive(when):
         when = timezone.make_aware(when)
     return when
