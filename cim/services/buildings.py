@@ -47,5 +47,5 @@ def _tiles_refresh(by) -> None:
     from cim.services.jobs.core import job_submit
     from cim.services.jobs.kinds import BUILD_ROLES
 
-    if roles.has_role(by, *BUILD_ROLES):
+    if roles.has_role(roles.acting_user(by), *BUILD_ROLES):
         job_submit(kind="tiles.build", params={"full": False}, by=by)
