@@ -93,6 +93,11 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     "import-run-list": _read(_A),
     "import-run-detail": _read(_A),
     "import-run-rejections": _read(_A),
+    # the buildings' history (versions, as-of, diff) and the undo of an import
+    "building-history": _read(_STAFF),
+    "history-as-of": _read(_STAFF),
+    "history-diff": _read(_STAFF),
+    "import-run-undo": {"POST": _A},
     "waterway-list": _read(PUBLIC),
     "waterway-detail": _read(PUBLIC),
     "address-list": _read(_STAFF),

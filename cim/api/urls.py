@@ -1,7 +1,19 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from cim.api.views import analyses, bim, catalogue, city, maps, plates, public, reports, schemes, search
+from cim.api.views import (
+    analyses,
+    bim,
+    catalogue,
+    city,
+    history,
+    maps,
+    plates,
+    public,
+    reports,
+    schemes,
+    search,
+)
 
 router = DefaultRouter()
 router.register("admin-areas", city.AdminAreaViewSet, basename="admin-area")
@@ -24,6 +36,10 @@ urlpatterns = [
     path("city-info/", maps.CityInfoView.as_view(), name="city-info"),
     path("buildings/<int:pk>/addresses/", maps.BuildingAddressesView.as_view(),
          name="building-addresses"),
+    path("buildings/<int:pk>/history/", history.BuildingHistoryView.as_view(), name="building-history"),
+    path("history/as-of/", history.CityAsOfView.as_view(), name="history-as-of"),
+    path("history/diff/", history.CityDiffView.as_view(), name="history-diff"),
+    path("imports/<int:pk>/undo/", history.ImportRunUndoView.as_view(), name="import-run-undo"),
     path("map/admin-boundaries/", maps.AdminBoundariesMapView.as_view(),
          name="map-admin-boundaries"),
     path("search/", search.SearchView.as_view(), name="search"),

@@ -8,6 +8,7 @@ from .audit import AuditLog
 from .bim import BimElement, BimModel
 from .buildings import Building
 from .catalogue import CatalogueVersion
+from .history import BuildingVersion
 from .imports import ImportRun, RejectedFeature
 from .jobs import Job, JobStatus
 from .plates import Plate, PlateAlert, PlateEvent, PlateScanDay
@@ -28,6 +29,7 @@ __all__ = [
     "BimElement",
     "BimModel",
     "Building",
+    "BuildingVersion",
     "CatalogueVersion",
     "DemRaster",
     "Department",

@@ -79,8 +79,8 @@ def test_use_and_admin_filters(client_for, city):
 ])
 def test_building_edit_permissions_and_audit(client_for, city, role, expected):
     b = city["buildings"][0]
-    resp = client_for(role).patch(f"/api/cim/buildings/{b.pk}/", {"floors": 7, "height": 21.5},
-                                  format="json")
+    resp = client_for(role).patch(f"/api/cim/buildings/{b.pk}/",
+                                  {"floors": 7, "height": 21.5, "reason": "实测"}, format="json")
     assert resp.status_code == expected
     b.refresh_from_db()
     if expected == 200:

@@ -26,7 +26,7 @@ def test_rolled_back_change_leaves_no_audit_row(make_user):
     b = f.building(105.7, 34.58, height=12)
     with pytest.raises(ZeroDivisionError):
         with transaction.atomic():
-            building_update(building=b, data={"height": 30.0}, by=planner)
+            building_update(building=b, data={"height": 30.0}, by=planner, reason="复核")
             raise ZeroDivisionError("the write fails after the audit row")
     assert Building.objects.get(pk=b.pk).height == 12
     assert not AuditLog.objects.filter(action="building.update").exists()
@@ -35,7 +35,7 @@ def test_rolled_back_change_leaves_no_audit_row(make_user):
 def test_audit_records_actor_before_after(make_user):
     planner = make_user("planner", "wang.planner")
     b = f.building(105.7, 34.58, height=12, name="旧名")
-    building_update(building=b, data={"name": "新名", "use": "office"}, by=planner)
+    building_update(building=b, data={"name": "新名", "use": "office"}, by=planner, reason="更正")
     log = AuditLog.objects.get(action="building.update")
     assert log.actor == planner and log.actor_label == "wang.planner"
     assert (log.before["name"], log.after["name"]) == ("旧名", "新名")
@@ -45,5 +45,5 @@ def test_audit_records_actor_before_after(make_user):
 def test_no_change_no_audit(make_user):
     planner = make_user("planner")
     b = f.building(105.7, 34.58, height=12)
-    building_update(building=b, data={"height": 12}, by=planner)
+    building_update(building=b, data={"height": 12}, by=planner, reason="复核")
     assert not AuditLog.objects.exists()

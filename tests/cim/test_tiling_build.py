@@ -181,7 +181,7 @@ def test_editing_one_building_rebuilds_only_its_tile(monaco_dem):
     before = _snapshot()
     first_version = json.loads((_tiles_dir() / "tileset.json").read_text())["asset"]["tilesetVersion"]
     target = city[17]
-    building_update(building=target, data={"height": 66.0, "name": "新名字"}, by="test")
+    building_update(building=target, data={"height": 66.0, "name": "新名字"}, by="test", reason="测试")
     result = tiles_build(max_buildings=40)
     assert result.mode == "incremental" and result.changed == 1 and result.tiles_written == 1
     after = _snapshot()
@@ -230,7 +230,7 @@ def test_a_failed_build_leaves_the_published_tileset_untouched(monaco_dem, monke
     tiles_build()
     published = (_tiles_dir() / "tileset.json").read_bytes()
     target = os.readlink(_tiles_dir())
-    building_update(building=city[0], data={"height": 50.0}, by="test")
+    building_update(building=city[0], data={"height": 50.0}, by="test", reason="测试")
 
     def explode(*args, **kwargs):
         raise OSError("disk full")

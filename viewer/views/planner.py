@@ -60,6 +60,8 @@ def planner(request):
         "heightSourceLabels": dict(HeightSource.choices),
         "bimUrl": reverse("bim-model-list"),
         "bimPlacementLabels": dict(PlacementSource.choices),
+        "historyDiffUrl": reverse("history-diff"),
+        "canEditBuildings": roles.has_role(request.user, roles.ADMIN, roles.PLANNER),
     }
     can_see_analyses = roles.has_role(request.user, *ANALYSIS_READ_ROLES)
     if can_see_analyses:

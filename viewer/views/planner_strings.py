@@ -6,6 +6,13 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 PLANNER_STRINGS = {
+    # 历史变化、编辑属性
+    "edSaved": _("已保存修改；所在瓦片正在重新生成，稍后刷新可见"),
+    "hiSummary": _("{from} 至 {to}：新建 {new} 栋，变更 {changed} 栋，拆除 {removed} 栋"),
+    "hiLegend": _("历史变化"),
+    "hiLegend_new": _("新建（{n}）"),
+    "hiLegend_changed": _("变更（{n}）"),
+    "hiLegend_removed": _("已拆除（{n}，不在当前模型中）"),
     # BIM 建筑
     "bimAllStoreys": _("全部楼层"),
     "bimStoreyOption": _("{name}（标高 {elevation} 米）"),

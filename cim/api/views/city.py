@@ -79,7 +79,8 @@ class BuildingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     def perform_update(self, serializer):
         building = building_update(
-            building=serializer.instance, data=serializer.validated_data, by=self.request.user
+            building=serializer.instance, data=serializer.validated_data, by=self.request.user,
+            reason=self.request.data.get("reason"),
         )
         serializer.instance = building
 

@@ -13,6 +13,8 @@ import { Bookmarks } from "./bookmarks.js";
 import { Clipper } from "./clip.js";
 import { config, fmt, fmtInt, i18n, localName, t } from "./i18n.js";
 import { FloodTool } from "./flood.js";
+import { HistoryTool } from "./history.js";
+import { BuildingEditor } from "./edit.js";
 import { HeightLimit } from "./heightlimit.js";
 import { InfoPanel } from "./info.js";
 import { Measure } from "./measure.js";
@@ -82,6 +84,14 @@ const flood = new FloodTool(viewer, {
 });
 const viewshed = new ViewshedTool(viewer, { setTool: (tool) => setTool(tool), toast });
 const VIEWSHED_TOOLS = ["observer", "sight"];
+
+const history = new HistoryTool(viewer, {
+  getTileset: () => state.tileset,
+  restyle: () => setTheme(state.theme),
+  toast,
+});
+
+const editor = new BuildingEditor({ selectedBuilding: () => info.selectedId, toast });
 
 async function groundHeight(lon, lat) {
   const carto = Cesium.Cartographic.fromDegrees(lon, lat);
@@ -361,6 +371,8 @@ window.cimViewer = {
   heightLimit,
   viewshed,
   flood,
+  history,
+  editor,
   sunlight,
   basemap,
   poi,

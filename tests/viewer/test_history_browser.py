@@ -1,0 +1,78 @@
+"""历史变化 and 编辑属性 in the planner, in headless Chromium against the live server: a
+planner picks the landmark, edits its name and floors with a reason (saved, audited, in
+its history), then moves the time slider and compares two dates: the edited building is
+coloured as changed.  Screenshot: artifacts/screenshots/planner_history.png (look at it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from cim.models import AuditLog, Building, BuildingVersion
+from tests.viewer import test_planner_browser as planner
+from tests.viewer.test_planner_browser import _ground, _open, _shot, _to_page, _wait
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+city = planner.city
+browser_page = planner.browser_page
+
+
+def _backdate(days: int) -> None:
+    """The test city as if built ``days`` ago (no history version for this setup)."""
+    with connection.cursor() as cur:
+        cur.execute("ALTER TABLE cim_building DISABLE TRIGGER cim_building_versions_update")
+        cur.execute("UPDATE cim_building SET created_at = %s", [timezone.now() - dt.timedelta(days=days)])
+        cur.execute("ALTER TABLE cim_building ENABLE TRIGGER cim_building_versions_update")
+
+
+def test_a_planner_edits_a_building_and_compares_two_dates(city, browser_page):
+    _backdate(3)
+    page, base, _ = browser_page
+    landmark: Building = city["landmark"]
+    old_name = landmark.name
+    _open(page, base)
+    lon, lat = landmark.centroid.x, landmark.centroid.y
+    at = _to_page(page, lon, lat, _ground(lon, lat) + landmark.height * 0.6)
+    page.mouse.click(at["x"], at["y"])
+    _wait(page, f"cimViewer.selectedBuildingId === '{landmark.pk}'", 30)
+
+    page.click("#info-edit")
+    _wait(page, "!document.querySelector('#edit-form').hidden", 20)
+    assert page.input_value("#ed-name") == landmark.name
+    page.fill("#ed-name", "天水市政务服务中心（新楼）")
+    page.fill("#ed-floors", "12")
+    page.click("#ed-save")  # no reason: the browser refuses the form
+    assert not page.is_hidden("#edit-form")
+    page.fill("#ed-reason", "现场核实更名")
+    page.click("#ed-save")
+    _wait(page, "document.querySelector('#edit-form').hidden", 20)
+    landmark.refresh_from_db()
+    assert (landmark.name, landmark.floors) == ("天水市政务服务中心（新楼）", 12)
+    version = BuildingVersion.objects.get(building_id=landmark.pk)
+    assert version.reason == "现场核实更名" and version.name == old_name
+    assert AuditLog.objects.filter(action="building.update", object_id=str(landmark.pk)).exists()
+
+    page.click("#info-close")
+    page.click("#panel-history > summary")
+    page.fill("#hi-slider", "1")  # from: yesterday
+    page.dispatch_event("#hi-slider", "input")
+    assert page.input_value("#hi-from") == (dt.date.fromisoformat(page.input_value("#hi-to"))
+                                            - dt.timedelta(days=1)).isoformat()
+    page.click("#hi-run")
+    _wait(page, "cimViewer.history.last !== null", 30)
+    diff = page.evaluate("cimViewer.history.last")
+    assert diff["new"] == [] and diff["removed"] == []
+    assert [c["id"] for c in diff["changed"]] == [landmark.pk]
+    assert sorted(diff["changed"][0]["fields"]) == ["floors", "name"]
+    assert page.is_visible("#legend")
+    page.wait_for_timeout(800)
+    _shot(page, "history")
+    # further back than the city: every building is new
+    page.fill("#hi-slider", "10")
+    page.dispatch_event("#hi-slider", "input")
+    page.click("#hi-run")
+    _wait(page, f"cimViewer.history.last.new.length === {Building.objects.count()}", 30)
