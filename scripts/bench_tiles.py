@@ -122,9 +122,9 @@ def main() -> int:
         # Incremental: one building edited, then put back.
         target = Building.objects.order_by("id")[n // 2]
         height = target.height
-        building_update(building=target, data={"height": height + 7.0}, by="bench")
+        building_update(building=target, data={"height": height + 7.0}, by="bench", reason="benchmark edit")
         iw, ic, ib, inc = measure(lambda: tiles_build(out_dir=out))
-        building_update(building=target, data={"height": height}, by="bench")
+        building_update(building=target, data={"height": height}, by="bench", reason="benchmark edit undone")
         tiles_build(out_dir=out)
         terrain = None
         if args.terrain:
