@@ -44,3 +44,16 @@ def service_point(lon: float, lat: float, category: str, name: str, **fields) ->
     fields.setdefault("source_id", f"{category}-{name}")
     return ServicePoint.objects.create(geom=Point(lon, lat, srid=4326), category=category,
                                        name=name, **fields)
+
+
+def departments() -> None:
+    """The departments the migration seeds (应急局, 公安局 …), again: a transactional
+    test that ran before on the same database flushed them."""
+    import importlib
+
+    from cim.models import Department
+
+    seeded = importlib.import_module("cim.migrations.0018_departments")
+    for code, name, name_en, kind, own in seeded.DEPARTMENTS:
+        Department.objects.get_or_create(code=code, defaults={
+            "name": name, "name_en": name_en, "kind": kind, "own_work_only": own})

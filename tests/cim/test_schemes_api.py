@@ -59,7 +59,9 @@ def test_compare_saves_a_run_with_a_pdf_and_csv(client_for, media_root):
     run = answer.json()
     assert run["kind"] == "scheme_compare"
     assert [s["name"] for s in run["summary"]["schemes"]] == ["方案一", "方案二"]
-    pdf = client_for("commander").get(f"/api/cim/analyses/runs/{run['id']}/pdf/")
+    # commanders see flood results only (issue 13); the planner prints the comparison
+    assert client_for("commander").get(f"/api/cim/analyses/runs/{run['id']}/pdf/").status_code == 404
+    pdf = planner.get(f"/api/cim/analyses/runs/{run['id']}/pdf/")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     csv = planner.get(f"/api/cim/analyses/runs/{run['id']}/csv/").content.decode("utf-8-sig")
     assert "容积率" in csv.splitlines()[4] or "容积率" in csv

@@ -315,17 +315,17 @@ def test_the_job_runs_reports_progress_and_the_run_exports(client_for, settings)
     run = AnalysisRun.objects.get(pk=row.result["analysis_run"])
     assert run.kind == "sunlight" and run.created_by is not None and run.model_version
     assert row.result["points"] == len(run.result["buildings"][0]["columns"]) * 10
-    # a commander opens it, the public does not
-    commander = client_for("commander")
-    detail = commander.get(f"/api/cim/analyses/runs/{run.pk}/")
+    # the planner opens it; commanders see flood results only (issue 13), the public nothing
+    detail = planner.get(f"/api/cim/analyses/runs/{run.pk}/")
     assert detail.status_code == 200 and detail.json()["kind"] == "sunlight"
+    assert client_for("commander").get(f"/api/cim/analyses/runs/{run.pk}/").status_code == 404
     assert client_for(None).get(f"/api/cim/analyses/runs/{run.pk}/").status_code in (401, 403)
-    text = commander.get(f"/api/cim/analyses/runs/{run.pk}/csv/").content.decode("utf-8-sig")
+    text = planner.get(f"/api/cim/analyses/runs/{run.pk}/csv/").content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == row.result["points"]
     hours = run.result["buildings"][0]["hours"]
     assert float(rows[0]["hours"]) == hours[0][0] and rows[0]["floor"] == "1"
-    pdf = commander.get(f"/api/cim/analyses/runs/{run.pk}/pdf/")
+    pdf = planner.get(f"/api/cim/analyses/runs/{run.pk}/pdf/")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and len(pdf.content) > 5000
 
 

@@ -15,13 +15,16 @@ from cim import roles
 from cim.models import Department, StaffProfile
 from emergency.models import Delivery, DutyAssignment, DutyShift, Task, TimelineEntry
 from emergency.services import agency_tasks_escalate
+from tests import factories
 from tests.emergency.conftest import node
 
 pytestmark = pytest.mark.django_db
 
 
+
 @pytest.fixture
 def joint(grid_city, incident_at, user_with, api):
+    factories.departments()
     police = Department.objects.get(code="gaj")  # seeded by the migration: 公安局, own work only
     transport = Department.objects.get(code="jtj")
     grid_city.agencies["police"].department = police
