@@ -43,6 +43,7 @@ from cim.errors import Conflict, DomainError
 from cim.models import AdminArea, BimModel, Building, DemRaster
 from cim.progress import Progress, stage, terminal, track
 from cim.services.audit import audit_record
+from cim.services.bim_links import add_links
 from cim.services.elevation import ground_sampler
 from cim.services.terrain import ground_heights
 from cim.terrain.geoid import undulation
@@ -579,8 +580,6 @@ def _build_full(served, records, solid_texts, *, by, progress, key, started, max
 def _finish(served, build_dir, *, tree, frame, light, importance, vertices, cell, contents, key,
             version) -> None:
     """tileset.json and manifest.json into the build folder, then publish it."""
-    from cim.services.bim import add_links
-
     doc = add_links(tileset_document(tree, frame=frame, contents=contents, version=version), frame)
     write_atomic(build_dir / "tileset.json", json.dumps(doc, separators=(",", ":")).encode())
     tiles_section = mf.tiles_to_manifest(tree, light=light, importance=importance,

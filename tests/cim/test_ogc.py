@@ -44,6 +44,9 @@ def _staff_client() -> Client:
 
 @pytest.fixture
 def city(db):
+    from cim.api.views import ogc as ogc_views
+
+    ogc_views._extents.clear()  # extents are kept 5 minutes per process; another test's city was here
     _city()
 
 
@@ -132,6 +135,9 @@ def test_bad_parameters_name_the_field(city, client, query, field):
 
 @pytest.fixture
 def served_city(transactional_db):
+    from cim.api.views import ogc as ogc_views
+
+    ogc_views._extents.clear()
     _city()
     with live_http_server() as base:
         yield base

@@ -33,7 +33,6 @@ from cim.services.audit import audit_record
 from config.common.clip import clip
 
 from . import sunlight
-from .height_limit import model_version
 from .scheme import city_buildings_on_site
 
 __all__ = ["KNOWN", "clean_scheme_params", "scheme_sunlight_run"]
@@ -171,7 +170,7 @@ def scheme_sunlight_run(*, scheme: DesignScheme, by, request: sunlight.SunlightR
         run = AnalysisRun.objects.create(
             kind=AnalysisKind.SUNLIGHT, title=clip(AnalysisRun, "title", title),
             params=request.params, summary=summary, result={"buildings": results},
-            model_version=model_version(), created_by=acting_user(by))
+            model_version=AnalysisRun.current_model_version(), created_by=acting_user(by))
         locked.indicators = {**locked.indicators, "sunlight": {
             **indicator, "run": run.pk, "date": summary["date"], "model_version": run.model_version,
             "computed_at": run.created_at.isoformat()}}
