@@ -32,7 +32,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from cim import roles
-from tests.deploy.test_topology import _closed_within, _signed_in, _socket
+from tests.deploy.test_topology import _closed_within, _create_incident, _signed_in, _socket, _until
 from tests.deploy.topology import Topology, browser_session, free_port
 
 pytestmark = [pytest.mark.deploy, pytest.mark.slow]
@@ -240,7 +240,7 @@ def test_fifty_consoles_survive_losing_an_asgi_instance_and_miss_nothing(faulty,
     client = _signed_in(topology, dispatcher)
     with ExitStack() as stack:
         consoles = [stack.enter_context(_opened(topology, dispatcher)) for _ in range(50)]
-        last = [_first(ws, "synced")["last_id"] for ws in consoles]
+        last = [_until(ws, lambda m: m["type"] == "synced", 30)["last_id"] for ws in consoles]
         victim = topology.services["asgi-1"]
         victim.kill()
         try:
@@ -248,11 +248,7 @@ def test_fifty_consoles_survive_losing_an_asgi_instance_and_miss_nothing(faulty,
             assert dropped, "no console was on the killed instance"
             made = []
             for k in range(3):
-                resp = client.post(topology.base + "/api/emergency/incidents/", timeout=30, json={
-                    "title": f"实例故障{k}", "incident_type": "fire", "source": "119",
-                    "lon": 105.7041, "lat": 34.5801})
-                assert resp.status_code == 201, resp.text
-                made.append(resp.json()["id"])
+                made.append(_create_incident(client, f"实例故障{k}"))
             # the dropped consoles reconnect through nginx (to the live instance) and resync
             for k in dropped:
                 with _socket(topology, dispatcher, after=last[k]) as resumed:
@@ -287,14 +283,6 @@ def _opened(topology, user):
             time.sleep(1.0)
     raise AssertionError("unreachable")
 
-
-def _first(ws, kind: str) -> dict:
-    deadline = time.monotonic() + 30
-    while (left := deadline - time.monotonic()) > 0:
-        message = json.loads(ws.recv(timeout=left))
-        if message.get("type") == kind:
-            return message
-    raise AssertionError(f"no {kind!r} message")
 
 
 # --- a gunicorn instance killed under a load of scans and dispatches ---------------------------

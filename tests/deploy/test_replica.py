@@ -29,6 +29,7 @@ from django.db import connection
 
 from cim import roles
 from tests.deploy.pgcluster import ReplicatedPair
+from tests.deploy.test_topology import _create_incident
 from tests.deploy.topology import ROOT, Topology, browser_session
 from tests.emergency.live_support import session_cookie
 
@@ -67,13 +68,6 @@ def _client(topology, cookie: str) -> requests.Session:
                            csrf_cookie_name=settings.CSRF_COOKIE_NAME)
 
 
-def _new_incident(client, base: str, title: str) -> int:
-    made = client.post(base + "/api/emergency/incidents/", timeout=30, json={
-        "title": title, "incident_type": "fire", "source": "119", "lon": 105.7041, "lat": 34.5801})
-    assert made.status_code == 201, made.text
-    return made.json()["id"]
-
-
 def _counted(client, base: str) -> int:
     resp = client.get(base + "/api/emergency/stats/incidents/", timeout=30)
     assert resp.status_code == 200, resp.text
@@ -89,7 +83,7 @@ def _replica_status(topology, **env) -> dict:
 def test_writes_stream_to_the_standby(replicated):
     topology, pair, cookie = replicated
     client = _client(topology, cookie)
-    made = _new_incident(client, topology.base, "复制测试")
+    made = _create_incident(client, "复制测试")
     row = pair.replica.wait_until("SELECT count(*) = 1 FROM emergency_incident WHERE id = %s", (made,),
                                   dbname=pair.dbname)
     assert row[0], "the incident never reached the standby"
@@ -104,7 +98,7 @@ def test_statistics_come_from_the_standby_and_own_writes_from_the_primary(replic
     pair.replica.query("SELECT pg_wal_replay_pause()")
     try:
         pair.replica.wait_until("SELECT pg_get_wal_replay_pause_state() = 'paused'")
-        made = _new_incident(client, topology.base, "暂停回放期间")
+        made = _create_incident(client, "暂停回放期间")
         # read-your-writes: the new incident is readable at once (primary)
         detail = client.get(f"{topology.base}/api/emergency/incidents/{made}/", timeout=30)
         assert detail.status_code == 200 and detail.json()["title"] == "暂停回放期间"
@@ -129,7 +123,7 @@ def test_a_stopped_standby_sends_the_statistics_to_the_primary(replicated):
     before = _counted(client, topology.base)
     pair.replica.stop("immediate")
     try:
-        made = _new_incident(client, topology.base, "备库停机期间")
+        made = _create_incident(client, "备库停机期间")
         assert made
         assert _counted(client, topology.base) == before + 1  # from the primary, no error
         assert _replica_status(topology)["reads_go_to"] == "default"

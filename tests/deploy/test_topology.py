@@ -391,7 +391,6 @@ def test_a_dead_gunicorn_instance_is_skipped_by_nginx(topology, site, orm):
     from emergency.models import Incident
 
     client = _signed_in(topology, site.users[roles.DISPATCHER])
-    client.base = topology.base
     victim = topology.services["web-1"]
     victim.kill()
     try:
@@ -426,7 +425,6 @@ def _closed_within(ws, seconds: float) -> bool:
 def test_a_console_losing_its_asgi_instance_reconnects_through_nginx_and_misses_nothing(topology, site):
     dispatcher = site.users[roles.DISPATCHER]
     client = _signed_in(topology, dispatcher)
-    client.base = topology.base
     with _socket(topology, dispatcher) as ws:
         last = _until(ws, lambda m: m["type"] == "synced")["last_id"]
         # which instance holds it: kill one; if the socket survives, it was the other

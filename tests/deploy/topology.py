@@ -314,4 +314,5 @@ def browser_session(topology: Topology, cookie: str, *, cookie_name: str, csrf_c
     session.cookies.set(cookie_name, cookie, domain="127.0.0.1")
     session.cookies.set(csrf_cookie_name, csrf, domain="127.0.0.1")
     session.headers.update({"X-CSRFToken": csrf, "Origin": topology.base, "Referer": topology.base + "/"})
+    session.base = topology.base
     return session
