@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.deploy.topology import free_port
+from tests.ports import free_port
 
 
 def _bindir() -> Path:

@@ -25,16 +25,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ENTRYPOINT = ROOT / "docker" / "nginx" / "entrypoint.sh"
 GUNICORN_CONF = ROOT / "docker" / "gunicorn.conf.py"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
@@ -59,16 +55,41 @@ class Service:
     env: dict[str, str]
     log: Path
     port: int | None = None
+    health: str | None = None  # a plain-HTTP path answered 200 once the process serves
     proc: subprocess.Popen | None = field(default=None, repr=False)
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 90.0) -> None:
         handle = self.log.open("ab")
         self.proc = subprocess.Popen(
             self.argv, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
         )
         handle.close()
-        if self.port is not None:
-            wait_for_port(self.port, self.proc, self.log, timeout)
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Until the port is open and, for a server with a ``health`` path, that path
+        answers 200: gunicorn opens its port before its worker has imported Django, and
+        on a busy machine that takes longer than a client's timeout."""
+        if self.port is None:
+            return
+        deadline = time.monotonic() + timeout
+        wait_for_port(self.port, self.proc, self.log, timeout)
+        if not self.health:
+            return
+        import urllib.request
+
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{self.health}", timeout=10) as r:
+                    if r.status == 200:
+                        return
+            except OSError as exc:
+                if not self.running:
+                    raise RuntimeError(f"{self.name} exited; see {self.log}") from exc
+                if time.monotonic() > deadline:
+                    message = f"{self.name}: {self.health} not 200 after {timeout} s ({exc!r})"
+                    raise RuntimeError(message) from exc
+            time.sleep(0.3)
 
     @property
     def running(self) -> bool:
@@ -145,6 +166,7 @@ class Topology:
                 f"web-{k}",
                 [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "config.wsgi:application"],
                 port=port,
+                health="/healthz",
                 extra_env={"CIM_BIND": f"127.0.0.1:{port}", "CIM_WEB_WORKERS": "1", "CIM_WEB_THREADS": "4"},
             )
         for k in range(1, asgi + 1):
@@ -161,6 +183,7 @@ class Topology:
                     "config.asgi:application",
                 ],
                 port=port,
+                health="/healthz",
             )
         nginx_env = {
             "CIM_WEB_SERVERS": " ".join(f"127.0.0.1:{s.port}" for s in self.group("web")),
@@ -181,10 +204,17 @@ class Topology:
     # --- processes -------------------------------------------------------------------------
 
     def add(
-        self, name: str, argv: list[str], *, port: int | None = None, extra_env: dict[str, str] | None = None
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        port: int | None = None,
+        health: str | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> Service:
         """Declare one more process (started by :meth:`start`, or by ``.start()`` later)."""
-        service = Service(name, argv, {**self.env, **(extra_env or {})}, self.logs / f"{name}.log", port)
+        env = {**self.env, **(extra_env or {})}
+        service = Service(name, argv, env, self.logs / f"{name}.log", port, health)
         self.services[name] = service
         return service
 
@@ -243,10 +273,37 @@ class Topology:
                 handle.close()
         self.collectstatic()
         for service in self.services.values():
-            if service.name != "nginx" and service.port is not None:
-                wait_for_port(service.port, service.proc, service.log, timeout=90)
+            if service.name != "nginx":
+                service.wait_ready(timeout=90)
         self.services["nginx"].start()
+        self.wait_healthy()
         return self
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        """Until ``/healthz`` answers 200 over HTTPS with this topology's certificate:
+        an open port alone does not prove that *our* nginx is the one listening."""
+        import urllib.request
+
+        nginx = self.services["nginx"]
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if not nginx.running:
+                raise RuntimeError(
+                    f"nginx exited ({nginx.proc.returncode}); see {nginx.log}:\n"
+                    f"{nginx.log.read_text()[-3000:]}"
+                )
+            try:
+                context = self.ssl_context()
+                with urllib.request.urlopen(self.base + "/healthz", timeout=10, context=context) as r:
+                    if r.status == 200:
+                        return
+            except OSError as exc:  # URLError, a TLS error, a timeout
+                last = exc
+            time.sleep(0.3)
+        raise RuntimeError(
+            f"{self.base}/healthz did not answer 200 within {timeout} s: {last!r}; see {self.logs}"
+        )
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM to every process at once, SIGKILL to those still there after ``timeout``."""

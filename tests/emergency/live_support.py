@@ -23,13 +23,9 @@ from django.conf import settings
 from django.db import connection
 from websockets.sync.client import ClientConnection, connect
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class AsgiServer:

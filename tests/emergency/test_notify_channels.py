@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -16,6 +15,7 @@ from django.utils import timezone
 from emergency.models import Delivery
 from emergency.services.notifications import Recipient, deliveries_run, delivery_backoff_s, notification_send
 from tests.emergency.sms_gateway import SmsGateway
+from tests.ports import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -37,16 +37,10 @@ class _Sink:
         return "250 Message accepted"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(settings):
     sink = _Sink()
-    port = _free_port()
+    port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMERGENCY = {
