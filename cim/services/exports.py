@@ -19,9 +19,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import subprocess
 import tempfile
 import zipfile
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,10 +133,14 @@ def _gpkg(selection: Selection, alias: str, progress) -> tuple[str, bytes, dict]
                                       capture_output=True, text=True, timeout=3600)
                 if done.returncode:
                     raise RuntimeError(f"ogr2ogr failed for {name}: {done.stderr[-1000:]}")
-                cur.execute(f"SELECT count(*) FROM ({sql}) s", params)
-                counts[name] = cur.fetchone()[0]
                 if progress:
                     progress(k + 1, len(selection.layers))
+        # the rows as written (a GeoPackage is SQLite): no second run of each layer's query
+        with closing(sqlite3.connect(out)) as gpkg:
+            written = {row[0] for row in gpkg.execute("SELECT table_name FROM gpkg_contents")}
+            for name in selection.layers:
+                rows = gpkg.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] if name in written else 0
+                counts[name] = rows
         return "export.gpkg", out.read_bytes(), counts
 
 
