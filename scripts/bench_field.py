@@ -47,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
-from bench_live import BIN, PY, ensure_database, pct, wait_port  # noqa: E402  (the shared helpers)
+from bench_live import BIN, PY, ensure_database, pct, stop_all, wait_port  # noqa: E402  (the shared helpers)
 
 
 # ------------------------------------------------------------------ devices
@@ -350,13 +350,7 @@ def main() -> None:
         devices.wait(120)
         record = json.loads(out.read_text())
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
 
     alert_ms = [(record[a][0] - t) * 1000 for a, t in sent.items() if a in record]
     details_ms = [(record[a][1] - t) * 1000 for a, t in sent.items() if a in record]

@@ -157,6 +157,17 @@ def run_consoles(args) -> None:
 
 
 # ------------------------------------------------------------------- helpers
+def stop_all(procs: list[subprocess.Popen], timeout: float = 20.0) -> None:
+    """SIGTERM to every server the benchmark started, SIGKILL to any still there after ``timeout``."""
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -430,13 +441,7 @@ def main() -> None:
         consoles.wait(120)
         result = json.loads(out.read_text())
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
 
     def delays(phase):
         w0, w1 = phase["wall"]
