@@ -65,6 +65,10 @@ cim_settings = AppSettings("CIM", {
     "SCAN_PAGE_TTL_S": Key(1800, "a rendered scan page is kept in Redis this long"),
     "SCAN_RATE_PER_MIN": Key(60, "scans one client may make per minute"),
     "SCAN_SPIKE_PER_MIN": Key(60, "scans of one plate in a minute that raise a plate alert"),
+    "SCAN_BATCH_S": Key(
+        0.5, "a process answers scans of a page it holds (checked with Redis this recently) without "
+             "waiting for Redis, and sends their counts in one round trip at most this many seconds "
+             "later; 0: one round trip per scan (see cim.services.plates.scan_cache)"),
     "REPORT_PHOTO_MAX_BYTES": Key(5 * 1024 * 1024, "largest photo of a resident's report"),
     "REPORT_RATE_PER_10MIN": Key(5, "reports one client may file in ten minutes"),
     "TRACK_RATE_PER_MIN": Key(30, "tracking-code look-ups one client may make per minute"),

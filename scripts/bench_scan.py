@@ -243,6 +243,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=1, help="static/scan pairs, alternating")
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--populate-grid", type=int, metavar="R")
+    ap.add_argument("--scan-batch", type=float, metavar="S",
+                    help='CIM["SCAN_BATCH_S"] of the server (default: the setting\'s; 0 = one Redis round '
+                         "trip per scan, as before batching)")
     deployed = _deployed_gunicorn()
     ap.add_argument("--workers", type=int, default=deployed["workers"],
                     help=f"gunicorn workers (default {deployed['workers']}, as docker/gunicorn.conf.py)")
@@ -267,7 +270,8 @@ def main() -> None:
         f"from {os.environ['DJANGO_SETTINGS_MODULE']} import *  # noqa\n"
         "DEBUG = False\nWHITENOISE_AUTOREFRESH = False\nWHITENOISE_USE_FINDERS = True\n"
         # wrk plays a reverse proxy on loopback: its X-Forwarded-For is believed.
-        "TRUSTED_PROXIES = ['127.0.0.1']\n")
+        "TRUSTED_PROXIES = ['127.0.0.1']\n"
+        + (f"CIM = {{**CIM, 'SCAN_BATCH_S': {args.scan_batch!r}}}\n" if args.scan_batch is not None else ""))
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench_scan_settings",
            "PYTHONPATH": os.pathsep.join([settings_dir, str(ROOT)])}
     server = subprocess.Popen(
@@ -296,8 +300,11 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
+    from cim.conf import cim_settings
+
+    batch = args.scan_batch if args.scan_batch is not None else cim_settings.SCAN_BATCH_S
     print(f"plates sampled: {len(plates)}; wrk -t2 -c50 -d{args.duration}s; "
-          f"gunicorn -w {args.workers} --threads {args.threads}; "
+          f"gunicorn -w {args.workers} --threads {args.threads}; SCAN_BATCH_S {batch:g}; "
           f"{os.cpu_count()} CPUs")
     print(f"{'':20}{'req/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
           f"{'load':>11}   CPU µs/request: server + Redis + wrk")

@@ -60,6 +60,7 @@ ROAD_ATTRS = ("road_class", "speed_kmh", "speed_from_tag", "oneway", "lanes", "c
 _MULTIPOLYGON_EWKB_PREFIX = "0106000020E610000001000000" "010300000001000000"
 _LINE_HEADER = 18  # hex digits of a WKB line string before its coordinates
 _POINT_HEX = 32  # hex digits of one (x, y)
+_RING_HEX_MIN = _LINE_HEADER + 4 * _POINT_HEX  # a line string of the 4 points a ring needs at least
 _YEAR = re.compile(r"^\s*~?\s*(\d{4})")
 
 
@@ -131,7 +132,7 @@ class _Rules:
     """What the tag rules make of one tag combination (kept on its TagSet)."""
 
     __slots__ = ("building", "not_a_building", "building_attrs", "building_problem", "highway", "road",
-                 "backwards", "category")
+                 "backwards", "category", "plain_building")
 
 
 def _json(tags: dict) -> str:
@@ -225,7 +226,9 @@ class OsmReader:
         members = self._member_lines
         tagset_of = self.tagsets.get
         rules_of = self._rules
-        seen = 0
+        linestring = self.wkb.create_linestring
+        batch_size = self.batch_size
+        seen = plain = 0
         # The hot loop asks the underlying C++ object directly: pyosmium's
         # Python wrappers (TagList.__contains__, is_node…) cost a frame each,
         # which is a tenth of the reading time of a city file.
@@ -237,16 +240,36 @@ class OsmReader:
                 self._node(obj)
                 continue
             data = obj._pyosmium_data
-            if members and data.id() in members:
+            way_id = data.id()
+            if members and way_id in members:
                 self._members.way(obj)
             tagset = tagset_of(data)
             rules = tagset.derived or rules_of(tagset)
+            # Nine ways in ten of a city file are plain buildings that are
+            # kept: their row is made here, without a call per way (what
+            # _building_way does for them, the same row); any other way, or
+            # one whose line cannot be made, takes the full path below, which
+            # gives the reason for a refusal.
+            attrs = rules.plain_building
+            if attrs is not None and data.is_closed():
+                try:
+                    line = linestring(obj)
+                except (RuntimeError, osmium.InvalidLocationError):
+                    line = ""
+                if len(line) >= _RING_HEX_MIN:
+                    batch = self._batch
+                    batch.append((f"way/{way_id}", _MULTIPOLYGON_EWKB_PREFIX + line[10:], attrs))
+                    plain += 1
+                    if len(batch) >= batch_size:
+                        self._flush_buildings()
+                    continue
             if rules.highway:
                 self._highway_way(obj, data, tagset, rules)
             if rules.building:
                 self._building_way(obj, data, rules)
             if rules.category and data.is_closed():
                 self._service_way(obj, tagset.tags, rules.category)
+        self._read[BUILDINGS].read += plain
         self.progress(seen & 8191)
 
     def _rules(self, tagset: TagSet) -> _Rules:
@@ -259,6 +282,8 @@ class OsmReader:
         rules.highway = "highway" in tags
         rules.road, rules.backwards = self._road_attrs(tags) if rules.highway else (None, False)
         rules.category = t.service_category(tags) if "amenity" in tags or "emergency" in tags else None
+        rules.plain_building = (rules.building_attrs if rules.building and not rules.not_a_building
+                                and not rules.highway and not rules.category else None)
         return rules
 
     def _node(self, node) -> None:

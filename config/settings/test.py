@@ -23,6 +23,7 @@ CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = (  # noqa: F405
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+CIM["SCAN_BATCH_S"] = 0  # noqa: F405  (one Redis round trip per scan; the batched scans have tests of their own)
 CIM["ROUTING_CHECK_INTERVAL_S"] = 0  # noqa: F405  (tests change roads between queries: check every time)
 # Recommendations read the database on every call, as before the in-memory
 # picture: tests write with plain ORM calls and recommend at once, faster than
