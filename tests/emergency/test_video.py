@@ -216,7 +216,8 @@ def test_reveal_gives_the_address_and_writes_an_audit_row(grid_city, api):
             SECRET, "http://10.1.1.5/snap/1.jpg", False)
     rows = AuditLog.objects.filter(action=STREAM_READ, actor=user, object_id=str(cam.pk))
     assert rows.count() == 2
-    assert SECRET not in json.dumps(list(rows.values("before", "after", "note")))  # the row names, never copies
+    # the row names the camera, it does not copy the address
+    assert SECRET not in json.dumps(list(rows.values("before", "after", "note")))
     bad = client.get(url, {"reveal": "phone"})
     assert bad.status_code == 400 and bad.json()["field"] == "reveal"
     assert rows.count() == 2
