@@ -7,7 +7,9 @@ timeline, and in the department's inbox (/inbox/) for one of its users.  A comma
 CAP Update of an alert in force, then its Cancel with a reason, each after a confirmation: the
 list shows each message's state, the public CAP feed and XML carry msgType Update/Cancel with
 ``references`` to the message before.  A dispatcher sees the alerts without those buttons.
-Screenshots (zh and en): artifacts/screenshots/console_agency_task*.png, console_alert_*.png.
+The media tab lists nearby cameras with their address masked; 「显示完整地址」 shows it whole and
+is audited.  Screenshots (zh and en): artifacts/screenshots/console_agency_task*.png,
+console_alert_*.png, console_camera_reveal.png.
 
 The server is another thread, so the records are committed and the database flushed afterwards;
 no 3D city is built (the panels are what is tested).
@@ -33,6 +35,7 @@ pytestmark = [pytest.mark.browser]
 VIEWPORT = {"width": 1500, "height": 950}
 CAP = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 ATOM = {"a": "http://www.w3.org/2005/Atom"}
+SECRET = "rtsp://admin:pa55@10.1.1.5:554/rtp/34020000001320000001"
 # a datetime-local value `hours` from now in the browser's own time zone
 LOCAL_IN = (
     "(h) => { const d = new Date(Date.now() + h * 3600e3); d.setSeconds(0, 0);"
@@ -76,6 +79,15 @@ def _seed() -> dict:
         )
 
     tasked = incident("民主路主干管爆裂", node(1, 1))
+    lon, lat = node(1, 1)
+    camera = services.camera_save(
+        by="seed",
+        code="CAM-R1",
+        name="民主路口监控",
+        protocol="rtsp",
+        geom=Point(lon + 0.0005, lat, srid=4326),
+        stream_url=SECRET,
+    )
     ending = incident("藉河北路燃气泄漏", node(3, 3), "gas_leak")
     warned = incident("民主路低洼积水", node(2, 1))
     shown = incident("双桥路积水", node(1, 3))
@@ -89,6 +101,7 @@ def _seed() -> dict:
         "alert": alert(warned, "民主路积水黄色预警"),
         "shown": shown,
         "shown_alert": alert(shown, "双桥路积水蓝色预警"),
+        "camera": camera,
     }
 
 
@@ -323,5 +336,30 @@ def test_alert_forms_in_english_and_hidden_from_dispatchers(site, browser, orm):
     page.wait_for_selector(f'.alerts li[data-alert="{alert.pk}"]')
     assert page.locator("[data-alert-action]").count() == 0
     assert page.locator("#alert-update-form, #alert-cancel-form").count() == 0
+    assert page.errors == []
+    page.context.close()
+
+
+def test_camera_address_masked_then_revealed_on_purpose(site, browser, orm):
+    from cim.models import AuditLog
+    from emergency.services.video import STREAM_READ
+
+    camera, dispatcher = site["camera"], site["dispatcher"]
+    page = console(browser, site, dispatcher)
+    open_incident(page, site["tasked"].pk)
+    tab(page, "media")
+    row = f'.cameras li[data-camera="{camera.pk}"]'
+    page.wait_for_selector(f"{row} .camera-url")
+    assert page.text_content(f"{row} .camera-url") == "rtsp://10.1.1.5:554/…"
+    assert "pa55" not in page.content() and "34020000001320000001" not in page.content()
+    reads = AuditLog.objects.filter(action=STREAM_READ, object_id=str(camera.pk))
+    assert not reads.exists()
+    page.click(f'[data-reveal-camera="{camera.pk}"]')
+    page.wait_for_function(
+        f"document.querySelector('{row} .camera-url').textContent === {SECRET!r}", timeout=30000
+    )
+    assert page.locator(f'[data-reveal-camera="{camera.pk}"]').count() == 0
+    assert list(reads.values_list("actor", flat=True)) == [dispatcher.pk]
+    page.screenshot(path=str(SHOTS / "console_camera_reveal.png"))
     assert page.errors == []
     page.context.close()
