@@ -12,12 +12,25 @@ from cim.scope import Scope
 from emergency.choices import AgencyTaskState
 from emergency.models import Alert, AlertSubscription, Assignment, Notification, Task
 
-__all__ = ["agency_tasks_overdue", "department_of", "inbox_tasks", "notifications_visible_to"]
+__all__ = [
+    "agency_tasks_overdue",
+    "department_of",
+    "inbox_tasks",
+    "notifications_visible_to",
+    "task_departments",
+]
 
 
 def department_of(user) -> Department | None:
     profile = getattr(user, "staff_profile", None) if getattr(user, "is_authenticated", False) else None
     return profile.department if profile is not None else None
+
+
+def task_departments(*, english: bool = False) -> list[dict[str, str]]:
+    """The departments an agency task may be sent to (the API takes their
+    ``code``), named in the page's language."""
+    rows = Department.objects.order_by("code").values_list("code", "name", "name_en")
+    return [{"code": code, "name": (name_en or name) if english else name} for code, name, name_en in rows]
 
 
 def inbox_tasks(user, *, department: Department | None = None) -> QuerySet[Task]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-__all__ = ["PLAYABLE", "infer_protocol", "snapshot_url_problem", "stream_url_problem"]
+__all__ = ["PLAYABLE", "infer_protocol", "mask_stream_url", "snapshot_url_problem", "stream_url_problem"]
 
 #: protocols the console plays in the page; the rest are links
 PLAYABLE = frozenset({"hls"})
@@ -80,3 +80,18 @@ def infer_protocol(url: str) -> str:
     if path.endswith(".flv"):
         return "flv"
     return "other"
+
+
+def mask_stream_url(url: str) -> str:
+    """What a list shows of a stream or snapshot address: the scheme and host
+    (``rtsp://10.1.1.5:554/…``; credentials in the address never shown), or
+    the first folder of a path here (``/video/…``).  The whole address is
+    read on purpose through the audited reveal."""
+    if not url:
+        return ""
+    if url.startswith("/"):
+        first = url.split("?")[0].strip("/").split("/")[0]
+        return f"/{first}/…" if first else "/…"
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]  # user:password@ never shown
+    return f"{parts.scheme}://{host}/…" if parts.scheme and host else "…"

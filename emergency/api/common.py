@@ -5,11 +5,13 @@ checked by the serializers of :mod:`emergency.api.queries`)."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 
 from config.common.errors import ERRORS
 from emergency.errors import DomainError
 
-__all__ = ["ERRORS", "get_or_400", "incident_or_400"]
+__all__ = ["ERRORS", "get_or_400", "incident_or_400", "reveal_asked", "reveal_parameter"]
 
 
 def get_or_400(model, pk, field: str):
@@ -33,3 +35,17 @@ def incident_or_400(user, pk, field: str = "incident"):
 
     return get_or_400(incidents_visible_to(user), pk, field)
 
+
+
+def reveal_parameter(what: str, description: str) -> OpenApiParameter:
+    """The ``?reveal=<what>`` query parameter of a detail view (for the schema)."""
+    return OpenApiParameter("reveal", OpenApiTypes.STR, enum=[what], description=description)
+
+
+def reveal_asked(request, what: str) -> bool:
+    """Whether the request asks ``?reveal=<what>`` (a masked value shown whole,
+    which the view audits); any other value is a 400 naming ``reveal``."""
+    reveal = request.query_params.get("reveal")
+    if reveal not in (None, "", what):
+        raise DomainError(f"reveal must be {what!r}", field="reveal")
+    return reveal == what

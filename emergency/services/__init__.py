@@ -34,7 +34,7 @@ from .supplies import (
     supply_request_ship,
 )
 from .units import unit_set_crew, unit_set_status
-from .video import camera_streams_open
+from .video import camera_stream_reveal, camera_streams_open
 from .zones import zone_create, zone_lift
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "attachment_add",
     "attachment_read",
     "camera_save",
+    "camera_stream_reveal",
     "camera_streams_open",
     "closure_create",
     "closure_lift",

@@ -17,9 +17,10 @@ from emergency.conf import emergency_settings
 from emergency.locks import lock_stream_audit
 from emergency.models import Camera
 
-__all__ = ["STREAM_OPEN", "camera_streams_open"]
+__all__ = ["STREAM_OPEN", "STREAM_READ", "camera_stream_reveal", "camera_streams_open"]
 
 STREAM_OPEN = "camera.stream.open"
+STREAM_READ = "camera.stream.read"
 
 
 @transaction.atomic
@@ -45,3 +46,13 @@ def camera_streams_open(*, cameras: Iterable[Camera], by, context: str = "") -> 
                      after={"code": camera.code, "protocol": camera.protocol})
         written.append(camera)
     return written
+
+
+@transaction.atomic
+def camera_stream_reveal(*, camera: Camera, by) -> Camera:
+    """Record that ``by`` read a camera's stream and snapshot addresses whole
+    (lists show them masked).  Unlike opening a stream, every reveal is a row:
+    an address read on purpose may be copied elsewhere."""
+    audit_record(actor=by, action=STREAM_READ, obj=camera, note="camera stream address read unmasked",
+                 after={"code": camera.code, "protocol": camera.protocol})
+    return camera

@@ -17,8 +17,8 @@ from cim import roles
 from cim.models import AuditLog
 from emergency import selectors, services
 from emergency.models import Camera
-from emergency.services.video import STREAM_OPEN
-from emergency.streams import infer_protocol, snapshot_url_problem, stream_url_problem
+from emergency.services.video import STREAM_OPEN, STREAM_READ
+from emergency.streams import infer_protocol, mask_stream_url, snapshot_url_problem, stream_url_problem
 from tests.emergency.conftest import node
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +94,9 @@ def test_api_checks_protocol_and_url_together(grid_city, api):
     assert cam.protocol == "flv"
     change = {"protocol": "hls", "stream_url": "http://gw/1/hls.m3u8", "snapshot_url": "http://gw/1/snap.jpg"}
     ok = client.patch(f"/api/emergency/cameras/{cam.pk}/", change, format="json")
-    assert ok.status_code == 200 and ok.json()["snapshot_url"] == "http://gw/1/snap.jpg"
+    assert ok.status_code == 200 and ok.json()["snapshot_url"] == "http://gw/…"  # answers are masked too
+    cam.refresh_from_db()
+    assert (cam.protocol, cam.stream_url, cam.snapshot_url) == ("hls", "http://gw/1/hls.m3u8", "http://gw/1/snap.jpg")
 
 
 # --- the video wall ------------------------------------------------------------------------------
@@ -168,7 +170,68 @@ def test_stream_urls_hidden_from_roles_that_may_not_see_cameras(grid_city, incid
     assert nearby and all("stream_url" not in c and "snapshot_url" not in c for c in nearby)
     assert responder.get(f"/api/emergency/cameras/{Camera.objects.get().pk}/stream/").status_code == 403
     control = api(roles.DISPATCHER)[0].get(f"/api/emergency/incidents/{incident.pk}/cameras/").json()
-    assert control["nearby"][0]["stream_url"].endswith("hls.m3u8")
+    assert control["nearby"][0]["stream_url"] == "http://gw.example/…"  # masked: revealed on purpose only
+    assert control["nearby"][0]["stream_masked"] is True
+
+
+# --- masked addresses and the audited reveal ----------------------------------------------------
+
+SECRET = "rtsp://admin:pa55@10.1.1.5:554/rtp/34020000001320000001"
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    (SECRET, "rtsp://10.1.1.5:554/…"),  # the password in the address is never shown
+    ("/video/CAM-001/index.m3u8", "/video/…"),
+    ("http://[fd00::5]:8080/live/1.m3u8", "http://[fd00::5]:8080/…"),
+    ("webrtc://10.1.1.5/live/3", "webrtc://10.1.1.5/…"),
+    ("", ""),
+])
+def test_masked_address_keeps_scheme_and_host_only(url, shown):
+    assert mask_stream_url(url) == shown
+
+
+def test_camera_lists_show_no_full_address(grid_city, incident_at, api):
+    incident = incident_at(*node(1, 1))
+    camera("M1", *node(1, 1), stream_url=SECRET, protocol="rtsp", snapshot_url="http://10.1.1.5/snap/1.jpg")
+    client, user = api(roles.DISPATCHER)
+    answers = [
+        client.get("/api/emergency/cameras/").json(),
+        client.get("/api/emergency/cameras/geojson/").json(),
+        client.get(f"/api/emergency/cameras/{Camera.objects.get().pk}/").json(),
+        client.get(f"/api/emergency/incidents/{incident.pk}/cameras/").json(),
+    ]
+    text = json.dumps(answers, ensure_ascii=False)
+    assert "rtsp://10.1.1.5:554/…" in text and "http://10.1.1.5/…" in text
+    assert "pa55" not in text and "34020000001320000001" not in text and "snap/1.jpg" not in text
+    assert not AuditLog.objects.filter(action=STREAM_READ).exists()  # a list is not a read of the address
+
+
+def test_reveal_gives_the_address_and_writes_an_audit_row(grid_city, api):
+    cam = camera("R1", *node(1, 1), stream_url=SECRET, protocol="rtsp", snapshot_url="http://10.1.1.5/snap/1.jpg")
+    url = f"/api/emergency/cameras/{cam.pk}/"
+    client, user = api(roles.COMMANDER)
+    for _ in range(2):  # every reveal is on record, not one per window
+        body = client.get(url, {"reveal": "stream"}).json()
+        assert (body["stream_url"], body["snapshot_url"], body["stream_masked"]) == (
+            SECRET, "http://10.1.1.5/snap/1.jpg", False)
+    rows = AuditLog.objects.filter(action=STREAM_READ, actor=user, object_id=str(cam.pk))
+    assert rows.count() == 2
+    # the row names the camera, it does not copy the address
+    assert SECRET not in json.dumps(list(rows.values("before", "after", "note")))
+    bad = client.get(url, {"reveal": "phone"})
+    assert bad.status_code == 400 and bad.json()["field"] == "reveal"
+    assert rows.count() == 2
+
+
+@pytest.mark.parametrize("role", [roles.RESPONDER, roles.PLANNER, roles.COMMUNITY, None])
+def test_reveal_refused_to_roles_without_cameras(grid_city, api, role):
+    cam = camera("R2", *node(1, 1), stream_url=SECRET, protocol="rtsp")
+    client, _ = api(role)
+    resp = client.get(f"/api/emergency/cameras/{cam.pk}/", {"reveal": "stream"})
+    assert resp.status_code == 403
+    assert SECRET not in resp.content.decode()
+    assert client.get("/api/emergency/cameras/").status_code == 403
+    assert not AuditLog.objects.filter(action=STREAM_READ).exists()
 
 
 # --- the demo streams ----------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_control_room_gets_the_full_console(make_user, role, mode, commands):
     can = config["can"]
     # dispatch work: everyone in the control room
     for action in ("createIncident", "transition", "assign", "recommend", "requestSupplies", "shipSupplies",
-                   "readRegistry", "tasks"):
+                   "readRegistry", "tasks", "agencyTasks", "revealStream"):
         assert can[action] is True, action
     # command decisions: commanders and admins only (the API refuses the same)
     for action in ("level", "activatePlan", "zones", "alerts", "commitSupplies"):
@@ -72,6 +72,35 @@ def test_control_room_gets_the_full_console(make_user, role, mode, commands):
     html = response.content.decode()
     assert 'id="new-incident"' in html  # the form is there for the control room
     assert 'data-tab="dispatch"' in html
+
+
+def test_departments_for_agency_tasks_in_the_page_language(make_user):
+    """The agency-task form offers the departments the API takes (by code), named in the page's
+    language; a responder's console offers none."""
+    factories.departments()
+    client = _login(make_user, roles.DISPATCHER)
+    zh = _config(client.get(CONSOLE, HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    en = _config(client.get(CONSOLE, HTTP_ACCEPT_LANGUAGE="en"))
+    assert {"code": "gaj", "name": "公安局"} in zh["departments"]
+    assert {"code": "gaj", "name": "Public Security Bureau"} in en["departments"]
+    assert [d["code"] for d in zh["departments"]] == [d["code"] for d in en["departments"]]
+    assert zh["api"]["agencyTasks"] == reverse("emergency:agency-task-list")
+    assert _config(_login(make_user, roles.RESPONDER).get(CONSOLE))["departments"] == []
+
+
+@pytest.mark.parametrize("module", ["agency_tasks.js", "alert_followups.js", "detail.js"])
+def test_every_string_of_the_new_console_forms_is_in_both_languages(make_user, module):
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[2] / "viewer/static/viewer/console" / module).read_text()
+    keys = set(re.findall(r"\bt\(\"(\w+)\"", source))
+    keys |= {f"msgType_{m}" for m in ("Alert", "Update", "Cancel")}  # t(`msgType_${a.msg_type}`)
+    client = _login(make_user, roles.COMMANDER)
+    zh = _json_script(client.get(CONSOLE, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode(), "console-i18n")
+    en = _json_script(client.get(CONSOLE, HTTP_ACCEPT_LANGUAGE="en").content.decode(), "console-i18n")
+    assert keys - set(zh) == set()
+    untranslated = {k for k in keys if en[k] == zh[k] and re.search(r"[\u4e00-\u9fff]", zh[k])}
+    assert untranslated == set()
 
 
 def test_responder_sees_their_assignments_read_only(make_user):

@@ -2,7 +2,9 @@
 the demo streams (built by ``build_demo_video`` with ffmpeg) play through hls.js from the
 platform's static files — every <video>'s currentTime advances — the FLV camera of a gateway is
 shown as a link with its snapshot, and no request leaves 127.0.0.1.  The 3×3 wall then fills the
-tiles it has no camera for.  Screenshot: artifacts/screenshots/console_video_wall.png.
+tiles it has no camera for.  A camera whose HLS fails (its playlist missing, or not a playlist)
+falls back to its still image, or the blank last frame, with the sentence that says so.
+Screenshots: artifacts/screenshots/console_video_wall.png, console_video_fallback*.png.
 
 A light site: no city, terrain or tiles (the wall does not need them), only the cameras, one
 incident and the users, committed for the server thread and flushed afterwards.
@@ -11,6 +13,7 @@ incident and the users, committed for the server thread and flushed afterwards.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,6 +22,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from cim import roles
+from emergency.conf import emergency_settings
 from tests.live_http import live_http_server
 from tests.viewer.test_console_browser import (
     SHOTS,
@@ -47,11 +51,21 @@ def build_video_site() -> dict:
                              stream_url=f"rtsp://video.demo.invalid/live/CAM-00{k + 1}", synthetic=True)
     services.camera_save(by="test", code="GB-FLV", name="国标网关 FLV",
                          geom=Point(LON, LAT + 0.0003, srid=4326), stream_url="http://127.0.0.1:9/rtp/34020000001320000001.live.flv")
+    # Two cameras whose HLS fails, ≈ 9 km away (never on the incident's wall): a playlist that is
+    # not there (404) and one that is not a playlist; the first has a still image to fall back to.
+    services.camera_save(by="test", code="GONE-404", name="失联摄像机", geom=Point(LON + 0.1, LAT, srid=4326),
+                         stream_url="/video/GONE-404/index.m3u8", snapshot_url="/video/CAM-001/snapshot.jpg")
+    services.camera_save(by="test", code="BAD-PL", name="损坏播放列表",
+                         geom=Point(LON + 0.1, LAT + 0.001, srid=4326), stream_url="/video/BAD-PL/index.m3u8")
+    broken = Path(settings.MEDIA_ROOT) / emergency_settings.VIDEO_DIR / "BAD-PL"
+    broken.mkdir(parents=True, exist_ok=True)
+    (broken / "index.m3u8").write_text("this is not a playlist\n")
     quiet = open(os.devnull, "w")  # noqa: SIM115
     call_command("build_demo_video", "--seconds", "6", "--no-progress", stdout=quiet, stderr=quiet)
     incident = services.incident_create(title="民主路口车辆起火", incident_type="fire", source="119",
                                         location=Point(LON, LAT, srid=4326), by=users[roles.DISPATCHER])
-    return {"users": users, "incident": incident, "camera": Camera.objects.get(code="CAM-002").pk}
+    return {"users": users, "incident": incident, "camera": Camera.objects.get(code="CAM-002").pk,
+            "broken": {c.code: c.pk for c in Camera.objects.filter(code__in=["GONE-404", "BAD-PL"])}}
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +80,7 @@ def video_site(test_database, django_db_blocker, tmp_path_factory):
             made = build_video_site()
             with live_http_server() as base:
                 site = OpsSite(base=base, ws="", users=made["users"], media=media)
+                site.broken = made["broken"]
                 yield site, made["incident"], made["camera"]
         finally:
             _flush()
@@ -115,5 +130,38 @@ def test_video_wall_plays_the_nearest_cameras(video_site, django_db_blocker):
         wait_for(page, "document.querySelectorAll('.video-tile').length === 1"
                        " && document.querySelector('.video-tile video')?.currentTime > 1", 60,
                  "one camera playing")
+        assert_local(tab)
+        assert not tab.errors, tab.errors
+
+
+FALLBACK = """(code) => { const f = document.querySelector(`.video-tile[data-camera="${code}"]`);
+  if (!f || f.dataset.state !== 'failed') return null;
+  const img = f.querySelector('img');
+  return { note: f.querySelector('.video-note')?.textContent, img: img ? img.getAttribute('src') : null,
+           loaded: img ? img.complete && img.naturalWidth > 0 : null,
+           blank: !!f.querySelector('.video-blank, video') }; }"""
+
+
+@pytest.mark.parametrize(("lang", "note"), [
+    ("zh-CN", "视频暂时无法播放，显示的是截图或最后一帧。"),
+    ("en-US", "The video cannot play right now: showing the snapshot or the last frame."),
+])
+def test_a_failing_stream_falls_back_to_its_snapshot(video_site, lang, note):
+    site, _incident, _camera = video_site
+    with chromium() as browser:
+        tab = open_tab(browser, site, site.users[roles.DISPATCHER], "/console/", locale=lang)
+        page = tab.page
+        wait_for(page, "window.cimConsole !== undefined", 90, "the console")
+        # the playlist is not there (404 after hls.js's retries): the camera's still image
+        page.evaluate(f"cimConsole.app.detail.wall.openCamera({site.broken['GONE-404']}, '失联摄像机')")
+        shown = wait_for(page, "(" + FALLBACK + ")('GONE-404')", 60, "the snapshot fallback")
+        assert shown["note"] == note and shown["loaded"], shown
+        assert shown["img"] == "/video/CAM-001/snapshot.jpg"
+        page.screenshot(path=str(SHOTS / f"console_video_fallback_{lang[:2]}.png"))
+        # not a playlist, no still image: the tile keeps the (blank) player and says why
+        page.evaluate(f"cimConsole.app.detail.wall.openCamera({site.broken['BAD-PL']}, '损坏播放列表')")
+        shown = wait_for(page, "(" + FALLBACK + ")('BAD-PL')", 60, "the fallback without a snapshot")
+        assert shown["note"] == note and shown["img"] is None and shown["blank"], shown
+        assert any(u.endswith("/video/GONE-404/index.m3u8") for u in tab.requests)
         assert_local(tab)
         assert not tab.errors, tab.errors

@@ -19,11 +19,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cim import roles
 from config.common.csp import cesium_page
 from emergency.conf import emergency_settings
+from emergency.selectors_notify import task_departments
 from emergency.services.dispatch_scope import approves_mutual_aid
 from viewer.views.helpers import as_text
 from viewer.views.ops import api_urls, labels, ops_config, role_label, synthetic_data_loaded
@@ -42,6 +44,7 @@ def console_capabilities(user) -> dict[str, bool]:
         "level": command, "activatePlan": command, "recommend": control, "assign": control,
         "requestSupplies": control, "commitSupplies": command, "shipSupplies": control,
         "zones": command, "alerts": command, "tasks": control, "linkCamera": control,
+        "agencyTasks": control, "revealStream": control,
         "readRegistry": control, "closures": control, "merge": control,
         # units of other districts: a district dispatcher asks, the city level decides
         "requestMutualAid": control and not city_level, "approveMutualAid": city_level,
@@ -64,6 +67,8 @@ def console(request):
         "voiceMaxS": float(emergency_settings.VOICE_MAX_S),
         # hls.js from the platform's static files (npm, never a CDN), loaded when a video wall opens
         "hlsModule": static("vendor/hls/hls.light.min.mjs"),
+        # where an agency task (联动任务) may go: the departments the API knows
+        "departments": task_departments(english=get_language() == "en") if can["agencyTasks"] else [],
         **ops_config(request.user, api=api_urls(), page_labels=page_labels),
     }
     return render(request, "viewer/console.html", {

@@ -96,6 +96,7 @@ def api_urls() -> dict:
         "zones": url_or_none(f"{e}zone-list"),
         "closures": url_or_none(f"{e}closure-list"),
         "alerts": url_or_none(f"{e}alert-list"),
+        "agencyTasks": url_or_none(f"{e}agency-task-list"),
         "assignments": url_or_none(f"{e}assignment-list"),
         "mutualAid": url_or_none(f"{e}mutual-aid-list"),
         "supplyRequests": url_or_none(f"{e}supply-request-list"),

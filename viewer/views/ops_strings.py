@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from viewer.views.console_forms_strings import CONSOLE_FORM_STRINGS
 from viewer.views.ops_backoffice_strings import CLOSURE_STRINGS, INCIDENT_TOOL_STRINGS, MUTUAL_AID_STRINGS
 from viewer.views.planner_strings import BASEMAP_STRINGS
 
@@ -73,6 +74,7 @@ CONSOLE_STRINGS = {
     **CLOSURE_STRINGS,
     **INCIDENT_TOOL_STRINGS,
     **MUTUAL_AID_STRINGS,
+    **CONSOLE_FORM_STRINGS,
     # list, form, map
     "noLocation": _("尚未选择位置"),
     "pickIncidentHint": _("在地图上单击事件发生位置（Esc 取消）"),

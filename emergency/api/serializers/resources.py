@@ -12,7 +12,7 @@ from emergency.api.fields import FiniteFloatField, LonLatTogether, geojson_of
 from emergency.choices import CameraProtocol, ReportableUnitStatus
 from emergency.conf import emergency_settings
 from emergency.models import Agency, Assignment, Camera, MutualAidRequest, Unit
-from emergency.streams import PLAYABLE
+from emergency.streams import PLAYABLE, mask_stream_url
 
 __all__ = [
     "AgencySerializer",
@@ -150,21 +150,32 @@ class CameraSerializer(LonLatTogether, serializers.ModelSerializer):
     heading = FiniteFloatField(min_value=0, max_value=359.999, allow_null=True, required=False)
     protocol = serializers.ChoiceField(choices=CameraProtocol.choices, required=False)
 
+    stream_masked = serializers.SerializerMethodField()
+
     class Meta:
         model = Camera
         fields = ["id", "code", "name", "lon", "lat", "position", "stream_url", "protocol", "snapshot_url",
-                  "heading", "active", "admin_area", "synthetic"]
-        read_only_fields = ["id", "position", "synthetic"]
+                  "stream_masked", "heading", "active", "admin_area", "synthetic"]
+        read_only_fields = ["id", "position", "synthetic", "stream_masked"]
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_position(self, obj):
         return _point(obj.geom)
 
+    def get_stream_masked(self, obj) -> bool:
+        return not self.context.get("reveal_stream")
+
     def to_representation(self, instance):
+        """Addresses masked (``scheme://host/…``) unless the view revealed them
+        (``context["reveal_stream"]``, audited); left out for roles that may not
+        see cameras (``context["hide_streams"]``)."""
         data = super().to_representation(instance)
         if self.context.get("hide_streams"):
-            data.pop("stream_url", None)
-            data.pop("snapshot_url", None)
+            for name in ("stream_url", "snapshot_url", "stream_masked"):
+                data.pop(name, None)
+        elif not self.context.get("reveal_stream"):
+            for name in ("stream_url", "snapshot_url"):
+                data[name] = mask_stream_url(data.get(name) or "")
         return data
 
 
@@ -202,11 +213,19 @@ class CameraStreamSerializer(serializers.ModelSerializer):
 
 
 class CameraGeoSerializer(GeoFeatureModelSerializer):
+    """The map layer: the stream address masked (the player opens it through
+    the audited stream endpoint)."""
+
+    stream_url = serializers.SerializerMethodField()
+
     class Meta:
         model = Camera
         geo_field = "geom"
         fields = ["id", "code", "name", "stream_url", "protocol", "heading", "active"]
         read_only_fields = fields
+
+    def get_stream_url(self, obj) -> str:
+        return mask_stream_url(obj.stream_url)
 
 
 class AssignUnitsSerializer(serializers.Serializer):

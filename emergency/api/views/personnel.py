@@ -19,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from emergency import selectors_personnel as sel
-from emergency.api.common import ERRORS, get_or_400
+from emergency.api.common import ERRORS, get_or_400, reveal_asked, reveal_parameter
 from emergency.api.queries import AgencyFilterQuery, UnitFilterQuery
 from emergency.api.serializers.personnel import (
     CopyWeekSerializer,
@@ -38,8 +38,7 @@ from emergency.services import personnel as svc
 
 __all__ = ["DutyShiftViewSet", "DutyViewSet", "ExpertViewSet", "QualificationViewSet", "TeamMemberViewSet"]
 
-REVEAL = OpenApiParameter("reveal", OpenApiTypes.STR, enum=["phone"],
-                          description="show the phone unmasked (audited)")
+REVEAL = reveal_parameter("phone", "show the phone unmasked (audited)")
 
 
 def _date_param(params, name: str, default: dt.date) -> dt.date:
@@ -51,13 +50,6 @@ def _date_param(params, name: str, default: dt.date) -> dt.date:
     except ValueError:
         raise DomainError(f"{name} must be a date (YYYY-MM-DD)", field=name) from None
     return sel.check_roster_date(day, name)
-
-
-def _reveal(request) -> bool:
-    reveal = request.query_params.get("reveal")
-    if reveal not in (None, "", "phone"):
-        raise DomainError("reveal must be 'phone'", field="reveal")
-    return reveal == "phone"
 
 
 class _SavedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -175,7 +167,7 @@ class ExpertViewSet(_SavedViewSet):
     @extend_schema(parameters=[REVEAL], responses={200: ExpertSerializer, **ERRORS})
     def retrieve(self, request, *args, **kwargs):
         expert = self.get_object()
-        reveal = _reveal(request)
+        reveal = reveal_asked(request, "phone")
         if reveal:
             svc.expert_phone_reveal(expert=expert, by=request.user)
         return Response(ExpertSerializer(expert, context={"reveal_phone": reveal}).data)
@@ -200,7 +192,7 @@ class TeamMemberViewSet(_SavedViewSet):
     @extend_schema(parameters=[REVEAL], responses={200: TeamMemberSerializer, **ERRORS})
     def retrieve(self, request, *args, **kwargs):
         member = self.get_object()
-        reveal = _reveal(request)
+        reveal = reveal_asked(request, "phone")
         if reveal:
             svc.team_member_phone_reveal(member=member, by=request.user)
         return Response(TeamMemberSerializer(member, context={"reveal_phone": reveal}).data)

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from config.common.pagination import GeoPagination
 from emergency import selectors, services
-from emergency.api.common import ERRORS
+from emergency.api.common import ERRORS, reveal_asked, reveal_parameter
 from emergency.api.live import PositionThrottle
 from emergency.api.queries import AssignmentQuery, MutualAidQuery, UnitBoardQuery, UnitQuery
 from emergency.api.serializers import (
@@ -172,17 +172,30 @@ class UnitViewSet(_RegistryViewSet):
 @extend_schema(tags=["emergency"])
 class CameraViewSet(_PlacedRegistryViewSet):
     """Cameras with positions and stream URLs.  Read: admin, commander,
-    dispatcher; write: admin."""
+    dispatcher; write: admin.  Lists and answers show the addresses masked
+    (``scheme://host/…``); ``GET cameras/{id}/?reveal=stream`` shows them
+    whole and writes an audit row; ``…/stream/`` opens the player (audited)."""
 
     permission_classes = [RegistryWrite]
     serializer_class = CameraSerializer
     queryset = Camera.objects.order_by("code")
     save_service = staticmethod(services.camera_save)
 
+    @extend_schema(parameters=[reveal_parameter("stream", "show the stream and snapshot addresses whole "
+                                                          "(audited each time)")],
+                   responses={200: CameraSerializer, **ERRORS})
+    def retrieve(self, request, *args, **kwargs):
+        """One camera; its addresses masked unless ``?reveal=stream`` (audited)."""
+        camera = self.get_object()
+        reveal = reveal_asked(request, "stream")
+        if reveal:
+            services.camera_stream_reveal(camera=camera, by=request.user)
+        return Response(CameraSerializer(camera, context={"reveal_stream": reveal}).data)
+
     @extend_schema(responses={200: CameraGeoSerializer(many=True)})
     @action(detail=False, pagination_class=GeoPagination, serializer_class=CameraGeoSerializer)
     def geojson(self, request):
-        """Cameras as GeoJSON."""
+        """Cameras as GeoJSON (stream addresses masked)."""
         page = self.paginate_queryset(Camera.objects.order_by("code"))
         return self.get_paginated_response(CameraGeoSerializer(page, many=True).data)
 

@@ -337,10 +337,11 @@ export class IncidentDetail {
         const linked = new Set(cameras.linked.map((c) => c.id));
         const all = [...cameras.linked, ...cameras.nearby.filter((c) => !linked.has(c.id))];
         if (!all.length) parts.push(el("p", { class: "muted" }, t("noCameras")));
-        parts.push(el("ul", { class: "cameras" }, all.map((c) => el("li", {},
+        parts.push(el("ul", { class: "cameras" }, all.map((c) => el("li", { dataset: { camera: c.id } },
           el("b", {}, c.name || c.code), el("span", { class: "tag" }, label("cameraProtocol", c.protocol)),
           linked.has(c.id) ? el("span", { class: "tag ok" }, t("linked"))
-            : this.app.can.linkCamera ? el("button", { type: "button", class: "small", onclick: (e) => this.linkCamera(id, c.id, e.currentTarget) }, t("link")) : null))));
+            : this.app.can.linkCamera ? el("button", { type: "button", class: "small", onclick: (e) => this.linkCamera(id, c.id, e.currentTarget) }, t("link")) : null,
+          this.streamAddress(c)))));
       }
     }
     fill(box, ...parts);
@@ -395,6 +396,28 @@ export class IncidentDetail {
       },
     });
     return el("div", { class: "ptt-box" }, heading(t("voiceTitle")), button);
+  }
+
+  /** The camera's stream address as lists show it (masked), and the audited reveal of it whole. */
+  streamAddress(camera) {
+    if (!camera.stream_url) return null;
+    const text = el("span", { class: "mono muted camera-url", title: t("streamMasked") }, camera.stream_url);
+    const reveal = this.app.can.revealStream && camera.stream_masked
+      ? el("button", { type: "button", class: "small ghost", dataset: { revealCamera: camera.id }, title: t("revealStreamTip") },
+        t("revealStream"))
+      : null;
+    reveal?.addEventListener("click", () => busy(reveal, async () => {
+      try {
+        const whole = await getJSON(`${config.api.cameras}${camera.id}/?reveal=stream`);
+        text.textContent = whole.stream_url;
+        text.title = t("streamRevealed");
+        text.classList.remove("muted");
+        reveal.remove();
+      } catch (error) {
+        notify(errorText(error));
+      }
+    }));
+    return el("div", { class: "small" }, text, " ", reveal);
   }
 
   async linkCamera(id, camera, button) {

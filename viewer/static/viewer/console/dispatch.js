@@ -1,8 +1,10 @@
 // The dispatch tab: the matching plans (预案) and their activation, the plan's tasks, the
 // recommended units per required type with their road ETAs, the assignment (a 409 when another
-// console took a unit first is shown as such), and the units already sent with their routes.
+// console took a unit first is shown as such), the units already sent with their routes, and the
+// tasks for partner departments (agency_tasks.js).
 import { ApiError, errorText, getJSON, patch, post, withParams } from "../common/http.js";
 import { config, fmtDistance, fmtDuration, fmtTime, label, t } from "./i18n.js";
+import { AgencyTaskForm } from "./agency_tasks.js";
 import { MutualAid, aidErrorText } from "./mutual_aid.js";
 import { busy, el, fill, heading, loading, notify, select } from "./ui.js";
 
@@ -14,6 +16,7 @@ export class DispatchTab {
     this.recommendation = null;
     this.extra = null; // {unit_type, count} asked for by hand
     this.aid = new MutualAid(app);
+    this.agencyTask = new AgencyTaskForm(app);
     this.aidRequests = []; // the incident's mutual-aid requests (跨区支援)
   }
 
@@ -58,6 +61,7 @@ export class DispatchTab {
       dispatchable ? recBox : el("p", { class: "muted" }, incident.status === "received" ? t("verifyFirst") : t("notDispatchable")),
       this.assignedSection(assignments),
       this.tasksSection(tasks),
+      this.agencyTask.section(incident, finished),
     );
     if (dispatchable) await this.loadRecommendations(incident, recBox);
   }

@@ -312,7 +312,9 @@ class ConsoleApp {
         if (this.detail.id === incidentId) this.later("detail-dispatch", () => this.detail.refresh(["dispatch", "timeline"]));
         break;
       case "plan.activated":
+      case "task.sent":
       case "task.updated":
+      case "task.escalated":
       case "dispatch_request.created":
         if (this.detail.id === incidentId) this.later("detail-dispatch", () => this.detail.refresh(["dispatch"]));
         break;
@@ -333,6 +335,7 @@ class ConsoleApp {
         if (this.detail.id) this.later("detail-zones", () => this.detail.refresh(["zones"]));
         break;
       case "alert.issued":
+      case "alert.updated":
       case "alert.cancelled":
         if (this.detail.id) this.later("detail-zones", () => this.detail.refresh(["zones"]));
         break;

@@ -1,8 +1,10 @@
 // The zones & alerts tab: control zones of the incident (drawn on the map or generated around an
 // address: 封控区 / 管控区 / 防范区, names as configured) with the buildings, addresses and
-// people inside; public alerts issued as CAP 1.2 (with a link to the XML).
+// people inside; public alerts issued as CAP 1.2 (with a link to the XML), updated or cancelled
+// (alert_followups.js).
+import { AlertFollowups } from "./alert_followups.js";
 import { errorText, getAll, getJSON, post, withParams } from "../common/http.js";
-import { config, fmtInt, fmtTime, label, t } from "./i18n.js";
+import { config, fmtInt, label, t } from "./i18n.js";
 import { busy, debounce, el, fill, heading, loading, notify, select } from "./ui.js";
 
 // The response level's warning colour and CAP severity (特别严重/严重/较重/一般).
@@ -13,12 +15,20 @@ export class ZonesTab {
     this.app = app;
     this.generated = null; // address chosen for "generate around"
     this.lastAlert = null;
+    this.followups = new AlertFollowups(app, this);
   }
 
   reset() {
     this.shown = null;
     this.generated = null;
     this.lastAlert = null;
+    this.followups.reset();
+  }
+
+  /** Draw the tab again even though its data did not change (a form opened or closed). */
+  rerender() {
+    this.shown = null;
+    this.app.detail.refresh(["zones"]);
   }
 
   async render(incident, box) {
@@ -41,7 +51,8 @@ export class ZonesTab {
       features instanceof Error ? el("p", { class: "error" }, errorText(features)) : this.zoneList(features),
       this.app.can.zones && !finished ? this.zoneForm(incident) : null,
       heading(t("alertsTitle")),
-      mine instanceof Error ? el("p", { class: "error" }, errorText(mine)) : this.alertList(mine),
+      mine instanceof Error ? el("p", { class: "error" }, errorText(mine))
+        : this.followups.list(mine, features instanceof Error ? [] : features, finished),
       this.app.can.alerts && !finished ? this.alertForm(incident, features instanceof Error ? [] : features) : null,
     );
   }
@@ -125,27 +136,6 @@ export class ZonesTab {
         notify(t("zoneCreated", { tier: p.tier_label, people: fmtInt(p.people_estimate ?? 0), buildings: p.buildings_count }),
           { kind: "success", ms: 5000 });
         this.app.refreshZones();
-        this.app.detail.refresh(["zones"]);
-      } catch (error) {
-        notify(errorText(error));
-      }
-    });
-  }
-
-  alertList(alerts) {
-    if (!alerts.length) return el("p", { class: "muted" }, t("noAlerts"));
-    return el("ul", { class: "alerts" }, alerts.map((a) => el("li", { class: `sev-${a.severity} ${a.msg_type === "Cancel" ? "cancelled" : ""}`, dataset: { alert: a.id } },
-      el("div", {}, el("span", { class: "tag" }, label("capSeverity", a.severity)), el("b", {}, a.headline)),
-      el("div", { class: "muted small mono" }, `${a.identifier} · ${a.msg_type} · ${fmtTime(a.sent)}`),
-      el("div", { class: "small" }, el("a", { href: a.cap_url, target: "_blank", rel: "noopener", class: "cap-link" }, t("capXml")),
-        a.msg_type !== "Cancel" && this.app.can.alerts
-          ? el("button", { type: "button", class: "small ghost", onclick: (e) => this.cancelAlert(a, e.currentTarget) }, t("cancelAlert")) : null))));
-  }
-
-  async cancelAlert(alert, button) {
-    await busy(button, async () => {
-      try {
-        await post(`${config.api.alerts}${alert.id}/cancel/`, { reason: "" });
         this.app.detail.refresh(["zones"]);
       } catch (error) {
         notify(errorText(error));
