@@ -20,10 +20,13 @@ edge) to a river cell through flooded cells.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import itertools
 import json
 import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,18 +56,41 @@ __all__ = ["FloodGrid", "building_ids", "city_extent", "connected_flood", "depth
 
 MAX_CELLS = 40_000_000
 EDGES = ndimage.generate_binary_structure(2, 1)  # edge-connected (water does not leak through corners)
+LEVEL_K = 4  # the river's level is looked up on a grid this many times coarser
 TILE = 32  # cells: the footprints are read and burnt only in the tiles the water reaches
 
 
 @dataclass
 class FloodGrid:
-    """The inputs of the flood on one grid (the buildings come later, only where the
-    water can reach: ``building_ids``)."""
+    """The inputs of the flood on one grid that do not depend on the water (the
+    buildings come later, only where the water can reach: ``building_ids``).  Kept for
+    the next run on the same grid (``flood_grid``): read only."""
 
     transform: Affine  # lon/lat of cell corners
     ground: np.ndarray  # float32, 1985-datum metres, NaN outside the DEMs
     river: np.ndarray  # bool: river cells (the seeds)
     cell_area_m2: float
+
+    @functools.cached_property
+    def river_ground_min(self) -> float | None:
+        """The lowest ground of a river cell (None: the river lies outside the DEMs)."""
+        values = self.ground[self.river & np.isfinite(self.ground)]
+        return float(values.min()) if values.size else None
+
+    @functools.cached_property
+    def river_level(self) -> np.ndarray:
+        """The river's current level at the nearest river cell, on a grid ``LEVEL_K``
+        times coarser (the level changes by centimetres over 20 m), found from the river
+        cells alone (a few per cent of the grid)."""
+        k = LEVEL_K
+        rows, cols = self.river.shape
+        r, c = np.nonzero(self.river & np.isfinite(self.ground))
+        coarse_level = np.full((-(-rows // k), -(-cols // k)), np.inf, dtype=np.float32)
+        np.minimum.at(coarse_level, (r // k, c // k), self.ground[r, c])
+        _, (ri, rj) = ndimage.distance_transform_edt(~np.isfinite(coarse_level), return_indices=True)
+        level = coarse_level[ri, rj]
+        level.flags.writeable = False
+        return level
 
 
 def connected_flood(ground: np.ndarray, water: np.ndarray | float, seeds: np.ndarray,
@@ -87,8 +113,19 @@ def _reached(wet: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
+_grids: dict[tuple, FloodGrid] = {}  # the last grid only: a city's is about 120 MB
+_grids_lock = threading.Lock()
+
+
 def flood_grid(extent: tuple[float, float, float, float], cell: float, *,
                main_rivers_only: bool = False) -> FloodGrid:
+    """The ground and the rivers on the grid of ``cell`` metres over ``extent``; the
+    last one is kept in this process for the next run on the same grid, under a key
+    made of everything it is computed from (the grid, the DEMs' files and datums, the
+    datum offset, the rivers' geometries): a changed DEM or river makes a new grid."""
+    from cim.models import DemRaster
+    from cim.services.terrain import dem_path
+
     west, south, east, north = extent
     lat_mid = (south + north) / 2
     dx = cell / (111_320.0 * math.cos(math.radians(lat_mid)))
@@ -98,17 +135,38 @@ def flood_grid(extent: tuple[float, float, float, float], cell: float, *,
         raise DomainError(f"{cols} × {rows} cells is too many at {cell:g} m: choose a larger cell "
                           "or a smaller extent", field="cell")
     transform = Affine(dx, 0, west, 0, -dy, north)
+    kinds = [WaterwayKind.RIVER] if main_rivers_only else [WaterwayKind.RIVER, WaterwayKind.STREAM]
+    rivers = _wkb("cim_waterway", "geom", [(west, south, east, north)], "kind = ANY(%(kinds)s)", kinds=kinds)
+    # The DEMs in the order the ground takes them (best first), with their files' versions.
+    dems = tuple((d.pk, d.checksum, str(dem_path(d)), _mtime(dem_path(d)), d.vertical_datum)
+                 for d in DemRaster.objects.all())
+    key = (tuple(transform), rows, cols, cim_settings.DATUM_1985_OFFSET_M, dems,
+           hashlib.sha256(b"".join(w for _, _, w in rivers)).hexdigest())
+    with _grids_lock:
+        grid = _grids.get(key)
+    if grid is not None:
+        return grid
     ground = ground_surface(transform, (rows, cols), 4326, k=max(1, int(GROUND_STEP_M // cell)))
     ground += np.float32(cim_settings.DATUM_1985_OFFSET_M)
     if not np.isfinite(ground).any():
         raise DomainError("no elevation model covers this extent", field="extent")
-    kinds = [WaterwayKind.RIVER] if main_rivers_only else [WaterwayKind.RIVER, WaterwayKind.STREAM]
-    rivers = _wkb("cim_waterway", "geom", [(west, south, east, north)], "kind = ANY(%(kinds)s)", kinds=kinds)
     if not rivers:
         raise DomainError("no river in this extent to flood from", field="extent")
     river = gdal_rasterize_wkb([w for _, _, w in rivers], np.ones(len(rivers)), transform, (rows, cols), 4326,
                                np.uint8, all_touched=True).astype(bool)
-    return FloodGrid(transform=transform, ground=ground, river=river, cell_area_m2=cell * cell)
+    ground.flags.writeable = river.flags.writeable = False
+    grid = FloodGrid(transform=transform, ground=ground, river=river, cell_area_m2=cell * cell)
+    with _grids_lock:
+        _grids.clear()
+        _grids[key] = grid
+    return grid
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
 
 
 def building_ids(grid: FloodGrid, near: np.ndarray) -> np.ndarray:
@@ -170,25 +228,19 @@ def _wkb(table: str, column: str, boxes: list[tuple[float, float, float, float]]
 
 
 def _water_surface(grid: FloodGrid, *, level: float | None, rise: float | None) -> np.ndarray | float:
-    river_ground = grid.ground[grid.river & np.isfinite(grid.ground)]
-    if river_ground.size == 0:
+    lowest = grid.river_ground_min
+    if lowest is None:
         raise DomainError("the river lies outside the elevation model", field="extent")
     if level is not None:
-        if level <= float(river_ground.min()):
+        if level <= lowest:
             raise DomainError(f"a water level of {level:.2f} m is below the river "
-                              f"(lowest {river_ground.min():.2f} m): nothing floods", field="level")
+                              f"(lowest {lowest:.2f} m): nothing floods", field="level")
         return level
-    # The river's level at the nearest river cell, plus the rise; the nearest cell is
-    # found on a grid four times coarser (the level changes by centimetres over 20 m),
-    # from the river cells alone (a few per cent of the grid).
-    k = 4
+    # The river's level at the nearest river cell plus the rise, each coarse cell's
+    # over its k × k cells: one broadcast write.
+    k = LEVEL_K
     rows, cols = grid.river.shape
-    r, c = np.nonzero(grid.river & np.isfinite(grid.ground))
-    coarse_level = np.full((-(-rows // k), -(-cols // k)), np.inf, dtype=np.float32)
-    np.minimum.at(coarse_level, (r // k, c // k), grid.ground[r, c])
-    _, (ri, rj) = ndimage.distance_transform_edt(~np.isfinite(coarse_level), return_indices=True)
-    nearest = coarse_level[ri, rj] + np.float32(rise)
-    # Each coarse cell's level over its k × k cells: one broadcast write.
+    nearest = grid.river_level + np.float32(rise)
     out = np.empty((nearest.shape[0], k, nearest.shape[1], k), dtype=np.float32)
     out[...] = nearest[:, None, :, None]
     return out.reshape(nearest.shape[0] * k, nearest.shape[1] * k)[:rows, :cols]
