@@ -38,7 +38,8 @@ from django.db import connection, transaction
 from django.db.models import Count
 from rasterio import features
 from rasterio.transform import Affine
-from scipy import ndimage
+from scipy import ndimage, sparse
+from scipy.sparse.csgraph import connected_components
 
 from cim.choices import WaterwayKind
 from cim.conf import cim_settings
@@ -55,7 +56,6 @@ __all__ = ["FloodGrid", "building_ids", "city_extent", "connected_flood", "depth
            "flood_grid", "flood_run"]
 
 MAX_CELLS = 40_000_000
-EDGES = ndimage.generate_binary_structure(2, 1)  # edge-connected (water does not leak through corners)
 LEVEL_K = 4  # the river's level is looked up on a grid this many times coarser
 TILE = 32  # cells: the footprints are read and burnt only in the tiles the water reaches
 
@@ -67,9 +67,14 @@ class FloodGrid:
     the next run on the same grid (``flood_grid``): read only."""
 
     transform: Affine  # lon/lat of cell corners
-    ground: np.ndarray  # float32, 1985-datum metres, NaN outside the DEMs
+    padded: np.ndarray  # float32 ground, 1985-datum metres, NaN outside the DEMs and in the
+    # padding that makes the shape a multiple of LEVEL_K (the water compares block by block)
     river: np.ndarray  # bool: river cells (the seeds)
     cell_area_m2: float
+
+    @property
+    def ground(self) -> np.ndarray:
+        return self.padded[:self.river.shape[0], :self.river.shape[1]]
 
     @functools.cached_property
     def river_ground_min(self) -> float | None:
@@ -99,18 +104,44 @@ def connected_flood(ground: np.ndarray, water: np.ndarray | float, seeds: np.nda
     wet = np.isfinite(ground) & (ground < water)
     if obstacle is not None:
         wet &= ~obstacle
-    return _reached(wet, seeds)
+    r, c = np.nonzero(wet)
+    keep = _reached(r, c, wet.shape[1], seeds[r, c])
+    out = np.zeros(wet.shape, dtype=bool)
+    out[r[keep], c[keep]] = True
+    return out
 
 
-def _reached(wet: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """The ``wet`` cells connected edge-to-edge to a wet seed cell through wet cells."""
-    labels, n = ndimage.label(wet, structure=EDGES)
-    if n == 0:
-        return np.zeros(wet.shape, dtype=bool)
-    keep = np.zeros(n + 1, dtype=bool)
-    keep[np.unique(labels[seeds & wet])] = True
-    keep[0] = False
-    return keep[labels]
+def _reached(r: np.ndarray, c: np.ndarray, cols: int, seed: np.ndarray) -> np.ndarray:
+    """Which of the wet cells (``r``, ``c``), in row-major order on a grid of ``cols``
+    columns, are connected edge-to-edge to a wet ``seed`` cell through wet cells."""
+    if r.size == 0 or not seed.any():
+        return np.zeros(r.size, dtype=bool)
+    label = _components(r, c, cols)
+    keep = np.zeros(label.max() + 1, dtype=bool)
+    keep[label[seed]] = True
+    return keep[label]
+
+
+def _components(r: np.ndarray, c: np.ndarray, cols: int) -> np.ndarray:
+    """The edge-connected component of each of the cells (``r``, ``c``), in row-major
+    order on a grid of ``cols`` columns: the connected components of the graph of the
+    cells and their right and lower neighbours among them.  A flood wets a few per cent
+    of a city's grid: the graph is that small, where labelling the grid would visit
+    every cell (water does not leak through corners)."""
+    n = r.size
+    at = r.astype(np.int64) * cols + c
+    pairs = []
+    for step, allowed in ((1, c + 1 < cols), (cols, None)):
+        j = np.searchsorted(at, at + step)
+        j[j == n] = 0  # no such cell: compared (and refused) below
+        edge = at[j] == at + step
+        if allowed is not None:
+            edge &= allowed  # the right neighbour of the last column is the next row's first
+        pairs.append((np.flatnonzero(edge), j[edge]))
+    i = np.concatenate([p[0] for p in pairs])
+    j = np.concatenate([p[1] for p in pairs])
+    graph = sparse.coo_matrix((np.ones(i.size, dtype=np.int8), (i, j)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
 
 
 _grids: dict[tuple, FloodGrid] = {}  # the last grid only: a city's is about 120 MB
@@ -148,14 +179,16 @@ def flood_grid(extent: tuple[float, float, float, float], cell: float, *,
         return grid
     ground = ground_surface(transform, (rows, cols), 4326, k=max(1, int(GROUND_STEP_M // cell)))
     ground += np.float32(cim_settings.DATUM_1985_OFFSET_M)
+    padded = np.full((-(-rows // LEVEL_K) * LEVEL_K, -(-cols // LEVEL_K) * LEVEL_K), np.nan, dtype=np.float32)
+    padded[:rows, :cols] = ground
     if not np.isfinite(ground).any():
         raise DomainError("no elevation model covers this extent", field="extent")
     if not rivers:
         raise DomainError("no river in this extent to flood from", field="extent")
     river = gdal_rasterize_wkb([w for _, _, w in rivers], np.ones(len(rivers)), transform, (rows, cols), 4326,
                                np.uint8, all_touched=True).astype(bool)
-    ground.flags.writeable = river.flags.writeable = False
-    grid = FloodGrid(transform=transform, ground=ground, river=river, cell_area_m2=cell * cell)
+    padded.flags.writeable = river.flags.writeable = False
+    grid = FloodGrid(transform=transform, padded=padded, river=river, cell_area_m2=cell * cell)
     with _grids_lock:
         _grids.clear()
         _grids[key] = grid
@@ -169,16 +202,17 @@ def _mtime(path: Path) -> float | None:
         return None
 
 
-def building_ids(grid: FloodGrid, near: np.ndarray) -> np.ndarray:
+def building_ids(grid: FloodGrid, r: np.ndarray, c: np.ndarray) -> np.ndarray:
     """The id of the building whose footprint holds each cell's centre (0: none; the
-    higher id where footprints overlap), exact within one cell of every ``near`` cell
-    and 0 far from them.  Only the windows of ``TILE`` × ``TILE`` tiles holding a
+    higher id where footprints overlap), exact within one cell of every cell (``r``,
+    ``c``) and 0 far from them.  Only the windows of ``TILE`` × ``TILE`` tiles holding a
     ``near`` cell (one cell wider) are burnt, each with the footprints whose bounding
     box meets it: a flood reaches a few per cent of a city's grid, and burning into
     the whole grid costs a pass over it whatever the footprints."""
-    rows, cols = near.shape
-    ids = np.zeros(near.shape, dtype=np.int32)
-    tiles = _tiles(near, TILE)
+    rows, cols = grid.river.shape
+    ids = np.zeros((rows, cols), dtype=np.int32)
+    tiles = np.zeros((-(-rows // TILE), -(-cols // TILE)), dtype=bool)
+    tiles[r // TILE, c // TILE] = True
     windows = []  # (r0, r1, c0, c1): a run of neighbouring tiles in a tile row, one cell wider
     for tr in np.flatnonzero(tiles.any(axis=1)):
         edges = np.diff(np.concatenate([[0], tiles[tr].view(np.int8), [0]]))
@@ -200,16 +234,6 @@ def building_ids(grid: FloodGrid, near: np.ndarray) -> np.ndarray:
     return ids
 
 
-def _tiles(mask: np.ndarray, size: int) -> np.ndarray:
-    """Which tiles of ``size`` × ``size`` cells (a multiple of 8) hold a True cell: the
-    mask packed eight cells a byte, OR-ed over each tile's rows, then over its bytes."""
-    packed = np.packbits(mask, axis=1)
-    per_rows = np.bitwise_or.reduceat(packed, np.arange(0, mask.shape[0], size), axis=0)
-    per = size // 8
-    per_rows = np.pad(per_rows, ((0, 0), (0, -per_rows.shape[1] % per)))
-    return per_rows.reshape(per_rows.shape[0], -1, per).any(axis=2)
-
-
 def _wkb(table: str, column: str, boxes: list[tuple[float, float, float, float]], where: str = "TRUE",
          **params) -> list[tuple[int, int, bytes]]:
     """(box index, id, WKB) of the rows of ``table`` whose ``column``'s bounding box
@@ -228,6 +252,8 @@ def _wkb(table: str, column: str, boxes: list[tuple[float, float, float, float]]
 
 
 def _water_surface(grid: FloodGrid, *, level: float | None, rise: float | None) -> np.ndarray | float:
+    """The water: one level, or (a rise) the level of each block of ``LEVEL_K`` ×
+    ``LEVEL_K`` cells, the river's at the nearest river cell plus the rise."""
     lowest = grid.river_ground_min
     if lowest is None:
         raise DomainError("the river lies outside the elevation model", field="extent")
@@ -236,38 +262,73 @@ def _water_surface(grid: FloodGrid, *, level: float | None, rise: float | None) 
             raise DomainError(f"a water level of {level:.2f} m is below the river "
                               f"(lowest {lowest:.2f} m): nothing floods", field="level")
         return level
-    # The river's level at the nearest river cell plus the rise, each coarse cell's
-    # over its k × k cells: one broadcast write.
+    return grid.river_level + np.float32(rise)
+
+
+def _cells_below(grid: FloodGrid, water: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of the cells whose ground lies below the water, row by row: one
+    comparison over the grid, block by block against the blocks' levels (the water is
+    never spread over the whole grid)."""
+    if np.isscalar(water):
+        return np.nonzero(grid.ground < water)  # NaN (no DEM) compares False
     k = LEVEL_K
-    rows, cols = grid.river.shape
-    nearest = grid.river_level + np.float32(rise)
-    out = np.empty((nearest.shape[0], k, nearest.shape[1], k), dtype=np.float32)
-    out[...] = nearest[:, None, :, None]
-    return out.reshape(nearest.shape[0] * k, nearest.shape[1] * k)[:rows, :cols]
+    blocks = grid.padded.reshape(water.shape[0], k, water.shape[1], k)
+    below = (blocks < water[:, None, :, None]).reshape(grid.padded.shape)
+    return np.nonzero(below)  # the padding is NaN: never below
 
 
-def _polygons(mask: np.ndarray, transform: Affine, cell_deg: float):
-    """The flooded outline as a shapely MultiPolygon (None: nothing flooded)."""
-    from shapely.geometry import shape
+def _water_at(water: np.ndarray | float, r: np.ndarray, c: np.ndarray) -> np.ndarray | float:
+    return water if np.isscalar(water) else water[r // LEVEL_K, c // LEVEL_K]
 
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if rows.size == 0:
+
+POLYGON_BLOCK = 512  # cells: flooded regions starting in one block are polygonised together
+
+
+def _polygons(r: np.ndarray, c: np.ndarray, cols: int, transform: Affine, cell_deg: float):
+    """The outline of the cells (``r``, ``c``, row-major on a grid of ``cols`` columns)
+    as a shapely MultiPolygon (None: no cell)."""
+    import shapely
+
+    if r.size == 0:
         return None
-    r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    window = mask[r0:r1, c0:c1]
-    # GDAL's polygonize gives one polygon (with its holes) per connected region: they do
-    # not overlap, so no union is needed, only the simplification of the cell steps.  It
-    # scans the flooded cells' bounding box only, in whole cell numbers (exact), and the
-    # corners are placed as GDAL places them on the whole grid: x = c + col · a.
-    cells = features.shapes(window.view(np.uint8), mask=window, transform=Affine(1, 0, c0, 0, 1, r0))
-    parts = np.array([shape(geom) for geom, value in cells if value == 1], dtype=object)
-    if not parts.size:
-        return None
+    # GDAL's polygonize gives one polygon (with its holes) per edge-connected region, and
+    # a region's polygon depends on its own cells alone.  A flood is thin strips along
+    # the rivers, whose bounding box is most of the city: the regions are grouped by the
+    # block where they start and each group is polygonised in its own bounding box,
+    # with only its cells in the mask (the polygons do not overlap: no union is needed,
+    # only the simplification of the cell steps).
+    label = _components(r, c, cols)
+    n = label.max() + 1
+    top, left = np.full(n, r.max(), dtype=np.int64), np.full(n, c.max(), dtype=np.int64)
+    np.minimum.at(top, label, r)
+    np.minimum.at(left, label, c)
+    group = (top // POLYGON_BLOCK * (cols // POLYGON_BLOCK + 1) + left // POLYGON_BLOCK)[label]
+    order = np.argsort(group, kind="stable")
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    parts = np.array([p for cells in np.split(order, bounds) for p in _polygonize(r[cells], c[cells])],
+                     dtype=object)
+    # One order whatever the grouping (GDAL's on the whole grid is its own): by the
+    # bottom row, then the top row, then the left column (cell numbers: y runs down).
+    left, top, _, bottom = shapely.bounds(parts).T
+    parts = parts[np.lexsort((left, top, bottom))]
     t = transform
-    parts = shapely.transform(parts, lambda xy: np.column_stack([t.c + xy[:, 0] * t.a, t.f + xy[:, 1] * t.e]))
+    parts = shapely.transform(parts,
+                              lambda xy: np.column_stack([t.c + xy[:, 0] * t.a, t.f + xy[:, 1] * t.e]))
     simple = shapely.simplify(parts, cell_deg * 0.5, preserve_topology=True)
     geoms = [g for g in simple if g.geom_type == "Polygon" and not g.is_empty]
     return shapely.MultiPolygon(geoms) if geoms else None
+
+
+def _polygonize(r: np.ndarray, c: np.ndarray) -> list:
+    """GDAL's polygons of the cells (``r``, ``c``) in whole cell numbers (exact), from
+    their bounding box alone."""
+    from shapely.geometry import shape
+
+    r0, c0 = int(r.min()), int(c.min())
+    window = np.zeros((int(r.max()) + 1 - r0, int(c.max()) + 1 - c0), dtype=bool)
+    window[r - r0, c - c0] = True
+    cells = features.shapes(window.view(np.uint8), mask=window, transform=Affine(1, 0, c0, 0, 1, r0))
+    return [shape(geom) for geom, value in cells if value == 1]
 
 
 DEPTH_STEPS = 255  # depths 0–3 m in 254 steps (about 1.2 cm), deeper the last colour
@@ -347,19 +408,21 @@ def flood_run(*, by, extent: tuple[float, float, float, float], level: float | N
     grid = flood_grid(extent, cell, main_rivers_only=rise is not None)
     step(1, 5, "water")
     water = _water_surface(grid, level=level, rise=rise)
-    below = np.isfinite(grid.ground) & (grid.ground < water)
+    r, c = _cells_below(grid, water)
     # Footprints matter only where the water can stand (obstacles) and beside it (the
     # buildings in the water): they are burnt in those tiles alone.
-    ids = building_ids(grid, below)
-    wet = below & ~((ids > 0) & ~grid.river) if obstacles else below
-    flooded = _reached(wet, grid.river)
-    flooded &= ~grid.river  # the channel itself is not news
-    r, c = np.nonzero(flooded)
-    depth = ((water if np.isscalar(water) else water[r, c]) - grid.ground[r, c]).astype(np.float32)
+    ids = building_ids(grid, r, c)
+    river = grid.river[r, c]
+    if obstacles:
+        dry = (ids[r, c] > 0) & ~river  # inside a footprint (a bridge over the river is no wall)
+        r, c, river = r[~dry], c[~dry], river[~dry]
+    flooded = _reached(r, c, grid.river.shape[1], river) & ~river  # the channel itself is not news
+    r, c = r[flooded], c[flooded]
+    depth = (_water_at(water, r, c) - grid.ground[r, c]).astype(np.float32)
     cell_deg = abs(grid.transform.a)
     area = float(r.size) * grid.cell_area_m2
     step(2, 5, "outline")
-    polygon = _polygons(flooded, grid.transform, cell_deg)
+    polygon = _polygons(r, c, grid.river.shape[1], grid.transform, cell_deg)
     step(3, 5, "buildings")
 
     # Buildings standing in the water: footprint cells next to a flooded cell (edge to
