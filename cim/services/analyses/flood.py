@@ -205,9 +205,9 @@ def _mtime(path: Path) -> float | None:
 def building_ids(grid: FloodGrid, r: np.ndarray, c: np.ndarray) -> np.ndarray:
     """The id of the building whose footprint holds each cell's centre (0: none; the
     higher id where footprints overlap), exact within one cell of every cell (``r``,
-    ``c``) and 0 far from them.  Only the windows of ``TILE`` × ``TILE`` tiles holding a
-    ``near`` cell (one cell wider) are burnt, each with the footprints whose bounding
-    box meets it: a flood reaches a few per cent of a city's grid, and burning into
+    ``c``) and 0 far from them.  Only the windows of ``TILE`` × ``TILE`` tiles holding
+    one of those cells (one cell wider) are burnt, each with the footprints whose
+    bounding box meets it: a flood reaches a few per cent of a city's grid, and burning into
     the whole grid costs a pass over it whatever the footprints."""
     rows, cols = grid.river.shape
     ids = np.zeros((rows, cols), dtype=np.int32)
