@@ -9,12 +9,17 @@ from collections import deque
 import numpy as np
 import pytest
 import rasterio
+import shapely
 from django.contrib.gis.geos import LineString, MultiPolygon, Polygon
+from rasterio import features
 from rasterio.transform import from_origin
+from scipy import ndimage
+from shapely.geometry import shape
 
 from cim.errors import DomainError
 from cim.models import AnalysisRun, Waterway
 from cim.services.analyses import flood
+from cim.services.analyses.rasters import gdal_rasterize_wkb
 from cim.services.dem import dem_register
 from tests import factories as f
 
@@ -64,6 +69,59 @@ def test_a_basin_behind_a_ridge_stays_dry():
     got = flood.connected_flood(ground, 5.0, seeds, None)
     assert got[seeds].all()
     assert not got[0, 5:].any()  # below the level but not reached: no bathtub
+
+
+def label_flood(ground, water, seeds, obstacle):
+    """Reference: scipy's labelling of the whole grid (edge-connected regions), keeping
+    the regions that hold a seed."""
+    wet = np.isfinite(ground) & (ground < water) & ~obstacle
+    labels, _ = ndimage.label(wet)
+    hit = np.unique(labels[seeds & wet])
+    return np.isin(labels, hit[hit > 0])
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6, 7])
+def test_connected_flood_matches_scipy_labelling(seed):
+    rng = np.random.default_rng(seed)
+    ground = rng.normal(0, 1, (90, 70)).cumsum(axis=0).cumsum(axis=1) / 8
+    ground[rng.random(ground.shape) < 0.02] = np.nan  # no DEM there
+    seeds = np.zeros_like(ground, dtype=bool)
+    seeds[:, 35] = True
+    seeds[rng.random(ground.shape) < 0.01] = True
+    obstacle = rng.random(ground.shape) < 0.08
+    # One level, or a level per cell (as a rise above the river gives).
+    level = float(np.nanmedian(ground))
+    water = level if seed % 2 else level + rng.normal(0, 0.5, ground.shape)
+    got = flood.connected_flood(ground, water, seeds, obstacle)
+    assert np.array_equal(got, label_flood(ground, water, seeds, obstacle))
+    assert got.any() and not got.all()
+
+
+def test_water_does_not_wrap_from_the_last_column_to_the_next_row():
+    ground = np.full((3, 4), 10.0)
+    ground[0, 3] = ground[1, 0] = 0.0  # neighbours in memory, not on the ground
+    seeds = np.zeros_like(ground, dtype=bool)
+    seeds[0, 3] = True
+    got = flood.connected_flood(ground, 5.0, seeds, None)
+    assert got[0, 3] and not got[1, 0]
+
+
+def test_outline_polygonised_in_groups_is_gdals_outline_of_the_whole_grid(monkeypatch):
+    rng = np.random.default_rng(8)
+    mask = ndimage.gaussian_filter(rng.random((300, 400)), 3) > 0.51  # blobs, some with holes
+    transform = from_origin(105.7, 34.6, 6e-5, 5e-5)
+    monkeypatch.setattr(flood, "POLYGON_BLOCK", 16)  # many groups
+    r, c = np.nonzero(mask)
+    got = flood._polygons(r, c, mask.shape[1], transform, 6e-5)
+    cells = features.shapes(mask.view(np.uint8), mask=mask, transform=transform)
+    whole = [shape(g) for g, v in cells if v == 1]
+    want = shapely.simplify(np.array(whole, dtype=object), 3e-5, preserve_topology=True)
+    assert len(whole) > 20 and any(len(p.interiors) for p in whole)
+
+    def coordinates(polygons):
+        return sorted(shapely.get_coordinates(p).tobytes() for p in polygons)
+
+    assert coordinates(got.geoms) == coordinates(want)
 
 
 # --- the whole service on a small scene --------------------------------------------------------
@@ -191,3 +249,34 @@ def test_height_check_exports_refuse_a_flood_run(scene, client_for):
         assert "height_limit" in refused.json()["detail"]
     image = commander.get(f"/api/cim/analyses/runs/{run.pk}/image/")
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+
+
+def test_footprints_are_burnt_where_the_water_can_reach_as_on_the_whole_grid(scene, monkeypatch):
+    monkeypatch.setattr(flood, "TILE", 8)  # several windows
+    grid = flood.flood_grid(scene["extent"], 10.0)
+    r, c = flood._cells_below(grid, 1105.0)
+    ids = flood.building_ids(grid, r, c)
+    rows = flood._wkb("cim_building", "footprint", [scene["extent"]])
+    whole = gdal_rasterize_wkb([w for _, _, w in rows], [pk for _, pk, _ in rows], grid.transform,
+                               grid.river.shape, 4326, np.int32)
+    below = np.zeros(grid.river.shape, dtype=bool)
+    below[r, c] = True
+    near = ndimage.binary_dilation(below)  # the cells below the water and their neighbours
+    assert np.array_equal(ids[near], whole[near])
+    # The slope (below the level) and the basin (below it, behind the ridge) are burnt; the
+    # building on high ground, far from any cell below the level, is not read at all.
+    assert {scene["slope"].pk, scene["basin"].pk} <= set(ids[near].tolist())
+    assert scene["high"].pk not in ids
+
+
+def test_the_grid_is_kept_until_a_river_changes(scene):
+    grid = flood.flood_grid(scene["extent"], 10.0)
+    assert flood.flood_grid(scene["extent"], 10.0) is grid
+    assert not grid.ground.flags.writeable and not grid.river.flags.writeable
+    # A second river (a channel along row 20): a new grid, with its cells.
+    y0, y1 = NORTH - 21 * STEP, NORTH - 20 * STEP
+    channel = Polygon.from_bbox((WEST, y0, WEST + COLS * STEP, y1))
+    Waterway.objects.create(source="test", source_id="r2", name="新渠", kind="river",
+                            geom=MultiPolygon(channel, srid=4326))
+    fresh = flood.flood_grid(scene["extent"], 10.0)
+    assert fresh is not grid and fresh.river.sum() > grid.river.sum()
