@@ -59,6 +59,7 @@ class BuildingVersion(models.Model):
     lod = models.PositiveSmallIntegerField(default=1)
     solid = models.JSONField(null=True, blank=True)
     tags = models.JSONField(default=dict, blank=True)
+    bim_model_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["building_id", "valid_from", "id"]
