@@ -1,6 +1,6 @@
 """Writes that keep the buildings' history: who and why for a change
 (:func:`change_context`, read by the version triggers of migration
-``0024_history``), and the undo of an import run.
+``0023_history``), and the undo of an import run.
 
 The versions themselves are written by PostgreSQL, in the transaction of
 the change, whatever path made it; reads are in :mod:`cim.selectors.history`.
