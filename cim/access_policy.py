@@ -82,7 +82,7 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     "building-list": _read(_STAFF),
     # BIM buildings (the models' tiles are served under /tiles/bim/, as the city's)
     "bim-model-list": _read(_STAFF),
-    "bim-model-detail": _read(_STAFF),
+    "bim-model-detail": {"GET": _STAFF, "PATCH": _A, "DELETE": _A},  # re-link, delete: with a reason
     "bim-element-list": _read(_STAFF),
     "bim-element-detail": _read(_STAFF),
     "building-detail": _detail(_STAFF, _PLANNERS),
@@ -93,10 +93,11 @@ POLICY: dict[str, dict[str, tuple | str]] = {
     "import-run-list": _read(_A),
     "import-run-detail": _read(_A),
     "import-run-rejections": _read(_A),
-    # the buildings' history (versions, as-of, diff) and the undo of an import
+    # the buildings' history (versions, as-of, diff, demolished) and the undo of an import
     "building-history": _read(_STAFF),
     "history-as-of": _read(_STAFF),
     "history-diff": _read(_STAFF),
+    "history-demolished": _read(_STAFF),
     "import-run-undo": {"POST": _A},
     "waterway-list": _read(PUBLIC),
     "waterway-detail": _read(PUBLIC),

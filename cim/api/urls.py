@@ -39,6 +39,7 @@ urlpatterns = [
     path("buildings/<int:pk>/history/", history.BuildingHistoryView.as_view(), name="building-history"),
     path("history/as-of/", history.CityAsOfView.as_view(), name="history-as-of"),
     path("history/diff/", history.CityDiffView.as_view(), name="history-diff"),
+    path("history/demolished/", history.DemolishedAsOfView.as_view(), name="history-demolished"),
     path("imports/<int:pk>/undo/", history.ImportRunUndoView.as_view(), name="import-run-undo"),
     path("map/admin-boundaries/", maps.AdminBoundariesMapView.as_view(),
          name="map-admin-boundaries"),

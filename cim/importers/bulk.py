@@ -79,6 +79,9 @@ REJECTED_TABLE = "_cim_stage_rejected"
 _PROVENANCE_SQL = {"source": "%(source)s", "synthetic": "false", "import_run_id": "%(run)s",
                    "created_at": "now()", "updated_at": "now()"}
 _KEPT_ON_UPDATE = ("source", "source_id", "created_at")
+# Columns no import writes: NULL in a new row, kept as they are by a re-import
+# (the BIM model that replaces a building is linked by the IFC import).
+_NOT_IMPORTED_SQL = {"bim_model_id": "NULL"}
 
 
 def sourced_upsert_sql(model, *, values: dict[str, str], from_sql: str) -> str:
@@ -90,12 +93,13 @@ def sourced_upsert_sql(model, *, values: dict[str, str], from_sql: str) -> str:
     no value, or a value for no column, is a programming error and raises
     at once."""
     columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
-    exprs = {**_PROVENANCE_SQL, **values}
+    exprs = {**_PROVENANCE_SQL, **_NOT_IMPORTED_SQL, **values}
     missing = [c for c in columns if c not in exprs]
-    unknown = [c for c in values if c not in columns]
+    unknown = [c for c in values if c not in columns or c in _NOT_IMPORTED_SQL]
     if missing or unknown:
         raise ValueError(f"upsert into {model.__name__}: no value for {missing}, no column for {unknown}")
-    update = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in _KEPT_ON_UPDATE)
+    update = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns
+                       if c not in _KEPT_ON_UPDATE and c not in _NOT_IMPORTED_SQL)
     return (f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
             f"SELECT {', '.join(exprs[c] for c in columns)} FROM {from_sql} "
             f"ON CONFLICT (source, source_id) DO UPDATE SET {update}")

@@ -30,6 +30,7 @@ from cim.importers.inputs import input_file
 from cim.importers.report import ImportReport
 from cim.models import BimElement, BimModel, Building, ImportRun
 from cim.progress import Progress, counter
+from cim.services.history import bim_link_building
 from cim.terrain.geoid import undulation
 from cim.tiling.publish import new_build_dir, write_atomic, write_with_gzip
 
@@ -144,8 +145,10 @@ def load_ifc(
     if building_replaced is None and replaces is None:
         building_replaced = _replaced_building(footprint)
     with report.timed("store"):
-        bim = _store(model, place, placed, footprint, building_replaced, run=run, path=path, by=by)
+        bim = _store(model, place, placed, footprint, run=run, path=path, by=by)
         inserted = _store_elements(bim, model, placed)
+        # the replaced building's row changes: a version in its history, by this run
+        report.notes.extend(bim_link_building(bim, building_replaced, by=by, reason="", run_id=run.pk))
     report.loaded(LAYER, inserted=inserted, updated=0)
     with report.timed("tile"):
         loaded.model = bim
@@ -168,7 +171,7 @@ def load_ifc(
     )
 
 
-def _store(model, place, placed, footprint, building_replaced, *, run, path, by) -> BimModel:
+def _store(model, place, placed, footprint, *, run, path, by) -> BimModel:
     source_id = (model.project_id or run.checksum)[:128]
     bim = BimModel.objects.filter(source=SOURCE, source_id=source_id).first() or BimModel(
         source=SOURCE, source_id=source_id
@@ -193,11 +196,10 @@ def _store(model, place, placed, footprint, building_replaced, *, run, path, by)
     ]
     bim.placement_source = place.source
     bim.placement = {**place.report(), "geoid": round(placed.geoid, 3)}
-    bim.replaces = building_replaced
     bim.import_run = run
     bim.tiles_version = ""
     bim.imported_by = by if getattr(by, "pk", None) else None
-    bim.full_clean(exclude=["import_run", "imported_by", "replaces"])
+    bim.full_clean(exclude=["import_run", "imported_by"])
     bim.save()
     return bim
 

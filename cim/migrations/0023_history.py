@@ -10,8 +10,6 @@ from django.db import migrations, models
 # The version's own state: the columns of cim_building kept per version.
 STATE = ("source, source_id, import_run_id, synthetic, created_at, name, footprint, centroid, height, "
          "height_source, floors, use, year_built, base_elevation, admin_area_id, lod, solid, tags")
-_O = ", ".join(f"o.{c.strip()}" for c in STATE.split(","))
-_N = ", ".join(f"n.{c.strip()}" for c in STATE.split(","))
 # Who and why, set for the transaction by cim.services.history.change_context
 # (empty when an import writes: the change is then the new row's run).
 _USER = "NULLIF(current_setting('cim.change_user', true), '')::bigint"
@@ -19,25 +17,35 @@ _RUN = "NULLIF(current_setting('cim.change_run', true), '')::bigint"
 _REASON = "COALESCE(current_setting('cim.change_reason', true), '')"
 _VALID_FROM = ("COALESCE((SELECT max(v.valid_to) FROM cim_buildingversion v WHERE v.building_id = o.id), "
                "o.created_at)")
-_COLUMNS = (f"building_id, valid_from, valid_to, operation, changed_run_id, changed_by_id, reason, {STATE}")
 
-TRIGGERS = f"""
-CREATE FUNCTION cim_building_versions_update() RETURNS trigger LANGUAGE plpgsql AS $$
+
+def functions(state: str) -> str:
+    """The two trigger functions keeping the columns ``state`` per version
+    (CREATE OR REPLACE: a later migration that keeps more columns calls it too)."""
+    old = ", ".join(f"o.{c.strip()}" for c in state.split(","))
+    new = ", ".join(f"n.{c.strip()}" for c in state.split(","))
+    columns = f"building_id, valid_from, valid_to, operation, changed_run_id, changed_by_id, reason, {state}"
+    return f"""
+CREATE OR REPLACE FUNCTION cim_building_versions_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO cim_buildingversion ({_COLUMNS})
+  INSERT INTO cim_buildingversion ({columns})
   SELECT o.id, {_VALID_FROM}, now(), 'update',
-         COALESCE({_RUN}, CASE WHEN {_USER} IS NULL THEN n.import_run_id END), {_USER}, {_REASON}, {_O}
+         COALESCE({_RUN}, CASE WHEN {_USER} IS NULL THEN n.import_run_id END), {_USER}, {_REASON}, {old}
     FROM old_rows o JOIN new_rows n ON n.id = o.id
-   WHERE ROW({_O}) IS DISTINCT FROM ROW({_N});
+   WHERE ROW({old}) IS DISTINCT FROM ROW({new});
   RETURN NULL;
 END $$;
-CREATE FUNCTION cim_building_versions_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION cim_building_versions_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO cim_buildingversion ({_COLUMNS})
-  SELECT o.id, {_VALID_FROM}, now(), 'delete', {_RUN}, {_USER}, {_REASON}, {_O}
+  INSERT INTO cim_buildingversion ({columns})
+  SELECT o.id, {_VALID_FROM}, now(), 'delete', {_RUN}, {_USER}, {_REASON}, {old}
     FROM old_rows o;
   RETURN NULL;
 END $$;
+"""
+
+
+TRIGGERS = functions(STATE) + """
 CREATE TRIGGER cim_building_versions_update AFTER UPDATE ON cim_building
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION cim_building_versions_update();

@@ -17,8 +17,11 @@ class BimModel(SourcedModel):
     the union of its elements' plan outlines; ``height`` from the lowest to
     the highest element; ``base_elevation`` the orthometric height of the
     model's z = 0.  ``placement`` records which source placed it and where
-    (:meth:`cim.bim.placement.Placement.report`).  ``replaces`` is the city
-    building it stands for, whose LoD1/LoD2 shell the city tiles then leave out.
+    (:meth:`cim.bim.placement.Placement.report`).  ``replaces`` (the reverse of
+    :attr:`Building.bim_model`) is the city building it stands for, whose
+    LoD1/LoD2 shell the city tiles then leave out: the link is a column of the
+    building, so that linking, unlinking and deleting a model change the
+    building's row and are kept in its history.
     """
 
     name = models.CharField(_("名称"), max_length=200, blank=True)
@@ -30,14 +33,6 @@ class BimModel(SourcedModel):
     storeys = models.JSONField(_("楼层"), default=list, blank=True)
     placement_source = models.CharField(_("定位来源"), max_length=24, choices=PlacementSource.choices)
     placement = models.JSONField(_("定位"), default=dict)
-    replaces = models.ForeignKey(
-        "cim.Building",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="bim_models",
-        verbose_name=_("替代的城市建筑"),
-    )
     tiles_version = models.CharField(_("瓦片版本"), max_length=32, blank=True)
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -55,6 +50,12 @@ class BimModel(SourcedModel):
 
     def __str__(self) -> str:
         return self.name or self.file_name
+
+    @property
+    def replaces_id(self) -> int | None:
+        """The id of the city building this model replaces, if any."""
+        building = getattr(self, "replaces", None)  # the reverse one-to-one: None when unlinked
+        return None if building is None else building.pk
 
 
 class BimElement(models.Model):

@@ -38,6 +38,13 @@ class Building(SourcedModel):
     lod = models.PositiveSmallIntegerField(_("细节层次"), default=1)
     solid = models.JSONField(_("三维实体"), null=True, blank=True)
     tags = models.JSONField(_("原始属性"), default=dict, blank=True)
+    # The BIM model that replaces this building in the city (its LoD1/LoD2
+    # shell is then left out of the tiles); a column of the building so that
+    # the history triggers keep every link, unlink and model deletion.
+    bim_model = models.OneToOneField(
+        "cim.BimModel", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="replaces", verbose_name=_("替代它的 BIM 建筑"),
+    )
 
     class Meta:
         verbose_name = _("建筑")

@@ -12,7 +12,7 @@ class BuildingVersion(models.Model):
     The current version is the ``Building`` row itself, valid from the
     ``valid_to`` of its last past version (or its ``created_at``).  Rows
     here are written by PostgreSQL statement triggers on ``cim_building``
-    (migration ``0024_history``) in the transaction of the change, whatever
+    (migration ``0023_history``) in the transaction of the change, whatever
     path made it: the importers' COPY/upserts, the edit service, BIM
     replacement, deletion.  A first import (COPY into an empty table) fires
     no trigger at all: there is no past to keep.
@@ -59,6 +59,7 @@ class BuildingVersion(models.Model):
     lod = models.PositiveSmallIntegerField(default=1)
     solid = models.JSONField(null=True, blank=True)
     tags = models.JSONField(default=dict, blank=True)
+    bim_model_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["building_id", "valid_from", "id"]

@@ -14,12 +14,13 @@ from django.db import connection
 from cim.models import Building, BuildingVersion, ImportRun
 
 # The attributes compared between versions (besides the provenance columns).
+# ``bim_model_id``: the BIM model that replaces the building (set: the building is drawn by the model).
 COMPARED_FIELDS = ("name", "footprint", "height", "height_source", "floors", "use", "year_built",
-                   "base_elevation", "lod", "solid", "tags")
+                   "base_elevation", "lod", "solid", "tags", "bim_model_id")
 STATE_FIELDS = ("source", "source_id", "import_run_id", "synthetic", "created_at", "name", "footprint",
                 "centroid", "height", "height_source", "floors", "use", "year_built", "base_elevation",
-                "admin_area_id", "lod", "solid", "tags")
-_SHOWN = ("name", "height", "floors", "use", "year_built", "lod")
+                "admin_area_id", "lod", "solid", "tags", "bim_model_id")
+_SHOWN = ("name", "height", "floors", "use", "year_built", "lod", "bim_model_id")
 _B = Building._meta.db_table
 _V = BuildingVersion._meta.db_table
 
@@ -61,7 +62,7 @@ def _state(obj, valid_from, valid_to, run, user, reason, operation, previous) ->
                                            if getattr(obj, f) != getattr(previous, f)]
     return {"valid_from": valid_from, "valid_to": valid_to, "operation": operation if previous else "create",
             "import_run": run, "changed_by": user, "reason": reason, "changed_fields": changed,
-            "ended_by": None, **{f: getattr(obj, f) for f in _SHOWN}}
+            "ended_by": None, **{f.removesuffix("_id"): getattr(obj, f) for f in _SHOWN}}
 
 
 def _bbox_sql(bbox: Polygon | None, alias: str, params: list) -> str:
@@ -89,9 +90,33 @@ def city_as_of(when: dt.datetime, *, bbox: Polygon | None = None, limit: int = 1
     params: list = []
     sql = _as_of_sql(when, bbox, params)
     with connection.cursor() as cur:
-        cur.execute(f"SELECT building_id, source, source_id, name, height, floors, use, year_built "
-                    f"FROM ({sql}) s ORDER BY building_id LIMIT %s", [*params, limit])
-        keys = ("id", "source", "source_id", "name", "height", "floors", "use", "year_built")
+        cur.execute(f"SELECT building_id, source, source_id, name, height, floors, use, year_built, "
+                    f"bim_model_id FROM ({sql}) s ORDER BY building_id LIMIT %s", [*params, limit])
+        keys = ("id", "source", "source_id", "name", "height", "floors", "use", "year_built", "bim_model")
+        return [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
+
+
+def demolished_as_of(when: dt.datetime, *, bbox: Polygon | None = None, limit: int = 5000) -> list[dict]:
+    """The buildings that stood at ``when`` and are deleted now, each as its
+    version valid then (footprint as GeoJSON, height, attributes, interval)
+    with when, by whom and why it was deleted: what the time slider draws."""
+    params: list = [when, when]
+    bbox_sql = _bbox_sql(bbox, "v", params)
+    params.append(limit)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""SELECT v.building_id, v.source_id, v.name, v.height, v.floors, v.use, v.year_built,
+                       v.base_elevation, ST_AsGeoJSON(v.footprint, 7), v.valid_from, v.valid_to,
+                       d.valid_to, d.reason, d.changed_by_id, d.changed_run_id
+                  FROM {_V} v
+                  JOIN LATERAL (SELECT w.valid_to, w.reason, w.changed_by_id, w.changed_run_id FROM {_V} w
+                                 WHERE w.building_id = v.building_id AND w.operation = 'delete'
+                                 ORDER BY w.valid_to DESC LIMIT 1) d ON true
+                 WHERE v.valid_from <= %s AND v.valid_to > %s{bbox_sql}
+                   AND NOT EXISTS (SELECT 1 FROM {_B} b WHERE b.id = v.building_id)
+                 ORDER BY v.building_id LIMIT %s""", params)
+        keys = ("id", "source_id", "name", "height", "floors", "use", "year_built", "base_elevation",
+                "footprint", "valid_from", "valid_to", "deleted_at", "reason", "deleted_by", "deleted_run")
         return [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
 
 

@@ -13,17 +13,22 @@ import logging
 from functools import partial
 from pathlib import Path
 
+from django.db import transaction
+
 from cim.conf import cim_settings
-from cim.errors import Conflict, DomainError
+from cim.errors import Conflict, DomainError, NotFound
 from cim.importers.ifc import Loaded, ManualPlacement, load_ifc
 from cim.importers.report import ImportReport
-from cim.models import BimModel, ImportRun
+from cim.models import BimModel, Building, ImportRun
+from cim.services.audit import audit_record
 from cim.services.bim_links import add_links, bim_city_links
+from cim.services.buildings import _tiles_refresh
+from cim.services.history import bim_delete_files_on_commit, bim_link_building, clean_reason
 from cim.services.imports import import_execute
 from cim.tiling.geodesy import EnuFrame
 from cim.tiling.publish import current_build, discard, publish, write_atomic
 
-__all__ = ["bim_city_links", "bim_import", "city_tiles_link_bim"]
+__all__ = ["bim_city_links", "bim_import", "bim_model_delete", "bim_relink", "city_tiles_link_bim"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,48 @@ def bim_import(
     publish(Path(cim_settings.BIM_TILES_DIR) / str(loaded.model.pk), loaded.build_dir)
     report.notes.append(city_tiles_refresh(by=by))
     return run, report, loaded.model
+
+
+@transaction.atomic
+def bim_relink(*, bim: BimModel, replaces: int | None, by, reason) -> dict:
+    """Re-link ``bim`` to the city building ``replaces`` (None: unlink it),
+    for ``reason`` (required): the buildings' rows change, so each one's
+    history keeps the change with ``by`` and the reason; audited; the city
+    tiles are re-encoded by the incremental build once committed."""
+    reason = clean_reason(reason)
+    bim = BimModel.objects.select_for_update().get(pk=bim.pk)
+    building = None
+    if replaces is not None:
+        building = Building.objects.filter(pk=replaces).first()
+        if building is None:
+            raise NotFound(f"there is no city building #{replaces}", field="replaces")
+    before = bim.replaces_id
+    notes = bim_link_building(bim, building, by=by, reason=reason)
+    if notes:
+        audit_record(actor=by, action="bim.link", obj=bim, before={"replaces": before},
+                     after={"replaces": replaces}, note=reason)
+        _tiles_refresh(by)
+    return {"id": bim.pk, "replaces": replaces, "notes": notes}
+
+
+@transaction.atomic
+def bim_model_delete(*, bim: BimModel, by, reason) -> dict:
+    """Delete a BIM model for ``reason`` (required): the city building it
+    replaced is restored (a version in its history, by ``by``, with the
+    reason), the model's elements go with it, its tiles are removed and the
+    city tileset relinked once committed; audited."""
+    reason = clean_reason(reason)
+    bim = BimModel.objects.select_for_update().get(pk=bim.pk)
+    replaced = bim.replaces_id
+    notes = bim_link_building(bim, None, by=by, reason=f"the model was deleted: {reason}")
+    audit_record(actor=by, action="bim.delete", obj=bim,
+                 before={"name": bim.name, "file_name": bim.file_name, "replaces": replaced}, note=reason)
+    pk = bim.pk
+    bim.delete()
+    bim_delete_files_on_commit(pk)
+    if replaced is not None:
+        _tiles_refresh(by)
+    return {"id": pk, "restored": replaced, "notes": notes}
 
 
 def city_tiles_refresh(*, by=None) -> str:

@@ -1,6 +1,6 @@
 """Writes that keep the buildings' history: who and why for a change
 (:func:`change_context`, read by the version triggers of migration
-``0024_history``), and the undo of an import run.
+``0023_history``), and the undo of an import run.
 
 The versions themselves are written by PostgreSQL, in the transaction of
 the change, whatever path made it; reads are in :mod:`cim.selectors.history`.
@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 
 from cim import roles
+from cim.choices import ImportKind
 from cim.errors import Conflict, DomainError
-from cim.models import Building, BuildingVersion, ImportRun
+from cim.models import BimModel, Building, BuildingVersion, ImportRun
 from cim.selectors.history import STATE_FIELDS, run_changes
 from cim.services.audit import audit_record
 
@@ -52,6 +53,60 @@ def clean_reason(reason) -> str:
     return reason
 
 
+def bim_delete_files_on_commit(pk: int) -> None:
+    """Once the transaction deleting BIM model ``pk`` commits: its tiles
+    removed and the city tileset's links to the models rewritten."""
+    from pathlib import Path
+
+    from cim.conf import cim_settings
+    from cim.tiling.publish import unpublish
+
+    def remove():
+        from cim.services.bim import city_tiles_link_bim
+
+        unpublish(Path(cim_settings.BIM_TILES_DIR) / str(pk))
+        city_tiles_link_bim()
+
+    transaction.on_commit(remove)
+
+
+def bim_link_building(bim: BimModel, building: Building | None, *, by, reason: str,
+                      run_id: int | None = None) -> list[str]:
+    """Make ``building`` (None: no building) the city building that ``bim``
+    replaces, inside the caller's transaction.  The link is a column of the
+    building, so each building whose link changes gets a version in its
+    history, by ``by`` or the run, for ``reason``: the one the model replaced
+    before ("no longer replaced by BIM model #…") and the new one ("replaced
+    by BIM model #…"; a model that replaced it before loses it).  Sentences
+    for a report, one per building changed."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("bim_link_building must be used inside the change's transaction")
+    locked = Building.objects.select_for_update()
+    before = locked.filter(bim_model=bim).first()
+    target = None if building is None else locked.get(pk=building.pk)
+    if before is not None and target is not None and before.pk == target.pk:
+        return []
+    notes = []
+    suffix = f": {reason}" if reason else ""
+    if before is not None:
+        unlinked = f"no longer replaced by BIM model #{bim.pk}{suffix}"
+        with change_context(by=by, run_id=run_id, reason=unlinked[:500]):
+            before.bim_model = None
+            before.save(update_fields=["bim_model", "updated_at"])
+        notes.append(f"city building #{before.pk} is no longer replaced by BIM model #{bim.pk}")
+    if target is not None:
+        previous = target.bim_model_id
+        with change_context(by=by, run_id=run_id,
+                            reason=f"replaced by BIM model #{bim.pk} ({bim.name}){suffix}"[:500]):
+            target.bim_model = bim
+            target.save(update_fields=["bim_model", "updated_at"])
+        notes.append(f"city building #{target.pk} is replaced by BIM model #{bim.pk}"
+                     + (f" (instead of BIM model #{previous})" if previous else ""))
+    if BimModel.replaces.is_cached(bim):
+        BimModel.replaces.related.delete_cached_value(bim)
+    return notes
+
+
 @transaction.atomic
 def import_run_undo(*, run: ImportRun, by, reason: str) -> dict:
     """Undo what ``run`` did to the buildings: the buildings it created are
@@ -71,12 +126,27 @@ def import_run_undo(*, run: ImportRun, by, reason: str) -> dict:
         raise Conflict(
             f"{len(changes.dependents)} later changes depend on buildings this run wrote; undo them first",
             field="run", dependents=shown)
+    models = list(BimModel.objects.select_for_update().filter(import_run=run).order_by("pk"))
+    model_ids = [m.pk for m in models]
+    if run.kind == ImportKind.IFC and changes.replaced_version_ids and not models:
+        raise Conflict(f"the BIM model import run {run.pk} wrote was re-imported or deleted since; "
+                       "undo that first", field="run")
     restored = list(BuildingVersion.objects.filter(pk__in=changes.replaced_version_ids))
-    with change_context(by=by, reason=f"undo import #{run.pk}: {reason}"):
+    undo_reason = f"undo import #{run.pk}: {reason}"
+    existing = set(BimModel.objects.filter(pk__in={v.bim_model_id for v in restored} - {None})
+                   .exclude(pk__in=model_ids).values_list("pk", flat=True))
+    with change_context(by=by, reason=undo_reason):
         deleted, _ = Building.objects.filter(pk__in=changes.created_ids).delete()
-        for version in restored:
-            Building.objects.filter(pk=version.building_id).update(
-                **{f: getattr(version, f) for f in STATE_FIELDS if f not in ("source", "source_id")})
+        for version in restored:  # a building a BIM model of the run replaced: no longer replaced
+            state = {f: getattr(version, f) for f in STATE_FIELDS if f not in ("source", "source_id")}
+            if state["bim_model_id"] not in existing:
+                state["bim_model_id"] = None
+            Building.objects.filter(pk=version.building_id).update(**state)
+    for bim in models:  # the BIM models the run imported, no building replaced by them any more
+        bim_delete_files_on_commit(bim.pk)
+        bim.delete()
     result = {"run": run.pk, "deleted": len(changes.created_ids), "restored": len(restored)}
+    if models:
+        result["bim_models_deleted"] = model_ids
     audit_record(actor=by, action="import.undo", obj=run, after=result, note=reason)
     return result

@@ -122,7 +122,7 @@ def _read(alias: str = DEFAULT_DB_ALIAS, ids: np.ndarray | None = None) -> tuple
             f"LEFT JOIN {AdminArea._meta.db_table} a ON a.id = b.admin_area_id "
             # a building a tiled BIM model replaces is drawn by the model's own tileset
             f"WHERE NOT EXISTS (SELECT 1 FROM {BimModel._meta.db_table} m "
-            "WHERE m.replaces_id = b.id AND m.tiles_version <> '')"
+            "WHERE m.id = b.bim_model_id AND m.tiles_version <> '')"
             + ("" if ids is None else " AND b.id = ANY(%s)"),
             None if ids is None else [ids.tolist()], binary=True)
         rows = cur.fetchall()

@@ -76,3 +76,12 @@ def publish(served: Path, build_dir: Path) -> None:
 
 def discard(build_dir: Path) -> None:
     shutil.rmtree(build_dir, ignore_errors=True)
+
+
+def unpublish(served: Path) -> None:
+    """Remove a published path (its link or legacy folder) and its builds."""
+    if served.is_symlink():
+        served.unlink()
+    else:
+        shutil.rmtree(served, ignore_errors=True)
+    shutil.rmtree(builds_root(served), ignore_errors=True)

@@ -167,3 +167,28 @@ def test_api_reads_and_errors(history, client_for):
     resp = client_for("admin").post(f"/api/cim/imports/{history['run2'].pk}/undo/", {}, format="json")
     assert resp.status_code == 400 and resp.json()["field"] == "reason"
     assert planner.post(f"/api/cim/imports/{history['run2'].pk}/undo/", {"reason": "x"}).status_code == 403
+
+
+def test_demolished_as_of_draws_deleted_buildings_as_they_were(history, client_for):
+    a3 = _b("A3")
+    a3_id = a3.pk
+    with transaction.atomic(), change_context(by=history["planner"], reason="拆除"):
+        a3.delete()
+    staff = client_for("commander")
+    resp = staff.get("/api/cim/history/demolished/", {"at": history["t1"].isoformat()})
+    assert resp.status_code == 200 and resp.json()["truncated"] is False
+    [feature] = resp.json()["features"]
+    props = feature["properties"]
+    assert feature["id"] == props["id"] == a3_id and feature["geometry"]["type"] == "MultiPolygon"
+    assert (props["source_id"], props["height"], props["name"]) == ("A3", 14, "丙")
+    assert (props["reason"], props["deleted_by"]) == ("拆除", history["planner"].pk)
+    # now (after the deletion): nothing demolished stands; before the city: nothing either
+    for at in (timezone.now().isoformat(), "2000-01-01"):
+        assert staff.get("/api/cim/history/demolished/", {"at": at}).json()["features"] == []
+    # a bbox away from it leaves it out; errors name the parameter; the public may not read
+    far = {"at": history["t1"].isoformat(), "bbox": f"{X + 0.01},{Y},{X + 0.02},{Y + 0.01}"}
+    assert staff.get("/api/cim/history/demolished/", far).json()["features"] == []
+    resp = staff.get("/api/cim/history/demolished/", {})
+    assert resp.status_code == 400 and resp.json()["field"] == "at"
+    public = client_for(None).get("/api/cim/history/demolished/", {"at": "2026-01-01"})
+    assert public.status_code in (401, 403)

@@ -61,6 +61,7 @@ def planner(request):
         "bimUrl": reverse("bim-model-list"),
         "bimPlacementLabels": dict(PlacementSource.choices),
         "historyDiffUrl": reverse("history-diff"),
+        "historyDemolishedUrl": reverse("history-demolished"),
         "canEditBuildings": roles.has_role(request.user, roles.ADMIN, roles.PLANNER),
     }
     can_see_analyses = roles.has_role(request.user, *ANALYSIS_READ_ROLES)

@@ -13,6 +13,11 @@ PLANNER_STRINGS = {
     "hiLegend_new": _("新建（{n}）"),
     "hiLegend_changed": _("变更（{n}）"),
     "hiLegend_removed": _("已拆除（{n}，不在当前模型中）"),
+    "hiLegend_demolished": _("{date} 时存在、现已拆除（{n}，按当时高度绘出）"),
+    "hiDemolishedTitle": _("{name}（已拆除）"),
+    "hiVersionValid": _("该版本有效期"),
+    "hiDeletedAt": _("拆除时间"),
+    "hiDeleteReason": _("拆除原因"),
     # BIM 建筑
     "bimAllStoreys": _("全部楼层"),
     "bimStoreyOption": _("{name}（标高 {elevation} 米）"),

@@ -5,6 +5,7 @@ runs, and the undo of an import run (admins)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -22,6 +23,7 @@ from cim.services.history import import_run_undo
 from config.common.filters import parse_bbox
 
 AS_OF_LIMIT = 10000
+DEMOLISHED_LIMIT = 5000
 
 
 def parse_when(raw: str | None, field: str) -> dt.datetime:
@@ -79,6 +81,26 @@ class CityAsOfView(APIView):
 
 
 @extend_schema(tags=["cim"], responses={200: OpenApiTypes.OBJECT}, parameters=[
+    OpenApiParameter("at", str, required=True, description="ISO date or date-time"),
+    OpenApiParameter("bbox", str, description="minLon,minLat,maxLon,maxLat")])
+class DemolishedAsOfView(APIView):
+    """GeoJSON of the buildings that stood at a date and are deleted now, as
+    they were then (footprint, height, attributes, when and why deleted), at
+    most 5,000: the planner's time slider draws them."""
+
+    permission_classes = [StaffRead]
+
+    def get(self, request):
+        when = parse_when(request.query_params.get("at"), "at")
+        bbox = parse_bbox(request.query_params.get("bbox"))
+        rows = selectors.demolished_as_of(when, bbox=bbox, limit=DEMOLISHED_LIMIT + 1)
+        features = [{"type": "Feature", "id": row["id"], "geometry": json.loads(row.pop("footprint")),
+                     "properties": row} for row in rows[:DEMOLISHED_LIMIT]]
+        return Response({"type": "FeatureCollection", "at": when, "truncated": len(rows) > DEMOLISHED_LIMIT,
+                         "features": features})
+
+
+@extend_schema(tags=["cim"], responses={200: OpenApiTypes.OBJECT}, parameters=[
     OpenApiParameter("from", str, description="ISO date or date-time (or give from_run)"),
     OpenApiParameter("to", str, description="ISO date or date-time (or give to_run)"),
     OpenApiParameter("from_run", int), OpenApiParameter("to_run", int),
@@ -115,5 +137,5 @@ class ImportRunUndoView(APIView):
         return Response(import_run_undo(run=run, by=request.user, reason=request.data.get("reason")))
 
 
-__all__ = ["BuildingHistoryView", "CityAsOfView", "CityDiffView",
+__all__ = ["BuildingHistoryView", "CityAsOfView", "CityDiffView", "DemolishedAsOfView",
            "ImportRunUndoView"]

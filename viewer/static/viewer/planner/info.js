@@ -38,6 +38,11 @@ export class InfoPanel {
       this.showServicePoint(picked.id);
       return { kind: "service_point", id: picked.id.id };
     }
+    const demolished = picked?.id?.properties?.demolished?.getValue();
+    if (demolished) {
+      this.showDemolished(demolished);
+      return { kind: "demolished", id: demolished.id };
+    }
     this.clear();
     return null;
   }
@@ -149,6 +154,29 @@ export class InfoPanel {
         addresses.status === "fulfilled" ? t("noAddress") : t("detailsFailed", { error: addresses.reason.message })));
     }
     return { building: building.value, addresses: items };
+  }
+
+  /** A demolished building drawn by the time slider: its version as it stood, and its deletion. */
+  showDemolished(version) {
+    this.unhighlight();
+    this.selectedId = null;
+    this.panel.hidden = false;
+    this.panel.dataset.kind = "demolished";
+    this.listTitle.textContent = this.listTitleText;
+    this.title.textContent = t("hiDemolishedTitle", { name: version.name || t("unnamed") });
+    this.attrs.replaceChildren();
+    const when = (iso) => (iso ? iso.slice(0, 16).replace("T", " ") : "");
+    this.row(t("fieldId"), String(version.id), { "data-field": "id" });
+    this.row(t("fieldSource"), version.source_id, {});
+    this.row(t("fieldHeight"), t("metres", { value: fmt(version.height) }), { "data-field": "height" });
+    this.row(t("fieldFloors"), version.floors || null, { "data-field": "floors" });
+    this.row(t("fieldUse"), version.use ? (config.useLabels[version.use] || version.use) : null, {});
+    this.row(t("fieldYear"), version.year_built || t("unknown"), {});
+    this.row(t("hiVersionValid"), `${when(version.valid_from)} – ${when(version.valid_to)}`, { "data-field": "valid" });
+    this.row(t("hiDeletedAt"), when(version.deleted_at), { "data-field": "deleted-at" });
+    this.row(t("hiDeleteReason"), version.reason || t("unknown"), { "data-field": "reason" });
+    this.addresses.replaceChildren();
+    this.viewer.scene.requestRender();
   }
 
   showServicePoint(record) {
