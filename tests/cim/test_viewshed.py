@@ -4,6 +4,7 @@ scene whose answer is known; the saved runs, the API, roles and bad input."""
 
 from __future__ import annotations
 
+import math
 import subprocess
 
 import numpy as np
@@ -311,6 +312,15 @@ def test_line_of_sight_report_says_where_and_what_blocks(scene, client_for, tmp_
     blocked = vs.line_of_sight_run(by="test", observer=a, target=b, cell=2)
     text = _pdf_text(client_for("planner").get(f"/api/cim/analyses/runs/{blocked.pk}/pdf/").content, tmp_path)
     assert "被地形遮挡" in text.replace(" ", "")
+
+
+def test_profile_ticks_suit_every_length():
+    from cim.services.analyses.viewshed_pdf import tick_step
+
+    for length in (2.0, 9.9, 10.0, 29.0, 30.0, 99.0, 275.0, 367.0, 1000.0, 2999.0, 7071.0, 10000.0):
+        step = tick_step(length)
+        assert 3 <= length / step <= 15, (length, step)
+        assert round(step / 10 ** math.floor(math.log10(step)), 6) in (1, 2, 5), step
 
 
 def test_reports_are_the_planners(scene, client_for):

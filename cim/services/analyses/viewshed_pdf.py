@@ -166,6 +166,12 @@ def viewshed_pdf(run: AnalysisRun) -> bytes:
     return out.getvalue()
 
 
+def tick_step(length: float) -> float:
+    """A round distance (1, 2 or 5 × 10ⁿ m) giving 3 to 10 ticks along ``length`` metres."""
+    base = 10 ** math.floor(math.log10(max(length, 0.01) / 3))
+    return next(v for v in (base * 5, base * 2, base) if length / v >= 3)
+
+
 def _profile_chart(run: AnalysisRun, width: float, height: float, font: str) -> Drawing:
     """The surface under the sight line (grey), the sight line (green up to the obstruction,
     red behind it), the obstruction marked; distance and height axes."""
@@ -212,8 +218,7 @@ def _profile_chart(run: AnalysisRun, width: float, height: float, font: str) -> 
         drawing.add(Circle(x(at), y(height_m), 3, fillColor=OBSERVER_INK, strokeColor=colors.white))
     drawing.add(Line(left, bottom, right, bottom, strokeWidth=0.6))
     drawing.add(Line(left, bottom, left, top, strokeWidth=0.6))
-    step = 10 ** math.floor(math.log10(max(d[-1], 1) / 2))
-    step = next(v for v in (step * 5, step * 2, step) if d[-1] / v >= 3)
+    step = tick_step(d[-1])
     tick = 0.0
     while tick <= d[-1] + 1e-6:
         drawing.add(Line(x(tick), bottom, x(tick), bottom - 3, strokeWidth=0.5))
