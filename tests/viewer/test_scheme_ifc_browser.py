@@ -65,4 +65,14 @@ def test_ifc_schemes_placed_by_the_form_are_compared(city, browser_page, tmp_pat
     page.evaluate("schemePage.idle(200000)")
     assert page.evaluate("schemePage.state.panes.map(p => p.viewer.entities.values.filter(e => e.polygon && "
                          "e.properties && e.properties.scheme).length)") == [1, 1]
-    schemes_browser._shot(page, "schemes_ifc_compare")
+    page.screenshot(path=str(planner_browser.SHOTS / "schemes_ifc_compare.png"))
+    # Closer: the two placements (0° and 45°) side by side; the cameras follow each other.
+    page.evaluate("""async () => { const pane = schemePage.state.panes[0];
+        const box = pane.viewer.entities.values.find((e) => e.polygon && e.properties && e.properties.scheme);
+        await pane.viewer.zoomTo(box, new Cesium.HeadingPitchRange(0, -0.8, 70)); }""")
+    _wait(page, """(() => { const [p, q] = schemePage.state.panes.map(p => p.viewer.camera.positionWC);
+        return Cesium.Cartesian3.distance(p, q) < 0.5; })()""", 30)
+    page.evaluate("schemePage.idle(200000)")
+    page.evaluate("schemePage.state.panes.forEach(p => p.viewer.scene.requestRender())")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(planner_browser.SHOTS / "schemes_ifc_close.png"))

@@ -34,6 +34,7 @@ IFC_SUFFIX = ".ifc"
 # storey at the top of the walls is not a floor).
 IFC_STOREY_BELOW_TOP_M = 1.5
 IFC_GROUND_TOLERANCE_M = 0.05
+IFC_SLIVER_SHARE = 0.01  # footprint parts smaller than this share of the largest are dropped
 SHOWN_REJECTIONS = 3
 
 
@@ -233,8 +234,12 @@ def _ifc_building(data: bytes, name: str, placement: ManualPlacement | None) -> 
                      and s.elevation <= top - ground - IFC_STOREY_BELOW_TOP_M) or None
         use = vector.building_use(_ifc_occupancy(model)) or "other"
         source_id = _ifc_building_id(model) or model.project_id or Path(name).stem
+        # Slivers where wall hulls barely miss each other are no part of the building.
+        parts = list(placed.footprint.geoms)
+        largest = max(p.area for p in parts)
+        footprint = shapely.MultiPolygon([p for p in parts if p.area >= IFC_SLIVER_SHARE * largest])
         return _planned(source_id, model.building_name or model.project_name or Path(name).stem,
-                        placed.footprint, height, floors, use, f"{name} (IFC)")
+                        footprint, height, floors, use, f"{name} (IFC)")
 
 
 def _first_building(model):
