@@ -52,8 +52,11 @@ def reference(path: Path) -> dict:
     settings = ifcopenshell.geom.settings()
     settings.set("use-world-coords", True)
     plans, top, bottom = [], -math.inf, math.inf
-    products = [p for p in f.by_type("IfcElement") if p.Representation is not None
-                and not p.is_a("IfcFeatureElementSubtraction")]
+    products = [
+        p
+        for p in f.by_type("IfcElement")
+        if p.Representation is not None and not p.is_a("IfcFeatureElementSubtraction")
+    ]
     for product in products:
         try:
             shape = ifcopenshell.geom.create_shape(settings, product)
@@ -70,26 +73,38 @@ def reference(path: Path) -> dict:
     perimeter = sum(shapely.Polygon(p.exterior).length for p in getattr(outline, "geoms", [outline]))
     unit = ifcopenshell.util.unit.calculate_unit_scale(f)
     height = top - max(0.0, bottom)
-    floors = sum(1 for s in f.by_type("IfcBuildingStorey")
-                 if 0 <= (s.Elevation or 0) * unit <= top - 1.5)
+    floors = sum(1 for s in f.by_type("IfcBuildingStorey") if 0 <= (s.Elevation or 0) * unit <= top - 1.5)
     return {"area": area, "perimeter": perimeter, "height": height, "floors": floors}
 
 
 def _gk_area(scheme: DesignScheme) -> float:
     with connection.cursor() as cur:
-        cur.execute("SELECT ST_Area(ST_Transform(footprint, 4544)) FROM cim_schemebuilding "
-                    "WHERE scheme_id = %s", [scheme.pk])
+        cur.execute(
+            "SELECT ST_Area(ST_Transform(footprint, 4544)) FROM cim_schemebuilding WHERE scheme_id = %s",
+            [scheme.pk],
+        )
         return cur.fetchone()[0]
 
 
 def _site(cx: float, cy: float, half: float = 60.0) -> SimpleUploadedFile:
     import json
 
-    ring = [list(TO_LONLAT.transform(x, y)) for x, y in
-            ((cx - half, cy - half), (cx + half, cy - half), (cx + half, cy + half), (cx - half, cy + half),
-             (cx - half, cy - half))]
-    doc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
+    ring = [
+        list(TO_LONLAT.transform(x, y))
+        for x, y in (
+            (cx - half, cy - half),
+            (cx + half, cy - half),
+            (cx + half, cy + half),
+            (cx - half, cy + half),
+            (cx - half, cy - half),
+        )
+    ]
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+        ],
+    }
     return SimpleUploadedFile("site.geojson", json.dumps(doc).encode())
 
 
@@ -108,8 +123,9 @@ def test_the_duplex_placed_at_a_point_gives_ifcopenshells_footprint_height_and_f
     lon, lat = 105.72, 34.58
     cx, cy = TO_GK.transform(lon, lat)
     at = ManualPlacement(lon=lon, lat=lat, rotation_deg=25.0, base_height=1150.0)
-    scheme = sc.scheme_create(name="复式住宅", site=_site(cx, cy - 10), buildings=_ifc(path), by="test",
-                              placement=at)
+    scheme = sc.scheme_create(
+        name="复式住宅", site=_site(cx, cy - 10), buildings=_ifc(path), by="test", placement=at
+    )
     want = reference(path)
     assert scheme.source_format == "ifc" and scheme.source_name == path.name
     b = SchemeBuilding.objects.get(scheme=scheme)
@@ -156,15 +172,23 @@ def test_a_georeferenced_ifc_stands_where_its_map_conversion_puts_it(tmp_path):
     assert b.name == "测试楼"
 
 
-@pytest.mark.parametrize("content,field,words", [
-    (b"not an IFC file at all", "buildings", "not an IFC STEP file"),
-    (b"ISO-10303-21;\nHEADER;\n", "buildings", "truncated"),
-])
+@pytest.mark.parametrize(
+    "content,field,words",
+    [
+        (b"not an IFC file at all", "buildings", "not an IFC STEP file"),
+        (b"ISO-10303-21;\nHEADER;\n", "buildings", "truncated"),
+    ],
+)
 def test_bad_ifc_is_refused_naming_the_field_and_nothing_is_stored(content, field, words):
     before = _untouched()
     with pytest.raises(DomainError) as err:
-        sc.scheme_create(name="坏文件", site=_site(E0, N0), buildings=SimpleUploadedFile("x.ifc", content),
-                         by="test", placement=ManualPlacement(lon=105.72, lat=34.58, base_height=0))
+        sc.scheme_create(
+            name="坏文件",
+            site=_site(E0, N0),
+            buildings=SimpleUploadedFile("x.ifc", content),
+            by="test",
+            placement=ManualPlacement(lon=105.72, lat=34.58, base_height=0),
+        )
     assert err.value.field == field and words in str(err.value)
     assert not DesignScheme.objects.exists() and not SchemeBuilding.objects.exists()
     assert _untouched() == before
@@ -187,8 +211,15 @@ def test_api_takes_an_ifc_with_a_placement_point(client_for, tmp_path):
     plain = small_ifc(tmp_path / "plain.ifc")
     lon, lat = TO_LONLAT.transform(E0, N0)
     url = "/api/cim/analyses/schemes/"
-    body = {"name": "IFC 方案", "site": _site(E0, N0), "buildings": _ifc(plain), "lon": lon, "lat": lat,
-            "rotation": 30, "base_height": 1100}
+    body = {
+        "name": "IFC 方案",
+        "site": _site(E0, N0),
+        "buildings": _ifc(plain),
+        "lon": lon,
+        "lat": lat,
+        "rotation": 30,
+        "base_height": 1100,
+    }
     assert client_for("commander").post(url, body, format="multipart").status_code == 403
     body = {**body, "site": _site(E0, N0), "buildings": _ifc(plain)}
     r = client_for("planner").post(url, body, format="multipart")
@@ -196,11 +227,15 @@ def test_api_takes_an_ifc_with_a_placement_point(client_for, tmp_path):
     got = r.json()
     assert got["source_format"] == "ifc" and got["buildings"] == 1 and got["indicators"]["max_floors"] == 2
     # Half a point is refused naming the missing half; a point with a GeoJSON file too.
-    half = client_for("planner").post(url, {"name": "x", "site": _site(E0, N0), "buildings": _ifc(plain),
-                                            "lon": lon}, format="multipart")
+    half = client_for("planner").post(
+        url, {"name": "x", "site": _site(E0, N0), "buildings": _ifc(plain), "lon": lon}, format="multipart"
+    )
     assert half.status_code == 400 and half.json()["field"] == "lat"
     geojson = SimpleUploadedFile("b.geojson", _site(E0, N0).read())
-    wrong = client_for("planner").post(url, {"name": "x", "site": _site(E0, N0), "buildings": geojson,
-                                             "lon": lon, "lat": lat}, format="multipart")
+    wrong = client_for("planner").post(
+        url,
+        {"name": "x", "site": _site(E0, N0), "buildings": geojson, "lon": lon, "lat": lat},
+        format="multipart",
+    )
     assert wrong.status_code == 400 and wrong.json()["field"] == "lon"
     assert DesignScheme.objects.count() == 1

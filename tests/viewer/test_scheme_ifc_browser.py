@@ -31,8 +31,20 @@ def test_ifc_schemes_placed_by_the_form_are_compared(city, browser_page, tmp_pat
     corners = ((-40, -40), (40, -40), (40, 40), (-40, 40), (-40, -40))
     ring = [list(TO_LONLAT.transform(cx + dx, cy + dy)) for dx, dy in corners]
     site = tmp_path / "site.geojson"
-    site.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))
+    site.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    }
+                ],
+            }
+        )
+    )
     model = small_ifc(tmp_path / "box.ifc")  # 10 × 6 m, two storeys, no georeferencing of its own
     lon, lat = TO_LONLAT.transform(cx - 5, cy - 3)
     city_rows = (Building.objects.count(), BimModel.objects.count())
@@ -63,15 +75,21 @@ def test_ifc_schemes_placed_by_the_form_are_compared(city, browser_page, tmp_pat
     page.click("#sc-compare")
     _wait(page, "schemePage.state.panes.length === 2", 60)
     page.evaluate("schemePage.idle(200000)")
-    assert page.evaluate("schemePage.state.panes.map(p => p.viewer.entities.values.filter(e => e.polygon && "
-                         "e.properties && e.properties.scheme).length)") == [1, 1]
+    assert page.evaluate(
+        "schemePage.state.panes.map(p => p.viewer.entities.values.filter(e => e.polygon && "
+        "e.properties && e.properties.scheme).length)"
+    ) == [1, 1]
     page.screenshot(path=str(planner_browser.SHOTS / "schemes_ifc_compare.png"))
     # Closer: the two placements (0° and 45°) side by side; the cameras follow each other.
     page.evaluate("""async () => { const pane = schemePage.state.panes[0];
         const box = pane.viewer.entities.values.find((e) => e.polygon && e.properties && e.properties.scheme);
         await pane.viewer.zoomTo(box, new Cesium.HeadingPitchRange(0, -0.8, 70)); }""")
-    _wait(page, """(() => { const [p, q] = schemePage.state.panes.map(p => p.viewer.camera.positionWC);
-        return Cesium.Cartesian3.distance(p, q) < 0.5; })()""", 30)
+    _wait(
+        page,
+        """(() => { const [p, q] = schemePage.state.panes.map(p => p.viewer.camera.positionWC);
+        return Cesium.Cartesian3.distance(p, q) < 0.5; })()""",
+        30,
+    )
     page.evaluate("schemePage.idle(200000)")
     page.evaluate("schemePage.state.panes.forEach(p => p.viewer.scene.requestRender())")
     page.wait_for_timeout(500)
