@@ -61,7 +61,8 @@ class Loaded:
     version: str = ""
 
 
-def _manual(given: ManualPlacement) -> pl.Placement:
+def manual_placement(given: ManualPlacement) -> pl.Placement:
+    """The user's point as a placement (its base: the ground there when not given)."""
     base = given.base_height
     if base is None:
         from cim.services.elevation import ground_sampler
@@ -111,7 +112,7 @@ def load_ifc(
     try:
         with report.timed("parse"):
             model = reader.read_model(path, classes=classes)
-        given = _manual(placement) if placement is not None else None
+        given = manual_placement(placement) if placement is not None else None
         place = reader.choose_placement(model, given=given)
     except reader.IfcReadError as exc:
         raise ImportFailed(

@@ -4,6 +4,7 @@ scene whose answer is known; the saved runs, the API, roles and bad input."""
 
 from __future__ import annotations
 
+import math
 import subprocess
 
 import numpy as np
@@ -202,10 +203,9 @@ def test_api_runs_viewshed_and_line_of_sight_for_planners_only(scene, client_for
     tif = planner.get(f"/api/cim/analyses/runs/{run['id']}/raster/")
     assert tif.status_code == 200 and tif["Content-Type"] == "image/tiff"
     assert tif.content[:2] in (b"II", b"MM")
-    # The height-check exports do not apply to a viewshed: a 400 naming the run.
-    for export in ("csv", "pdf"):
-        refused = planner.get(f"/api/cim/analyses/runs/{run['id']}/{export}/")
-        assert refused.status_code == 400 and refused.json()["field"] == "id", export
+    # The CSV export does not apply to a viewshed: a 400 naming the run.
+    refused = planner.get(f"/api/cim/analyses/runs/{run['id']}/csv/")
+    assert refused.status_code == 400 and refused.json()["field"] == "id"
     # Commanders see flood results only.
     assert client_for("commander").get(f"/api/cim/analyses/runs/{run['id']}/").status_code == 404
     bad = planner.post("/api/cim/analyses/viewshed/", {**body, "radius": 6000}, format="json")
@@ -249,3 +249,88 @@ def test_the_viewshed_panel_is_the_planners(make_user, client):
         html = client.get("/viewer/").content.decode()
         assert ('id="panel-viewshed"' in html) is shown, role
         assert ('"lineOfSightUrl"' in html) is (role != "dispatcher"), role
+
+
+# --- printable reports ------------------------------------------------------------------------------
+
+
+def _pdf_text(content: bytes, tmp_path) -> str:
+    """The text of a PDF (poppler's ``pdftotext``, as the other report tests read theirs)."""
+    assert content.startswith(b"%PDF")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(content)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def _pdf_images(content: bytes, tmp_path) -> int:
+    path = tmp_path / "images.pdf"
+    path.write_bytes(content)
+    listing = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True,
+                             check=True).stdout
+    return len(listing.splitlines()) - 2  # two header lines
+
+
+def test_viewshed_report_holds_the_figures_and_the_map(scene, client_for, make_user, tmp_path):
+    planner = make_user("planner", "vs_report_planner")
+    run = vs.viewshed_run(by=planner, observer=CENTRE, radius=600, cell=5, observer_height=12,
+                          target_height=1.5)
+    s = run.summary
+    r = client_for("planner").get(f"/api/cim/analyses/runs/{run.pk}/pdf/")
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    assert r["Content-Disposition"] == f'attachment; filename="analysis-{run.pk}.pdf"'
+    text = _pdf_text(r.content, tmp_path)
+    squeezed = text.replace(" ", "")
+    for figure in (f"{CENTRE[0]:.6f}°E", f"{CENTRE[1]:.6f}°N", f"{s['observer']['ground_m']:.2f}",
+                   f"{s['visible_area_m2']:,.1f}", f"{100 * s['visible_share']:.2f}%", "600", "12", "1.5",
+                   run.model_version, "vs_report_planner", f"#{run.pk}"):
+        assert figure.replace(" ", "") in squeezed, figure
+    assert "分析半径" in squeezed and "栅格分辨率" in squeezed and "可见面积" in squeezed
+    # The map is the run's picture, embedded.
+    assert _pdf_images(r.content, tmp_path) >= 1
+
+
+def test_line_of_sight_report_says_where_and_what_blocks(scene, client_for, tmp_path):
+    tower = scene["towers"][0]
+    c = tower.footprint.centroid
+    run = vs.line_of_sight_run(by="test", observer=(c.x - 0.002, c.y), target=(c.x + 0.002, c.y),
+                               observer_height=1.6, target_height=2.5)
+    o = run.summary["obstruction"]
+    assert o["building"] == tower.pk
+    text = _pdf_text(client_for("planner").get(f"/api/cim/analyses/runs/{run.pk}/pdf/").content, tmp_path)
+    squeezed = text.replace(" ", "")
+    for figure in (f"{c.x - 0.002:.6f}°E", f"{c.x + 0.002:.6f}°E", f"{run.summary['length_m']:,.1f}",
+                   f"{o['distance_m']:,.1f}", f"建筑#{tower.pk}", "不通视", "1.6", "2.5", "剖面",
+                   f"{o['surface_m']:.2f}/{o['sight_m']:.2f}", run.model_version):
+        assert figure.replace(" ", "") in squeezed, figure
+    # Over the ridge from a mast: visible, no obstruction named.
+    a, b = (WEST + 150 * STEP, NORTH - 100 * STEP), (WEST + 230 * STEP, NORTH - 100 * STEP)
+    seen = vs.line_of_sight_run(by="test", observer=a, target=b, observer_height=200, cell=2)
+    text = _pdf_text(client_for("planner").get(f"/api/cim/analyses/runs/{seen.pk}/pdf/").content, tmp_path)
+    assert "通视：目标可见" in text.replace(" ", "") and "遮挡物" not in text
+    # Blocked by the ridge: the terrain is named.
+    blocked = vs.line_of_sight_run(by="test", observer=a, target=b, cell=2)
+    text = _pdf_text(client_for("planner").get(f"/api/cim/analyses/runs/{blocked.pk}/pdf/").content, tmp_path)
+    assert "被地形遮挡" in text.replace(" ", "")
+
+
+def test_profile_ticks_suit_every_length():
+    from cim.services.analyses.viewshed_pdf import tick_step
+
+    for length in (2.0, 9.9, 10.0, 29.0, 30.0, 99.0, 275.0, 367.0, 1000.0, 2999.0, 7071.0, 10000.0):
+        step = tick_step(length)
+        assert 3 <= length / step <= 15, (length, step)
+        assert round(step / 10 ** math.floor(math.log10(step)), 6) in (1, 2, 5), step
+
+
+def test_reports_are_the_planners(scene, client_for):
+    run = vs.viewshed_run(by="test", observer=CENTRE, radius=300, cell=5)
+    tower = scene["towers"][0].footprint.centroid
+    sight = vs.line_of_sight_run(by="test", observer=(tower.x - 0.002, tower.y),
+                                 target=(tower.x + 0.002, tower.y))
+    for pk in (run.pk, sight.pk):
+        url = f"/api/cim/analyses/runs/{pk}/pdf/"
+        assert client_for("admin").get(url).status_code == 200
+        assert client_for("commander").get(url).status_code == 404  # flood runs only
+        assert client_for("dispatcher").get(url).status_code == 403
+        assert client_for(None).get(url).status_code in (401, 403)

@@ -1,15 +1,24 @@
 """可视域与通视 in the planner's 3D city (headless Chromium, SwiftShader): place an
 observer by clicking the map, run the viewshed as a job (progress in the panel),
-see the visible and hidden cells draped over the city and the visible area, export
-the GeoTIFF; pick two points for a line of sight across the landmark tower and see
-where it is blocked.  Screenshots: artifacts/screenshots/planner_viewshed*.png."""
+see the visible and hidden cells draped over the terrain and over the roofs of the
+city's tiles (a roof seen from the observer green, one hidden red, checked pixel by
+pixel against the GeoTIFF) and the visible area, export the GeoTIFF and the PDF report;
+pick two points for a line of sight across the landmark tower and see where it is
+blocked.  Screenshots: artifacts/screenshots/planner_viewshed*.png."""
 
 from __future__ import annotations
 
+import io
+
+import numpy as np
 import pytest
+import rasterio
 from django.contrib.gis.geos import LineString, Point
+from PIL import Image
+from pyproj import Transformer
 
 from cim.models import AnalysisRun, Building, Job
+from cim.services.analyses import viewshed as vs
 from tests.viewer.test_planner_browser import (  # noqa: F401  (fixtures)
     STREET_A,
     STREET_B,
@@ -61,8 +70,15 @@ def test_viewshed_and_line_of_sight_in_the_viewer(city, browser_page, jobs_inlin
     href = page.get_attribute("#vs-tif", "href")
     tif = page.request.get(base + href)
     assert tif.ok and tif.headers["content-type"] == "image/tiff" and tif.body()[:2] in (b"II", b"MM")
+    # The PDF report's button.
+    pdf = page.request.get(base + page.get_attribute("#vs-pdf", "href"))
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
     _tiles_settled(page)
     _shot(page, "viewshed")
+    # Draped on the terrain and on the city's tiles (roofs and walls), not on the terrain only.
+    assert page.evaluate("cimViewer.viewshed.drape") == "terrain+tiles"
+    assert page.evaluate("cimViewer.tileset.imageryLayers.contains(cimViewer.viewshed.roofLayer.layer)")
+    _roofs_coloured_as_the_raster(page, run)
 
     # Line of sight from the street across the landmark tower to the street east of it.
     lon, lat = landmark.centroid.x, landmark.centroid.y
@@ -94,6 +110,8 @@ def test_viewshed_and_line_of_sight_in_the_viewer(city, browser_page, jobs_inlin
     assert page.evaluate("cimViewer.viewshed.source.entities.getById('los-obstruction') !== undefined")
     assert f"#{blocker}" in page.text_content("#los-summary")
     assert page.locator("#los-chart polyline").count() == 1
+    pdf = page.request.get(base + page.get_attribute("#los-pdf", "href"))
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
     _shot(page, "viewshed_sight")
 
     # The result's link reopens the viewshed.
@@ -102,3 +120,62 @@ def test_viewshed_and_line_of_sight_in_the_viewer(city, browser_page, jobs_inlin
     page.evaluate("cimViewer.ready")
     _wait(page, f"cimViewer.viewshed.run && cimViewer.viewshed.run.id === {run.pk}", 60)
     _assert_local(requests, base)
+
+
+def _roof_candidates(run: AnalysisRun) -> dict[int, Building]:
+    """A building whose roof the viewshed found all visible and one all hidden (every cell
+    within 3 m of its centroid alike), nearest the observer first."""
+    observer = Point(run.summary["observer"]["lon"], run.summary["observer"]["lat"], srid=4326)
+    found: dict[int, Building] = {}
+    with rasterio.open(vs.viewshed_raster_path(run)) as tif:
+        cells = tif.read(1)
+        to_grid = Transformer.from_crs(4326, tif.crs.to_epsg(), always_xy=True)
+        for b in sorted(Building.objects.filter(height__lt=60), key=lambda b: b.centroid.distance(observer)):
+            row, col = tif.index(*to_grid.transform(b.centroid.x, b.centroid.y))
+            window = cells[max(0, row - 1):row + 2, max(0, col - 1):col + 2]
+            value = int(window.flat[0])
+            if value in (vs.VISIBLE, vs.HIDDEN) and value not in found and (window == value).all():
+                found[value] = b
+            if len(found) == 2:
+                break
+    return found
+
+
+def _pixel(page, x: float, y: float) -> np.ndarray:
+    page.evaluate("cimViewer.viewer.scene.requestRender()")
+    page.wait_for_timeout(400)
+    png = page.screenshot(clip={"x": x - 2, "y": y - 2, "width": 5, "height": 5})
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float).reshape(-1, 3).mean(axis=0)
+
+
+def _roofs_coloured_as_the_raster(page, run: AnalysisRun) -> None:
+    """Look down on a roof the viewshed sees and on one it does not: the roof takes the
+    picture's green or red (and does not with the tileset's layer hidden)."""
+    found = _roof_candidates(run)
+    page.evaluate("""(() => { const c = cimViewer.viewer.camera;
+        window.savedView = { destination: c.position.clone(),
+                             orientation: { direction: c.direction.clone(), up: c.up.clone() } }; })()""")
+    assert set(found) == {vs.VISIBLE, vs.HIDDEN}, "the test city has seen and unseen roofs near the observer"
+    for value, building in sorted(found.items()):
+        lon, lat = building.centroid.x, building.centroid.y
+        roof = _ground(lon, lat) + building.height
+        page.evaluate("""([lon, lat, h]) => cimViewer.viewer.camera.lookAt(
+            Cesium.Cartesian3.fromDegrees(lon, lat, h), new Cesium.HeadingPitchRange(0.4, -1.2, 260))""",
+                      [lon, lat, roof])
+        _tiles_settled(page)
+        xy = page.evaluate("([lon, lat, h]) => cimViewer.toPage(lon, lat, h)", [lon, lat, roof])
+        draped = _pixel(page, xy["x"], xy["y"])
+        page.evaluate("cimViewer.viewshed.roofLayer.layer.show = false")
+        bare = _pixel(page, xy["x"], xy["y"])
+        page.evaluate("cimViewer.viewshed.roofLayer.layer.show = true")
+        # The lit, grey roof takes the picture's hue: green over red (seen) or red over green (hidden),
+        # and by a clear margin more than the bare roof.
+        lead = (1, 0) if value == vs.VISIBLE else (0, 1)  # (green, red) or (red, green) channels
+        what = "seen from the observer is green" if value == vs.VISIBLE else "hidden from the observer is red"
+        assert draped[lead[0]] > draped[lead[1]] + 10, f"a roof {what}: {draped} (without the layer {bare})"
+        gained = (draped[lead[0]] - draped[lead[1]]) - (bare[lead[0]] - bare[lead[1]])
+        assert gained > 20, f"a roof {what}: {draped} (without the layer {bare})"
+        _shot(page, "viewshed_roof_" + ("visible" if value == vs.VISIBLE else "hidden"))
+    page.evaluate("""cimViewer.viewer.camera.lookAtTransform(Cesium.Matrix4.IDENTITY);
+        cimViewer.viewer.camera.setView(window.savedView)""")
+    _tiles_settled(page)

@@ -136,8 +136,12 @@ class DesignSchemeSerializer(serializers.ModelSerializer):
 
 class DesignSchemeUploadSerializer(serializers.Serializer):
     """A scheme's files (multipart): the site (one polygon, GeoJSON/GPKG), the
-    planned buildings (GeoJSON/GPKG with ``height``, ``floors``, ``use``; or
-    CityJSON) and optional green areas; ``crs`` for files that declare none."""
+    planned buildings (GeoJSON/GPKG with ``height``, ``floors``, ``use``;
+    CityJSON; or an IFC model) and optional green areas; ``crs`` for files that
+    declare none.  An IFC model stands where its file places it (map conversion,
+    site reference) unless ``lon``, ``lat`` (its origin), ``rotation`` (degrees
+    clockwise from north to its +Y) and ``base_height`` (of its z = 0; default:
+    the ground there) are given, as for a BIM import."""
 
     name = serializers.CharField(max_length=200)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -145,6 +149,23 @@ class DesignSchemeUploadSerializer(serializers.Serializer):
     site = serializers.FileField()
     buildings = serializers.FileField()
     green = serializers.FileField(required=False, allow_null=True, default=None)
+    lon = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-180, max_value=180)
+    lat = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-90, max_value=90)
+    rotation = serializers.FloatField(required=False, default=0.0, min_value=-360, max_value=360)
+    base_height = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-500,
+                                         max_value=9000)
+
+    def validate(self, attrs):
+        from cim.importers.ifc import ManualPlacement
+
+        lon, lat = attrs.pop("lon"), attrs.pop("lat")
+        rotation, base = attrs.pop("rotation"), attrs.pop("base_height")
+        if (lon is None) != (lat is None):
+            missing = "lat" if lat is None else "lon"
+            raise serializers.ValidationError({missing: "give both lon and lat of the IFC model's origin"})
+        attrs["placement"] = None if lon is None else ManualPlacement(
+            lon=lon, lat=lat, rotation_deg=rotation, base_height=base)
+        return attrs
 
 
 class SchemeCompareSerializer(serializers.Serializer):

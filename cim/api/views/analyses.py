@@ -10,7 +10,8 @@ commanders read them, the public nothing.
 * ``runs/`` — saved runs (commanders: flood runs only); ``runs/{id}/csv/`` and
   ``runs/{id}/pdf/`` the CSV and the printable report of a height check (its
   violations), a sunlight analysis (hours per calculation point) or a scheme
-  comparison; ``runs/{id}/image/`` the picture to drape (flood depth, viewshed),
+  comparison (a viewshed and a line of sight have a PDF report only);
+  ``runs/{id}/image/`` the picture to drape (flood depth, viewshed),
   ``runs/{id}/raster/`` a viewshed as GeoTIFF.
 
 Sunlight analyses (日照分析) are long: they run only as the job kind
@@ -245,12 +246,17 @@ class AnalysisRunViewSet(viewsets.ReadOnlyModelViewSet):
     def export_pdf(self, request, pk=None):
         from cim.services.analyses.report_pdf import height_check_pdf, sunlight_pdf
         from cim.services.analyses.scheme_pdf import scheme_compare_pdf
+        from cim.services.analyses.viewshed_pdf import line_of_sight_pdf, viewshed_pdf
 
         run = self.get_object()
         if run.kind == AnalysisKind.SUNLIGHT:
             pdf = sunlight_pdf(run)
         elif run.kind == AnalysisKind.SCHEME_COMPARE:
             pdf = scheme_compare_pdf(run)
+        elif run.kind == AnalysisKind.VIEWSHED:
+            pdf = viewshed_pdf(run)
+        elif run.kind == AnalysisKind.LINE_OF_SIGHT:
+            pdf = line_of_sight_pdf(run)
         else:
             _only_for(run, AnalysisKind.HEIGHT_LIMIT, what="the PDF report")
             pdf = height_check_pdf(run)

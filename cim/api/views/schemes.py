@@ -2,7 +2,9 @@
 comparisons; commanders read them; the public nothing.
 
 * ``schemes/`` — list; POST (multipart) a scheme: ``name``, ``site``,
-  ``buildings``, optional ``green``, ``crs``, ``note``.
+  ``buildings`` (GeoJSON, GeoPackage, CityJSON or IFC), optional ``green``,
+  ``crs``, ``note``; for an IFC model optionally ``lon``, ``lat``, ``rotation``,
+  ``base_height`` (where it stands, as for a BIM import).
 * ``schemes/{id}/`` — the scheme for the 3D view (site, green, planned
   buildings as GeoJSON, the city buildings it replaces); DELETE.
 * ``scheme-compare/`` — save a comparison of two or three schemes (with the
@@ -47,7 +49,8 @@ class DesignSchemeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
         data.is_valid(raise_exception=True)
         v = data.validated_data
         scheme = schemes.scheme_create(name=v["name"], note=v["note"], crs=v["crs"] or None, site=v["site"],
-                                       buildings=v["buildings"], green=v["green"], by=request.user)
+                                       buildings=v["buildings"], green=v["green"], placement=v["placement"],
+                                       by=request.user)
         return Response(DesignSchemeSerializer(scheme).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})

@@ -30,6 +30,7 @@ from django.db import transaction
 
 from cim.conf import cim_settings
 from cim.errors import DomainError
+from cim.importers.ifc import ManualPlacement
 from cim.models import AnalysisRun, Building, DesignScheme, SchemeBuilding
 from cim.models.analyses import AnalysisKind
 from cim.roles import acting_user
@@ -78,16 +79,18 @@ def _multi(geom: shapely.Geometry) -> MultiPolygon:
 
 @transaction.atomic
 def scheme_create(*, name: str, site, buildings, green=None, crs: str | None = None, note: str = "",
-                  by) -> DesignScheme:
+                  placement: ManualPlacement | None = None, by) -> DesignScheme:
     """Store a scheme from its uploaded files (``site``, ``buildings``,
     optional ``green``: objects with ``name``, ``size`` and ``read()``) with
-    its indicators; all or nothing.  Raises :class:`DomainError` naming the
-    field (``name``, ``site``, ``buildings``, ``green``, ``crs``)."""
+    its indicators; all or nothing.  ``placement``: where an IFC model of the
+    buildings stands (else the file's own georeferencing).  Raises
+    :class:`DomainError` naming the field (``name``, ``site``, ``buildings``,
+    ``green``, ``crs``, ``lon``)."""
     name = (name or "").strip()
     if not name:
         raise DomainError("a scheme needs a name", field="name")
     site_poly = read_site(site, crs=crs)
-    fmt, planned = read_buildings(buildings, crs=crs)
+    fmt, planned = read_buildings(buildings, crs=crs, placement=placement)
     green_geom = read_green(green, crs=crs)
     seen: set[str] = set()
     for b in planned:

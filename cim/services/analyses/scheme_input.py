@@ -1,7 +1,8 @@
 """Reading a design scheme's files with the importers' own readers: the site
-(one polygon), the planned buildings (GeoJSON / GeoPackage through GDAL, or
-CityJSON) and optional green areas, each with the importers' CRS, geometry
-and coordinate-range checks.  Whatever one feature gets wrong refuses the
+(one polygon), the planned buildings (GeoJSON / GeoPackage through GDAL,
+CityJSON, or an IFC model placed as the BIM import places one) and optional
+green areas, each with the importers' CRS, geometry and coordinate-range
+checks.  Whatever one feature gets wrong refuses the
 whole upload (:class:`DomainError` naming the form field and the feature):
 a scheme is compared as a whole, never with buildings silently missing."""
 
@@ -21,11 +22,19 @@ from cim.importers import geometry as g
 from cim.importers import report as r
 from cim.importers import vector
 from cim.importers.cityjson_reader import CityJsonError, CityJsonReader, epsg_from_reference, load_document
+from cim.importers.ifc import ManualPlacement
 
 __all__ = ["PlannedBuilding", "read_buildings", "read_green", "read_site"]
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg")
 CITYJSON_SUFFIXES = (".city.json", ".cityjson")
+IFC_SUFFIX = ".ifc"
+# An IFC storey counts as a floor above ground when it starts at or above the model's ground
+# (z = 0, give or take a few centimetres) and at least this far below the model's top (a "Roof"
+# storey at the top of the walls is not a floor).
+IFC_STOREY_BELOW_TOP_M = 1.5
+IFC_GROUND_TOLERANCE_M = 0.05
+IFC_SLIVER_SHARE = 0.01  # footprint parts smaller than this share of the largest are dropped
 SHOWN_REJECTIONS = 3
 
 
@@ -108,11 +117,17 @@ def _is_cityjson(name: str, data: bytes) -> bool:
         name.lower().endswith(".json") and b'"CityJSON"' in data[:4096])
 
 
-def read_buildings(upload, *, crs: str | None = None) -> tuple[str, list[PlannedBuilding]]:
-    """The planned buildings and the format they came in (geojson, gpkg, cityjson).
-    Each needs a height (CityJSON: from its geometry); floors, when missing,
-    are the height over the storey height (and flagged estimated)."""
+def read_buildings(upload, *, crs: str | None = None,
+                   placement: ManualPlacement | None = None) -> tuple[str, list[PlannedBuilding]]:
+    """The planned buildings and the format they came in (geojson, gpkg, cityjson, ifc).
+    Each needs a height (CityJSON, IFC: from its geometry); floors, when missing,
+    are the height over the storey height (and flagged estimated).  ``placement``:
+    where an IFC model stands (else its own georeferencing); refused for other formats."""
     data = _size_checked(upload, "buildings")
+    if upload.name.lower().endswith(IFC_SUFFIX):
+        return "ifc", [_ifc_building(data, upload.name, placement)]
+    if placement is not None:
+        raise DomainError("a placement point applies to an IFC model only", field="lon")
     if _is_cityjson(upload.name, data):
         return "cityjson", _cityjson_buildings(data, upload.name, crs)
     features = _vector_features(data, upload.name, field="buildings", crs=crs)
@@ -175,3 +190,73 @@ def _cityjson_buildings(data: bytes, name: str, crs: str | None) -> list[Planned
         use = vector.building_use(raw_use) or "other"
         out.append(_planned(b.source_id, b.name, b.footprint, b.height, b.floors, use, where))
     return out
+
+
+def _ifc_building(data: bytes, name: str, placement: ManualPlacement | None) -> PlannedBuilding:
+    """One planned building from an IFC model, read and placed as the BIM import reads and
+    places one (:mod:`cim.bim.reader`, :func:`cim.bim.tiles.place`: the user's point, else
+    the file's map conversion, else its site reference), nothing stored: the footprint
+    (the outer outline of the walls), the height from the model's ground (z = 0) to its
+    top, the floors (storeys from the ground up, short of the top), the use from
+    ``Pset_BuildingCommon.OccupancyType`` when the file gives a known one (else "other")."""
+    from cim.bim import reader
+    from cim.bim import tiles as bim_tiles
+    from cim.importers.ifc import manual_placement
+    from cim.terrain.geoid import undulation
+
+    with tempfile.TemporaryDirectory(prefix="scheme-") as tmp:
+        path = Path(tmp) / "upload.ifc"
+        path.write_bytes(data)
+        try:
+            model = reader.read_model(path)
+            given = manual_placement(placement) if placement is not None else None
+            place = reader.choose_placement(model, given=given)
+            if not model.elements:
+                raise reader.IfcReadError("the file has no building elements (IfcElement, IfcSpace)")
+            shapes = reader.tessellate(model)
+            if not len(shapes.triangles):
+                raise reader.IfcReadError("no element has any geometry")
+        except ImportFailed as exc:  # the user's point (outside the city's ground, …)
+            raise DomainError(f"{name}: {exc.message}", field="lon") from None
+        except reader.IfcReadError as exc:
+            text = str(exc).replace(str(path), name)
+            field = "lon" if "placement" in text else "buildings"
+            raise DomainError(f"{name}: {text}", field=field) from None
+        geoid = float(undulation(place.origin_lon, place.origin_lat)[0])
+        placed = bim_tiles.place(shapes, model.elements, place, geoid)
+        ground = place.origin_height  # the model's z = 0, orthometric
+        solid = np.array([e.ifc_class != "IfcSpace" for e in model.elements])  # rooms are no building
+        z_range = placed.z_range[solid] if solid.any() else placed.z_range
+        top = float(np.nanmax(z_range[:, 1]))
+        height = top - max(ground, float(np.nanmin(z_range[:, 0])))
+        floors = sum(1 for s in model.storeys
+                     if s.elevation >= -IFC_GROUND_TOLERANCE_M
+                     and s.elevation <= top - ground - IFC_STOREY_BELOW_TOP_M) or None
+        use = vector.building_use(_ifc_occupancy(model)) or "other"
+        source_id = _ifc_building_id(model) or model.project_id or Path(name).stem
+        # Slivers where wall hulls barely miss each other are no part of the building.
+        parts = list(placed.footprint.geoms)
+        largest = max(p.area for p in parts)
+        footprint = shapely.MultiPolygon([p for p in parts if p.area >= IFC_SLIVER_SHARE * largest])
+        return _planned(source_id, model.building_name or model.project_name or Path(name).stem,
+                        footprint, height, floors, use, f"{name} (IFC)")
+
+
+def _first_building(model):
+    buildings = model.file.by_type("IfcBuilding")
+    return buildings[0] if buildings else None
+
+
+def _ifc_building_id(model) -> str:
+    building = _first_building(model)
+    return str(building.GlobalId) if building is not None else ""
+
+
+def _ifc_occupancy(model) -> str | None:
+    import ifcopenshell.util.element as ue
+
+    building = _first_building(model)
+    if building is None:
+        return None
+    value = (ue.get_psets(building).get("Pset_BuildingCommon") or {}).get("OccupancyType")
+    return str(value) if value else None

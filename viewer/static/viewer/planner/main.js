@@ -82,7 +82,9 @@ const flood = new FloodTool(viewer, {
     { title: t("flLegend"), over: t("flLegendHit"), ok: t("flLegendDry") }),
   toast,
 });
-const viewshed = new ViewshedTool(viewer, { setTool: (tool) => setTool(tool), toast });
+const viewshed = new ViewshedTool(viewer, {
+  setTool: (tool) => setTool(tool), toast, getTileset: () => state.tileset,
+});
 const VIEWSHED_TOOLS = ["observer", "sight"];
 
 const history = new HistoryTool(viewer, {

@@ -1,8 +1,9 @@
 // 可视域分析 and 通视分析: place an observer on the map (terrain or a roof), run the viewshed as a
 // background job (progress, cancel), drape the visible (green) and hidden (red) cells over the
-// city with the visible area and a chart of what is seen at each distance, export the GeoTIFF;
+// terrain and over the city tileset's roofs and walls (the same picture, as an imagery layer of
+// the globe and one of the tileset: CesiumJS drapes imagery on glTF tiles) with the visible area and a chart of what is seen at each distance, export the GeoTIFF;
 // pick two points for a line of sight: the sight line drawn green up to the first obstruction and
-// red behind it, the obstruction marked, the profile as a chart.
+// red behind it, the obstruction marked, the profile as a chart.  Each result has a PDF report.
 /* global Cesium */
 
 import { errorText, getJSON, post, withParams } from "../common/http.js";
@@ -14,6 +15,18 @@ const SVG = "http://www.w3.org/2000/svg";
 const GREEN = Cesium.Color.fromCssColorString("#2ecc71");
 const RED = Cesium.Color.fromCssColorString("#e8262a");
 const OBSERVER = Cesium.Color.fromCssColorString("#36c5f0");
+
+/**
+ * The picture as imagery of the city tileset.  CesiumJS (1.145) drapes imagery on 3D Tiles at
+ * level `maximumLevel − 1` of the provider, i.e. −1 for a single picture (maximumLevel 0): no
+ * tile covers anything and nothing is drawn.  One level more is reported, so the tileset asks for
+ * level 0, the whole picture (the globe keeps the plain provider).
+ */
+class TilesetPicture extends Cesium.SingleTileImageryProvider {
+  get maximumLevel() {
+    return 1;
+  }
+}
 
 function svg(tag, attrs = {}) {
   const node = document.createElementNS(SVG, tag);
@@ -29,14 +42,16 @@ function lonLatOf(cartesian) {
 export class ViewshedTool {
   /**
    * @param viewer the Cesium viewer
-   * @param hooks  { setTool(name), toast }
+   * @param hooks  { setTool(name), toast, getTileset() }
    */
   constructor(viewer, hooks) {
     this.viewer = viewer;
     this.hooks = hooks;
     this.source = new Cesium.CustomDataSource("viewshed");
     viewer.dataSources.add(this.source);
-    this.layer = null;
+    this.layer = null; // the picture draped on the terrain
+    this.roofLayer = null; // and on the city tileset: { tileset, layer }
+    this.drape = null; // "terrain" | "terrain+tiles" while a viewshed is shown
     this.run = null; // the viewshed shown
     this.sight = null; // the line of sight shown
     this.observer = null; // [lon, lat] placed for the viewshed
@@ -146,12 +161,22 @@ export class ViewshedTool {
     $("#vs-radius").value = s.radius_m;
     this.drawObserver();
     const [w, south, e, n] = s.image_bounds;
-    this.layer = this.viewer.imageryLayers.addImageryProvider(new Cesium.SingleTileImageryProvider({
+    const options = {
       url: `${config.analyses.runsUrl}${run.id}/image/`,
       rectangle: Cesium.Rectangle.fromDegrees(w, south, e, n),
       tileWidth: 256, tileHeight: 256,
-    }));
+    };
+    this.layer = this.viewer.imageryLayers.addImageryProvider(new Cesium.SingleTileImageryProvider(options));
     this.layer.alpha = 0.8;
+    // The roofs (and walls) of the city's buildings: a layer of the tileset itself, so that a
+    // roof seen from the observer shows green on the roof, not on the ground under it.
+    const tileset = this.hooks.getTileset?.();
+    if (tileset) {
+      const layer = new Cesium.ImageryLayer(new TilesetPicture(options), { alpha: 0.9 });
+      tileset.imageryLayers.add(layer);
+      this.roofLayer = { tileset, layer };
+    }
+    this.drape = tileset ? "terrain+tiles" : "terrain";
     $("#vs-summary").textContent = t("vsSummary", {
       area: fmt(s.visible_area_m2 / 1e6, 3), m2: fmt(s.visible_area_m2, 0), share: fmt(100 * s.visible_share, 1),
       buildings: fmt(s.visible_buildings, 0),
@@ -161,6 +186,7 @@ export class ViewshedTool {
       version: run.model_version,
     });
     $("#vs-tif").href = `${config.analyses.runsUrl}${run.id}/raster/`;
+    $("#vs-pdf").href = `${config.analyses.runsUrl}${run.id}/pdf/`;
     $("#vs-png").href = `${config.analyses.runsUrl}${run.id}/image/`;
     $("#vs-link").href = withParams(window.location.pathname, { analysis: run.id });
     this.chartBands(s.bands);
@@ -261,6 +287,7 @@ export class ViewshedTool {
       });
     $("#los-summary").classList.toggle("blocked", !s.visible);
     this.chartProfile(run.result.profile, s);
+    $("#los-pdf").href = `${config.analyses.runsUrl}${run.id}/pdf/`;
     $("#los-result").hidden = false;
     this.viewer.scene.requestRender();
   }
@@ -306,7 +333,12 @@ export class ViewshedTool {
 
   clearLayer() {
     if (this.layer) this.viewer.imageryLayers.remove(this.layer, true);
+    if (this.roofLayer && !this.roofLayer.tileset.isDestroyed()) {
+      this.roofLayer.tileset.imageryLayers.remove(this.roofLayer.layer, true);
+    }
     this.layer = null;
+    this.roofLayer = null;
+    this.drape = null;
   }
 
   clear() {

@@ -54,6 +54,8 @@ $("#sc-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   if (!form.get("green")?.size) form.delete("green");
+  // The IFC placement is optional: fields left empty are not sent.
+  for (const name of ["lon", "lat", "rotation", "base_height"]) if (form.get(name) === "") form.delete(name);
   $("#sc-upload").disabled = true;
   $("#sc-busy").hidden = false;
   try {
