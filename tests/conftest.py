@@ -12,6 +12,10 @@ from rest_framework.test import APIClient
 from cim import roles
 from cim.conf import cim_settings
 
+# One daphne per test process for every module that talks to the ASGI application over a real
+# socket (a fixture imported into each module would start one per module and keep them all).
+from tests.emergency.live_support import asgi_server  # noqa: E402, F401
+
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:

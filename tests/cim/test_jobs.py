@@ -24,7 +24,6 @@ from django.db import connection
 from cim.models import AuditLog, BimModel, Building, ImportRun, Job
 from config.celery import app as celery_app
 from tests.cim import jobs_test_kinds  # noqa: F401  (the test-only kinds, here as in the worker)
-from tests.emergency.live_support import asgi_server  # noqa: F401  (the daphne fixture)
 from viewer.views.jobs import PARAM_FIELDS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -394,7 +393,7 @@ def test_the_jobs_socket_tells_owners_and_admins_how_their_jobs_go(
     plate_city,
     make_user,
     worker,
-    asgi_server,  # noqa: F811
+    asgi_server,
 ):
     from rest_framework.test import APIClient
 

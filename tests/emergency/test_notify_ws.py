@@ -8,10 +8,7 @@ from django.db import transaction
 
 from cim import roles
 from emergency.services.notifications import Recipient, deliveries_run, notification_send
-from tests.emergency import live_support
 from tests.emergency.live_support import console
-
-asgi_server = live_support.asgi_server  # the fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,11 +17,8 @@ from cim import roles
 from emergency import services
 from emergency.live.retention import live_purge
 from emergency.models import Event, Incident
-from tests.emergency import live_support
 from tests.emergency.conftest import node
 from tests.emergency.live_support import console, open_socket, session_cookie
-
-asgi_server = live_support.asgi_server  # the fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -18,11 +18,8 @@ from cim import roles
 from cim.models import AuditLog
 from emergency.live.ingest import positions_ingest
 from emergency.models import PositionReport
-from tests.emergency import live_support
 from tests.emergency.conftest import node
 from tests.emergency.live_support import console
-
-asgi_server = live_support.asgi_server  # the fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

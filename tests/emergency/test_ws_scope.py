@@ -15,11 +15,8 @@ from emergency import services
 from emergency.live.scope import live_scope_for
 from emergency.models import Agency, ControlZone, Unit
 from tests import factories as f
-from tests.emergency import live_support
 from tests.emergency.conftest import node
 from tests.emergency.live_support import console
-
-asgi_server = live_support.asgi_server  # the fixture
 
 MJ_BOX = (105.80, 34.50, 106.00, 34.70)
 

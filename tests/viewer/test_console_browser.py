@@ -31,7 +31,6 @@ from lxml import etree
 
 from cim import roles
 from tests.csp_watch import watch_csp
-from tests.emergency.live_support import asgi_server  # noqa: F401  (the daphne fixture)
 from tests.live_http import live_http_server
 
 pytestmark = [pytest.mark.browser]
@@ -90,7 +89,7 @@ def _flush() -> None:
 
 
 @pytest.fixture(scope="module")
-def ops_site(test_database, django_db_blocker, asgi_server, tmp_path_factory):  # noqa: F811
+def ops_site(test_database, django_db_blocker, asgi_server, tmp_path_factory):
     """The city (committed), a WSGI server thread for HTTP and the daphne process for /ws/."""
     media = tmp_path_factory.mktemp("ops-media")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright runs an event loop in this thread

@@ -21,7 +21,6 @@ from django.test import override_settings
 from django.utils import timezone
 
 from cim import roles
-from tests.emergency.live_support import asgi_server  # noqa: F401  (the daphne fixture)
 from tests.live_http import live_http_server
 from tests.viewer.test_console_browser import ARGS, SHOTS, _user, in_thread, session_cookie
 
@@ -49,7 +48,7 @@ def build_field_city() -> dict:
 
 
 @pytest.fixture(scope="module")
-def field_site(test_database, django_db_blocker, asgi_server, tmp_path_factory):  # noqa: F811
+def field_site(test_database, django_db_blocker, asgi_server, tmp_path_factory):
     media = tmp_path_factory.mktemp("field-media")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     cim = {**settings.CIM, "WS_URL": asgi_server.url("")}

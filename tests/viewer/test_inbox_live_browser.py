@@ -14,7 +14,6 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from cim import roles
-from tests.emergency.live_support import asgi_server  # noqa: F401  (the daphne fixture)
 from tests.live_http import live_http_server
 from tests.viewer.test_console_browser import ARGS, SHOTS, _user, in_thread, session_cookie
 from tests.viewer.test_field_browser import build_field_city, wait
@@ -23,7 +22,7 @@ pytestmark = [pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
-def inbox_site(test_database, django_db_blocker, asgi_server):  # noqa: F811
+def inbox_site(test_database, django_db_blocker, asgi_server):
     from cim.models import Department, StaffProfile
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

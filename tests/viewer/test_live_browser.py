@@ -17,7 +17,6 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 
 from cim import roles
-from tests.emergency.live_support import asgi_server  # noqa: F401  (the daphne fixture)
 from tests.viewer.test_console_browser import (  # noqa: F401  (ops_site, orm: fixtures)
     T0,
     assert_local,

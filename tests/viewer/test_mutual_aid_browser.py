@@ -10,7 +10,6 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from cim import roles
-from tests.emergency.live_support import asgi_server  # noqa: F401  (the daphne fixture)
 from tests.viewer.test_console_browser import (  # noqa: F401  (ops_site, orm: fixtures)
     EXTENT,
     _road_points,

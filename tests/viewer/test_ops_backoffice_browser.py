@@ -19,7 +19,6 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from cim import roles
-from tests.emergency.live_support import asgi_server  # noqa: F401  (the daphne fixture)
 from tests.live_http import live_http_server
 from tests.viewer.test_console_browser import (
     SHOTS,
@@ -44,7 +43,7 @@ EXTENT = (105.712, 34.572, 105.722, 34.580)
 
 
 @pytest.fixture(scope="module")
-def site(test_database, django_db_blocker, asgi_server, tmp_path_factory):  # noqa: F811
+def site(test_database, django_db_blocker, asgi_server, tmp_path_factory):
     media = tmp_path_factory.mktemp("backoffice-media")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     cim = {**settings.CIM, "WS_URL": asgi_server.url("")}
