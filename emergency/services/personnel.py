@@ -37,6 +37,7 @@ __all__ = [
     "shift_interval",
     "shift_save",
     "team_member_phone_reveal",
+    "team_member_remove",
     "team_member_save",
 ]
 
@@ -216,6 +217,20 @@ def team_member_save(*, by, instance: TeamMember | None = None, **data) -> TeamM
     audit_record(actor=by, action="team_member.save", obj=target, before=before,
                  after=_masked(snapshot(target)))
     return target
+
+
+@transaction.atomic
+def team_member_remove(*, by, member: TeamMember) -> None:
+    """Take a member off a unit's team with their certificates (the audit row
+    keeps what they were, the phone masked)."""
+    locked = locks.lock_team_member(member.pk)
+    before = _masked(snapshot(locked))
+    before["qualifications"] = [snapshot(q, exclude=("member",))
+                                for q in locked.qualifications.order_by("pk")]
+    pk = locked.pk
+    locked.delete()
+    audit_record(actor=by, action="team_member.remove", object_type="emergency.teammember", object_id=pk,
+                 before=before)
 
 
 @transaction.atomic

@@ -122,6 +122,22 @@ def test_bad_input_names_the_field(scene):
     assert not AnalysisRun.objects.exists()
 
 
+def test_without_an_elevation_model_the_observer_is_refused_before_any_surface(media_root, client_for):
+    """No DEM at all: the observer stands outside the elevation model (400 naming it) for both
+    analyses, while the size of the grid is still checked first; nothing is saved."""
+    planner = client_for("planner")
+    sight = planner.post("/api/cim/analyses/line-of-sight/",
+                         {"observer": list(CENTRE), "target": [CENTRE[0] + 0.005, CENTRE[1]]}, format="json")
+    assert sight.status_code == 400 and sight.json()["field"] == "observer"
+    view = planner.post("/api/cim/analyses/viewshed/", {"observer": list(CENTRE), "radius": 5000, "cell": 2},
+                        format="json")
+    assert view.status_code == 400 and view.json()["field"] == "observer"
+    too_fine = planner.post("/api/cim/analyses/viewshed/", {"observer": list(CENTRE), "radius": 3000,
+                                                             "cell": 0.5}, format="json")
+    assert too_fine.status_code == 400 and too_fine.json()["field"] == "cell"
+    assert not AnalysisRun.objects.exists()
+
+
 # --- line of sight -------------------------------------------------------------------------------
 
 

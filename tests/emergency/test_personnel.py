@@ -348,6 +348,42 @@ def test_teams_page_flags_expired_certificates(make_user, unit):
     assert AuditLog.objects.filter(action="qualification.remove", object_id=str(qual.pk)).exists()
 
 
+def test_teams_page_edits_and_removes_members_for_editors_only(make_user, unit, agency):
+    member = svc.team_member_save(by="test", unit=unit, name="孙志强", role="队长", phone="13609381234")
+    qual = svc.qualification_add(by="test", member=member, name="应急救援员", certificate_no="JY-1")
+    other = Unit.objects.create(code="RT-2", name="抢险救援队2号", agency=agency, unit_type="rescue_team")
+    dispatcher = _page_client(make_user, roles.DISPATCHER)
+    for op in ("edit_member", "remove_member"):
+        refused = dispatcher.post("/backoffice/teams/", {"op": op, "unit": unit.pk, "id": member.pk,
+                                                         "name": "X", "role": "X", "confirm": "1"})
+        assert refused.status_code == 403
+    editor = _page_client(make_user, roles.COMMANDER)
+    # a blank phone keeps the number; the member of another unit is not reachable through this one
+    edited = editor.post("/backoffice/teams/", {"op": "edit_member", "unit": unit.pk, "id": member.pk,
+                                                "name": "孙志强", "role": "副队长", "phone": ""})
+    assert edited.status_code == 302
+    member.refresh_from_db()
+    assert (member.role, member.phone, member.active) == ("副队长", "13609381234", False)
+    elsewhere = editor.post("/backoffice/teams/", {"op": "edit_member", "unit": other.pk, "id": member.pk,
+                                                   "name": "孙志强", "role": "队员"})
+    assert elsewhere.status_code == 400 and 'data-field="id"' in elsewhere.content.decode()
+    bad_phone = editor.post("/backoffice/teams/", {"op": "edit_member", "unit": unit.pk, "id": member.pk,
+                                                   "name": "孙志强", "role": "队员", "phone": "call me"})
+    assert bad_phone.status_code == 400 and 'data-field="phone"' in bad_phone.content.decode()
+    unconfirmed = editor.post("/backoffice/teams/", {"op": "remove_member", "unit": unit.pk, "id": member.pk})
+    assert unconfirmed.status_code == 400 and 'data-field="confirm"' in unconfirmed.content.decode()
+    member.refresh_from_db()
+    assert member.role == "副队长"
+    removed = editor.post("/backoffice/teams/", {"op": "remove_member", "unit": unit.pk, "id": member.pk,
+                                                 "confirm": "1"})
+    assert removed.status_code == 302
+    assert not TeamMember.objects.filter(pk=member.pk).exists() and not Qualification.objects.exists()
+    row = AuditLog.objects.get(action="team_member.remove", object_id=str(member.pk))
+    assert row.before["phone"] == "136****1234" and row.before["role"] == "副队长"
+    assert [q["certificate_no"] for q in row.before["qualifications"]] == ["JY-1"]
+    assert row.before["qualifications"][0]["id"] == qual.pk
+
+
 def test_dates_out_of_range_and_shift_rules_are_refused(client_for, make_user, shifts):
     day, _ = shifts
     api = client_for(roles.ADMIN)

@@ -282,12 +282,29 @@ class MemberForm(forms.Form):
     phone = forms.RegexField(PHONE_RE, required=False, label=_("电话"))
 
 
+class EditMemberForm(MemberForm):
+    """An edit of a member: a blank phone keeps the number on file (the page
+    shows it masked and never puts it in a form)."""
+
+    active = forms.BooleanField(required=False, label=_("在岗"))
+
+
 class QualificationForm(forms.Form):
     member = forms.IntegerField(min_value=1, label=_("队员"))
     name = forms.CharField(max_length=100, label=_("资质名称"))
     certificate_no = forms.CharField(max_length=60, label=_("证书编号"))
     issued_on = forms.DateField(required=False, label=_("发证日期"))
     expires_on = forms.DateField(required=False, label=_("有效期至"))
+
+
+def _member_of(request, unit) -> TeamMember:
+    """The member named by the POST's ``id``, on ``unit``'s team, or a refusal naming ``id``."""
+    value = request.POST.get("id") or ""
+    member = TeamMember.objects.filter(pk=int(value), unit=unit).first() \
+        if value.isdigit() and len(value) < 12 else None
+    if member is None:
+        raise DomainError(_("该队员不存在"), field="id")
+    return member
 
 
 @login_required
@@ -303,10 +320,7 @@ def teams(request):
         op = request.POST.get("op")
         try:
             if op == "reveal":
-                member = TeamMember.objects.filter(pk=request.POST.get("id") or 0, unit=unit).first() \
-                    if (request.POST.get("id") or "").isdigit() else None
-                if member is None:
-                    raise DomainError(_("该队员不存在"), field="id")
+                member = _member_of(request, unit)
                 svc.team_member_phone_reveal(member=member, by=request.user)
                 revealed[member.pk] = member.phone
             elif op == "add_member":
@@ -315,6 +329,22 @@ def teams(request):
                 if not member_form.is_valid():
                     raise _form_error(member_form)
                 svc.team_member_save(by=request.user, unit=unit, **member_form.cleaned_data)
+                return _back("teams", f"unit={unit.pk}")
+            elif op == "edit_member":
+                _forbid_unless(can_edit)
+                member = _member_of(request, unit)
+                form = EditMemberForm(request.POST)
+                if not form.is_valid():
+                    raise _form_error(form)
+                data = {k: v for k, v in form.cleaned_data.items() if k != "phone" or v}
+                svc.team_member_save(by=request.user, instance=member, **data)
+                return _back("teams", f"unit={unit.pk}")
+            elif op == "remove_member":
+                _forbid_unless(can_edit)
+                member = _member_of(request, unit)
+                if request.POST.get("confirm") != "1":
+                    raise DomainError(_("请勾选确认后再移除队员"), field="confirm")
+                svc.team_member_remove(by=request.user, member=member)
                 return _back("teams", f"unit={unit.pk}")
             elif op == "remove_qualification":
                 _forbid_unless(can_edit)

@@ -35,7 +35,7 @@ from rasterio.transform import Affine
 
 from cim.conf import cim_settings
 from cim.errors import DomainError
-from cim.models import AnalysisRun
+from cim.models import AnalysisRun, DemRaster
 from cim.models.analyses import AnalysisKind
 from cim.progress import Callback
 from cim.roles import acting_user
@@ -106,6 +106,10 @@ def surface_grid(bounds: tuple[float, float, float, float], cell: float) -> Surf
     if cols * rows > MAX_CELLS:
         raise DomainError(f"{cols} × {rows} cells is too many at {cell:g} m: choose larger cells",
                           field="cell")
+    if not DemRaster.objects.exists():
+        # Every observer stands outside a missing elevation model: refused (as the callers would
+        # refuse it) before rasterizing up to a million cells only to find the observer's one empty.
+        raise DomainError("the observer stands outside the elevation model", field="observer")
     srid = cim_settings.METRIC_SRID
     transform = Affine(cell, 0, xmin, 0, -cell, ymax)
     height = ground_surface(transform, (rows, cols), srid, k=max(1, int(GROUND_STEP_M // cell)))

@@ -3,7 +3,7 @@
 // unit that is still assigned (409), and the page shows the refusal.  `window.cimUnits` is the
 // page's test hook.
 import { $, $$, debounce, el, fill, messageBox } from "../common/dom.js";
-import { errorText, getJSON, post } from "../common/http.js";
+import { errorField, errorText, getJSON, post } from "../common/http.js";
 import { createI18n, readJSON } from "../common/i18n.js";
 import { LiveClient } from "../common/live.js";
 
@@ -107,7 +107,7 @@ class UnitsPage {
         (u.crew || []).length ? el("div", { class: "crew" }, u.crew.join("、")) : el("div", { class: "muted small" }, t("noCrew"))),
       el("td", { class: "small" }, (u.members || []).join("、") || "—"),
       el("td", {}, el("span", { class: `status-badge us-${u.status}` }, u.status_label), u.status_note ? el("div", { class: "small reason" }, u.status_note) : null),
-      el("td", {}, config.can.crew ? el("button", { type: "button", class: "small", onclick: () => this.askCrew(u) }, t("editCrew")) : null))));
+      el("td", {}, config.can.crew ? el("button", { type: "button", class: "small", dataset: { action: "crew" }, onclick: () => this.askCrew(u) }, t("editCrew")) : null))));
   }
 
   showView(view) {
@@ -169,22 +169,34 @@ class UnitsPage {
     const form = $("#crew-form");
     form.crew.value = (u.crew || []).join("\n");
     form.crew_size.value = u.crew_size;
+    form.querySelector(".form-error").hidden = true;
     $("#crew-dialog").hidden = false;
     form.crew.focus();
   }
 
   async saveCrew() {
     const form = $("#crew-form");
+    const error = form.querySelector(".form-error");
+    const button = form.querySelector("button[type=submit]");
     const u = this.pending;
+    // A cleared establishment field keeps the unit's establishment (it is not 0 people).
+    const size = form.crew_size.value.trim();
+    const body = { crew: form.crew.value.split("\n").map((s) => s.trim()).filter(Boolean) };
+    if (size !== "") body.crew_size = Number(size);
+    button.disabled = true;
     try {
-      const row = await post(`${config.api.units}${u.id}/crew/`, {
-        crew: form.crew.value.split("\n").map((s) => s.trim()).filter(Boolean), crew_size: Number(form.crew_size.value) || 0 });
+      const row = await post(`${config.api.units}${u.id}/crew/`, body);
       this.units.set(u.id, row);
       this.render();
       $("#crew-dialog").hidden = true;
       notify(t("crewSaved", { code: u.code }), { kind: "success", ms: 3000 });
-    } catch (error) {
-      notify(errorText(error));
+    } catch (failure) {
+      // the refusal stays in the dialog, next to what was typed, naming the field
+      error.textContent = errorText(failure);
+      error.dataset.field = errorField(failure);
+      error.hidden = false;
+    } finally {
+      button.disabled = false;
     }
   }
 

@@ -108,6 +108,15 @@ export function errorText(error) {
   return flatten(body);
 }
 
+/** The field an API refusal names (a domain error's ``field``, else the first invalid input), or "". */
+export function errorField(error) {
+  const body = error?.body;
+  if (!body || typeof body !== "object") return "";
+  if (typeof body.field === "string") return body.field;
+  const detail = body.detail && typeof body.detail === "object" ? body.detail : body;
+  return typeof body.detail === "string" ? "" : Object.keys(detail).find((k) => k !== "non_field_errors") || "";
+}
+
 function flatten(value, prefix = "") {
   if (Array.isArray(value)) return value.map((v) => flatten(v, prefix)).join("; ");
   if (value && typeof value === "object") {
