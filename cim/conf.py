@@ -68,7 +68,7 @@ cim_settings = AppSettings("CIM", {
     "SCAN_BATCH_S": Key(
         0.5, "a process answers scans of a page it holds (checked with Redis this recently) without "
              "waiting for Redis, and sends their counts in one round trip at most this many seconds "
-             "later; 0: one round trip per scan (see cim.services.plates.scan_cache)"),
+             "later; 0: one round trip per scan (see cim.services.plates.scan_batch)"),
     "REPORT_PHOTO_MAX_BYTES": Key(5 * 1024 * 1024, "largest photo of a resident's report"),
     "REPORT_RATE_PER_10MIN": Key(5, "reports one client may file in ten minutes"),
     "TRACK_RATE_PER_MIN": Key(30, "tracking-code look-ups one client may make per minute"),

@@ -18,7 +18,7 @@ from shapely.geometry import shape
 
 from cim.errors import DomainError
 from cim.models import AnalysisRun, Waterway
-from cim.services.analyses import flood
+from cim.services.analyses import flood, flood_cells
 from cim.services.analyses.rasters import gdal_rasterize_wkb
 from cim.services.dem import dem_register
 from tests import factories as f
@@ -110,9 +110,9 @@ def test_outline_polygonised_in_groups_is_gdals_outline_of_the_whole_grid(monkey
     rng = np.random.default_rng(8)
     mask = ndimage.gaussian_filter(rng.random((300, 400)), 3) > 0.51  # blobs, some with holes
     transform = from_origin(105.7, 34.6, 6e-5, 5e-5)
-    monkeypatch.setattr(flood, "POLYGON_BLOCK", 16)  # many groups
+    monkeypatch.setattr(flood_cells, "POLYGON_BLOCK", 16)  # many groups
     r, c = np.nonzero(mask)
-    got = flood._polygons(r, c, mask.shape[1], transform, 6e-5)
+    got = flood_cells.polygons(r, c, mask.shape[1], transform, 6e-5)
     cells = features.shapes(mask.view(np.uint8), mask=mask, transform=transform)
     whole = [shape(g) for g, v in cells if v == 1]
     want = shapely.simplify(np.array(whole, dtype=object), 3e-5, preserve_topology=True)
@@ -254,7 +254,7 @@ def test_height_check_exports_refuse_a_flood_run(scene, client_for):
 def test_footprints_are_burnt_where_the_water_can_reach_as_on_the_whole_grid(scene, monkeypatch):
     monkeypatch.setattr(flood, "TILE", 8)  # several windows
     grid = flood.flood_grid(scene["extent"], 10.0)
-    r, c = flood._cells_below(grid, 1105.0)
+    r, c = flood_cells.cells_below(grid, 1105.0)
     ids = flood.building_ids(grid, r, c)
     rows = flood._wkb("cim_building", "footprint", [scene["extent"]])
     whole = gdal_rasterize_wkb([w for _, _, w in rows], [pk for _, pk, _ in rows], grid.transform,

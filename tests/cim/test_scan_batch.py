@@ -1,7 +1,7 @@
 """Batched scans (``CIM["SCAN_BATCH_S"]`` > 0, as deployed): a process answers
 scans of a page Redis confirmed lately without a round trip and sends their
 counts later in one; counts, rate limits, spike alerts and page changes stay
-as the module docstring of ``cim.services.plates.scan_cache`` bounds them."""
+as the module docstring of ``cim.services.plates.scan_batch`` bounds them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from cim.models import PlateAlert, PlateScanDay
-from cim.services.plates import _redis, plate_scans_flush, scan_cache, scan_page_forget
+from cim.services.plates import _redis, plate_scans_flush, scan_batch, scan_cache, scan_page_forget
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +104,7 @@ def test_counts_are_kept_when_redis_refuses_a_send(batched, monkeypatch):
         raise ConnectionError("redis down")
 
     with monkeypatch.context() as m:
-        m.setattr(scan_cache._link, "evalsha", down)
+        m.setattr(scan_batch.scan_link, "evalsha", down)
         with pytest.raises(ConnectionError):
             scan_cache.scans_send()
     assert scan_cache.scans_send() == 3

@@ -1,7 +1,9 @@
 """Door plates: the lifecycle (:mod:`.lifecycle`), alerts of fake or
 tampered plates (:mod:`.alerts`), code lookup (:mod:`.lookup`), the client
-behind a request (:mod:`.clients`), rate limits (:mod:`.throttle`) and the
-scan pages and counters in Redis (:mod:`.scan_cache`).
+behind a request (:mod:`.clients`), rate limits (:mod:`.throttle`), the
+scan pages in Redis (:mod:`.scan_cache`), the scans a process answers and
+counts in batches (:mod:`.scan_batch`), the scan counters (:mod:`.scan_counts`)
+and the Redis client they share (:mod:`.redis_link`).
 
 The public names are re-exported here, so ``from cim.services.plates import
 plate_issue`` keeps working.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from cim.conf import cim_settings
-from cim.services.plates.scan_cache import redis_client, redis_key
+from cim.services.plates.redis_link import redis_client, redis_key
 
 __all__ = ["ACTIONS", "action_throttled", "throttle"]
 
