@@ -433,3 +433,37 @@ def test_the_engine_equals_the_brute_force_on_random_boxes_and_uneven_columns():
     expected = brute_force_lit(np.repeat(points, steps, axis=0), np.tile(sun, (len(points), 1)),
                                triangles).reshape(len(points), steps) & (e > 0)[None, :]
     assert np.array_equal(sunlit(even, Obstacles(triangles), az, el), expected)
+
+
+@pytest.mark.parametrize(("lon0", "lat0"), [(LON0, LAT0), (105.75466665910512, 34.58450428826755),
+                                            (87.6, 43.8)])
+def test_the_local_frame_gives_the_numbers_of_pyprojs_crs_route(lon0, lat0):
+    """The scene's frame is built from PROJ pipelines (fast); pyproj's CRS route gives the
+    very same coordinates both ways."""
+    proj = f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+    fwd = Transformer.from_crs("EPSG:4326", proj, always_xy=True)
+    inv = Transformer.from_crs(proj, "EPSG:4326", always_xy=True)
+    to_local, to_lonlat = sunlight._frame(lon0, lat0)
+    rng = np.random.default_rng(4)
+    lon, lat = lon0 + rng.uniform(-0.07, 0.07, 5000), lat0 + rng.uniform(-0.06, 0.06, 5000)
+    x, y = to_local(lon, lat)
+    assert np.array_equal(np.column_stack(fwd.transform(lon, lat)), np.column_stack([x, y]))
+    assert np.array_equal(np.column_stack(inv.transform(x, y)), np.column_stack(to_lonlat(x, y)))
+
+
+def test_prism_triangles_cover_multipolygons_with_holes():
+    """Walls two per edge of every ring, roof and floor each exactly the footprint's area."""
+    from shapely.geometry import MultiPolygon as ShapelyMulti
+    from shapely.geometry import Polygon as ShapelyPolygon
+
+    holed = ShapelyPolygon([(0, 0), (10, 0), (10, 10), (0, 10)],
+                           [[(2, 2), (4, 2), (4, 4), (2, 4)], [(6, 6), (8, 6), (8, 8), (6, 8)]])
+    fps = [ShapelyMulti([holed, ShapelyPolygon([(20, 0), (30, 0), (25, 8)])]),
+           ShapelyPolygon([(40, 0), (50, 0), (50, 5), (40, 5)])]
+    tri = sunlight.prism_triangles(fps, [0.0, 1.0], [5.0, 6.0])
+    edges = 4 + 4 + 4 + 3 + 4
+    flat = tri[np.ptp(tri[:, :, 2], axis=1) == 0]
+    assert len(tri) - len(flat) == 2 * edges
+    area = 0.5 * np.abs(np.cross(flat[:, 1, :2] - flat[:, 0, :2], flat[:, 2, :2] - flat[:, 0, :2]))
+    for z, expected in ((0.0, 92 + 40), (5.0, 92 + 40), (1.0, 50.0), (6.0, 50.0)):
+        assert area[flat[:, 0, 2] == z].sum() == pytest.approx(expected)

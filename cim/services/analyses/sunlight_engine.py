@@ -62,8 +62,8 @@ class Obstacles:
         radii, top heights): a bucket's circle holds its triangles' bounding circles."""
         if self._buckets is None:
             key = np.floor(self.centre / BUCKET_M).astype(np.int64)
-            _, of = np.unique(key, axis=0, return_inverse=True)
-            of = of.ravel()
+            key -= key.min(axis=0)
+            _, of = np.unique(key[:, 0] * (int(key[:, 1].max()) + 1) + key[:, 1], return_inverse=True)
             order = np.argsort(of, kind="stable")
             counts = np.bincount(of)
             first = np.concatenate([[0], np.cumsum(counts)[:-1]])
