@@ -249,3 +249,14 @@ def test_the_viewshed_panel_is_the_planners(make_user, client):
         html = client.get("/viewer/").content.decode()
         assert ('id="panel-viewshed"' in html) is shown, role
         assert ('"lineOfSightUrl"' in html) is (role != "dispatcher"), role
+
+
+@pytest.mark.parametrize("top", [5_000, 3_000_000_000])
+def test_roof_cells_find_their_footprint_by_id(top):
+    """The position of each burnt-in id among the sorted footprint ids: a table for
+    ordinary ids, a binary search for huge ones; the same answer."""
+    rng = np.random.default_rng(2)
+    ids = np.unique(rng.integers(1, top, 900)).astype(np.int64)
+    cells = rng.choice(ids, 20_000)
+    assert np.array_equal(vs._positions(ids, cells), np.searchsorted(ids, cells))
+    assert np.array_equal(ids[vs._positions(ids, cells)], cells)
