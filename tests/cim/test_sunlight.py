@@ -385,3 +385,85 @@ def test_the_terrain_limits_equal_a_plain_march_along_each_ray(tmp_path, media_r
     assert (with_terrain <= without).all()
     lost = (without - with_terrain).mean(axis=0)
     assert lost[0] > 0.05 and lost[0] > lost[-1]
+
+
+# --- the engine alone -----------------------------------------------------------------------------
+
+
+def test_the_engine_equals_the_brute_force_on_random_boxes_and_uneven_columns():
+    """No database: random prisms (walls, roofs, floors) and slanted triangles around columns
+    whose floors differ in number and height (the engine's general path), over more instants
+    than it computes together, the sun below the horizon at some: every ray as Möller–Trumbore."""
+    from cim.services.analyses.sunlight_engine import CHUNK, Columns, Obstacles, sunlit
+
+    rng = np.random.default_rng(13)
+    tris = []
+    for _ in range(40):
+        cx, cy = rng.uniform(-120, 120, 2)
+        w, d, turn = rng.uniform(4, 30), rng.uniform(4, 30), rng.uniform(0, 180)
+        base, top = rng.uniform(-3, 3), rng.uniform(5, 60)
+        p = [(x, y) for x, y in box(cx, cy, w, d, turn)]
+        for i in range(4):
+            a, b = p[i], p[(i + 1) % 4]
+            tris += [[(*a, base), (*b, base), (*b, top)], [(*a, base), (*b, top), (*a, top)]]
+        for z in (base, top):
+            tris += [[(*p[0], z), (*p[1], z), (*p[2], z)], [(*p[0], z), (*p[2], z), (*p[3], z)]]
+    tris += rng.uniform([-60, -60, 0], [60, 60, 40], (30, 3, 3)).tolist()  # slanted, overhangs
+    triangles = np.array(tris, dtype=np.float64)
+    xy = rng.uniform(-40, 40, (9, 2))
+    zs = [np.sort(rng.uniform(0.5, 45, rng.integers(1, 12))) for _ in range(len(xy))]
+    columns = Columns(xy=xy, z=zs)
+    steps = CHUNK * 2 + 7
+    az = np.linspace(100, 260, steps)
+    el = np.linspace(-5, 40, steps)
+    got = sunlit(columns, Obstacles(triangles), az, el)
+    col, z, _ = columns.flat()
+    points = np.column_stack([xy[col], z])
+    a, e = np.radians(az), np.radians(el)
+    sun = np.column_stack([np.sin(a) * np.cos(e), np.cos(a) * np.cos(e), np.sin(e)])
+    expected = brute_force_lit(np.repeat(points, steps, axis=0), np.tile(sun, (len(points), 1)),
+                               triangles).reshape(len(points), steps) & (e > 0)[None, :]
+    assert got.shape == (len(points), steps)
+    assert np.array_equal(got, expected)
+    assert 0.1 < got[:, el > 0].mean() < 0.9  # neither all lit nor all shaded
+    # the same heights in every column: the one-search path, the same answers
+    even = Columns(xy=xy, z=[zs[0]] * len(xy))
+    col, z, _ = even.flat()
+    points = np.column_stack([xy[col], z])
+    expected = brute_force_lit(np.repeat(points, steps, axis=0), np.tile(sun, (len(points), 1)),
+                               triangles).reshape(len(points), steps) & (e > 0)[None, :]
+    assert np.array_equal(sunlit(even, Obstacles(triangles), az, el), expected)
+
+
+@pytest.mark.parametrize(("lon0", "lat0"), [(LON0, LAT0), (105.75466665910512, 34.58450428826755),
+                                            (87.6, 43.8)])
+def test_the_local_frame_gives_the_numbers_of_pyprojs_crs_route(lon0, lat0):
+    """The scene's frame is built from PROJ pipelines (fast); pyproj's CRS route gives the
+    very same coordinates both ways."""
+    proj = f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+    fwd = Transformer.from_crs("EPSG:4326", proj, always_xy=True)
+    inv = Transformer.from_crs(proj, "EPSG:4326", always_xy=True)
+    to_local, to_lonlat = sunlight._frame(lon0, lat0)
+    rng = np.random.default_rng(4)
+    lon, lat = lon0 + rng.uniform(-0.07, 0.07, 5000), lat0 + rng.uniform(-0.06, 0.06, 5000)
+    x, y = to_local(lon, lat)
+    assert np.array_equal(np.column_stack(fwd.transform(lon, lat)), np.column_stack([x, y]))
+    assert np.array_equal(np.column_stack(inv.transform(x, y)), np.column_stack(to_lonlat(x, y)))
+
+
+def test_prism_triangles_cover_multipolygons_with_holes():
+    """Walls two per edge of every ring, roof and floor each exactly the footprint's area."""
+    from shapely.geometry import MultiPolygon as ShapelyMulti
+    from shapely.geometry import Polygon as ShapelyPolygon
+
+    holed = ShapelyPolygon([(0, 0), (10, 0), (10, 10), (0, 10)],
+                           [[(2, 2), (4, 2), (4, 4), (2, 4)], [(6, 6), (8, 6), (8, 8), (6, 8)]])
+    fps = [ShapelyMulti([holed, ShapelyPolygon([(20, 0), (30, 0), (25, 8)])]),
+           ShapelyPolygon([(40, 0), (50, 0), (50, 5), (40, 5)])]
+    tri = sunlight.prism_triangles(fps, [0.0, 1.0], [5.0, 6.0])
+    edges = 4 + 4 + 4 + 3 + 4
+    flat = tri[np.ptp(tri[:, :, 2], axis=1) == 0]
+    assert len(tri) - len(flat) == 2 * edges
+    area = 0.5 * np.abs(np.cross(flat[:, 1, :2] - flat[:, 0, :2], flat[:, 2, :2] - flat[:, 0, :2]))
+    for z, expected in ((0.0, 92 + 40), (5.0, 92 + 40), (1.0, 50.0), (6.0, 50.0)):
+        assert area[flat[:, 0, 2] == z].sum() == pytest.approx(expected)

@@ -350,3 +350,14 @@ def test_reports_are_the_planners(scene, client_for):
         assert client_for("commander").get(url).status_code == 404  # flood runs only
         assert client_for("dispatcher").get(url).status_code == 403
         assert client_for(None).get(url).status_code in (401, 403)
+
+
+@pytest.mark.parametrize("top", [5_000, 3_000_000_000])
+def test_roof_cells_find_their_footprint_by_id(top):
+    """The position of each burnt-in id among the sorted footprint ids: a table for
+    ordinary ids, a binary search for huge ones; the same answer."""
+    rng = np.random.default_rng(2)
+    ids = np.unique(rng.integers(1, top, 900)).astype(np.int64)
+    cells = rng.choice(ids, 20_000)
+    assert np.array_equal(vs._positions(ids, cells), np.searchsorted(ids, cells))
+    assert np.array_equal(ids[vs._positions(ids, cells)], cells)

@@ -9,8 +9,8 @@ import functools
 
 import numpy as np
 
-__all__ = ["GROUND_STEP_M", "bilinear_upsample", "gdal_rasterize_wkb", "ground_surface", "mem_raster",
-           "read_band", "separable_bilinear", "transformer"]
+__all__ = ["GROUND_STEP_M", "bilinear_upsample", "coarse_ground_surface", "gdal_rasterize_wkb",
+           "ground_surface", "mem_raster", "read_band", "separable_bilinear", "transformer"]
 
 GROUND_STEP_M = 10.0  # the ground is sampled from the DEMs (30 m and coarser) at about this spacing
 
@@ -175,7 +175,7 @@ def ground_surface(transform, shape: tuple[int, int], srid: int, *, k: int) -> n
     ``k``-th cell centre or so, then bilinear down to the cells — the DEMs being far
     coarser than the cells, the same heights at a fraction of the cost."""
     from cim.models import DemRaster
-    from cim.services.terrain import grid_for, ground_heights
+    from cim.services.terrain import grid_for
 
     rows, cols = shape
     dems = list(DemRaster.objects.all())
@@ -202,11 +202,21 @@ def ground_surface(transform, shape: tuple[int, int], srid: int, *, k: int) -> n
             window = out[r0:r1, c0:c1]  # a view
             np.copyto(window, values, where=np.isnan(window))
         return out
+    return coarse_ground_surface(dems, transform, shape, srid, k=k)
+
+
+def coarse_ground_surface(dems, transform, shape: tuple[int, int], srid: int, *, k: int) -> np.ndarray:
+    """:func:`ground_surface`'s general rule (the DEMs sampled about every ``k``-th cell
+    centre, then bilinear down to the cells) over ``dems`` already read (best first):
+    no database access, so that it may run in a worker thread beside other work."""
+    from cim.services.terrain import heights_from
+
+    rows, cols = shape
     xs = transform.c + (np.arange(-(-cols // k) + 1) + 0.5) * transform.a * k
     ys = transform.f + (np.arange(-(-rows // k) + 1) + 0.5) * transform.e * k
     if srid == 4326:
         lons, lats = np.meshgrid(xs, ys)
     else:
         lons, lats = _lonlat_grid(xs, ys, srid)
-    coarse = ground_heights(lons.ravel(), lats.ravel()).reshape(lons.shape)
+    coarse = heights_from(dems, lons.ravel(), lats.ravel()).reshape(lons.shape)
     return bilinear_upsample(coarse, k, shape)

@@ -25,6 +25,8 @@ from __future__ import annotations
 import ctypes
 import io
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +43,8 @@ from cim.progress import Callback
 from cim.roles import acting_user
 from cim.services.analyses.rasters import (
     GROUND_STEP_M,
+    coarse_ground_surface,
     gdal_rasterize_wkb,
-    ground_surface,
     mem_raster,
     read_band,
     transformer,
@@ -98,6 +100,21 @@ def _to_lonlat(x, y):
     return transformer(cim_settings.METRIC_SRID, 4326).transform(x, y)
 
 
+_worker: list[ThreadPoolExecutor] = []
+
+
+def _ground_worker() -> ThreadPoolExecutor:
+    """One long-lived thread for the ground (pyproj keeps its transformers per thread: a
+    new thread each run would build them again, a tenth of a second); a forked child
+    (a Celery worker) starts its own."""
+    if not _worker:
+        _worker.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="viewshed-ground"))
+    return _worker[0]
+
+
+os.register_at_fork(after_in_child=_worker.clear)
+
+
 def surface_grid(bounds: tuple[float, float, float, float], cell: float) -> Surface:
     """The surface over metric ``bounds`` (xmin, ymin, xmax, ymax) at ``cell`` metres:
     the grid starts at (xmin, ymax) and covers the bounds."""
@@ -112,17 +129,38 @@ def surface_grid(bounds: tuple[float, float, float, float], cell: float) -> Surf
         raise DomainError("the observer stands outside the elevation model", field="observer")
     srid = cim_settings.METRIC_SRID
     transform = Affine(cell, 0, xmin, 0, -cell, ymax)
-    height = ground_surface(transform, (rows, cols), srid, k=max(1, int(GROUND_STEP_M // cell)))
-    footprints = _footprints((xmin, ymax - rows * cell, xmin + cols * cell, ymax), srid)
-    # Building ids burnt in by GDAL's rasterizer, then each covered cell takes its roof.
-    ids = gdal_rasterize_wkb(footprints["wkb"], footprints["ids"], transform, (rows, cols), srid)
-    roof = ids > 0
-    if roof.any():
-        index = np.searchsorted(footprints["ids"], ids[roof])
+    # The ground (numpy, pyproj: no database) in a worker thread while this one reads the
+    # footprints and GDAL burns them in: each waits on the database or runs in C with the
+    # GIL released, so the two overlap.
+    dems = list(DemRaster.objects.all())
+    ground = _ground_worker().submit(coarse_ground_surface, dems, transform, (rows, cols), srid,
+                                     k=max(1, int(GROUND_STEP_M // cell)))
+    try:
+        footprints = _footprints((xmin, ymax - rows * cell, xmin + cols * cell, ymax), srid)
+        # Building ids burnt in by GDAL's rasterizer, then each covered cell takes its roof.
+        ids = gdal_rasterize_wkb(footprints["wkb"], footprints["ids"], transform, (rows, cols), srid)
+    finally:
+        height = ground.result()
+    roof = np.flatnonzero(ids)  # (flat positions: a few gathers instead of full-grid masks)
+    if roof.size:
+        index = _positions(footprints["ids"], ids.ravel()[roof])
+        height = np.ascontiguousarray(height)
+        flat = height.ravel()  # a view of it
         base = footprints["base"][index]
-        base = np.where(np.isfinite(base), base, height[roof])  # no base: the ground of the cell
-        height[roof] = base + footprints["height"][index]
+        base = np.where(np.isfinite(base), base, flat[roof])  # no base: the ground of the cell
+        flat[roof] = base + footprints["height"][index]
     return Surface(transform=transform, height=height, building_ids=ids, srid=srid)
+
+
+def _positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The position of each of ``ids`` in ``sorted_ids`` (which holds them all): a table
+    indexed by id where the ids are not too large (a gather, not a binary search per cell)."""
+    top = int(sorted_ids[-1])
+    if top > 8 * len(sorted_ids) + 1_000_000:
+        return np.searchsorted(sorted_ids, ids)
+    table = np.zeros(top + 1, dtype=np.int32)
+    table[sorted_ids] = np.arange(len(sorted_ids), dtype=np.int32)
+    return table[ids]
 
 
 def _footprints(bounds, srid: int) -> dict:
@@ -197,6 +235,8 @@ def gdal_viewshed(heights: np.ndarray, transform: Affine, srid: int, *, x: float
     ox, _, _, oy, _, _ = out.geotransform
     c0 = round((ox - transform.c) / transform.a)
     r0 = round((oy - transform.f) / transform.e)
+    if (r0, c0, out.height, out.width) == (0, 0, rows, cols):
+        return read_band(out)
     result = np.full((rows, cols), OUTSIDE, dtype=np.uint8)
     result[r0:r0 + out.height, c0:c0 + out.width] = read_band(out)
     return result
@@ -276,7 +316,8 @@ def viewshed_compute(v: ViewshedInput, *, progress: Callback | None = None) -> V
     cells = gdal_viewshed(heights, surface.transform, surface.srid, x=x, y=y,
                           observer_height=v.observer_height, target_height=v.target_height,
                           max_distance=v.radius, nodata=nodata, progress=progress)
-    cells[missing] = OUTSIDE
+    if nodata is not None:
+        cells[missing] = OUTSIDE
     return Viewshed(surface=surface, cells=cells, x=x, y=y, ground=ground)
 
 
