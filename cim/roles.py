@@ -28,6 +28,8 @@ COMMAND_ROLES = (ADMIN, COMMANDER)
 EMERGENCY_ROLES = (*CONTROL_ROLES, RESPONDER)
 # Who reads the audit trail.
 AUDIT_ROLES = (ADMIN, AUDITOR)
+# Who builds the city's tiles, terrain and basemap (and whose edits queue a tiles build).
+BUILD_ROLES = (ADMIN, PLANNER)
 # The residents' report queue: who reads it (commanders only read) and who works it
 # (claims, replies, closes, reveals a reporter's contact to call back).
 REPORT_QUEUE_ROLES = (ADMIN, COMMANDER, DISPATCHER, COMMUNITY)

@@ -12,8 +12,9 @@ from rest_framework.test import APIClient
 from cim import roles
 from cim.conf import cim_settings
 
-# One daphne per test process for every module that talks to the ASGI application over a real
-# socket (a fixture imported into each module would start one per module and keep them all).
+# The daphne fixture of the modules that talk to the ASGI application over a real socket,
+# registered once (imported into each module, as before, each copy was a session fixture of its
+# own: every module started a daphne and all of them ran until the end of the session).
 from tests.emergency.live_support import asgi_server  # noqa: E402, F401
 
 

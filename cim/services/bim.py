@@ -8,7 +8,6 @@ that a tiled BIM model replaces and references each model's own tileset
 
 from __future__ import annotations
 
-import json
 import logging
 from functools import partial
 from pathlib import Path
@@ -21,12 +20,11 @@ from cim.importers.ifc import Loaded, ManualPlacement, load_ifc
 from cim.importers.report import ImportReport
 from cim.models import BimModel, Building, ImportRun
 from cim.services.audit import audit_record
-from cim.services.bim_links import add_links, bim_city_links
+from cim.services.bim_links import bim_city_links, city_tiles_link_bim
 from cim.services.buildings import _tiles_refresh
 from cim.services.history import bim_delete_files_on_commit, bim_link_building, clean_reason
 from cim.services.imports import import_execute
-from cim.tiling.geodesy import EnuFrame
-from cim.tiling.publish import current_build, discard, publish, write_atomic
+from cim.tiling.publish import current_build, discard, publish
 
 __all__ = ["bim_city_links", "bim_import", "bim_model_delete", "bim_relink", "city_tiles_link_bim"]
 
@@ -135,18 +133,5 @@ def city_tiles_refresh(*, by=None) -> str:
     if result.mode == "unchanged":
         city_tiles_link_bim()
     return f"city tiles: {result.mode}, {result.tiles_written} tiles written; BIM models linked"
-
-
-def city_tiles_link_bim() -> bool:
-    """Rewrite the published city tileset.json with the current BIM links
-    (False when there is no city tileset)."""
-    build = current_build(Path(cim_settings.TILES_DIR))
-    if build is None or not (build / "manifest.json").is_file():
-        return False
-    doc = json.loads((build / "tileset.json").read_text())
-    frame = EnuFrame(*json.loads((build / "manifest.json").read_text())["frame"])
-    add_links(doc, frame)
-    write_atomic(build / "tileset.json", json.dumps(doc, separators=(",", ":")).encode())
-    return True
 
 

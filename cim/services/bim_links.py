@@ -15,6 +15,7 @@ from cim.conf import cim_settings
 from cim.models import BimModel
 from cim.tiling.builder import BOX_PADDING_M, bounding_box
 from cim.tiling.geodesy import EnuFrame
+from cim.tiling.publish import current_build, write_atomic
 
 LINK_MARK = "tianshui_bim_model"
 
@@ -82,3 +83,16 @@ def _shapely(geometry):
     import shapely
 
     return shapely.from_wkb(bytes(geometry.wkb))
+
+
+def city_tiles_link_bim() -> bool:
+    """Rewrite the published city tileset.json with the current BIM links
+    (False when there is no city tileset)."""
+    build = current_build(Path(cim_settings.TILES_DIR))
+    if build is None or not (build / "manifest.json").is_file():
+        return False
+    doc = json.loads((build / "tileset.json").read_text())
+    frame = EnuFrame(*json.loads((build / "manifest.json").read_text())["frame"])
+    add_links(doc, frame)
+    write_atomic(build / "tileset.json", json.dumps(doc, separators=(",", ":")).encode())
+    return True

@@ -45,7 +45,6 @@ def _tiles_refresh(by) -> None:
     """Queue the incremental tiles build (it re-encodes only the tiles whose
     buildings changed); the job runs once this transaction commits."""
     from cim.services.jobs.core import job_submit
-    from cim.services.jobs.kinds import BUILD_ROLES
 
-    if roles.has_role(roles.acting_user(by), *BUILD_ROLES):
+    if roles.has_role(roles.acting_user(by), *roles.BUILD_ROLES):
         job_submit(kind="tiles.build", params={"full": False}, by=by)

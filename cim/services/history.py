@@ -18,6 +18,7 @@ from cim.errors import Conflict, DomainError
 from cim.models import BimModel, Building, BuildingVersion, ImportRun
 from cim.selectors.history import STATE_FIELDS, run_changes
 from cim.services.audit import audit_record
+from cim.services.bim_links import city_tiles_link_bim
 
 _SETTINGS = ("cim.change_user", "cim.change_reason", "cim.change_run")
 
@@ -62,8 +63,6 @@ def bim_delete_files_on_commit(pk: int) -> None:
     from cim.tiling.publish import unpublish
 
     def remove():
-        from cim.services.bim import city_tiles_link_bim
-
         unpublish(Path(cim_settings.BIM_TILES_DIR) / str(pk))
         city_tiles_link_bim()
 

@@ -74,9 +74,10 @@ class AsgiServer:
         return f"ws://127.0.0.1:{self.port}{path}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def asgi_server(test_database, django_db_blocker):
-    """One ASGI server for the session (stopped before the test database is dropped)."""
+    """A fresh ASGI server for each module that uses it, stopped after the module (its
+    process holds caches and buffers that another module's data would make stale)."""
     with django_db_blocker.unblock():
         database = dict(connection.settings_dict)
     server = AsgiServer(database)

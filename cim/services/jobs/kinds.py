@@ -43,8 +43,8 @@ from cim.services.jobs.reporter import JobReporter
 __all__ = ["IMPORT_KINDS"]
 
 IMPORT_ROLES = (roles.ADMIN,)
-BUILD_ROLES = (roles.ADMIN, roles.PLANNER)
 PLATE_ROLES = (roles.ADMIN, roles.COMMUNITY)
+BUILD_ROLES = roles.BUILD_ROLES
 ANALYSIS_ROLES = (roles.ADMIN, roles.PLANNER)
 
 
