@@ -17,10 +17,16 @@ def json_script(html: str, element_id: str) -> dict:
     return json.loads(match.group(1))
 
 
+def signed_in_client(user, **defaults) -> Client:
+    """A Django test client (``defaults``: its request headers) with ``user``'s session."""
+    client = Client(**defaults)
+    client.force_login(user)
+    return client
+
+
 def page_and_api(user) -> tuple[Client, APIClient]:
     """A Django test client with ``user``'s session and an API client authenticated as ``user``."""
-    page = Client()
-    page.force_login(user)
+    page = signed_in_client(user)
     api = APIClient()
     api.force_authenticate(user)
     return page, api

@@ -15,7 +15,7 @@ from cim import roles
 from emergency import services
 from emergency.models import Event
 from tests import factories
-from tests.viewer.pages import json_script, page_and_api
+from tests.viewer.pages import json_script, page_and_api, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +23,7 @@ CONSOLE = "/console/"
 
 
 def _login(make_user, role: str | None, **headers) -> Client:
-    client = Client(**headers)
-    client.force_login(make_user(role, f"{role or 'norole'}_console"))
-    return client
+    return signed_in_client(make_user(role, f"{role or 'norole'}_console"), **headers)
 
 
 def _config(response) -> dict:

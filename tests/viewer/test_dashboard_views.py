@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from cim import roles
 from emergency.models import Agency
-from tests.viewer.pages import json_script, page_and_api
+from tests.viewer.pages import json_script, page_and_api, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +19,7 @@ DASHBOARD = "/dashboard/"
 
 
 def _login(make_user, role: str | None) -> Client:
-    client = Client()
-    client.force_login(make_user(role, f"{role or 'norole'}_dash"))
-    return client
+    return signed_in_client(make_user(role, f"{role or 'norole'}_dash"))
 
 
 def _config(response) -> dict:
