@@ -79,6 +79,14 @@ def _wait_for_other_sessions(database: dict, timeout: float = 10.0) -> None:
 
 
 @pytest.fixture
+def orm(django_db_blocker):
+    """Database access in the test body (autocommit, like the servers) for tests whose records
+    a fixture committed itself (browser and live-server tests)."""
+    with django_db_blocker.unblock():
+        yield
+
+
+@pytest.fixture
 def make_user(db, django_user_model):
     def make(role: str | None, username: str | None = None):
         from django.contrib.auth.models import Group
@@ -150,16 +158,11 @@ def plate_city(db, plates_redis_clean):
     from cim.services.plates import plate_issue
     from tests import factories as f
 
-    city = f.admin_area("620500", "天水市", "city")
-    district = f.admin_area("620502", "秦州区", "district", city, (105.60, 34.50, 105.80, 34.70))
-    street = f.admin_area("620502001", "大城街道", "street", district, (105.70, 34.57, 105.73, 34.59))
-    community = f.admin_area("620502001001", "进步巷社区", "community", street,
-                             (105.70, 34.57, 105.73, 34.59))
+    block = f.qinzhou_block()
+    district, street, community = block["district"], block["street"], block["community"]
     community.contact_phone = "0938-8212345"
     community.office_address = "进步巷社区服务中心"
     community.save()
-    f.road((105.700, 34.580), (105.705, 34.580), name="民主路", road_class="secondary", source_id="m1")
-    f.road((105.705, 34.580), (105.710, 34.580), name="民主路", road_class="secondary", source_id="m2")
     f.road((105.705, 34.576), (105.705, 34.580), name="建设路", road_class="tertiary", source_id="j1")
     f.road((105.705, 34.580), (105.705, 34.584), name="建设路", road_class="tertiary", source_id="j2")
     f.building(105.7012, 34.5803, size=0.0002, height=18, floors=6, use="residential",

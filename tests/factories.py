@@ -57,3 +57,26 @@ def departments() -> None:
     for code, name, name_en, kind, own in seeded.DEPARTMENTS:
         Department.objects.get_or_create(code=code, defaults={
             "name": name, "name_en": name_en, "kind": kind, "own_work_only": own})
+
+
+def user(role: str | None, username: str, password: str = "pw-for-tests-1"):
+    """A user in ``role``'s group (``None``: no platform role)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    made = get_user_model().objects.create_user(username=username, password=password)
+    if role:
+        made.groups.add(Group.objects.get_or_create(name=role)[0])
+    return made
+
+
+def qinzhou_block() -> dict[str, AdminArea]:
+    """天水市 › 秦州区 › 大城街道 › 进步巷社区 and the two segments of 民主路 across the block."""
+    city = admin_area("620500", "天水市", "city")
+    district = admin_area("620502", "秦州区", "district", city, (105.60, 34.50, 105.80, 34.70))
+    street = admin_area("620502001", "大城街道", "street", district, (105.70, 34.57, 105.73, 34.59))
+    community = admin_area("620502001001", "进步巷社区", "community", street,
+                           (105.70, 34.57, 105.73, 34.59))
+    road((105.700, 34.580), (105.705, 34.580), name="民主路", road_class="secondary", source_id="m1")
+    road((105.705, 34.580), (105.710, 34.580), name="民主路", road_class="secondary", source_id="m2")
+    return {"city": city, "district": district, "street": street, "community": community}

@@ -26,17 +26,18 @@ from tests import factories as f
 BOW_TIE = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)])
 
 
+def _approx(expected: float | None):
+    """What a parsed value must equal: ``expected`` within rounding, or ``None`` (not parsed)."""
+    return None if expected is None else pytest.approx(expected)
+
+
 @pytest.mark.parametrize("raw,metres", [
     ("12", 12.0), ("12 m", 12.0), ("12.5m", 12.5), ("12,5", 12.5), ("40'", 40 * 0.3048),
     ("40 ft", 40 * 0.3048), ("12'6\"", 12 * 0.3048 + 6 * 0.0254), ("-3", -3.0),
     ("tall", None), ("", None), (None, None),
 ])
 def test_length_tags(raw, metres):
-    got = t.parse_length_m(raw)
-    if metres is None:
-        assert got is None
-    else:
-        assert got == pytest.approx(metres)
+    assert t.parse_length_m(raw) == _approx(metres)
 
 
 @pytest.mark.parametrize("raw,kmh", [
@@ -45,11 +46,7 @@ def test_length_tags(raw, metres):
     ("none", None), ("signals", None), ("fast", None), ("500", None), (None, None),
 ])
 def test_maxspeed(raw, kmh):
-    got = t.parse_maxspeed(raw)
-    if kmh is None:
-        assert got is None
-    else:
-        assert got == pytest.approx(kmh)
+    assert t.parse_maxspeed(raw) == _approx(kmh)
 
 
 def test_road_rules():

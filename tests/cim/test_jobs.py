@@ -24,6 +24,8 @@ from django.db import connection
 from cim.models import AuditLog, BimModel, Building, ImportRun, Job
 from config.celery import app as celery_app
 from tests.cim import jobs_test_kinds  # noqa: F401  (the test-only kinds, here as in the worker)
+from tests.emergency.live_support import session_cookie
+from tests.viewer.browser_kit import PLAIN_ARGS, SHOTS, chromium, sign_in
 from viewer.views.jobs import PARAM_FIELDS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -405,9 +407,9 @@ def test_the_jobs_socket_tells_owners_and_admins_how_their_jobs_go(
     client = APIClient()
     client.force_authenticate(owner)
     with (
-        _jobs_socket(asgi_server, _session_cookie(owner)) as mine,
-        _jobs_socket(asgi_server, _session_cookie(admin)) as everyone,
-        _jobs_socket(asgi_server, _session_cookie(other)) as theirs,
+        _jobs_socket(asgi_server, session_cookie(owner)) as mine,
+        _jobs_socket(asgi_server, session_cookie(admin)) as everyone,
+        _jobs_socket(asgi_server, session_cookie(other)) as theirs,
     ):
         for ws in (mine, everyone, theirs):  # subscribed once the server answers
             ws.send({"type": "ping"})
@@ -420,7 +422,7 @@ def test_the_jobs_socket_tells_owners_and_admins_how_their_jobs_go(
         everyone.until(lambda m: m.get("id") == job["id"] and m.get("status") == "succeeded")
         assert theirs.collect(0.5) == []
     nobody = make_user("auditor", "reader")
-    with _jobs_socket(asgi_server, _session_cookie(nobody)) as refused:
+    with _jobs_socket(asgi_server, session_cookie(nobody)) as refused:
         from websockets.exceptions import ConnectionClosed
 
         with pytest.raises(ConnectionClosed) as closed:
@@ -430,112 +432,83 @@ def test_the_jobs_socket_tells_owners_and_admins_how_their_jobs_go(
 
 # --- the jobs page in a real browser (last in this module: one browser, one live server) ---------
 
-SHOTS = ROOT / "artifacts" / "screenshots"
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-
-def _session_cookie(user) -> str:
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
-def _signed_in_context(browser, live_server, cookie: str, locale="zh-CN"):
+def _signed_in_context(browser, live_server, user, locale="zh-CN", lang=None):
     context = browser.new_context(
         viewport={"width": 1360, "height": 820}, locale=locale, accept_downloads=True
     )
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+    sign_in(context, live_server.url, user, lang=lang)
     return context
 
 
 @pytest.mark.browser
 def test_the_jobs_page_submits_follows_cancels_and_downloads(
-    live_server, plate_city, make_user, worker, tmp_path
+    live_server, plate_city, make_user, worker, tmp_path, monkeypatch
 ):
     from urllib.parse import urlparse
 
-    from playwright.sync_api import sync_playwright
-
     from tests.csp_watch import watch_csp
 
-    admin = _session_cookie(make_user("admin", "ops_admin"))
+    admin = make_user("admin", "ops_admin")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sign-ins inside Playwright's event loop
     code = plate_city["community"].code
     geojson = tmp_path / "旧城建筑.geojson"
     geojson.write_bytes(_geojson(300))
-    SHOTS.mkdir(parents=True, exist_ok=True)
     errors, requests = [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        try:
-            context = _signed_in_context(browser, live_server, admin)
-            page = context.new_page()
-            page.set_default_timeout(60000)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("request", lambda r: requests.append(r.url))
-            watch_csp(page, errors)
-            page.goto(f"{live_server.url}/backoffice/jobs/")
-            page.wait_for_selector("body[data-jobs-loaded]")
-            assert "后台任务" in page.inner_text("h1")
+    with chromium(PLAIN_ARGS) as browser:
+        context = _signed_in_context(browser, live_server, admin)
+        page = context.new_page()
+        page.set_default_timeout(60000)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        watch_csp(page, errors)
+        page.goto(f"{live_server.url}/backoffice/jobs/")
+        page.wait_for_selector("body[data-jobs-loaded]")
+        assert "后台任务" in page.inner_text("h1")
 
-            # a plate sheet: submitted, followed to 100 %, downloaded
-            page.select_option("#job-kind", "plates.sheet")
-            page.fill("[name=community_code]", code)
-            page.select_option("[name=size]", "small")
-            page.click("#job-submit")
-            row = page.locator("#jobs-rows tr[data-status=succeeded]").first
-            row.wait_for()
-            assert "100%" in row.inner_text()
-            with page.expect_download() as info:
-                row.locator("a.jobs-download").click()
-            download = info.value
-            assert download.suggested_filename == f"plates-{code}-small.pdf"
-            assert Path(download.path()).read_bytes().startswith(b"%PDF")
+        # a plate sheet: submitted, followed to 100 %, downloaded
+        page.select_option("#job-kind", "plates.sheet")
+        page.fill("[name=community_code]", code)
+        page.select_option("[name=size]", "small")
+        page.click("#job-submit")
+        row = page.locator("#jobs-rows tr[data-status=succeeded]").first
+        row.wait_for()
+        assert "100%" in row.inner_text()
+        with page.expect_download() as info:
+            row.locator("a.jobs-download").click()
+        download = info.value
+        assert download.suggested_filename == f"plates-{code}-small.pdf"
+        assert Path(download.path()).read_bytes().startswith(b"%PDF")
 
-            # a slow import: seen running with its progress bar, then cancelled from the page
-            page.select_option("#job-kind", "test.slow_import")
-            page.select_option("#job-params [name=kind]", "buildings")
-            page.set_input_files("#job-file", str(geojson))
-            page.click("#job-submit")
-            running = page.locator("#jobs-rows tr[data-status=running]").first
-            running.wait_for()
-            page.wait_for_function(  # well into the hold, the bar part-filled
-                "() => [...document.querySelectorAll('.job-bar-text')]"
-                ".some(n => /^[2-9][0-9]% · holding/.test(n.textContent))"
-            )
-            page.screenshot(path=str(SHOTS / "jobs_page_running.png"))
-            running.locator("button.jobs-cancel").click()
-            page.locator("#jobs-rows tr[data-status=cancelled]").first.wait_for()
-            page.screenshot(path=str(SHOTS / "jobs_page_zh.png"))
+        # a slow import: seen running with its progress bar, then cancelled from the page
+        page.select_option("#job-kind", "test.slow_import")
+        page.select_option("#job-params [name=kind]", "buildings")
+        page.set_input_files("#job-file", str(geojson))
+        page.click("#job-submit")
+        running = page.locator("#jobs-rows tr[data-status=running]").first
+        running.wait_for()
+        page.wait_for_function(  # well into the hold, the bar part-filled
+            "() => [...document.querySelectorAll('.job-bar-text')]"
+            ".some(n => /^[2-9][0-9]% · holding/.test(n.textContent))"
+        )
+        page.screenshot(path=str(SHOTS / "jobs_page_running.png"))
+        running.locator("button.jobs-cancel").click()
+        page.locator("#jobs-rows tr[data-status=cancelled]").first.wait_for()
+        page.screenshot(path=str(SHOTS / "jobs_page_zh.png"))
 
-            # a refusal names the field, on the page
-            page.select_option("#job-kind", "plates.sheet")
-            page.fill("[name=community_code]", "12ab")
-            page.click("#job-submit")
-            page.wait_for_selector(".jobs-message.error")
-            assert "community_code" in page.inner_text(".jobs-message")
+        # a refusal names the field, on the page
+        page.select_option("#job-kind", "plates.sheet")
+        page.fill("[name=community_code]", "12ab")
+        page.click("#job-submit")
+        page.wait_for_selector(".jobs-message.error")
+        assert "community_code" in page.inner_text(".jobs-message")
 
-            english = _signed_in_context(browser, live_server, admin, locale="en-GB")
-            english.add_cookies(
-                [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
-            )
-            en_page = english.new_page()
-            en_page.goto(f"{live_server.url}/backoffice/jobs/")
-            en_page.wait_for_selector("body[data-jobs-loaded]")
-            assert "Background jobs" in en_page.inner_text("h1")
-            en_page.screenshot(path=str(SHOTS / "jobs_page_en.png"))
-        finally:
-            browser.close()
+        english = _signed_in_context(browser, live_server, admin, locale="en-GB", lang="en")
+        en_page = english.new_page()
+        en_page.goto(f"{live_server.url}/backoffice/jobs/")
+        en_page.wait_for_selector("body[data-jobs-loaded]")
+        assert "Background jobs" in en_page.inner_text("h1")
+        en_page.screenshot(path=str(SHOTS / "jobs_page_en.png"))
     assert errors == [], errors
     assert not Building.objects.filter(source="旧城建筑").exists()  # the cancelled import left nothing
     assert set(Job.objects.values_list("status", flat=True)) == {"succeeded", "cancelled"}

@@ -21,12 +21,7 @@ PUBLIC = ("buildings", "roads", "admin-areas", "service-points", "addresses")
 
 
 def _city() -> None:
-    city = f.admin_area("620500", "天水市", "city")
-    district = f.admin_area("620502", "秦州区", "district", city, (105.60, 34.50, 105.80, 34.70))
-    street = f.admin_area("620502001", "大城街道", "street", district, (105.70, 34.57, 105.73, 34.59))
-    f.admin_area("620502001001", "进步巷社区", "community", street, (105.70, 34.57, 105.73, 34.59))
-    f.road((105.700, 34.580), (105.705, 34.580), name="民主路", road_class="secondary", source_id="m1")
-    f.road((105.705, 34.580), (105.710, 34.580), name="民主路", road_class="secondary", source_id="m2")
+    f.qinzhou_block()
     for k in range(25):
         f.building(105.7005 + 0.0004 * (k % 12), 34.5803 + 0.0004 * (k // 12), size=0.0002, height=10 + k,
                    floors=3 + k % 6, use="residential", source_id=f"b{k}")

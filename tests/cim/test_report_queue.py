@@ -282,32 +282,21 @@ def test_escalating_a_report_held_by_someone_else_writes_nothing(file_report, cl
 def test_two_workers_claiming_at_once_one_wins(file_report, make_user):
     """The claim is taken under a row lock: of two simultaneous claims exactly one
     succeeds and the other is a conflict naming the holder."""
-    import threading
-
-    from django.db import connection
-
     from cim.errors import Conflict
+    from tests.concurrency import race
 
     report = file_report()
     workers = [make_user("community", "grid_a"), make_user("community", "grid_b")]
-    barrier = threading.Barrier(2)
     outcome: dict[str, str] = {}
 
     def claim(user):
         try:
-            barrier.wait(5)
             report_claim(report=report, by=user)
             outcome[user.username] = "won"
         except Conflict as exc:
             outcome[user.username] = f"409 {exc}"
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=claim, args=(u,)) for u in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    race(claim, [(u,) for u in workers])
     assert sorted(v.split()[0] for v in outcome.values()) == ["409", "won"], outcome
     report.refresh_from_db()
     winner = next(name for name, v in outcome.items() if v == "won")

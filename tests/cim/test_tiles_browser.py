@@ -7,12 +7,10 @@ terrain)."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from django.conf import settings
 from django.urls import path
 
 from cim import tiles_views
@@ -23,6 +21,7 @@ from cim.services.tiles import tiles_build
 from cim.terrain.geoid import undulation
 from config.urls import urlpatterns as _project_urls
 from tests.cim.test_tiling_build import _make_city, monaco_dem  # noqa: F401  (fixture)
+from tests.viewer.browser_kit import SHOTS, chromium, sign_in, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.urls(__name__)]
@@ -30,21 +29,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
 # The check page is not routed in production; this module is the test URLconf.
 urlpatterns = [*_project_urls, path("tiles-check/", tiles_views.tiles_check)]
 
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
-        "--enable-unsafe-swiftshader", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def _wait(page, expression: str, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if page.evaluate(expression):
-            return
-        page.wait_for_timeout(500)
-    state = page.evaluate("JSON.stringify(window.tilesCheck || null)")
-    page.screenshot(path=str(SHOTS / "tiles_check_timeout.png"))
-    raise AssertionError(f"timed out waiting for {expression}: {state}")
+    wait_for(page, expression, timeout_s, shot="tiles_check", poll_ms=500,
+             state="JSON.stringify(window.tilesCheck || null)")
 
 
 def _settle(page, timeout_s: float = 150) -> None:
@@ -57,7 +46,7 @@ def _settle(page, timeout_s: float = 150) -> None:
 
 
 def test_tileset_and_terrain_load_in_cesium_and_a_building_answers_a_pick(
-        live_server, monaco_dem, client, make_user, monkeypatch):  # noqa: F811
+        live_server, monaco_dem, make_user, monkeypatch):  # noqa: F811
     _make_city(150)
     tiles_build(max_buildings=40)
     terrain_build(max_level=13)
@@ -67,18 +56,10 @@ def test_tileset_and_terrain_load_in_cesium_and_a_building_answers_a_pick(
     n = float(undulation(target.centroid.x, target.centroid.y)[0])
     roof = target.base_elevation + n + target.height
     planner = make_user("planner", "planner_browser")
-    client.force_login(planner)
-    session = client.cookies[settings.SESSION_COOKIE_NAME].value
-
-    from playwright.sync_api import sync_playwright
-
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # playwright runs an event loop here
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1024, "height": 700})
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session,
-                              "url": live_server.url}])
+        sign_in(context, live_server.url, planner)
         page = context.new_page()
         requests: list[str] = []
         failed: list[str] = []
@@ -120,7 +101,6 @@ def test_tileset_and_terrain_load_in_cesium_and_a_building_answers_a_pick(
         assert page.evaluate("window.tilesCheck.allTilesLoaded")  # the event fired at least once
         state = page.evaluate("window.tilesCheck")
         context.close()
-        browser.close()
 
     assert state["terrainErrors"] == [] and state["tileErrors"] == [] and state["errors"] == []
     assert failed == []

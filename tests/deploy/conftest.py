@@ -41,12 +41,7 @@ def build_city() -> Site:
     from cim.services.plates import plate_issue
     from tests import factories as f
 
-    city = f.admin_area("620500", "天水市", "city")
-    district = f.admin_area("620502", "秦州区", "district", city, (105.60, 34.50, 105.80, 34.70))
-    street = f.admin_area("620502001", "大城街道", "street", district, (105.70, 34.57, 105.73, 34.59))
-    f.admin_area("620502001001", "进步巷社区", "community", street, (105.70, 34.57, 105.73, 34.59))
-    f.road((105.700, 34.580), (105.705, 34.580), name="民主路", road_class="secondary", source_id="m1")
-    f.road((105.705, 34.580), (105.710, 34.580), name="民主路", road_class="secondary", source_id="m2")
+    f.qinzhou_block()
     f.road((105.705, 34.576), (105.705, 34.580), name="建设路", road_class="tertiary", source_id="j1")
     f.building(105.7012, 34.5803, size=0.0002, height=18, floors=6, use="residential", source_id="p1")
     f.service_point(
@@ -113,10 +108,3 @@ def site(test_database, django_db_blocker):
             yield build_city()
         finally:
             call_command("flush", interactive=False, verbosity=0)
-
-
-@pytest.fixture
-def orm(django_db_blocker):
-    """Database access in the test body (autocommit, like the servers)."""
-    with django_db_blocker.unblock():
-        yield

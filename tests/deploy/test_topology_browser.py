@@ -6,51 +6,26 @@ is loaded from off the machine.  Screenshot: artifacts/screenshots/deploy_plate_
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 from tests.csp_watch import watch_csp
+from tests.viewer.browser_kit import PHONE, PLAIN_ARGS, SHOTS, persistent_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.deploy, pytest.mark.slow]
 
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
 @pytest.fixture
 def phone(tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path="/usr/bin/chromium",
-            args=ARGS,
-            viewport={"width": 360, "height": 740},
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            ignore_https_errors=True,
-        )  # the entrypoint's self-signed certificate
+    refused: list[str] = []
+    # ignore_https_errors: the entrypoint's self-signed certificate
+    with persistent_chromium(tmp_path / "profile", PLAIN_ARGS, **PHONE, ignore_https_errors=True) as context:
         page = context.new_page()
         responses = []
         page.on("response", lambda r: responses.append(r))
-        refused: list[str] = []
         watch_csp(page, refused)
         yield page, responses
-        context.close()
-        assert refused == [], refused
+    assert refused == [], refused
 
 
 def test_scan_and_report_through_nginx(topology, site, phone):

@@ -3,14 +3,12 @@ commanders race), the route returned, and the unit status flow."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from cim.models import AuditLog
 from emergency.models import Assignment, Incident, Unit, UnitStatusChange
+from tests.concurrency import race
 from tests.emergency.conftest import node
 
 pytestmark = pytest.mark.django_db
@@ -83,25 +81,16 @@ def test_two_commanders_race_for_one_unit_exactly_one_wins(grid_city, incident_a
     incidents = [incident_at(*node(3, 1), title="甲"), incident_at(*node(1, 4), title="乙")]
     unit = grid_city.units["E2"]
     commanders = [user_with("commander", f"commander-{k}") for k in range(2)]
-    barrier = threading.Barrier(2)
     results: list[tuple[int, dict]] = [None, None]
 
     def assign(k: int) -> None:
-        try:
-            client = APIClient()
-            client.force_authenticate(commanders[k])
-            barrier.wait()
-            resp = client.post(f"/api/emergency/incidents/{incidents[k].pk}/assignments/",
-                               {"units": [unit.pk]}, format="json")
-            results[k] = (resp.status_code, resp.json())
-        finally:
-            connection.close()
+        client = APIClient()
+        client.force_authenticate(commanders[k])
+        resp = client.post(f"/api/emergency/incidents/{incidents[k].pk}/assignments/",
+                           {"units": [unit.pk]}, format="json")
+        results[k] = (resp.status_code, resp.json())
 
-    threads = [threading.Thread(target=assign, args=(k,)) for k in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    race(assign, [(k,) for k in range(2)])
     codes = sorted(r[0] for r in results)
     assert codes == [201, 409], results
     loser = next(r[1] for r in results if r[0] == 409)

@@ -423,29 +423,19 @@ def test_demo_seed_is_idempotent(unit):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_editors_booking_one_person_at_once_one_wins(make_user):
-    import threading
-
-    from django.db import connection
+    from tests.concurrency import race
 
     day = svc.shift_save(by="test", code="D", name="白班", start=dt.time(8), end=dt.time(20), order=1)
     early = svc.shift_save(by="test", code="E", name="早班", start=dt.time(6), end=dt.time(14), order=2)
-    barrier = threading.Barrier(2)
     outcome: list = [None, None]
 
     def book(k: int, shift) -> None:
         try:
-            barrier.wait()
             svc.duty_assign(by="test", date=MONDAY, shift=shift, position="officer", person_name="李娜")
             outcome[k] = "ok"
         except DomainError as exc:
             outcome[k] = exc.field
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=book, args=(k, s)) for k, s in enumerate((day, early))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    race(book, list(enumerate((day, early))))
     assert sorted(outcome) == ["ok", "person_name"], outcome
     assert DutyAssignment.objects.filter(person_name="李娜").count() == 1

@@ -4,16 +4,15 @@ concurrent commits), replenishment alerts."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
 from emergency import services
 from emergency.allocation import Offer, allocate
 from emergency.errors import InsufficientStock, InvalidTransition
 from emergency.models import ReplenishmentAlert, Stock, StockMovement, SupplyAllocation, SupplyRequest
+from tests.concurrency import race
 from tests.emergency.conftest import node
 
 pytestmark = pytest.mark.django_db
@@ -155,23 +154,14 @@ def test_concurrent_commits_never_oversell(depots, incident_at, user_with):
     requests = [services.supply_request_create(incident=incident, lines=[(tents.pk, 3)], by="x")
                 for _ in range(6)]
     commander = user_with("commander")
-    barrier = threading.Barrier(len(requests))
     codes: list[int] = []
 
     def commit(req):
-        try:
-            client = APIClient()
-            client.force_authenticate(commander)
-            barrier.wait()
-            codes.append(client.post(f"/api/emergency/supply-requests/{req.pk}/commit/").status_code)
-        finally:
-            connection.close()
+        client = APIClient()
+        client.force_authenticate(commander)
+        codes.append(client.post(f"/api/emergency/supply-requests/{req.pk}/commit/").status_code)
 
-    threads = [threading.Thread(target=commit, args=(r,)) for r in requests]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    race(commit, [(r,) for r in requests], 60)
     assert sorted(codes) == [200, 200, 200, 409, 409, 409]
     assert stock_of(d["D-C"], tents) == 1
     assert SupplyRequest.objects.filter(status="committed").count() == 3

@@ -18,21 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from cim import roles
-from tests.viewer.browser_kit import SHOTS, chromium, committed_site, signed_in_page
+from tests import factories
+from tests.viewer.browser_kit import SHOTS, signed_in_page, site_fixture
 
 pytestmark = [pytest.mark.browser]
 
 VIEWPORT = {"width": 1400, "height": 900}
 OLD_DAY = dt.date(2026, 3, 2)
-
-
-def _user(role: str, name: str):
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    user = get_user_model().objects.create_user(username=name, password="pw-for-tests-1")
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
 
 
 def _seed():
@@ -47,31 +39,16 @@ def _seed():
                            object_id="3", after={"title": "民主路火情"})
     AuditLog.objects.filter(pk=old.pk).update(
         at=timezone.make_aware(dt.datetime.combine(OLD_DAY, dt.time(10, 30))))
-    return {"auditor": _user(roles.AUDITOR, "auditor_shen"),
-            "commander": _user(roles.COMMANDER, "commander_wei"),
-            "planner": _user(roles.PLANNER, "planner_li"), "expert": expert}
+    return {"auditor": factories.user(roles.AUDITOR, "auditor_shen"),
+            "commander": factories.user(roles.COMMANDER, "commander_wei"),
+            "planner": factories.user(roles.PLANNER, "planner_li"), "expert": expert}
 
 
-@pytest.fixture(scope="module")
-def site(test_database, django_db_blocker):
-    with committed_site(django_db_blocker, _seed) as data:
-        yield data
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    with chromium() as launched:
-        yield launched
+site = site_fixture(_seed)
 
 
 def tab_for(browser, site, user, *, lang: str = "zh-hans"):
     return signed_in_page(browser, site["base"], user, lang=lang, viewport=VIEWPORT, timeout_ms=30000)
-
-
-@pytest.fixture
-def orm(django_db_blocker):
-    with django_db_blocker.unblock():
-        yield
 
 
 def actions_shown(page) -> list[str]:

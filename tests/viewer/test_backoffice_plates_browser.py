@@ -11,8 +11,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from cim import roles
@@ -20,19 +18,16 @@ from cim.choices import PlateStatus
 from cim.models import CatalogueVersion, PlateAlert, PlateScanDay
 from cim.plates import codes
 from tests.csp_watch import watch_csp
+from tests.viewer.browser_kit import PLAIN_ARGS, SHOTS, persistent_chromium, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def test_plates_and_catalogue_back_office(test_database, live_server, plate_city, make_user, tmp_path,
                                           monkeypatch):
     """``test_database``: its teardown waits for the live server's request
     threads (keep-alive sockets) to leave the database before it is dropped."""
-    from playwright.sync_api import sync_playwright
 
     # the test reads the database between page steps, inside Playwright's event loop
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -42,16 +37,11 @@ def test_plates_and_catalogue_back_office(test_database, live_server, plate_city
         PlateScanDay.objects.create(plate=plate, day=today - dt.timedelta(days=i * 2), scans=n,
                                     clients=max(1, n - 2))
     PlateAlert.objects.create(plate=plate, kind="resident_flag", comment="二维码贴纸边缘翘起，像是后贴的")
-    client = Client()
-    client.force_login(make_user(roles.ADMIN, "bo_admin"))
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    admin = make_user(roles.ADMIN, "bo_admin")
     base = live_server.url
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path="/usr/bin/chromium", args=ARGS,
-            viewport={"width": 1366, "height": 900}, accept_downloads=True, locale="zh-CN")
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
+    with persistent_chromium(tmp_path / "profile", PLAIN_ARGS, viewport={"width": 1366, "height": 900},
+                             accept_downloads=True, locale="zh-CN") as context:
+        sign_in(context, base, admin)
         page = context.new_page()
         requests: list[str] = []
         refused: list[str] = []
@@ -117,7 +107,6 @@ def test_plates_and_catalogue_back_office(test_database, live_server, plate_city
 
         page.goto(f"{base}/backoffice/catalogue/?tab=guide")
         page.screenshot(path=str(SHOTS / "backoffice_catalogue_guide.png"), full_page=True)
-        context.close()
     assert refused == [], refused
     hosts = {urlparse(u).hostname for u in requests if u.startswith("http")}
     assert hosts <= {"127.0.0.1", "localhost"}, hosts

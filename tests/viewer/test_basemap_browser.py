@@ -5,20 +5,17 @@ Screenshots: artifacts/screenshots/basemap_viewer.png, basemap_console.png."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
 import pytest
-from django.conf import settings
 from PIL import Image
 
 from cim.basemap import style as st
 from cim.services.basemap import basemap_build
-from tests.csp_watch import watch_csp
 from tests.viewer import planner_city
-from tests.viewer.test_planner_browser import ARGS, SHOTS
+from tests.viewer.browser_kit import SHOTS, chromium, recorded_page, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,13 +30,7 @@ def city(tmp_path, media_root):
 
 
 def _wait(page, expression: str, name: str, timeout_s: float = 150) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if page.evaluate(expression):
-            return
-        page.wait_for_timeout(400)
-    page.screenshot(path=str(SHOTS / f"{name}_timeout.png"))
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {expression}")
+    wait_for(page, expression, timeout_s, shot=name, poll_ms=400)
 
 
 def _paper_share(path: Path, box: dict) -> float:
@@ -69,37 +60,21 @@ def _show(page, hook: str, name: str, tile_responses: list) -> tuple[Path, dict]
     return path, box
 
 
-def test_viewer_and_console_draw_the_basemap(city, live_server, client, make_user, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
+def test_viewer_and_console_draw_the_basemap(city, live_server, make_user, monkeypatch):
     base = live_server.url.replace("localhost", "127.0.0.1")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        try:
-            for role, path, hook, name in (("planner", "/viewer/", "cimViewer", "basemap_viewer"),
-                                           ("commander", "/console/", "cimConsole", "basemap_console")):
-                client.force_login(make_user(role, f"{role}_basemap"))
-                session = client.cookies[settings.SESSION_COOKIE_NAME].value
-                context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-                context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base}])
-                requests: list[str] = []
-                tiles: list[int] = []
-                context.on("request", lambda r, requests=requests: requests.append(r.url))
-                context.on("response", lambda r, tiles=tiles: tiles.append(r.status)
-                           if "/basemap/" in r.url else None)
-                page = context.new_page()
-                page.set_default_timeout(150000)
-                errors: list[str] = []
-                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-                watch_csp(page, errors)
-                page.goto(base + path)
-                shot, box = _show(page, hook, name, tiles)
-                assert errors == [], errors
-                assert _paper_share(shot, box) > 0.2, f"{name}: the basemap's land does not show"
-                hosts = {urlparse(u).hostname for u in requests if u.startswith("http")}
-                assert hosts == {"127.0.0.1"}, hosts
-                context.close()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        for role, path, hook, name in (("planner", "/viewer/", "cimViewer", "basemap_viewer"),
+                                       ("commander", "/console/", "cimConsole", "basemap_console")):
+            page = recorded_page(browser, base, make_user(role, f"{role}_basemap"), viewport=VIEWPORT)
+            tiles: list[int] = []
+            page.context.on("response", lambda r, tiles=tiles: tiles.append(r.status)
+                            if "/basemap/" in r.url else None)
+            page.set_default_timeout(150000)
+            page.goto(base + path)
+            shot, box = _show(page, hook, name, tiles)
+            assert page.errors == [], page.errors
+            assert _paper_share(shot, box) > 0.2, f"{name}: the basemap's land does not show"
+            hosts = {urlparse(u).hostname for u in page.requests if u.startswith("http")}
+            assert hosts == {"127.0.0.1"}, hosts
+            page.context.close()

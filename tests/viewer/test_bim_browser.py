@@ -7,12 +7,9 @@ artifacts/screenshots/planner_bim_*.png."""
 from __future__ import annotations
 
 import math
-import time
-from pathlib import Path
 
 import pyproj
 import pytest
-from django.conf import settings
 
 from cim.models import BimElement
 from cim.services.bim import bim_import
@@ -21,23 +18,10 @@ from cim.terrain.geoid import undulation
 from tests import factories
 from tests.cim.ifc_files import small_ifc
 from tests.cim.test_bim_import import E0, H0, MAP_CONVERSION, N0, ROT
-from tests.csp_watch import watch_csp
+from tests.viewer.browser_kit import SHOTS, chromium, recorded_page, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1024, "height": 700}
 # What the page knows when a wait times out: errors, the tiles traversed (distance, SSE,
 # culled or not) and the camera.
@@ -65,15 +49,8 @@ def _model_point(x: float, y: float, z: float) -> tuple[float, float, float]:
 
 
 def _wait(page, expression: str, timeout_s: float = 150) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if page.evaluate(expression):
-            return
-        page.evaluate("window.cimViewer && cimViewer.viewer.scene.requestRender()")  # render-on-demand
-        page.wait_for_timeout(400)
-    page.screenshot(path=str(SHOTS / "planner_bim_timeout.png"))
-    state = page.evaluate(DUMP)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {expression}: {state}")
+    wait_for(page, expression, timeout_s, shot="planner_bim", poll_ms=400, state=DUMP,
+             nudge="window.cimViewer && cimViewer.viewer.scene.requestRender()")  # render-on-demand
 
 
 def _click(page, point) -> None:
@@ -84,7 +61,7 @@ def _click(page, point) -> None:
 
 
 def test_pick_an_element_and_show_one_storey(
-    live_server, media_root, tmp_path, client, make_user, monkeypatch
+    live_server, media_root, tmp_path, make_user, monkeypatch
 ):
     lon0, lat0 = 105.7193, 34.5779  # where the map conversion puts the model
     factories.building(lon0, lat0, size=0.0001, height=9.0, source_id="here")
@@ -96,23 +73,11 @@ def test_pick_an_element_and_show_one_storey(
     wall_2f = BimElement.objects.get(model=bim, name="2F-W1")
 
     planner = make_user("planner", "planner_bim")
-    client.force_login(planner)
-    session = client.cookies[settings.SESSION_COOKIE_NAME].value
     base = live_server.url.replace("localhost", "127.0.0.1")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base}])
-        requests: list[str] = []
-        context.on("request", lambda r: requests.append(r.url))
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        watch_csp(page, errors)
+    with chromium() as browser:
+        page = recorded_page(browser, base, planner, viewport=VIEWPORT)
+        requests, errors = page.requests, page.errors
         try:
             page.goto(f"{base}/viewer/")
             _wait(page, "window.cimViewer !== undefined", 60)
@@ -173,8 +138,7 @@ def test_pick_an_element_and_show_one_storey(
             assert alphas["IfcWall"] < 0.3 and alphas["IfcSlab"] == 1.0
             page.screenshot(path=str(SHOTS / "planner_bim_xray.png"))
         finally:
-            context.close()
-            browser.close()
+            page.context.close()
     assert errors == [], errors
     host = base.split("//", 1)[1]
     assert all(r.split("//", 1)[1].startswith(host) or r.startswith(("data:", "blob:")) for r in requests)

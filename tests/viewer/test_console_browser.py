@@ -15,9 +15,7 @@ ASGI process (``tests.emergency.live_support.asgi_server``).
 from __future__ import annotations
 
 import os
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -25,26 +23,21 @@ from urllib.parse import urlparse
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connections
-from django.test import Client, override_settings
+from django.test import override_settings
 from lxml import etree
 
 from cim import roles
-from tests.csp_watch import watch_csp
+from tests import factories
 from tests.live_http import live_http_server
+from tests.viewer import browser_kit as kit
+from tests.viewer.browser_kit import SHOTS, chromium, in_thread, sign_in, watch_errors
 
 pytestmark = [pytest.mark.browser]
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
-        "--enable-unsafe-swiftshader", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1600, "height": 900}
 FIXED_TIME = "Cesium.JulianDate.fromIso8601('2025-06-21T10:00:00+08:00')"
 # A part of 秦州's old town on the Ji River (the demo generator's own coordinates).
 EXTENT = (105.711, 34.571, 105.727, 34.584)
-PASSWORD = "pw-for-tests-1"
 
 
 # --- the committed city and the servers -------------------------------------------------------
@@ -56,15 +49,6 @@ class OpsSite:
     ws: str
     users: dict = field(default_factory=dict)
     media: Path | None = None
-
-
-def _user(role: str, name: str):
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    user = get_user_model().objects.create_user(username=name, password=PASSWORD)
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
 
 
 def build_ops_city() -> dict:
@@ -79,9 +63,9 @@ def build_ops_city() -> dict:
     call_command("seed_emergency_demo", stdout=quiet, stderr=quiet)
     terrain_build(max_level=14)
     tiles_build()
-    return {role: _user(role, f"{role}_ops") for role in
+    return {role: factories.user(role, f"{role}_ops") for role in
             (roles.COMMANDER, roles.DISPATCHER, roles.RESPONDER)} | {
-        "commander2": _user(roles.COMMANDER, "commander_two")}
+        "commander2": factories.user(roles.COMMANDER, "commander_two")}
 
 
 def _flush() -> None:
@@ -106,41 +90,6 @@ def ops_site(test_database, django_db_blocker, asgi_server, tmp_path_factory):
             _flush()
 
 
-@pytest.fixture
-def orm(django_db_blocker):
-    """Database access in the test body (autocommit, like the servers)."""
-    with django_db_blocker.unblock():
-        yield
-
-
-def in_thread(fn, *args, **kwargs):
-    """Run ``fn`` in a worker thread: its own database connection (autocommit) and no event
-    loop, so its events are published after commit as in a server (Playwright's loop runs in
-    the test's thread, where ``async_to_sync`` refuses to work)."""
-    out: dict = {}
-
-    def run():
-        try:
-            out["value"] = fn(*args, **kwargs)
-        except BaseException as exc:  # noqa: BLE001  (re-raised in the test's thread)
-            out["error"] = exc
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    worker.join(120)
-    if "error" in out:
-        raise out["error"]
-    return out["value"]
-
-
-def session_cookie(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
 # --- the browser ------------------------------------------------------------------------------
 
 
@@ -152,45 +101,21 @@ class Tab:
     errors: list
 
 
-@contextmanager
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 def open_tab(browser, site: OpsSite, user, path: str, *, locale: str = "zh-CN", viewport=None) -> Tab:
     """A fresh browser context signed in as ``user`` (own cookies, own user data)."""
     context = browser.new_context(viewport=viewport or VIEWPORT, locale=locale)
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie(user),
-                          "url": site.base}])
-    if locale.startswith("en"):
-        context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": site.base}])
-    tab = Tab(page=context.new_page(), requests=[], sockets=[], errors=[])
-    tab.page.set_default_timeout(120000)  # SwiftShader on a busy machine: seconds per frame
+    sign_in(context, site.base, user, lang="en" if locale.startswith("en") else None)
+    page = context.new_page()
+    tab = Tab(page=page, requests=[], sockets=[], errors=watch_errors(page))
+    page.set_default_timeout(120000)  # SwiftShader on a busy machine: seconds per frame
     context.on("request", lambda r: tab.requests.append(r.url))
-    tab.page.on("websocket", lambda ws: tab.sockets.append(ws.url))
-    tab.page.on("pageerror", lambda e: tab.errors.append(str(e)))
-    watch_csp(tab.page, tab.errors)
-    tab.page.goto(site.base + path)
+    page.on("websocket", lambda ws: tab.sockets.append(ws.url))
+    page.goto(site.base + path)
     return tab
 
 
 def wait_for(page, expression: str, timeout_s: float = 90, what: str = "") -> object:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = page.evaluate(expression)
-        if value:
-            return value
-        page.wait_for_timeout(300)
-    page.screenshot(path=str(SHOTS / "console_timeout.png"))
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what or expression}")
+    return kit.wait_for(page, expression, timeout_s, what, shot="console")
 
 
 def settle(page, hook: str = "cimConsole") -> None:

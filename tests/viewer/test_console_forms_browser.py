@@ -21,14 +21,13 @@ import datetime as dt
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone
 from lxml import etree
 
 from cim import roles
-from tests.viewer.browser_kit import SHOTS, chromium, committed_site, signed_in_page
-from tests.viewer.test_console_browser import in_thread
-from tests.viewer.test_merge_split_browser import open_incident, wait_db
+from tests.viewer import browser_kit as kit
+from tests.viewer.browser_kit import SHOTS, in_thread, open_incident, wait_db
 
 pytestmark = [pytest.mark.browser]
 
@@ -48,13 +47,12 @@ def _seed() -> dict:
     from emergency import services
     from tests import factories
     from tests.emergency.conftest import node
-    from tests.viewer.test_console_browser import _user
     from tests.viewer.test_field_browser import build_field_city
 
     city = build_field_city()  # the district, the road grid, a fire station and its engine
     factories.departments()  # 公安局, 交通运输局, 卫生健康委员会 … as the migration seeds them
-    dispatcher, commander = city["dispatcher"], _user(roles.COMMANDER, "commander_forms")
-    clerk = _user(roles.COMMUNITY, "gaj_clerk")  # a police clerk: the inbox, no console
+    dispatcher, commander = city["dispatcher"], factories.user(roles.COMMANDER, "commander_forms")
+    clerk = factories.user(roles.COMMUNITY, "gaj_clerk")  # a police clerk: the inbox, no console
     StaffProfile.objects.create(user=clerk, department=Department.objects.get(code="gaj"))
 
     def incident(title: str, at: tuple[float, float], kind: str = "flood"):
@@ -105,32 +103,11 @@ def _seed() -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def site(test_database, django_db_blocker, tmp_path_factory):
-    with (
-        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("forms-media")),
-        committed_site(django_db_blocker, _seed) as data,
-    ):
-        yield data
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def orm(django_db_blocker):
-    with django_db_blocker.unblock():
-        yield
+site = kit.site_fixture(_seed, media="forms-media")
 
 
 def console(browser, site, user, lang: str = "zh-hans"):
-    page = signed_in_page(browser, site["base"], user, lang=lang, viewport=VIEWPORT)
-    page.goto(site["base"] + "/console/")
-    page.wait_for_function("window.cimConsole !== undefined")
-    return page
+    return kit.console_page(browser, site["base"], user, lang=lang, viewport=VIEWPORT)
 
 
 def tab(page, name: str) -> None:
@@ -185,7 +162,7 @@ def test_send_an_agency_task_from_the_console(site, browser, orm):
     page.context.close()
 
     # the police department's user finds it in the inbox
-    inbox = signed_in_page(browser, site["base"], site["clerk"], viewport=VIEWPORT)
+    inbox = kit.signed_in_page(browser, site["base"], site["clerk"], viewport=VIEWPORT)
     inbox.goto(site["base"] + "/inbox/")
     inbox.wait_for_selector(f"#task-{task.pk}")
     assert inbox.get_attribute(f"#task-{task.pk}", "data-state") == "sent"

@@ -4,7 +4,6 @@ synthetic-data badge, the language)."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -16,6 +15,7 @@ from cim import roles
 from emergency import services
 from emergency.models import Event
 from tests import factories
+from tests.viewer.pages import json_script, page_and_api, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -23,19 +23,11 @@ CONSOLE = "/console/"
 
 
 def _login(make_user, role: str | None, **headers) -> Client:
-    client = Client(**headers)
-    client.force_login(make_user(role, f"{role or 'norole'}_console"))
-    return client
-
-
-def _json_script(html: str, element_id: str) -> dict:
-    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', html, re.S)
-    assert match, f"no #{element_id} in the page"
-    return json.loads(match.group(1))
+    return signed_in_client(make_user(role, f"{role or 'norole'}_console"), **headers)
 
 
 def _config(response) -> dict:
-    return _json_script(response.content.decode(), "console-config")
+    return json_script(response.content.decode(), "console-config")
 
 
 def test_anonymous_visitor_is_sent_to_login():
@@ -96,8 +88,8 @@ def test_every_string_of_the_new_console_forms_is_in_both_languages(make_user, m
     keys = set(re.findall(r"\bt\(\"(\w+)\"", source))
     keys |= {f"msgType_{m}" for m in ("Alert", "Update", "Cancel")}  # t(`msgType_${a.msg_type}`)
     client = _login(make_user, roles.COMMANDER)
-    zh = _json_script(client.get(CONSOLE, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode(), "console-i18n")
-    en = _json_script(client.get(CONSOLE, HTTP_ACCEPT_LANGUAGE="en").content.decode(), "console-i18n")
+    zh = json_script(client.get(CONSOLE, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode(), "console-i18n")
+    en = json_script(client.get(CONSOLE, HTTP_ACCEPT_LANGUAGE="en").content.decode(), "console-i18n")
     assert keys - set(zh) == set()
     untranslated = {k for k in keys if en[k] == zh[k] and re.search(r"[\u4e00-\u9fff]", zh[k])}
     assert untranslated == set()
@@ -145,14 +137,8 @@ def test_synthetic_badge_only_with_generated_data(make_user):
 
 def test_every_api_address_in_the_config_answers_the_commander(make_user):
     """The page reads only these addresses; each must exist and let a commander read."""
-    from rest_framework.test import APIClient
-
-    user = make_user(roles.COMMANDER, "reader")
-    page = Client()
-    page.force_login(user)
+    page, api = page_and_api(make_user(roles.COMMANDER, "reader"))
     config = _config(page.get(CONSOLE))
-    api = APIClient()
-    api.force_authenticate(user)
     checked = 0
     for name, url in config["api"].items():
         if name in ("search",):  # needs ?q=
@@ -185,12 +171,12 @@ def test_console_speaks_english_when_asked(make_user):
     assert "应急指挥调度台" in zh.content.decode()
     html = en.content.decode()
     assert "Emergency command console" in html and "应急指挥调度台" not in html
-    strings = _json_script(html, "console-i18n")
+    strings = json_script(html, "console-i18n")
     assert strings["actVerify"] == "Verify"
     assert "Commander" in html and "指挥长" in zh.content.decode()  # the role in the status bar
     # the shared basemap is drawn with the console's own strings and configuration
     assert strings["layerRoads"] == "Roads"
-    assert _json_script(html, "console-config")["basemap"]["roadsUrl"] == reverse("road-list")
+    assert json_script(html, "console-config")["basemap"]["roadsUrl"] == reverse("road-list")
     # a page embeds only its own configuration
     assert 'id="planner-config"' not in html and 'id="planner-i18n"' not in html
 
@@ -204,11 +190,11 @@ def test_console_gives_the_basemap_every_address_and_string_it_reads(make_user):
     wanted = set(re.findall(r"this\.urls\.(\w+)", source))
     assert wanted, "the basemap reads its addresses from this.urls"
     html = _login(make_user, roles.DISPATCHER).get(CONSOLE).content.decode()
-    given = _json_script(html, "console-config")["basemap"]
+    given = json_script(html, "console-config")["basemap"]
     assert {key for key in wanted if not given.get(key)} == set()
     keys = set(re.findall(r"this\.t\(\"(\w+)\"", source))
     assert keys, "the basemap names its layers with this.t"
-    assert keys <= set(_json_script(html, "console-i18n"))
+    assert keys <= set(json_script(html, "console-i18n"))
 
 
 def test_shared_modules_read_nothing_from_the_page():

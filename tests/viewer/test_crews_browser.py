@@ -20,20 +20,12 @@ import pytest
 from django.utils import timezone
 
 from cim import roles
-from tests.viewer.browser_kit import SHOTS, chromium, committed_site, signed_in_page
+from tests import factories
+from tests.viewer.browser_kit import SHOTS, signed_in_page, site_fixture
 
 pytestmark = [pytest.mark.browser]
 
 VIEWPORT = {"width": 1440, "height": 900}
-
-
-def _user(role: str, name: str):
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    user = get_user_model().objects.create_user(username=name, password="pw-for-tests-1")
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
 
 
 def _seed():
@@ -47,27 +39,12 @@ def _seed():
                                  unit_type="fire_engine", crew_size=4)
     svc.team_member_save(by="seed", unit=rescue, name="邓志远", role="队长", phone="13909385001")
     return {"rescue": rescue, "engine": engine,
-            "commander": _user(roles.COMMANDER, "commander_zhao"),
-            "dispatcher": _user(roles.DISPATCHER, "dispatcher_qian"),
-            "planner": _user(roles.PLANNER, "planner_sun")}
+            "commander": factories.user(roles.COMMANDER, "commander_zhao"),
+            "dispatcher": factories.user(roles.DISPATCHER, "dispatcher_qian"),
+            "planner": factories.user(roles.PLANNER, "planner_sun")}
 
 
-@pytest.fixture(scope="module")
-def site(test_database, django_db_blocker):
-    with committed_site(django_db_blocker, _seed) as data:
-        yield data
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def orm(django_db_blocker):
-    with django_db_blocker.unblock():
-        yield
+site = site_fixture(_seed)
 
 
 def tab_for(browser, site, user, *, lang: str = "zh-hans"):

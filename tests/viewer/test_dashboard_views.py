@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from cim import roles
 from emergency.models import Agency
+from tests.viewer.pages import json_script, page_and_api, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -20,16 +19,11 @@ DASHBOARD = "/dashboard/"
 
 
 def _login(make_user, role: str | None) -> Client:
-    client = Client()
-    client.force_login(make_user(role, f"{role or 'norole'}_dash"))
-    return client
+    return signed_in_client(make_user(role, f"{role or 'norole'}_dash"))
 
 
 def _config(response) -> dict:
-    match = re.search(r'<script id="dashboard-config" type="application/json">(.*?)</script>',
-                      response.content.decode(), re.S)
-    assert match
-    return json.loads(match.group(1))
+    return json_script(response.content.decode(), "dashboard-config")
 
 
 def test_anonymous_visitor_is_sent_to_login():
@@ -46,12 +40,8 @@ def test_operations_centre_roles_only(make_user, role, status):
 
 
 def test_every_statistics_endpoint_is_configured_and_answers(make_user):
-    user = make_user(roles.DISPATCHER, "duty")
-    page = Client()
-    page.force_login(user)
+    page, api = page_and_api(make_user(roles.DISPATCHER, "duty"))
     config = _config(page.get(DASHBOARD))
-    api = APIClient()
-    api.force_authenticate(user)
     for name in ("statsIncidents", "statsResponse", "statsUnits", "statsSupplies", "statsPlates",
                  "incidents", "unitsGeo", "zones", "cityInfo"):
         url = config["api"][name]
@@ -90,15 +80,8 @@ def test_dashboard_embeds_only_its_own_configuration(make_user):
     html = _login(make_user, roles.DISPATCHER).get(DASHBOARD, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     ids = set(re.findall(r'<script id="([\w-]+)" type="application/json">', html))
     assert ids == {"dashboard-config", "dashboard-i18n"}
-    basemap = _config_of(html)["basemap"]
+    basemap = json_script(html, "dashboard-config")["basemap"]
     assert basemap["roadsUrl"] == reverse("road-list")
     assert basemap["adminBoundariesUrl"] == reverse("map-admin-boundaries")
-    strings = json.loads(re.search(r'<script id="dashboard-i18n" type="application/json">(.*?)</script>',
-                                   html, re.S).group(1))
+    strings = json_script(html, "dashboard-i18n")
     assert strings["layerRoads"] == "Roads" and strings["loadingLayer"]
-
-
-def _config_of(html: str) -> dict:
-    match = re.search(r'<script id="dashboard-config" type="application/json">(.*?)</script>', html, re.S)
-    assert match
-    return json.loads(match.group(1))

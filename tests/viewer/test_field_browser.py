@@ -11,18 +11,16 @@ for the module and flushed afterwards.
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
 from cim import roles
-from tests.live_http import live_http_server
-from tests.viewer.test_console_browser import ARGS, SHOTS, _user, in_thread, session_cookie
+from tests.viewer import browser_kit as kit
+from tests.viewer.browser_kit import ARGS, SHOTS, chromium, in_thread, sign_in, wait_db
 
 pytestmark = [pytest.mark.browser]
 
@@ -42,46 +40,25 @@ def build_field_city() -> dict:
     agency = Agency.objects.create(code="FIRE", name="天水市消防救援支队", kind="fire")
     unit = services.unit_save(by="seed", code="E1", name="E1 号车", unit_type="fire_engine",
                               agency=agency, home_station=station, crew_size=4)
-    responder = _user(roles.RESPONDER, "responder_field")
+    responder = f.user(roles.RESPONDER, "responder_field")
     unit.members.add(responder)
-    return {"unit": unit, "responder": responder, "dispatcher": _user(roles.DISPATCHER, "dispatcher_field")}
+    return {"unit": unit, "responder": responder, "dispatcher": f.user(roles.DISPATCHER, "dispatcher_field")}
 
 
 @pytest.fixture(scope="module")
 def field_site(test_database, django_db_blocker, asgi_server, tmp_path_factory):
     media = tmp_path_factory.mktemp("field-media")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     cim = {**settings.CIM, "WS_URL": asgi_server.url("")}
     emergency = {**getattr(settings, "EMERGENCY", {}), "FIELD_POSITION_INTERVAL_S": 1}
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media, CIM=cim, EMERGENCY=emergency):
-        call_command("flush", interactive=False, verbosity=0)
-        try:
-            made = build_field_city()
-            with live_http_server() as base:
-                yield {"base": base, **made}
-        finally:
-            call_command("flush", interactive=False, verbosity=0)
+    with (
+        override_settings(MEDIA_ROOT=media, CIM=cim, EMERGENCY=emergency),
+        kit.committed_site(django_db_blocker, build_field_city) as data,
+    ):
+        yield data
 
 
 def wait(page, expression: str, timeout_s: float = 60, what: str = ""):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = page.evaluate(expression)
-        if value:
-            return value
-        page.wait_for_timeout(250)
-    page.screenshot(path=str(SHOTS / "field_timeout.png"))
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what or expression}")
-
-
-def wait_db(check, timeout_s: float = 30, what: str = ""):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+    return kit.wait_for(page, expression, timeout_s, what, shot="field", poll_ms=250)
 
 
 def test_receive_acknowledge_drive_offline_arrive_finish(field_site, django_db_blocker):
@@ -90,20 +67,15 @@ def test_receive_acknowledge_drive_offline_arrive_finish(field_site, django_db_b
     from tests.emergency.conftest import node
 
     unit, responder = field_site["unit"], field_site["responder"]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    from playwright.sync_api import sync_playwright
-
     # a fake microphone (a tone) for push-to-talk, granted without a prompt
     args = [*ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
-    with sync_playwright() as p, django_db_blocker.unblock():
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+    with chromium(args) as browser, django_db_blocker.unblock():
         context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
                                       geolocation={"longitude": node(0, 0)[0], "latitude": node(0, 0)[1],
                                                    "accuracy": 8},
                                       permissions=["geolocation", "microphone"])
         base = field_site["base"]
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie(responder),
-                              "url": base}])
+        sign_in(context, base, responder)
         requests, errors = [], []
         context.on("request", lambda r: requests.append(r.url))
         page = context.new_page()
@@ -208,7 +180,6 @@ def test_receive_acknowledge_drive_offline_arrive_finish(field_site, django_db_b
         assert not outside, outside
         print(f"assignment to alarm on the phone: {alarm_s:.2f} s")
         context.close()
-        browser.close()
 
 
 
@@ -230,14 +201,9 @@ def test_console_shows_an_unacknowledged_assignment_in_red(field_site, django_db
             return services.assignment_create(incident=incident, units=[unit.pk], by=by)[0].pk
 
         assignment_id = in_thread(dispatch)
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        with chromium() as browser:
             context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="zh-CN")
-            cookie = session_cookie(field_site["dispatcher"])
-            context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie,
-                                  "url": field_site["base"]}])
+            sign_in(context, field_site["base"], field_site["dispatcher"])
             page = context.new_page()
             with override_settings(EMERGENCY={**settings.EMERGENCY, "FIELD_ACK_TIMEOUT_S": 3}):
                 page.goto(field_site["base"] + "/console/")
@@ -251,7 +217,6 @@ def test_console_shows_an_unacknowledged_assignment_in_red(field_site, django_db
             in_thread(lambda: assignment_acknowledge(assignment_id=assignment_id,
                                                                by=field_site["responder"]))
             wait(page, "document.getElementById('ack-overdue').hidden", 60, "the banner to clear")
-            browser.close()
 
 
 def test_the_field_app_shows_in_app_notifications_live(field_site, django_db_blocker):
@@ -271,15 +236,11 @@ def test_the_field_app_shows_in_app_notifications_live(field_site, django_db_blo
         deliveries_run()
         return Delivery.objects.get(notification=note, channel="inapp", user=responder).pk
 
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p, django_db_blocker.unblock():
+    with chromium() as browser, django_db_blocker.unblock():
         earlier = in_thread(send, "仓库起火")  # before the app opens: listed from the page
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
         base = field_site["base"]
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie(responder),
-                              "url": base}])
+        sign_in(context, base, responder)
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -309,4 +270,3 @@ def test_the_field_app_shows_in_app_notifications_live(field_site, django_db_blo
         page.wait_for_timeout(1000)
         assert page.locator("#notes li").count() == min(stored, 10) + 1
         assert not errors, errors
-        browser.close()

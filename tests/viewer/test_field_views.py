@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 
 from cim import roles
-from tests.viewer.test_console_views import _config, _json_script
+from tests.viewer.pages import json_script
+from tests.viewer.test_console_views import _config
 
 pytestmark = pytest.mark.django_db
 
@@ -25,12 +26,12 @@ def test_the_page_is_for_responders_in_both_languages(make_user):
     assert page.status_code == 200
     html = page.content.decode()
     assert 'rel="manifest" href="/field/manifest.webmanifest"' in html
-    config = _json_script(html, "field-config")
+    config = json_script(html, "field-config")
     assert config["api"]["ops"] == "/api/emergency/field/ops/" and config["serviceWorker"] == "/field/sw.js"
-    assert _json_script(html, "field-i18n")["acknowledge"] == "确认接收"
+    assert json_script(html, "field-i18n")["acknowledge"] == "确认接收"
     english = Client(HTTP_ACCEPT_LANGUAGE="en")
     english.force_login(make_user(roles.RESPONDER, "responder_en"))
-    strings = _json_script(english.get("/field/").content.decode(), "field-i18n")
+    strings = json_script(english.get("/field/").content.decode(), "field-i18n")
     assert strings["acknowledge"] == "Acknowledge" and strings["status:on_scene"] == "On scene"
     assert _login(make_user, roles.DISPATCHER).get("/field/").status_code == 403
     assert Client().get("/field/").status_code == 302  # to the sign-in page

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from cim.models import AuditLog, Building, BuildingVersion
 from tests.viewer import test_planner_browser as planner
-from tests.viewer.test_planner_browser import _ground, _open, _shot, _to_page, _wait
+from tests.viewer.test_planner_browser import _ground, _open, _pick, _shot, _to_page, _wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,10 +36,7 @@ def test_a_planner_edits_a_building_and_compares_two_dates(city, browser_page):
     landmark: Building = city["landmark"]
     old_name = landmark.name
     _open(page, base)
-    lon, lat = landmark.centroid.x, landmark.centroid.y
-    at = _to_page(page, lon, lat, _ground(lon, lat) + landmark.height * 0.6)
-    page.mouse.click(at["x"], at["y"])
-    _wait(page, f"cimViewer.selectedBuildingId === '{landmark.pk}'", 30)
+    _pick(page, landmark)
 
     page.click("#info-edit")
     _wait(page, "!document.querySelector('#edit-form').hidden", 20)

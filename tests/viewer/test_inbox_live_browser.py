@@ -6,16 +6,13 @@ Screenshot: artifacts/screenshots/notify_inbox_live.png."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.test import override_settings
 
 from cim import roles
-from tests.live_http import live_http_server
-from tests.viewer.test_console_browser import ARGS, SHOTS, _user, in_thread, session_cookie
+from tests import factories
+from tests.viewer.browser_kit import SHOTS, chromium, committed_site, in_thread, sign_in
 from tests.viewer.test_field_browser import build_field_city, wait
 
 pytestmark = [pytest.mark.browser]
@@ -25,19 +22,16 @@ pytestmark = [pytest.mark.browser]
 def inbox_site(test_database, django_db_blocker, asgi_server):
     from cim.models import Department, StaffProfile
 
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    def seed() -> dict:
+        made = build_field_city()
+        water = Department.objects.create(code="gsgs", name="供水公司", kind="water")
+        clerk = factories.user(roles.COMMUNITY, "water_clerk")  # not a role of the operations feed
+        StaffProfile.objects.create(user=clerk, department=water)
+        return {"department": water, "clerk": clerk, **made}
+
     cim = {**settings.CIM, "WS_URL": asgi_server.url("")}
-    with django_db_blocker.unblock(), override_settings(CIM=cim):
-        call_command("flush", interactive=False, verbosity=0)
-        try:
-            made = build_field_city()
-            water = Department.objects.create(code="gsgs", name="供水公司", kind="water")
-            clerk = _user(roles.COMMUNITY, "water_clerk")  # not a role of the operations feed
-            StaffProfile.objects.create(user=clerk, department=water)
-            with live_http_server() as base:
-                yield {"base": base, "department": water, "clerk": clerk, **made}
-        finally:
-            call_command("flush", interactive=False, verbosity=0)
+    with override_settings(CIM=cim), committed_site(django_db_blocker, seed) as data:
+        yield data
 
 
 def test_a_task_sent_to_the_department_appears_live(inbox_site, django_db_blocker):
@@ -56,14 +50,10 @@ def test_a_task_sent_to_the_department_appears_live(inbox_site, django_db_blocke
         deliveries_run()  # the notify worker's job
         return task.pk
 
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p, django_db_blocker.unblock():
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+    with chromium() as browser, django_db_blocker.unblock():
         context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
         base = inbox_site["base"]
-        cookie = session_cookie(inbox_site["clerk"])
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
+        sign_in(context, base, inbox_site["clerk"])
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -93,4 +83,3 @@ def test_a_task_sent_to_the_department_appears_live(inbox_site, django_db_blocke
         assert page.input_value(f"#task-{first} input[name=note]") == "抢修队已出发"  # kept, not yet sent
         page.screenshot(path=str(SHOTS / "notify_inbox_live.png"), full_page=True)
         assert not errors, errors
-        browser.close()

@@ -17,14 +17,12 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 
 from cim import roles
-from tests.viewer.test_console_browser import (  # noqa: F401  (ops_site, orm: fixtures)
+from tests.viewer.browser_kit import chromium, in_thread
+from tests.viewer.test_console_browser import (  # noqa: F401  (ops_site: a fixture)
     T0,
     assert_local,
-    chromium,
-    in_thread,
     open_tab,
     ops_site,
-    orm,
     settle,
     shot,
     wait_for,

@@ -12,15 +12,13 @@ No 3D city is built: the console's map stays empty, the incident panels are what
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
 from PIL import Image
 
-from tests.viewer.browser_kit import SHOTS, chromium, committed_site, signed_in_page
+from tests.viewer.browser_kit import SHOTS, console_page, open_incident, site_fixture, wait_db
 
 pytestmark = [pytest.mark.browser]
 
@@ -58,44 +56,11 @@ def _seed() -> dict:
     return {"user": by, "unit": unit, "keep": keep, "dup": dup, "origin": origin}
 
 
-@pytest.fixture(scope="module")
-def site(test_database, django_db_blocker, tmp_path_factory):
-    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("merge-media")), \
-            committed_site(django_db_blocker, _seed) as data:
-        yield data
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def orm(django_db_blocker):
-    with django_db_blocker.unblock():
-        yield
+site = site_fixture(_seed, media="merge-media")
 
 
 def console(browser, site, lang: str):
-    page = signed_in_page(browser, site["base"], site["user"], lang=lang, viewport=VIEWPORT)
-    page.goto(site["base"] + "/console/")
-    page.wait_for_function("window.cimConsole !== undefined")
-    return page
-
-
-def open_incident(page, pk: int) -> None:
-    page.click(f'#incident-list [data-id="{pk}"]')
-    page.wait_for_function(f"window.cimConsole.selected === {pk}")
-
-
-def wait_db(check, timeout_s: float = 30, what: str = ""):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+    return console_page(browser, site["base"], site["user"], lang=lang, viewport=VIEWPORT)
 
 
 def test_merge_a_duplicate_into_the_survivor(site, browser, orm):

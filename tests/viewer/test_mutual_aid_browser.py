@@ -10,15 +10,13 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from cim import roles
-from tests.viewer.test_console_browser import (  # noqa: F401  (ops_site, orm: fixtures)
+from tests import factories
+from tests.viewer.browser_kit import chromium, in_thread
+from tests.viewer.test_console_browser import (  # noqa: F401  (ops_site: a fixture)
     EXTENT,
     _road_points,
-    _user,
-    chromium,
-    in_thread,
     open_tab,
     ops_site,
-    orm,
     press,
     settle,
     shot,
@@ -47,9 +45,20 @@ def _setup(site):
                                         source="119", location=Point(*here, srid=4326), by="seed")
     incident = services.incident_transition(incident=incident, to="verified", by="seed")
     services.dispatch_request_create(incident=incident, unit_type="fire_engine", count=1, by="seed")
-    local = _user(roles.DISPATCHER, "qinzhou_dispatcher")
+    local = factories.user(roles.DISPATCHER, "qinzhou_dispatcher")
     StaffProfile.objects.create(user=local).districts.set([qinzhou])
     return incident, engine, local
+
+
+def _dispatch_tab(browser, site, user, incident, shown: str, what: str, **options):
+    """The console as ``user`` with ``incident`` selected on its dispatch tab, once ``shown``
+    (a selector) is in the page."""
+    tab = open_tab(browser, site, user, "/console/", **options)
+    settle(tab.page)
+    tab.page.evaluate(f"cimConsole.select({incident.pk})")
+    press(tab.page, "[data-tab=dispatch]")
+    wait_for(tab.page, f"!!document.querySelector({shown!r})", 90, what)
+    return tab
 
 
 def test_a_district_dispatcher_asks_and_the_city_approves(ops_site, orm):  # noqa: F811
@@ -58,13 +67,9 @@ def test_a_district_dispatcher_asks_and_the_city_approves(ops_site, orm):  # noq
     incident, engine, local = in_thread(_setup, ops_site)
     with chromium() as browser:
         # 秦州区's dispatcher: the 麦积区 engine is a mutual-aid candidate, not a checkbox
-        tab = open_tab(browser, ops_site, local, "/console/")
-        page = tab.page
-        settle(page)
-        page.evaluate(f"cimConsole.select({incident.pk})")
-        press(page, "[data-tab=dispatch]")
         row = f".aid-candidates tr[data-unit='{engine.pk}']"
-        wait_for(page, f"!!document.querySelector({row!r})", 90, "the mutual-aid candidate")
+        tab = _dispatch_tab(browser, ops_site, local, incident, row, "the mutual-aid candidate")
+        page = tab.page
         assert page.locator(f".rec-table:not(.aid-table) tr[data-unit='{engine.pk}']").count() == 0
         assert "麦积区" in page.locator(row).inner_text()
         press(page, f"{row} button[data-aid-unit]")
@@ -80,13 +85,10 @@ def test_a_district_dispatcher_asks_and_the_city_approves(ops_site, orm):  # noq
 
         # the city-level commander, in English: approve, and the engine is sent
         commander = ops_site.users[roles.COMMANDER]
-        tab = open_tab(browser, ops_site, commander, "/console/", locale="en-US")
-        page = tab.page
-        settle(page)
-        page.evaluate(f"cimConsole.select({incident.pk})")
-        press(page, "[data-tab=dispatch]")
         approve = f"#mutual-aid button[data-aid-approve='{request.pk}']"
-        wait_for(page, f"!!document.querySelector({approve!r})", 90, "the approve button")
+        tab = _dispatch_tab(browser, ops_site, commander, incident, approve, "the approve button",
+                            locale="en-US")
+        page = tab.page
         assert "Mutual-aid requests (1)" in page.locator("#mutual-aid").inner_text()
         shot(page, "aid_02_approve")
         press(page, approve)

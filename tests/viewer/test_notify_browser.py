@@ -7,41 +7,29 @@ Screenshots: artifacts/screenshots/notify_*.png."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from django.conf import settings
 from django.contrib.gis.geos import MultiPolygon, Polygon
-from django.test import Client
 
 from cim import roles
 from cim.services.addresses import address_point
 from tests.csp_watch import watch_csp
 from tests.emergency.conftest import grid_city, incident_at, user_with  # noqa: F401  (fixtures)
-from tests.viewer.test_plate_browser import ARGS  # the Chromium flags of the browser tests
+from tests.viewer.browser_kit import PHONE, SHOTS, chromium, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-
-
 @pytest.fixture
 def browser(tmp_path):
-    from playwright.sync_api import sync_playwright
-
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright runs an event loop in this thread
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        yield b
-        b.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _page(browser, *, phone: bool, refused: list, requests: list):
     if phone:
-        context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2,
-                                      is_mobile=True, has_touch=True, locale="zh-CN")
+        context = browser.new_context(**PHONE, locale="zh-CN")
     else:
         context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
     page = context.new_page()
@@ -63,12 +51,9 @@ def test_department_user_works_a_task_in_the_inbox(live_server, grid_city, incid
     incident = incident_at(105.70, 34.57, title="民主路仓库火灾")
     task = agency_task_send(incident=incident, department=police, title="封闭民主路东段并疏导交通",
                             by=user_with(roles.COMMANDER))
-    client = Client()
-    client.force_login(officer)
     refused, requests = [], []
     page = _page(browser, phone=False, refused=refused, requests=requests)
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": live_server.url,
-                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+    sign_in(page.context, live_server.url, officer)
     page.goto(f"{live_server.url}/inbox/")
     card = page.locator(f"#task-{task.pk}")
     assert "封闭民主路东段并疏导交通" in card.inner_text() and card.get_attribute("data-state") == "sent"

@@ -19,17 +19,15 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from cim import roles
+from tests import factories
 from tests.live_http import live_http_server
+from tests.viewer.browser_kit import SHOTS, chromium, in_thread
 from tests.viewer.test_console_browser import (
-    SHOTS,
     OpsSite,
     _flush,
     _road_points,
-    _user,
     assert_local,
-    chromium,
     frame,
-    in_thread,
     map_point_free,
     open_tab,
     press,
@@ -54,18 +52,12 @@ def site(test_database, django_db_blocker, asgi_server, tmp_path_factory):
             call_command("build_demo_city", extent=",".join(map(str, EXTENT)), verbosity=0, stdout=quiet,
                          stderr=quiet)
             call_command("seed_emergency_demo", stdout=quiet, stderr=quiet)
-            users = {role: _user(role, f"{role}_bo") for role in (roles.COMMANDER, roles.DISPATCHER)}
+            users = {role: factories.user(role, f"{role}_bo") for role in (roles.COMMANDER, roles.DISPATCHER)}
             with live_http_server() as base:
                 yield OpsSite(base=base, ws=asgi_server.url(""), users=users,
                               media=media)
         finally:
             _flush()
-
-
-@pytest.fixture
-def orm(django_db_blocker):
-    with django_db_blocker.unblock():
-        yield
 
 
 def snap(page, name: str) -> None:

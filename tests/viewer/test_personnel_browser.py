@@ -10,38 +10,25 @@ afterwards.  No city is built: the pages under test need none (the console's map
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
-from django.test import Client
 from django.utils import timezone
 
 from cim import roles
-from tests.csp_watch import watch_csp
-from tests.live_http import live_http_server
+from tests import factories
+from tests.viewer.browser_kit import SHOTS, signed_in_page, site_fixture
 
 pytestmark = [pytest.mark.browser]
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
-        "--enable-unsafe-swiftshader", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1500, "height": 900}
 
 
 def _seed():
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
     from emergency.models import Agency, Unit
     from emergency.services import personnel as svc
 
-    commander = get_user_model().objects.create_user(username="commander_duty", password="pw-for-tests-1")
-    commander.groups.add(Group.objects.get_or_create(name=roles.COMMANDER)[0])
+    commander = factories.user(roles.COMMANDER, "commander_duty")
     agency = Agency.objects.create(code="TS-EM", name="天水市应急管理局", kind="emergency_management")
     unit = Unit.objects.create(code="RT-7-1", name="西关消防站抢险救援队1号", agency=agency,
                                unit_type="rescue_team", crew_size=6)
@@ -66,46 +53,12 @@ def _seed():
     return {"commander": commander, "unit": unit, "day": day, "today": today}
 
 
-@pytest.fixture(scope="module")
-def site(test_database, django_db_blocker):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright runs an event loop in this thread
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
-        try:
-            data = _seed()
-            with live_http_server() as base:
-                yield {**data, "base": base}
-        finally:
-            call_command("flush", interactive=False, verbosity=0)
+site = site_fixture(_seed)
 
 
 @pytest.fixture(scope="module")
-def page(site):
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    client = Client()
-    client.force_login(site["commander"])
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": site["base"],
-                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
-        tab = context.new_page()
-        tab.set_default_timeout(60000)
-        tab.errors = []
-        tab.on("pageerror", lambda e: tab.errors.append(str(e)))
-        watch_csp(tab, tab.errors)
-        try:
-            yield tab
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def orm(django_db_blocker):
-    with django_db_blocker.unblock():
-        yield
+def page(site, browser):
+    return signed_in_page(browser, site["base"], site["commander"], viewport=VIEWPORT)
 
 
 def test_assign_a_shift_in_the_week_grid(site, page, orm):

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from django.conf import settings
 from pyproj import Geod
 
 from cim.models import AnalysisRun, Building, HeightZone
@@ -25,15 +23,11 @@ from cim.services.addresses import addresses_generate
 from cim.services.terrain import ground_height
 from cim.services.terrain_tiles import terrain_build
 from cim.services.tiles import tiles_build
-from tests.csp_watch import watch_csp
 from tests.viewer import planner_city
+from tests.viewer.browser_kit import SHOTS, chromium, recorded_page, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
-        "--enable-unsafe-swiftshader", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1024, "height": 700}
 # A fixed moment (Beijing 2025-06-21 10:00) so that lighting is the same in every screenshot.
 FIXED_DAY, FIXED_MINUTES = "2025-06-21", 10 * 60
@@ -70,41 +64,23 @@ def jobs_inline():
 
 @pytest.fixture
 def browser_page(live_server, client, make_user, monkeypatch):
-    """A fresh Chromium with a planner's session; yields (page, base_url, requests)."""
-    from playwright.sync_api import sync_playwright
-
+    """A fresh Chromium with a planner's session (``client`` signed in as the same planner);
+    yields (page, base_url, requests)."""
     planner = make_user("planner", "planner_in_browser")
     client.force_login(planner)
-    session = client.cookies[settings.SESSION_COOKIE_NAME].value
     base = live_server.url.replace("localhost", "127.0.0.1")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # playwright runs an event loop here
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base}])
-        context.on("request", lambda r: requests.append(r.url))
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        watch_csp(page, errors)
+    with chromium() as browser:
+        page = recorded_page(browser, base, planner, viewport=VIEWPORT)
         try:
-            yield page, base, requests
+            yield page, base, page.requests
         finally:
-            assert errors == [], f"JavaScript errors on the page: {errors}"
-            context.close()
-            browser.close()
+            assert page.errors == [], f"JavaScript errors on the page: {page.errors}"
+            page.context.close()
 
 
 def _wait(page, expression: str, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if page.evaluate(expression):
-            return
-        page.wait_for_timeout(400)
-    page.screenshot(path=str(SHOTS / "planner_timeout.png"))
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {expression}")
+    wait_for(page, expression, timeout_s, shot="planner", poll_ms=400)
 
 
 def _tiles_settled(page) -> None:
@@ -141,6 +117,36 @@ def _shot(page, name: str) -> None:
 
 
 T0 = [time.monotonic()]
+
+
+def _pick(page, building: Building) -> None:
+    """Click ``building`` on the map (at 60 % of its height) and wait until the viewer selects it."""
+    lon, lat = building.centroid.x, building.centroid.y
+    at = _to_page(page, lon, lat, _ground(lon, lat) + building.height * 0.6)
+    page.mouse.click(at["x"], at["y"])
+    _wait(page, f"cimViewer.selectedBuildingId === '{building.pk}'", 30)
+
+
+def _click_ring(page, ring: list[tuple[float, float]], tool: str) -> None:
+    """Click the ground points of ``ring`` on the map, each counted by ``cimViewer.{tool}``, then
+    close it with a right click."""
+    for n, (lon, lat) in enumerate(ring, start=1):
+        xy = _to_page(page, lon, lat, _ground(lon, lat))
+        page.mouse.click(xy["x"], xy["y"])
+        _wait(page, f"cimViewer.{tool}.points.length === {n}", 30)
+    page.mouse.click(xy["x"], xy["y"], button="right")
+
+
+def _run_analysis(page, form: str, kind: str, values: dict[str, str], timeout_s: float) -> AnalysisRun:
+    """Fill the fields ``#{form}-{name}`` of an analysis panel and run it: its result drawn as one
+    more imagery layer; the run."""
+    for name, value in values.items():
+        page.fill(f"#{form}-{name}", value)
+    layers = page.evaluate("cimViewer.viewer.imageryLayers.length")
+    page.click(f"#{form}-run")
+    _wait(page, f"cimViewer.{kind}.run !== null", timeout_s)
+    assert page.evaluate("cimViewer.viewer.imageryLayers.length") == layers + 1
+    return AnalysisRun.objects.get(kind=kind)
 
 
 def _ground(lon: float, lat: float) -> float:
@@ -208,11 +214,7 @@ def test_planner_opens_the_city_picks_searches_colours_and_measures(city, browse
     # Area of the block between 大众路, 中华西路, 合作路 and 双桥路 (four street crossings).
     corners = [STREET_A, STREET_B, (STREET_B[0], STREET_C_LAT), (STREET_A[0], STREET_C_LAT)]
     page.click("[data-tool=area]")
-    for n, (clon, clat) in enumerate(corners, start=1):
-        xy = _to_page(page, clon, clat, _ground(clon, clat))
-        page.mouse.click(xy["x"], xy["y"])
-        _wait(page, f"cimViewer.measure.points.length === {n}", 30)
-    page.mouse.click(xy["x"], xy["y"], button="right")
+    _click_ring(page, corners, "measure")
     _wait(page, "cimViewer.measure.result && cimViewer.measure.result.kind === 'area'", 30)
     area, _ = geod.polygon_area_perimeter([c[0] for c in corners], [c[1] for c in corners])
     assert page.evaluate("cimViewer.measure.result.value") == pytest.approx(abs(area), rel=0.03)
@@ -266,13 +268,7 @@ def test_planner_opens_the_city_picks_searches_colours_and_measures(city, browse
     # over the terrain, the summary gives what it reaches; a planner may not close roads.
     page.click("#info-close")
     page.click("#panel-flood > summary")
-    page.fill("#fl-value", "2")
-    page.fill("#fl-cell", "10")
-    layers = page.evaluate("cimViewer.viewer.imageryLayers.length")
-    page.click("#fl-run")
-    _wait(page, "cimViewer.flood.run !== null", 120)
-    run = AnalysisRun.objects.get(kind="flood")
-    assert page.evaluate("cimViewer.viewer.imageryLayers.length") == layers + 1
+    run = _run_analysis(page, "fl", "flood", {"value": "2", "cell": "10"}, 120)
     assert f"{run.summary['buildings']}" in page.text_content("#fl-summary").replace(",", "")
     assert run.summary["buildings"] > 0 and run.summary["road_segments"] > 0
     assert not page.is_visible("#fl-close-roads")
@@ -370,11 +366,7 @@ def test_planner_switches_language_sections_studies_sunlight_and_keeps_bookmarks
     page.click("[data-tool=zone]")
     d = 0.0011
     ring = [(lon - d, lat - d), (lon + d, lat - d), (lon + d, lat + d), (lon - d, lat + d)]
-    for n, (zlon, zlat) in enumerate(ring, start=1):
-        xy = _to_page(page, zlon, zlat, _ground(zlon, zlat))
-        page.mouse.click(xy["x"], xy["y"])
-        _wait(page, f"cimViewer.heightLimit.points.length === {n}", 30)
-    page.mouse.click(xy["x"], xy["y"], button="right")
+    _click_ring(page, ring, "heightLimit")
     _wait(page, "!document.querySelector('#hl-form').hidden", 30)
     page.fill("#hl-name", "Test zone")
     page.fill("#hl-limit", "24")

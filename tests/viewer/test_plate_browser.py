@@ -4,38 +4,25 @@ keeps a screenshot of each language under artifacts/screenshots/."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 from tests.csp_watch import watch_csp
+from tests.viewer.browser_kit import PHONE, SHOTS, persistent_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
-        "--enable-unsafe-swiftshader", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 @pytest.fixture
 def browser_page(tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path="/usr/bin/chromium", args=ARGS,
-            viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
-            has_touch=True)
+    refused: list[str] = []
+    with persistent_chromium(tmp_path / "profile", **PHONE) as context:
         page = context.new_page()
         requests: list[str] = []
         page.on("request", lambda req: requests.append(req.url))
-        refused: list[str] = []
         watch_csp(page, refused)
         yield page, requests
-        context.close()
-        assert refused == [], refused
+    assert refused == [], refused
 
 
 @pytest.mark.parametrize("lang,expect", [("zh-hans", "附近服务网点"), ("en", "Service points nearby")])

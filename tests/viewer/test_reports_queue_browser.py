@@ -8,43 +8,33 @@ artifacts/screenshots/."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from cim.models import PublicReport
 from cim.services.reports import report_create
 from emergency.models import Incident
 from tests.csp_watch import watch_csp
+from tests.viewer import browser_kit as kit
+from tests.viewer.browser_kit import SHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 @pytest.fixture
 def chromium(tmp_path, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
     # between page steps are plain synchronous calls all the same.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+    with kit.chromium(kit.PLAIN_ARGS) as browser:
         yield browser
-        browser.close()
 
 
-def _tab(browser, errors: list, *, cookie: str | None = None, base: str = ""):
+def _tab(browser, errors: list, *, user=None, base: str = ""):
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    if cookie:
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
+    if user:
+        kit.sign_in(context, base, user)
     page = context.new_page()
     page.set_default_timeout(20000)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -52,10 +42,6 @@ def _tab(browser, errors: list, *, cookie: str | None = None, base: str = ""):
     return page
 
 
-def _cookie(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 def _photo():
@@ -150,7 +136,7 @@ def test_community_worker_works_a_report_and_a_dispatcher_escalates(live_server,
     assert "已通知路灯维护单位，今晚前修复" in track.inner_text("#track-timeline")
 
     # a second worker meets the claim: a 409 shown in words
-    page2 = _tab(chromium, errors, cookie=_cookie(queue["other"]), base=base)
+    page2 = _tab(chromium, errors, user=queue["other"], base=base)
     page2.goto(f"{base}/backoffice/reports/{hole.pk}/")
     page.goto(f"{base}/backoffice/reports/{hole.pk}/")
     page.click("button[data-action=claim]")
@@ -165,7 +151,7 @@ def test_community_worker_works_a_report_and_a_dispatcher_escalates(live_server,
     page.goto(f"{base}/backoffice/reports/{lamp.pk}/")
     page.click("button[data-action=release]")
     page.wait_for_selector("button[data-action=claim]")
-    desk = _tab(chromium, errors, cookie=_cookie(queue["dispatcher"]), base=base)
+    desk = _tab(chromium, errors, user=queue["dispatcher"], base=base)
     desk.goto(f"{base}/backoffice/reports/{lamp.pk}/")
     desk.select_option("#incident-type", "fire")
     desk.click("#escalate-form button[type=submit]")

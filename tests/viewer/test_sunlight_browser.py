@@ -20,9 +20,9 @@ from tests.viewer.test_planner_browser import (
     _assert_local,
     _ground,
     _open,
+    _pick,
     _shot,
     _tiles_settled,
-    _to_page,
     _wait,
 )
 
@@ -50,10 +50,7 @@ def test_a_planner_picks_a_building_runs_sunlight_and_exports(city, worker, brow
     page, base, requests = browser_page
     landmark: Building = city["landmark"]
     _open(page, base)
-    lon, lat = landmark.centroid.x, landmark.centroid.y
-    at = _to_page(page, lon, lat, _ground(lon, lat) + landmark.height * 0.6)
-    page.mouse.click(at["x"], at["y"])
-    _wait(page, f"cimViewer.selectedBuildingId === '{landmark.pk}'", 30)
+    _pick(page, landmark)
 
     page.click("#panel-sunlight > summary")
     assert page.is_disabled("#sl-run")

@@ -23,14 +23,13 @@ from django.test import override_settings
 
 from cim import roles
 from emergency.conf import emergency_settings
+from tests import factories
 from tests.live_http import live_http_server
+from tests.viewer.browser_kit import SHOTS, chromium
 from tests.viewer.test_console_browser import (
-    SHOTS,
     OpsSite,
     _flush,
-    _user,
     assert_local,
-    chromium,
     open_tab,
     wait_for,
 )
@@ -44,7 +43,7 @@ def build_video_site() -> dict:
     from emergency import services
     from emergency.models import Camera
 
-    users = {role: _user(role, f"{role}_video") for role in (roles.DISPATCHER, roles.RESPONDER)}
+    users = {role: factories.user(role, f"{role}_video") for role in (roles.DISPATCHER, roles.RESPONDER)}
     for k in range(3):
         services.camera_save(by="test", code=f"CAM-00{k + 1}", name=f"路口监控 00{k + 1}",
                              geom=Point(LON + 0.0008 * (k + 1), LAT, srid=4326),

@@ -25,6 +25,7 @@ from tests.viewer.test_planner_browser import (  # noqa: F401  (fixtures)
     _assert_local,
     _ground,
     _open,
+    _run_analysis,
     _shot,
     _tiles_settled,
     _to_page,
@@ -52,16 +53,9 @@ def test_viewshed_and_line_of_sight_in_the_viewer(city, browser_page, jobs_inlin
     _wait(page, "cimViewer.viewshed.observer !== null", 30)
     placed = page.evaluate("cimViewer.viewshed.observer")
     assert placed == pytest.approx(list(observer), abs=2e-4)
-    page.fill("#vs-radius", "600")
-    page.fill("#vs-cell", "2")
-    page.fill("#vs-height", "10")
-    layers = page.evaluate("cimViewer.viewer.imageryLayers.length")
-    page.click("#vs-run")
-    _wait(page, "cimViewer.viewshed.run !== null", 180)
-    run = AnalysisRun.objects.get(kind="viewshed")
+    run = _run_analysis(page, "vs", "viewshed", {"radius": "600", "cell": "2", "height": "10"}, 180)
     job = Job.objects.get(kind="analysis.viewshed")
     assert job.status == "succeeded" and job.result["run"] == run.pk
-    assert page.evaluate("cimViewer.viewer.imageryLayers.length") == layers + 1
     assert page.is_visible("#vs-progress .job-progress")
     summary = page.text_content("#vs-summary").replace(",", "")
     assert f"{run.summary['visible_area_m2']:.0f}" in summary
