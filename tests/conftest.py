@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 
 import pytest
@@ -106,10 +107,12 @@ def client_for(make_user):
     """``client_for("planner")`` → an APIClient logged in with that role;
     ``client_for(None)`` → the anonymous public."""
 
+    serial = itertools.count(1)
+
     def make(role: str | None) -> APIClient:
         client = APIClient()
-        if role is not None:
-            client.force_authenticate(make_user(role, f"{role}_{id(client)}"))
+        if role is not None:  # a new user each call (an id() is reused once its client is gone)
+            client.force_authenticate(make_user(role, f"{role}_client{next(serial)}"))
         return client
 
     return make

@@ -5,6 +5,7 @@ admins and community staff act, dispatchers look up, others are refused."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from django.test import Client
@@ -22,9 +23,11 @@ PAGE_ROLES = [roles.ADMIN, roles.COMMUNITY, roles.DISPATCHER, roles.PLANNER, rol
 
 @pytest.fixture
 def browser_for(make_user):
+    serial = itertools.count(1)
+
     def make(role):
         client = Client()
-        client.force_login(make_user(role, f"bo_{role}_{id(client)}"))
+        client.force_login(make_user(role, f"bo_{role}_{next(serial)}"))  # not id(): reused once freed
         return client
     return make
 
