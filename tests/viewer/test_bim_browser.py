@@ -131,6 +131,9 @@ def test_pick_an_element_and_show_one_storey(
             page.select_option("#bim-storey", "")
             page.check("#bim-xray")
             _wait(page, "cimViewer.bim.stats.shown === 10", 20)
+            # the x-ray reaches the features after the count: wait for it
+            _wait(page, "cimViewer.bim.features().some((f) => f.ifc_class === 'IfcWall' && f.alpha < 0.3)",
+                  20)
             alphas = page.evaluate(
                 "Object.fromEntries(cimViewer.bim.features()"
                 ".filter((f) => f.ifc_class !== 'IfcBuilding').map((f) => [f.ifc_class, f.alpha]))"
