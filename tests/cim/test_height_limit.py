@@ -99,6 +99,49 @@ def test_plane_limit_matches_an_independent_computation(block):
         assert limits[block["high"].pk] > limits[block["low"].pk]
 
 
+def test_plane_limit_is_taken_over_the_part_inside_the_zone():
+    # The plane rises eastwards; two buildings straddle the zone's west edge, so the
+    # plane over their whole footprint is 1.8 m lower than over their part inside
+    # the zone.  One stands between the two limits (under its own), one above both.
+    zone_geom = square(LON0, LAT0, LON0 + 0.008, LAT0 + 0.003)
+    origin = Point(LON0 - 0.001, LAT0 + 0.0015, srid=4326)
+    zone_poly = ShapelyPolygon(zone_geom[0].coords[0])
+    ox, _ = TO_GK.transform(origin.x, origin.y)
+
+    def limit(poly):  # azimuth 90°: the distance along it is x - ox
+        xs, _ = TO_GK.transform(*zip(*poly.exterior.coords, strict=True))
+        return 10.0 + 0.05 * min(x - ox for x in xs)
+
+    def footprint(lon, lat, size=0.0006):
+        return ShapelyPolygon([(lon, lat), (lon + size, lat), (lon + size, lat + size), (lon, lat + size)])
+
+    scene = {  # name: (west, south, metres above (+) or below (-) the limit over the part)
+        "edge_under": (LON0 - 0.0004, LAT0 + 0.0005, -0.5),
+        "edge_over": (LON0 - 0.0004, LAT0 + 0.0015, +0.5),
+        "inside_over": (LON0 + 0.002, LAT0 + 0.0005, +0.3),
+        "inside_under": (LON0 + 0.002, LAT0 + 0.0015, -0.3),
+        "inside_low": (LON0 + 0.004, LAT0 + 0.0005, -20.0),
+    }
+    buildings, whole = {}, {}
+    for name, (lon, lat, delta) in scene.items():
+        fp = footprint(lon, lat)
+        part_limit = limit(fp.intersection(zone_poly))
+        whole[name] = limit(fp)
+        buildings[name] = f.building(lon, lat, size=0.0006, height=round(part_limit + delta, 3),
+                                     base_elevation=1100.0)
+    assert buildings["edge_under"].height - whole["edge_under"] > 1.0  # over the whole footprint's limit
+    zone = _zone(geom=zone_geom, shape="plane", max_height=10.0, plane_origin=origin, plane_azimuth=90.0,
+                 plane_slope=0.05)
+    run = hl.height_check(by="test", zones=[zone])
+    got = {v["building"]: v for v in run.result["violations"]}
+    assert set(got) == {buildings["edge_over"].pk, buildings["inside_over"].pk}
+    for name in ("edge_over", "inside_over"):
+        v = got[buildings[name].pk]
+        assert v["excess"] == pytest.approx(scene[name][2], abs=0.011)
+        assert v["limit"] == pytest.approx(buildings[name].height - scene[name][2], abs=0.011)
+    assert run.summary["checked"] == 5
+
+
 def test_zone_input_is_checked_field_by_field():
     with pytest.raises(DomainError) as err:
         _zone(max_height=None)
