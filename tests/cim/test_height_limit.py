@@ -4,6 +4,7 @@ independently (shapely + pyproj), its API, roles and bad input."""
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
@@ -54,6 +55,10 @@ def test_flat_limit_above_ground(block):
     assert run.summary["checked"] == 4  # the building outside is not in the zone
     assert run.summary["max_excess"] == pytest.approx(20.0)
     assert [v["building"] for v in run.result["violations"]][0] == block["high"].pk  # worst first
+    # the saved run reads back as it was returned (the same objects, keys in the same order)
+    saved = AnalysisRun.objects.get(pk=run.pk).result
+    assert saved == run.result
+    assert [list(v) for v in saved["violations"]] == [list(v) for v in run.result["violations"]]
 
 
 def test_absolute_limit_uses_base_elevation_and_reports_unknown_ground(block, settings):
@@ -140,6 +145,21 @@ def test_plane_limit_is_taken_over_the_part_inside_the_zone():
         assert v["excess"] == pytest.approx(scene[name][2], abs=0.011)
         assert v["limit"] == pytest.approx(buildings[name].height - scene[name][2], abs=0.011)
     assert run.summary["checked"] == 5
+
+
+def test_result_numbers_are_rounded_as_round_does():
+    # decimal ties that are not binary ties (2.675 is 2.67499999…), binary ties
+    # (0.125: half to even), signed zeros, the non-finite, None, and many plain values
+    rng = random.Random(13)
+    values = [2.675, 1.005, 0.125, 0.375, -0.125, -2.675, 0.0, -0.0, 0.004, -0.004, 0.005, 1e300, -1e300,
+              float("inf"), float("nan"), None, 105.12345675, 34.00000005, 5e-324]
+    values += [rng.uniform(-600, 9000) for _ in range(20000)]
+    values += [rng.randint(0, 90000) / 1000 for _ in range(20000)]  # millimetres: many decimal ties
+    values += [rng.randint(0, 72000) / 8 for _ in range(5000)]  # eighths: binary ties
+    values += [rng.uniform(73, 135) for _ in range(20000)]  # longitudes
+    for digits in (2, 7):
+        expected = [None if v is None else round(v, digits) for v in values]
+        assert list(map(repr, hl._rounded(values, digits))) == list(map(repr, expected))
 
 
 def test_zone_input_is_checked_field_by_field():
