@@ -207,21 +207,30 @@ def zones_import(*, document: dict, by, default_datum: str | None = None) -> lis
 
 _CHECK_SQL = """
 WITH zones AS MATERIALIZED (
-    -- once per zone: the plane's origin in the metric CRS and the turn that
-    -- points its azimuth along +x
-    SELECT z.id, z.geom, z.datum, z.shape = 'plane' AS plane, z.max_height, z.plane_slope,
-           radians(z.plane_azimuth) - pi() / 2 AS turn, ST_Transform(z.plane_origin, %(srid)s) AS origin
+    SELECT z.id, z.geom, z.datum, z.shape = 'plane' AS plane, z.max_height, z.plane_slope, r.*
     FROM cim_heightzone z
+    -- once per zone: the plane's origin in the metric CRS, and the rotation about
+    -- it that points the azimuth along +x, with the coefficients PostGIS's
+    -- ST_Rotate(g, turn, origin) passes to ST_Affine (an SQL function, it would
+    -- compute them again for every footprint)
+    CROSS JOIN LATERAL (
+        SELECT ST_Transform(z.plane_origin, %(srid)s) AS origin, radians(z.plane_azimuth) - pi() / 2 AS turn
+    ) t
+    CROSS JOIN LATERAL (
+        SELECT ST_X(t.origin) AS ox, cos(t.turn) AS cos_t, sin(t.turn) AS sin_t,
+               ST_X(t.origin) - cos(t.turn) * ST_X(t.origin) + sin(t.turn) * ST_Y(t.origin) AS xoff,
+               ST_Y(t.origin) - sin(t.turn) * ST_X(t.origin) - cos(t.turn) * ST_Y(t.origin) AS yoff
+    ) r
     WHERE z.id = ANY(%(zones)s)
 ), candidates AS (
     SELECT b.id AS building_id, z.id AS zone_id, z.datum, b.height, b.base_elevation, b.footprint,
-           z.geom, z.plane, z.max_height, z.plane_slope, z.turn, z.origin,
-           -- the plane's lowest point over the whole footprint: rotate it about the
-           -- origin so that the azimuth points along +x; its least x (the bounding
-           -- box, exact for vertices) is then the least distance along the azimuth
-           CASE WHEN z.plane THEN z.max_height + z.plane_slope * (
-                    ST_XMin(ST_Rotate(ST_Transform(b.footprint, %(srid)s), z.turn, z.origin))
-                    - ST_X(z.origin))
+           z.geom, z.plane, z.max_height, z.plane_slope, z.cos_t, z.sin_t, z.xoff, z.yoff, z.ox,
+           -- the plane's lowest point over the whole footprint: rotated so that the
+           -- azimuth points along +x, its least x (the bounding box, exact for
+           -- vertices) is the least distance along the azimuth
+           CASE WHEN z.plane THEN z.max_height + z.plane_slope * (ST_XMin(ST_Affine(
+                    ST_Transform(b.footprint, %(srid)s),
+                    z.cos_t, -z.sin_t, 0, z.sin_t, z.cos_t, 0, 0, 0, 1, z.xoff, z.yoff, 0)) - z.ox)
                 ELSE z.max_height END AS whole_m,
            CASE WHEN z.datum = 'ground' THEN b.height
                 ELSE b.base_elevation + %(offset)s + b.height END AS top_m
@@ -236,9 +245,9 @@ WITH zones AS MATERIALIZED (
                 WHEN c.top_m - c.whole_m <= %(tol)s - %(margin)s THEN c.whole_m
                 -- (zone first: PostGIS prepares the constant geometry of the pair)
                 WHEN ST_Covers(c.geom, c.footprint) THEN c.whole_m
-                ELSE c.max_height + c.plane_slope * (
-                    ST_XMin(ST_Rotate(ST_Transform(ST_Intersection(c.footprint, c.geom), %(srid)s),
-                                      c.turn, c.origin)) - ST_X(c.origin))
+                ELSE c.max_height + c.plane_slope * (ST_XMin(ST_Affine(
+                    ST_Transform(ST_Intersection(c.footprint, c.geom), %(srid)s),
+                    c.cos_t, -c.sin_t, 0, c.sin_t, c.cos_t, 0, 0, 0, 1, c.xoff, c.yoff, 0)) - c.ox)
            END AS limit_m
     FROM candidates c
 )
