@@ -344,7 +344,8 @@ def height_check(*, by, zones: list[HeightZone] | None = None, title: str = "") 
     violations, unknown, checked = _evaluate(ids)
     per_zone = []
     for z in zone_rows:
-        over = [v for v in violations if v["zone"] == z.pk]
+        zone_id = z.pk
+        over = [v for v in violations if v["zone"] == zone_id]
         per_zone.append({"zone": z.pk, "name": z.name, "datum": z.datum, "shape": z.shape,
                          "max_height": z.max_height, "checked": checked.get(z.pk, 0),
                          "violations": len(over),
