@@ -45,6 +45,8 @@ def _zone(by=None, **kw) -> HeightZone:
 
 
 def test_flat_limit_above_ground(block):
+    block["high"].name = 'O\'Brien "大厦" \\ 1'  # quotes and a backslash survive the saved JSON
+    block["high"].save()
     zone = _zone()
     run = hl.height_check(by="test", zones=[zone])
     over = {v["building"]: v for v in run.result["violations"]}
@@ -59,6 +61,7 @@ def test_flat_limit_above_ground(block):
     saved = AnalysisRun.objects.get(pk=run.pk).result
     assert saved == run.result
     assert [list(v) for v in saved["violations"]] == [list(v) for v in run.result["violations"]]
+    assert saved["violations"][0]["name"] == 'O\'Brien "大厦" \\ 1'
 
 
 def test_absolute_limit_uses_base_elevation_and_reports_unknown_ground(block, settings):
