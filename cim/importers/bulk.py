@@ -397,26 +397,26 @@ def buildings_check_and_load(rows: list[tuple], *, source: str, run_id: int, fre
     admin area set by SQL.  Either way PostgreSQL checks each row's
     constraints and references (a run that does not exist is refused).
     """
+    if fresh and not areas:
+        with BuildingsCopy(source=source, run_id=run_id, sample=sample) as building_copy:
+            return building_copy.load(rows)
     lines, rejected = _checked_buildings(rows, sample)
     if not lines:
         return Upserted(0, 0, rejected)
-    if fresh and not areas:
-        with BuildingsCopy(source=source, run_id=run_id, sample=sample) as building_copy:
-            building_copy.write(lines)
-        return Upserted(len(lines), 0, rejected)
     stage = Stage("checked_building", CHECKED_BUILDING_STAGE)
     with connection.cursor() as cur, cur.copy(f"COPY {stage.name} FROM STDIN") as copy:
-        copy.write("".join(f"{line}\n" for line in lines))
+        copy.write("".join(lines))
     loaded = _upsert(sourced_upsert_sql(Building, from_sql=f"{stage.name} s", values={
         **_staged(stage, Building), "lod": "1", "solid": "NULL",
         "admin_area_id": admin_area_sql("s.centroid", any_areas=areas)}), {"source": source, "run": run_id})
     return Upserted(loaded.inserted, loaded.updated, rejected)
 
 
-def _checked_buildings(rows: list[tuple], sample: Sampler | None) -> tuple[list[str], tuple]:
-    """The COPY lines (columns of :data:`CHECKED_BUILDING_STAGE`) of the
-    building rows whose footprints pass the checks, and the refused rows
-    ``(source_id, reason, detail)``."""
+def _checked_buildings(rows: list[tuple], sample: Sampler | None, *,
+                       end: str = "\n") -> tuple[list[str], tuple]:
+    """The COPY lines (columns of :data:`CHECKED_BUILDING_STAGE`, then
+    ``end``) of the building rows whose footprints pass the checks, and the
+    refused rows ``(source_id, reason, detail)``."""
     # Hex goes through GEOS's own hex reader ten times slower than bytes.
     geoms = shapely.from_wkb([bytes.fromhex(row[1]) for row in rows], on_invalid="ignore")
     problems = g.check(geoms)
@@ -439,7 +439,7 @@ def _checked_buildings(rows: list[tuple], sample: Sampler | None) -> tuple[list[
     texts = {id(attrs): attrs for _, _, attrs in rows}
     for key, attrs in texts.items():
         texts[key] = "\t".join(map(_copy_text, attrs))
-    lines = [f"{sid}\t{footprint}\t{centroid}\t{_copy_text(base)}\t{texts[id(attrs)]}"
+    lines = [f"{sid}\t{footprint}\t{centroid}\t{_copy_text(base)}\t{texts[id(attrs)]}{end}"
              for (sid, footprint, attrs), centroid, base in zip(rows, centroids, bases, strict=True)]
     return lines, rejected
 
@@ -461,7 +461,8 @@ class BuildingsCopy:
 
     def __init__(self, *, source: str, run_id: int, sample: Sampler | None) -> None:
         self.sample = sample
-        self._constant = "\t".join(map(_copy_text, (source, False, run_id, 1)))
+        # The constant columns end each line.
+        self._end = "\t" + "\t".join(map(_copy_text, (source, False, run_id, 1))) + "\n"
         self._cursor = None
         self._copying = None  # psycopg's context manager of the COPY
         self._copy = None
@@ -469,13 +470,9 @@ class BuildingsCopy:
     def load(self, rows: list[tuple]) -> Upserted:
         """Check building rows as :func:`buildings_check_and_load` does and
         send the ones that pass."""
-        lines, rejected = _checked_buildings(rows, self.sample)
-        if lines:
-            self.write(lines)
-        return Upserted(len(lines), 0, rejected)
-
-    def write(self, lines: list[str]) -> None:
-        """Send checked lines (see :func:`_checked_buildings`)."""
+        lines, rejected = _checked_buildings(rows, self.sample, end=self._end)
+        if not lines:
+            return Upserted(0, 0, rejected)
         if self._copy is None:
             self._cursor = connection.cursor()
             # created_at and updated_at: the database's default, the transaction's time
@@ -483,7 +480,8 @@ class BuildingsCopy:
                 f"COPY {Building._meta.db_table} ({', '.join(_CHECKED_BUILDING_COPY)}) FROM STDIN",
                 writer=QueuedLibpqWriter(self._cursor.cursor))
             self._copy = self._copying.__enter__()
-        self._copy.write("".join(f"{line}\t{self._constant}\n" for line in lines))
+        self._copy.write("".join(lines))
+        return Upserted(len(lines), 0, rejected)
 
     def close(self, error: BaseException | None = None) -> None:
         """End the COPY (once PostgreSQL has stored every row; raises if it
