@@ -24,7 +24,6 @@ import shapely
 from django.contrib.gis.db.models import GeometryField
 from django.db import connection
 from django.db.models import ProtectedError, RestrictedError
-from psycopg.copy import QueuedLibpqWriter
 
 from cim.errors import ImportFailed
 from cim.models import AdminArea, Building, RejectedFeature, RoadNode, RoadSegment, ServicePoint
@@ -397,26 +396,6 @@ def buildings_check_and_load(rows: list[tuple], *, source: str, run_id: int, fre
     admin area set by SQL.  Either way PostgreSQL checks each row's
     constraints and references (a run that does not exist is refused).
     """
-    if fresh and not areas:
-        with BuildingsCopy(source=source, run_id=run_id, sample=sample) as building_copy:
-            return building_copy.load(rows)
-    lines, rejected = _checked_buildings(rows, sample)
-    if not lines:
-        return Upserted(0, 0, rejected)
-    stage = Stage("checked_building", CHECKED_BUILDING_STAGE)
-    with connection.cursor() as cur, cur.copy(f"COPY {stage.name} FROM STDIN") as copy:
-        copy.write("".join(lines))
-    loaded = _upsert(sourced_upsert_sql(Building, from_sql=f"{stage.name} s", values={
-        **_staged(stage, Building), "lod": "1", "solid": "NULL",
-        "admin_area_id": admin_area_sql("s.centroid", any_areas=areas)}), {"source": source, "run": run_id})
-    return Upserted(loaded.inserted, loaded.updated, rejected)
-
-
-def _checked_buildings(rows: list[tuple], sample: Sampler | None, *,
-                       end: str = "\n") -> tuple[list[str], tuple]:
-    """The COPY lines (columns of :data:`CHECKED_BUILDING_STAGE`, then
-    ``end``) of the building rows whose footprints pass the checks, and the
-    refused rows ``(source_id, reason, detail)``."""
     # Hex goes through GEOS's own hex reader ten times slower than bytes.
     geoms = shapely.from_wkb([bytes.fromhex(row[1]) for row in rows], on_invalid="ignore")
     problems = g.check(geoms)
@@ -426,7 +405,7 @@ def _checked_buildings(rows: list[tuple], sample: Sampler | None, *,
         rows = [row for row, ok in zip(rows, keep.tolist(), strict=True) if ok]
         geoms = geoms[keep]
     if not rows:
-        return [], rejected
+        return Upserted(0, 0, rejected)
     centroids = g.points_ewkb_hex(shapely.get_coordinates(shapely.centroid(geoms)))
     if sample is None:
         bases = [None] * len(rows)
@@ -439,67 +418,25 @@ def _checked_buildings(rows: list[tuple], sample: Sampler | None, *,
     texts = {id(attrs): attrs for _, _, attrs in rows}
     for key, attrs in texts.items():
         texts[key] = "\t".join(map(_copy_text, attrs))
-    lines = [f"{sid}\t{footprint}\t{centroid}\t{_copy_text(base)}\t{texts[id(attrs)]}{end}"
-             for (sid, footprint, attrs), centroid, base in zip(rows, centroids, bases, strict=True)]
-    return lines, rejected
-
-
-class BuildingsCopy:
-    """New buildings of a source's first import (see :func:`fresh_for`; no
-    admin boundary to look up) COPYed straight into the table, batch after
-    batch, in one COPY statement that stays open until :meth:`close`.
-
-    Each batch goes to a thread of psycopg's that sends it while the caller
-    checks the next one, so PostgreSQL stores a batch while the next is
-    checked instead of the two taking turns (a COPY of its own per batch
-    ends only once PostgreSQL has stored every row).  PostgreSQL checks
-    each row's constraints and references as before; the import run's
-    reference once, when the statement ends (a run that does not exist is
-    refused by :meth:`close`).  A context manager: leaving it on an error
-    abandons the COPY.  Nothing else may use the connection while it is
-    open."""
-
-    def __init__(self, *, source: str, run_id: int, sample: Sampler | None) -> None:
-        self.sample = sample
-        # The constant columns end each line.
-        self._end = "\t" + "\t".join(map(_copy_text, (source, False, run_id, 1))) + "\n"
-        self._cursor = None
-        self._copying = None  # psycopg's context manager of the COPY
-        self._copy = None
-
-    def load(self, rows: list[tuple]) -> Upserted:
-        """Check building rows as :func:`buildings_check_and_load` does and
-        send the ones that pass."""
-        lines, rejected = _checked_buildings(rows, self.sample, end=self._end)
-        if not lines:
-            return Upserted(0, 0, rejected)
-        if self._copy is None:
-            self._cursor = connection.cursor()
+    copy_in = fresh and not areas
+    # A new building's line ends with the constant columns (each line is written once).
+    end = "\t" + "\t".join(map(_copy_text, (source, False, run_id, 1))) + "\n" if copy_in else "\n"
+    text = "".join([f"{sid}\t{footprint}\t{centroid}\t{_copy_text(base)}\t{texts[id(attrs)]}{end}"
+                    for (sid, footprint, attrs), centroid, base in zip(rows, centroids, bases, strict=True)])
+    with connection.cursor() as cur:
+        if copy_in:
             # created_at and updated_at: the database's default, the transaction's time
-            self._copying = self._cursor.copy(
-                f"COPY {Building._meta.db_table} ({', '.join(_CHECKED_BUILDING_COPY)}) FROM STDIN",
-                writer=QueuedLibpqWriter(self._cursor.cursor))
-            self._copy = self._copying.__enter__()
-        self._copy.write("".join(lines))
-        return Upserted(len(lines), 0, rejected)
-
-    def close(self, error: BaseException | None = None) -> None:
-        """End the COPY (once PostgreSQL has stored every row; raises if it
-        refused one), or, with ``error``, abandon it."""
-        copying, cursor = self._copying, self._cursor
-        self._copying = self._copy = self._cursor = None
-        if copying is None:
-            return
-        try:
-            copying.__exit__(type(error) if error else None, error, error.__traceback__ if error else None)
-        finally:
-            cursor.close()
-
-    def __enter__(self) -> BuildingsCopy:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.close(exc)
+            with cur.copy(f"COPY {Building._meta.db_table} ({', '.join(_CHECKED_BUILDING_COPY)}) "
+                          "FROM STDIN") as copy:
+                copy.write(text)
+            return Upserted(len(rows), 0, rejected)
+        stage = Stage("checked_building", CHECKED_BUILDING_STAGE)
+        with cur.copy(f"COPY {stage.name} FROM STDIN") as copy:
+            copy.write(text)
+    loaded = _upsert(sourced_upsert_sql(Building, from_sql=f"{stage.name} s", values={
+        **_staged(stage, Building), "lod": "1", "solid": "NULL",
+        "admin_area_id": admin_area_sql("s.centroid", any_areas=areas)}), {"source": source, "run": run_id})
+    return Upserted(loaded.inserted, loaded.updated, rejected)
 
 
 _GRAPH_NODE_COPY = _column_names(RoadNode, ["id", "source", "source_id", "synthetic", "import_run", "geom"])

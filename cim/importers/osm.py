@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-from contextlib import nullcontext
 from pathlib import Path
 
 from cim.choices import ServiceCategory
@@ -124,19 +123,11 @@ def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, prog
     if road_indexes:
         road_indexes = [*bulk.foreign_keys_deferred([RoadNode, RoadSegment]), *road_indexes]
 
-    # A first import's new buildings go in one COPY, open from the first
-    # batch to the last (see bulk.BuildingsCopy).
-    building_copy = (bulk.BuildingsCopy(source=source, run_id=run.pk, sample=sample)
-                     if fresh_buildings and not areas else None)
-
     # Everything below runs in this thread, on Django's connection: the
     # reading process works meanwhile, and its batches wait in a queue.
     def on_buildings(rows: list[tuple], layer: str = BUILDINGS) -> None:
-        if building_copy is not None:
-            loaded = building_copy.load(rows)
-        else:
-            loaded = bulk.buildings_check_and_load(rows, source=source, run_id=run.pk, fresh=fresh_buildings,
-                                                   areas=areas, sample=sample)
+        loaded = bulk.buildings_check_and_load(rows, source=source, run_id=run.pk, fresh=fresh_buildings,
+                                               areas=areas, sample=sample)
         report.loaded(layer, inserted=loaded.inserted, updated=loaded.updated)
         for source_id, reason, detail in loaded.rejected:
             report.reject(layer, source_id, reason, detail)
@@ -146,8 +137,6 @@ def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, prog
         # reading process cuts the road graph.
         if rows:
             on_buildings(rows, BUILDING_RELATIONS)
-        if building_copy is not None:
-            building_copy.close()
         _run_deferred(building_indexes)
 
     def on_roads(graph: RoadGraph) -> None:
@@ -163,7 +152,7 @@ def _load(*, path: Path, run: ImportRun, report: ImportReport, source: str, prog
 
     bar = counter(progress, desc=f"reading {path.name}", unit=" obj", unit_scale=True, leave=False)
     try:
-        with report.timed("read_and_load"), building_copy or nullcontext():
+        with report.timed("read_and_load"):
             if reading is not None:
                 rest = _read_forked(reading, report, on_buildings=on_buildings,
                                     on_relation_buildings=on_relation_buildings, on_roads=on_roads,

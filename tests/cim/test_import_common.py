@@ -212,7 +212,7 @@ def _city_tables() -> dict:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("path", ["copy", "copy_across_batches", "upsert", "road_graph"])
+@pytest.mark.parametrize("path", ["copy", "upsert", "road_graph"])
 def test_a_dangling_reference_is_refused_and_nothing_is_stored(tmp_path, path):
     """The bulk paths write with every foreign key live, whatever the role
     (the tests run as a superuser, for whom the loader once switched the
@@ -234,11 +234,6 @@ def test_a_dangling_reference_is_refused_and_nothing_is_stored(tmp_path, path):
                                                                             (105.72, 34.58)])]))[0],
                  1, 2, "residential", 30.0, False, False, None, False, False, False, "{}")],
                 lengths=np.array([915.0]), source="test", run_id=gone_id)
-        elif path == "copy_across_batches":  # the OSM importer's first import
-            assert bulk.fresh_for([Building], source="test")
-            with bulk.BuildingsCopy(source="test", run_id=gone_id, sample=None) as building_copy:
-                assert building_copy.load([_checked_row("way/1")]).inserted == 1
-                assert building_copy.load([_checked_row("way/2", 105.72)]).inserted == 1
         else:
             fresh = bulk.fresh_for([Building], source="test")
             assert fresh == (path == "copy")
@@ -253,31 +248,6 @@ def test_a_dangling_reference_is_refused_and_nothing_is_stored(tmp_path, path):
     with connection.cursor() as cur:  # and the session is as it was: no setting outlived the import
         cur.execute("SELECT current_setting('session_replication_role')")
         assert cur.fetchone()[0] == "origin"
-
-
-@pytest.mark.django_db(transaction=True)
-def test_an_error_while_the_buildings_copy_is_open_abandons_it(tmp_path):
-    """The first import's COPY of buildings stays open from batch to batch;
-    an error meanwhile (the reading process failing, say) abandons it: the
-    import fails with that error, not with the connection's state, nothing
-    is kept and the connection is usable again."""
-    data = tmp_path / "x.osm.pbf"
-    data.write_bytes(b"x")
-    f.building(105.70, 34.58, source_id="before", source="other")
-    before = _city_tables()
-
-    def load(run, report):
-        with bulk.BuildingsCopy(source="test", run_id=run.pk, sample=None) as building_copy:
-            loaded = building_copy.load([_checked_row("way/1"), ("way/2", g.to_ewkb_hex(np.array(
-                [shapely.MultiPolygon([BOW_TIE])]))[0], ("", 10.0, "measured", None, "other", None, "{}"))])
-            assert (loaded.inserted, [r[:2] for r in loaded.rejected]) == (1, [("way/2", "invalid_geometry")])
-            raise RuntimeError("the reading process failed")
-
-    with pytest.raises(RuntimeError, match="the reading process failed"):
-        import_execute(kind="osm", path=data, load=load)
-    assert ImportRun.objects.latest("id").status == ImportStatus.FAILED
-    assert _city_tables() == before
-    assert Building.objects.filter(source_id="before").exists()
 
 
 @pytest.mark.django_db
