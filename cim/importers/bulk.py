@@ -418,19 +418,21 @@ def buildings_check_and_load(rows: list[tuple], *, source: str, run_id: int, fre
     texts = {id(attrs): attrs for _, _, attrs in rows}
     for key, attrs in texts.items():
         texts[key] = "\t".join(map(_copy_text, attrs))
-    lines = [f"{sid}\t{footprint}\t{centroid}\t{_copy_text(base)}\t{texts[id(attrs)]}"
-             for (sid, footprint, attrs), centroid, base in zip(rows, centroids, bases, strict=True)]
+    copy_in = fresh and not areas
+    # A new building's line ends with the constant columns (each line is written once).
+    end = "\t" + "\t".join(map(_copy_text, (source, False, run_id, 1))) + "\n" if copy_in else "\n"
+    text = "".join([f"{sid}\t{footprint}\t{centroid}\t{_copy_text(base)}\t{texts[id(attrs)]}{end}"
+                    for (sid, footprint, attrs), centroid, base in zip(rows, centroids, bases, strict=True)])
     with connection.cursor() as cur:
-        if fresh and not areas:
-            constant = "\t".join(map(_copy_text, (source, False, run_id, 1)))
+        if copy_in:
             # created_at and updated_at: the database's default, the transaction's time
             with cur.copy(f"COPY {Building._meta.db_table} ({', '.join(_CHECKED_BUILDING_COPY)}) "
                           "FROM STDIN") as copy:
-                copy.write("".join(f"{line}\t{constant}\n" for line in lines))
+                copy.write(text)
             return Upserted(len(rows), 0, rejected)
         stage = Stage("checked_building", CHECKED_BUILDING_STAGE)
         with cur.copy(f"COPY {stage.name} FROM STDIN") as copy:
-            copy.write("".join(f"{line}\n" for line in lines))
+            copy.write(text)
     loaded = _upsert(sourced_upsert_sql(Building, from_sql=f"{stage.name} s", values={
         **_staged(stage, Building), "lod": "1", "solid": "NULL",
         "admin_area_id": admin_area_sql("s.centroid", any_areas=areas)}), {"source": source, "run": run_id})

@@ -9,7 +9,6 @@ import shapely
 
 from . import report as r
 
-VALID = "Valid Geometry"
 _WGS84 = pyproj.Geod(ellps="WGS84")
 WORLD = (-180.0, -90.0, 180.0, 90.0)
 # A file's coordinates may stray this far (degrees) past its CRS's area of
@@ -27,10 +26,13 @@ def crs_extent(crs: pyproj.CRS, margin_deg: float = CRS_MARGIN_DEG) -> tuple[flo
             min(area.east + margin_deg, 180.0), min(area.north + margin_deg, 90.0))
 
 
-def outside(geoms: np.ndarray, extent: tuple[float, float, float, float] = WORLD) -> list[str | None]:
+def outside(geoms: np.ndarray, extent: tuple[float, float, float, float] = WORLD, *,
+            finite: bool = False) -> list[str | None]:
     """For each lon/lat geometry: None when every coordinate is finite and in
     ``extent``, else why not (its bounds).  Missing geometries pass (they are
-    refused elsewhere with their own reason)."""
+    refused elsewhere with their own reason).  ``finite``: the caller knows
+    every coordinate is finite (valid geometries: GEOS refuses NaN and
+    infinities), so the coordinates are not looked through for them."""
     geoms = np.asarray(geoms, dtype=object)
     out: list[str | None] = [None] * len(geoms)
     if not len(geoms):
@@ -41,10 +43,11 @@ def outside(geoms: np.ndarray, extent: tuple[float, float, float, float] = WORLD
     if not len(idx):
         return out
     bounds = shapely.bounds(geoms[idx])
-    # NaN or inf anywhere (shapely's bounds skip NaN): look at the coordinates, all at once.
-    coords, owner = shapely.get_coordinates(geoms[idx], return_index=True)
     broken = np.zeros(len(idx), dtype=bool)
-    broken[owner[~np.isfinite(coords).all(axis=1)]] = True
+    if not finite:
+        # NaN or inf anywhere (shapely's bounds skip NaN): look at the coordinates, all at once.
+        coords, owner = shapely.get_coordinates(geoms[idx], return_index=True)
+        broken[owner[~np.isfinite(coords).all(axis=1)]] = True
     west, south, east, north = extent
     with np.errstate(invalid="ignore"):
         inside = ((bounds[:, 0] >= west) & (bounds[:, 2] <= east)
@@ -67,21 +70,18 @@ def check(geoms: np.ndarray, *, lonlat: bool = True) -> list[tuple[str, str] | N
     missing = shapely.is_missing(geoms)
     empty = np.zeros(len(geoms), dtype=bool)
     empty[~missing] = shapely.is_empty(geoms[~missing])
-    present = ~missing & ~empty
-    reasons = np.full(len(geoms), VALID, dtype=object)
-    if present.any():
-        # Most geometries are valid: only the others are asked for a reason.
-        invalid = np.flatnonzero(present)[~shapely.is_valid(geoms[present])]
-        if len(invalid):
-            reasons[invalid] = shapely.is_valid_reason(geoms[invalid])
-    for i in np.flatnonzero(missing | empty | (reasons != VALID)):
-        if missing[i] or empty[i]:
-            out[i] = (r.EMPTY_GEOMETRY, "the feature has no geometry")
-        else:
-            out[i] = (r.INVALID_GEOMETRY, str(reasons[i]))
+    for i in np.flatnonzero(missing | empty).tolist():
+        out[i] = (r.EMPTY_GEOMETRY, "the feature has no geometry")
+    present = np.flatnonzero(~missing & ~empty)
+    valid = shapely.is_valid(geoms[present])
+    # Most geometries are valid: only the others are asked for a reason.
+    invalid = present[~valid]
+    for i, reason in zip(invalid.tolist(), shapely.is_valid_reason(geoms[invalid]).tolist(), strict=True):
+        out[i] = (r.INVALID_GEOMETRY, str(reason))
     if lonlat:
-        for i, problem in enumerate(outside(geoms)):
-            if problem is not None and out[i] is None:
+        kept = present[valid]
+        for i, problem in zip(kept.tolist(), outside(geoms[kept], finite=True), strict=True):
+            if problem is not None:
                 out[i] = (r.OUT_OF_RANGE, problem)
     return out
 

@@ -216,12 +216,20 @@ class OsmReader:
         # them in the file); only nodes that may be service points and ways
         # that may be roads, buildings or service points come to the loop.
         # The others only matter as members of a multipolygon building.
-        processor = (osmium.FileProcessor(self.path, osmium.osm.NODE | osmium.osm.WAY)
-                     .with_locations(locations)
-                     .with_filter(osmium.filter.KeyFilter("amenity", "emergency").enable_for(osmium.osm.NODE))
-                     .with_filter(osmium.filter.KeyFilter("highway", "building", "amenity", "emergency")
-                                  .enable_for(osmium.osm.WAY))
-                     .handler_for_filtered(self._members))
+        # pyosmium's own iterator, without the Python generator that
+        # FileProcessor puts around it (a frame per object, a fiftieth of the
+        # reading time); the handlers must outlive it, hence the names.
+        ways = osmium.osm.WAY
+        node_locations = osmium.NodeLocationsForWays(locations)
+        node_locations.ignore_errors()
+        node_filter = osmium.filter.KeyFilter("amenity", "emergency").enable_for(osmium.osm.NODE)
+        way_filter = osmium.filter.KeyFilter("highway", "building", "amenity", "emergency").enable_for(ways)
+        with osmium.io.Reader(self.path, osmium.osm.NODE | ways) as reader:
+            objects = osmium.OsmFileIterator(reader, node_locations, node_filter, way_filter)
+            objects.set_filtered_handler(self._members)
+            self._nodes_and_ways(objects)
+
+    def _nodes_and_ways(self, objects) -> None:
         node_type = osmium.osm.Node
         members = self._member_lines
         tagset_of = self.tagsets.get
@@ -232,7 +240,7 @@ class OsmReader:
         # The hot loop asks the underlying C++ object directly: pyosmium's
         # Python wrappers (TagList.__contains__, is_node…) cost a frame each,
         # which is a tenth of the reading time of a city file.
-        for obj in processor:
+        for obj in objects:
             seen += 1
             if not seen & 8191:
                 self.progress(8192)

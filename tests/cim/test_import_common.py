@@ -121,6 +121,26 @@ def test_geometry_check_gives_shapely_reason():
     assert g.utm_epsg(105.7, 34.58) == 32648 and g.utm_epsg(7.42, 43.73) == 32632
 
 
+def test_geometry_check_refuses_coordinates_off_the_globe_or_not_numbers():
+    """A valid geometry off the globe is refused with its bounds; NaN and
+    infinite coordinates are refused by GEOS's validity check itself (which
+    is why the globe test looks only at the bounds of valid geometries)."""
+    nan, inf = float("nan"), float("inf")
+    with np.errstate(invalid="ignore"):  # shapely warns when it makes rings of NaN
+        broken = [shapely.Polygon([(0, 0), (1, nan), (1, 1), (0, 0)]), shapely.Point(inf, 2),
+                  shapely.MultiPolygon([shapely.Polygon([(0, 0), (1, 0), (nan, 1), (0, 0)])])]
+    problems = g.check(np.array([
+        shapely.box(179.5, 10, 180.5, 11), shapely.box(0, 89, 1, 91), shapely.box(7.41, 43.73, 7.42, 43.74),
+        *broken], dtype=object))
+    assert problems[0] == ("out_of_range", "coordinates span lon 179.5…180.5, lat 10…11: outside the "
+                                           "valid area lon -180…180, lat -90…90")
+    assert problems[1][0] == "out_of_range" and "lat 89…91" in problems[1][1]
+    assert problems[2] is None
+    assert [p[0] for p in problems[3:]] == ["invalid_geometry"] * 3
+    assert all("Invalid Coordinate" in p[1] for p in problems[3:])
+    assert g.check(np.array([shapely.box(179.5, 10, 180.5, 11)], dtype=object), lonlat=False) == [None]
+
+
 def test_report_counts_and_table():
     report = ImportReport()
     report.layer("buildings").read = 3
