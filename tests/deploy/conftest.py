@@ -21,6 +21,22 @@ def pytest_configure(config):
     )
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test of a topology carries the tails of its servers' logs in its
+    report: a failure seen only in CI can be read there (the folder is gone)."""
+    report = yield
+    if report.failed and call.when == "call":
+        for name in ("topology", "faulty"):
+            topo = item.funcargs.get(name)
+            if isinstance(topo, tuple):
+                topo = topo[0]
+            if isinstance(topo, Topology):
+                for title, text in topo.log_tails():
+                    report.sections.append((f"{name}: {title}", text))
+    return report
+
+
 @dataclass
 class Site:
     """What the committed city holds."""

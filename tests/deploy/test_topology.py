@@ -26,7 +26,7 @@ from django.conf import settings
 from websockets.sync.client import connect
 
 from cim import roles
-from tests.deploy.topology import browser_session
+from tests.deploy.topology import SerialTLSConnection, browser_session
 from tests.emergency.live_support import session_cookie
 
 pytestmark = [pytest.mark.deploy, pytest.mark.slow]
@@ -178,6 +178,7 @@ def _socket(topology, user, *, after: int | None = None):
         },
         open_timeout=20,
         max_size=2**24,
+        create_connection=SerialTLSConnection,
     )
 
 

@@ -14,6 +14,7 @@ Use it as a context manager, or through the ``topology`` fixture of
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import socket
@@ -21,9 +22,12 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from websockets.sync.client import ClientConnection
 
 from tests.ports import free_port
 
@@ -44,6 +48,30 @@ def wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float =
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"nothing listens on {port} after {timeout} s; see {log}")
+
+
+def wait_for_200(url: str, service: Service, *, timeout: float, context=None) -> None:
+    """Until ``url`` answers 200; an error as soon as ``service`` (the process
+    behind it) has exited, with the end of its log."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while True:
+        if not service.running:
+            code = service.proc.returncode if service.proc else None
+            raise RuntimeError(f"{service.name} exited ({code}); see {service.log}:\n"
+                               f"{service.log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=10, context=context) as r:
+                if r.status == 200:
+                    return
+        except OSError as exc:  # refused, an HTTP error, a TLS error, a timeout
+            last = exc
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{service.name}: {url} did not answer 200 within {timeout:.0f} s ({last!r}); "
+                               f"see {service.log}")
+        time.sleep(0.3)
 
 
 @dataclass
@@ -74,22 +102,9 @@ class Service:
             return
         deadline = time.monotonic() + timeout
         wait_for_port(self.port, self.proc, self.log, timeout)
-        if not self.health:
-            return
-        import urllib.request
-
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{self.health}", timeout=10) as r:
-                    if r.status == 200:
-                        return
-            except OSError as exc:
-                if not self.running:
-                    raise RuntimeError(f"{self.name} exited; see {self.log}") from exc
-                if time.monotonic() > deadline:
-                    message = f"{self.name}: {self.health} not 200 after {timeout} s ({exc!r})"
-                    raise RuntimeError(message) from exc
-            time.sleep(0.3)
+        if self.health:
+            wait_for_200(f"http://127.0.0.1:{self.port}{self.health}", self,
+                         timeout=max(deadline - time.monotonic(), 1.0))
 
     @property
     def running(self) -> bool:
@@ -282,28 +297,8 @@ class Topology:
     def wait_healthy(self, timeout: float = 60.0) -> None:
         """Until ``/healthz`` answers 200 over HTTPS with this topology's certificate:
         an open port alone does not prove that *our* nginx is the one listening."""
-        import urllib.request
-
-        nginx = self.services["nginx"]
-        deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
-            if not nginx.running:
-                raise RuntimeError(
-                    f"nginx exited ({nginx.proc.returncode}); see {nginx.log}:\n"
-                    f"{nginx.log.read_text()[-3000:]}"
-                )
-            try:
-                context = self.ssl_context()
-                with urllib.request.urlopen(self.base + "/healthz", timeout=10, context=context) as r:
-                    if r.status == 200:
-                        return
-            except OSError as exc:  # URLError, a TLS error, a timeout
-                last = exc
-            time.sleep(0.3)
-        raise RuntimeError(
-            f"{self.base}/healthz did not answer 200 within {timeout} s: {last!r}; see {self.logs}"
-        )
+        wait_for_200(self.base + "/healthz", self.services["nginx"], timeout=timeout,
+                     context=self.ssl_context())
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM to every process at once, SIGKILL to those still there after ``timeout``."""
@@ -316,6 +311,14 @@ class Topology:
                 service.proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 service.kill()
+
+    def log_tails(self, lines: int = 40) -> list[tuple[str, str]]:
+        """(log name, its last ``lines`` lines) of every process and of nginx's two logs."""
+        tails = []
+        for path in sorted(self.logs.glob("*.log")):
+            text = path.read_text(errors="replace").splitlines()[-lines:]
+            tails.append((path.name, "\n".join(text)))
+        return tails
 
     def cleanup(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -373,3 +376,83 @@ def browser_session(topology: Topology, cookie: str, *, cookie_name: str, csrf_c
     session.headers.update({"X-CSRFToken": csrf, "Origin": topology.base, "Referer": topology.base + "/"})
     session.base = topology.base
     return session
+
+
+class SerialTLS:
+    """A client TLS socket whose reads and writes never overlap.
+
+    websockets' threaded client reads in a background thread (``recv``) while the
+    caller's thread writes (the upgrade request, pings, the closing frame) on the
+    same :class:`ssl.SSLSocket`.  OpenSSL forbids two calls on one connection at
+    once, and Python 3.11 does not serialise them (3.13.6 added a lock).  With
+    TLS 1.3 the server's session tickets arrive right after the handshake, exactly
+    while the request is written, and the two calls then corrupt the record layer:
+    the request never reaches nginx (the handshake times out after 20 s and nginx
+    logs nothing until its 60 s header timeout) or nginx drops the connection (EOF
+    on the status line) — both seen in CI and here, about one run in four.  Here
+    one lock covers every OpenSSL call, the socket is non-blocking, and waits for
+    the network (``select``) hold no lock."""
+
+    def __init__(self, sock: ssl.SSLSocket) -> None:
+        self._sock = sock
+        self._lock = threading.Lock()
+        self._timeout: float | None = None
+        sock.setblocking(False)
+
+    def settimeout(self, timeout: float | None) -> None:
+        self._timeout = timeout
+
+    def _wait(self, *, write: bool, deadline: float | None) -> None:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise TimeoutError("timed out")
+        rlist, wlist = ([], [self._sock]) if write else ([self._sock], [])
+        # short waits: a close from the other thread is seen within 0.1 s
+        select.select(rlist, wlist, [], 0.1 if left is None else min(left, 0.1))
+
+    def recv(self, size: int) -> bytes:
+        deadline = None if self._timeout is None else time.monotonic() + self._timeout
+        while True:
+            with self._lock:
+                try:
+                    return self._sock.recv(size)
+                except ssl.SSLWantReadError:
+                    write = False
+                except ssl.SSLWantWriteError:
+                    write = True
+            self._wait(write=write, deadline=deadline)
+
+    def sendall(self, data: bytes) -> None:
+        deadline = None if self._timeout is None else time.monotonic() + self._timeout
+        view = memoryview(data)
+        while view:
+            with self._lock:
+                try:
+                    view = view[self._sock.send(view):]
+                    continue
+                except ssl.SSLWantWriteError:
+                    write = True
+                except ssl.SSLWantReadError:
+                    write = False
+            self._wait(write=write, deadline=deadline)
+
+    def shutdown(self, how: int) -> None:
+        with self._lock:
+            self._sock.shutdown(how)
+
+    def close(self) -> None:
+        with self._lock:
+            self._sock.close()
+
+    def __getattr__(self, name: str):  # fileno, family, getpeername, setsockopt …
+        return getattr(self._sock, name)
+
+
+class SerialTLSConnection(ClientConnection):
+    """websockets' threaded client connection over :class:`SerialTLS` (pass as
+    ``connect(..., create_connection=SerialTLSConnection)``)."""
+
+    def __init__(self, sock, protocol, **kwargs) -> None:
+        if isinstance(sock, ssl.SSLSocket):
+            sock = SerialTLS(sock)
+        super().__init__(sock, protocol, **kwargs)
