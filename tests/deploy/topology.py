@@ -13,6 +13,7 @@ Use it as a context manager, or through the ``topology`` fixture of
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import shutil
@@ -410,31 +411,27 @@ class SerialTLS:
         # short waits: a close from the other thread is seen within 0.1 s
         select.select(rlist, wlist, [], 0.1 if left is None else min(left, 0.1))
 
-    def recv(self, size: int) -> bytes:
+    def _call(self, call):
+        """``call()`` (one non-blocking OpenSSL call) under the lock, again after
+        waiting for the socket while OpenSSL wants to read or write."""
         deadline = None if self._timeout is None else time.monotonic() + self._timeout
         while True:
             with self._lock:
                 try:
-                    return self._sock.recv(size)
+                    return call()
                 except ssl.SSLWantReadError:
                     write = False
                 except ssl.SSLWantWriteError:
                     write = True
             self._wait(write=write, deadline=deadline)
 
+    def recv(self, size: int) -> bytes:
+        return self._call(lambda: self._sock.recv(size))
+
     def sendall(self, data: bytes) -> None:
-        deadline = None if self._timeout is None else time.monotonic() + self._timeout
         view = memoryview(data)
         while view:
-            with self._lock:
-                try:
-                    view = view[self._sock.send(view):]
-                    continue
-                except ssl.SSLWantWriteError:
-                    write = True
-                except ssl.SSLWantReadError:
-                    write = False
-            self._wait(write=write, deadline=deadline)
+            view = view[self._call(functools.partial(self._sock.send, view)):]
 
     def shutdown(self, how: int) -> None:
         with self._lock:
