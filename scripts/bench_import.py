@@ -103,17 +103,9 @@ def main() -> int:
             subprocess.run(ogr_cmd, check=True, capture_output=True)
             theirs.append(time.perf_counter() - started)
 
-            with connection.cursor() as cur:
-                cur.execute("TRUNCATE cim_building, cim_roadsegment, cim_roadnode, cim_servicepoint CASCADE")
-                cur.execute("SELECT pg_backend_pid()")
-                backend_pid = cur.fetchone()[0]
-            # client CPU: this process and the reading process it forks (reaped by then)
-            backend_before, client_before = _cpu_seconds(backend_pid), _own_and_children_cpu()
-            started = time.perf_counter()
-            call_command("import_osm", str(args.pbf), "--no-progress", verbosity=0)
-            ours.append(time.perf_counter() - started)
-            our_cpu.append((_own_and_children_cpu() - client_before,
-                            _cpu_seconds(backend_pid) - backend_before))
+            wall, client_cpu, backend_cpu = import_once(args.pbf)
+            ours.append(wall)
+            our_cpu.append((client_cpu, backend_cpu))
             print(f"round {round_no}: ogr2ogr {theirs[-1]:.2f} s, import_osm {ours[-1]:.2f} s", flush=True)
         loads.append(os.getloadavg()[0])
         # CPU split in rounds of their own: watching ogr2ogr's backend costs CPU too.
@@ -121,7 +113,7 @@ def main() -> int:
             their_cpu.append(_run_ogr2ogr(ogr_cmd, f"{server}/postgres")[1:])
 
         with connection.cursor() as cur:
-            cur.execute("TRUNCATE cim_building, cim_roadsegment, cim_roadnode, cim_servicepoint CASCADE")
+            cur.execute(f"TRUNCATE {CITY_TABLES} CASCADE")
         connection.close()
         started = time.perf_counter()
         done = subprocess.run([sys.executable, "manage.py", "import_osm", str(args.pbf), "--no-progress",
@@ -270,6 +262,27 @@ def _write_history(lines: list[str], args) -> None:
         raise SystemExit(f"no paragraph starting {HISTORY_PARAGRAPH!r} in {doc}")
     doc.write_text(pattern.sub(lambda _: paragraph, text, count=1))
     print(f"written to {doc.relative_to(ROOT)}")
+
+
+CITY_TABLES = "cim_building, cim_roadsegment, cim_roadnode, cim_servicepoint"
+
+
+def import_once(pbf) -> tuple[float, float, float]:
+    """``import_osm pbf`` into emptied city tables, in this (set-up) Django
+    process: wall seconds, client CPU (this process and the reading process it
+    forks, reaped by then) and the database backend's CPU."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(f"TRUNCATE {CITY_TABLES} CASCADE")
+        cur.execute("SELECT pg_backend_pid()")
+        backend_pid = cur.fetchone()[0]
+    backend, client = _cpu_seconds(backend_pid), _own_and_children_cpu()
+    started = time.perf_counter()
+    call_command("import_osm", str(pbf), "--no-progress", verbosity=0)
+    wall = time.perf_counter() - started
+    return wall, _own_and_children_cpu() - client, _cpu_seconds(backend_pid) - backend
 
 
 def _cpu_seconds(pid: int) -> float:

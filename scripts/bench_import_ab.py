@@ -23,14 +23,12 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import bench_import as bi
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = "cim_building, cim_roadsegment, cim_roadnode, cim_servicepoint"
 # One query per table, its rows in a fixed order, as text.
 COMPARED = {
     "buildings": """SELECT source, source_id, synthetic, name, encode(ST_AsEWKB(footprint), 'hex'),
@@ -129,24 +127,14 @@ def worker(root: str, database_url: str, pbf: str) -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
 
     call_command("migrate", verbosity=0)
     print("ready", flush=True)
     for line in sys.stdin:
         if line.strip() != "go":
             break
-        with connection.cursor() as cur:
-            cur.execute(f"TRUNCATE {TABLES} CASCADE")
-            cur.execute("SELECT pg_backend_pid()")
-            backend_pid = cur.fetchone()[0]
-        backend, client = bi._cpu_seconds(backend_pid), bi._own_and_children_cpu()
-        started = time.perf_counter()
-        call_command("import_osm", pbf, "--no-progress", verbosity=0)
-        wall = time.perf_counter() - started
-        client = bi._own_and_children_cpu() - client
-        print(f"{wall:.4f} {client:.4f} {bi._cpu_seconds(backend_pid) - backend:.4f}", flush=True)
-
+        wall, client, backend = bi.import_once(pbf)
+        print(f"{wall:.4f} {client:.4f} {backend:.4f}", flush=True)
 
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--worker":
